@@ -1,0 +1,69 @@
+// The one interface every source implements, and what the core hands it.
+//
+// A collector is built from its config section by a factory (see all.cc),
+// then polled by the scheduler from one worker thread at a time: Poll need not
+// be reentrant, and a collector may keep caches between polls in members.
+// The core wraps every Poll with timing, success and error metrics; a
+// collector only returns a Snapshot or an Error.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+#include "collectors/clock.h"
+#include "collectors/error.h"
+#include "collectors/http_client.h"
+#include "collectors/section_reader.h"
+#include "collectors/snapshot.h"
+
+namespace kpi {
+
+// Logging for a collector, already tagged with collector=<name> by the core.
+class PollLog {
+ public:
+  virtual ~PollLog() = default;
+  virtual void Debug(std::string_view message) = 0;
+  virtual void Warn(std::string_view message) = 0;
+};
+
+struct PollContext {
+  const Clock& clock;
+  PollLog& log;
+  std::stop_token stop;
+};
+
+// Keys every source section accepts: api_url, interval, timeout.
+struct SourceSettings {
+  std::string api_url;
+  std::chrono::milliseconds interval{std::chrono::minutes(5)};
+  std::chrono::milliseconds timeout{std::chrono::seconds(10)};
+};
+
+// Reads api_url (must be http(s)://, trailing '/' dropped), interval (>= 1s) and timeout.
+SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults);
+
+class Collector {
+ public:
+  virtual ~Collector() = default;
+  virtual std::string_view name() const = 0;
+  virtual const SourceSettings& settings() const = 0;
+  // How the core should build this collector's HttpClient (auth header, Accept, limits).
+  virtual HttpClientOptions http_options() const = 0;
+  virtual tl::expected<Snapshot, Error> Poll(HttpClient& http, PollContext& context) = 0;
+};
+
+// Builds a collector from its section, or returns nullptr after recording the
+// problem in the reader (the caller turns reader.Finish() into the error).
+using CollectorFactoryFn = std::unique_ptr<Collector> (*)(SectionReader& reader);
+
+struct CollectorFactory {
+  std::string_view section;  // the TOML table name, e.g. "github"
+  CollectorFactoryFn create;
+};
+
+}  // namespace kpi

@@ -1,0 +1,72 @@
+// SectionReader: strict, typed access to one TOML table of the config file.
+// Every getter marks its key as known; Finish() then reports the first problem
+// (wrong type, bad value, missing key, or a key nobody asked for) with file,
+// line and column. Secrets come from "${ENV_VAR}" or a "<key>_file" key and
+// are remembered so logs and pages can redact them; their values never appear
+// in an error.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <toml++/toml.h>
+#include <tl/expected.hpp>
+
+namespace kpi {
+
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;
+  std::string ToString() const;  // "file:line:col: message"
+};
+
+// Looks up an environment variable; injectable so tests need not touch the real environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+EnvLookup ProcessEnvironment();
+
+class SectionReader {
+ public:
+  SectionReader(const toml::table& table, std::string section, std::string file, EnvLookup env);
+
+  const std::string& section() const { return section_; }
+
+  std::optional<std::string> String(std::string_view key);
+  std::vector<std::string> StringList(std::string_view key);
+  std::optional<std::chrono::milliseconds> Duration(std::string_view key);
+  std::optional<int64_t> Integer(std::string_view key, int64_t min, int64_t max);
+  std::optional<double> Number(std::string_view key, double min, double max);
+  std::optional<bool> Bool(std::string_view key);
+  // `key` (a literal or "${VAR}") or `key`_file (a path whose contents, minus
+  // trailing whitespace, are the secret). Both set is an error.
+  std::optional<std::string> Secret(std::string_view key);
+  // Records a validation error at the key's position (or the table's).
+  void Fail(std::string_view key, std::string message);
+  bool ok() const { return !error_; }
+
+  // The first error, else the first unknown key, else success.
+  tl::expected<void, ConfigError> Finish();
+  const std::vector<std::string>& secrets() const { return secrets_; }
+
+ private:
+  const toml::node* Node(std::string_view key);
+  void FailAt(const toml::source_region& where, std::string message);
+  std::string Where(std::string_view key) const;
+
+  const toml::table& table_;
+  std::string section_;
+  std::string file_;
+  EnvLookup env_;
+  std::set<std::string, std::less<>> known_;
+  std::optional<ConfigError> error_;
+  std::vector<std::string> secrets_;
+};
+
+}  // namespace kpi

@@ -1,0 +1,166 @@
+#include "collectors/snapshot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <numeric>
+
+namespace kpi {
+namespace {
+
+bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+
+std::string SeriesKey(std::string_view name, const Labels& labels) {
+  std::string key(name);
+  for (const auto& [label, value] : labels) key += '\xff' + label + '\xfe' + value;
+  return key;
+}
+
+}  // namespace
+
+size_t Snapshot::series() const {
+  size_t total = 0;
+  for (const auto& family : families_) total += family.series;
+  return total;
+}
+
+bool IsValidMetricName(std::string_view name) {
+  if (name.empty() || !(IsNameStart(name[0]) || name[0] == ':')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return IsNameChar(c) || c == ':'; });
+}
+
+bool IsValidLabelName(std::string_view name) {
+  if (name.empty() || !IsNameStart(name[0]) || name.starts_with("__")) return false;
+  return std::all_of(name.begin(), name.end(), IsNameChar);
+}
+
+std::string FormatSampleValue(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    return std::to_string(static_cast<long long>(value));
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", value);
+  // Prefer the shortest text that round-trips.
+  for (int precision = 6; precision < 17; ++precision) {
+    char shorter[32];
+    std::snprintf(shorter, sizeof shorter, "%.*g", precision, value);
+    if (std::strtod(shorter, nullptr) == value) return shorter;
+  }
+  return buf;
+}
+
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string EscapeHelp(std::string_view help) {
+  std::string out;
+  for (const char c : help) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+double NearestRankQuantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const auto rank = static_cast<size_t>(std::ceil(q * double(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
+SnapshotBuilder::Family* SnapshotBuilder::FamilyFor(std::string_view name, std::string_view help,
+                                                    std::string_view type) {
+  if (!IsValidMetricName(name)) {
+    problems_.push_back("invalid metric name '" + std::string(name) + "'");
+    return nullptr;
+  }
+  auto [it, inserted] = families_.try_emplace(std::string(name));
+  Family& family = it->second;
+  if (inserted) {
+    family.help = EscapeHelp(help);
+    family.type = std::string(type);
+  } else if (family.type != type || family.help != EscapeHelp(help)) {
+    problems_.push_back("metric '" + std::string(name) + "' declared twice with different type or help");
+    return nullptr;
+  }
+  return &family;
+}
+
+void SnapshotBuilder::AddLine(Family& family, std::string_view name, const Labels& labels, double value) {
+  std::string line(name);
+  if (!labels.empty()) {
+    line += '{';
+    for (size_t i = 0; i < labels.size(); ++i) {
+      if (i) line += ',';
+      line += labels[i].first + "=\"" + EscapeLabelValue(labels[i].second) + '"';
+    }
+    line += '}';
+  }
+  line += ' ';
+  line += FormatSampleValue(value);
+  line += '\n';
+  family.lines.push_back(std::move(line));
+}
+
+void SnapshotBuilder::Gauge(std::string_view name, std::string_view help, Labels labels, double value) {
+  Family* family = FamilyFor(name, help, "gauge");
+  if (!family) return;
+  for (const auto& label : labels) {
+    if (!IsValidLabelName(label.first)) problems_.push_back("invalid label name '" + label.first + "'");
+  }
+  family->series_keys.push_back(SeriesKey(name, labels));
+  AddLine(*family, name, labels, value);
+}
+
+void SnapshotBuilder::Summary(std::string_view name, std::string_view help, Labels labels,
+                              std::vector<double> observations) {
+  Family* family = FamilyFor(name, help, "summary");
+  if (!family) return;
+  for (const auto& label : labels) {
+    if (!IsValidLabelName(label.first) || label.first == "quantile") {
+      problems_.push_back("invalid label name '" + label.first + "' on summary");
+    }
+  }
+  family->series_keys.push_back(SeriesKey(name, labels));
+  std::sort(observations.begin(), observations.end());
+  for (const double q : {0.5, 0.9, 0.99}) {
+    Labels with_quantile = labels;
+    with_quantile.emplace_back("quantile", FormatSampleValue(q));
+    AddLine(*family, name, with_quantile, NearestRankQuantile(observations, q));
+  }
+  const std::string base(name);
+  AddLine(*family, base + "_sum", labels, std::accumulate(observations.begin(), observations.end(), 0.0));
+  AddLine(*family, base + "_count", labels, double(observations.size()));
+}
+
+tl::expected<Snapshot, Error> SnapshotBuilder::Build() && {
+  std::vector<RenderedFamily> rendered;
+  for (auto& [name, family] : families_) {
+    auto keys = family.series_keys;
+    std::sort(keys.begin(), keys.end());
+    if (std::adjacent_find(keys.begin(), keys.end()) != keys.end()) {
+      problems_.push_back("metric '" + name + "' has the same series twice");
+    }
+    RenderedFamily out{name, family.help, family.type, {}, family.series_keys.size()};
+    for (const auto& line : family.lines) out.samples += line;
+    rendered.push_back(std::move(out));
+  }
+  if (!problems_.empty()) return tl::unexpected(Error{"internal", problems_.front()});
+  return Snapshot(std::move(rendered));
+}
+
+}  // namespace kpi
