@@ -9,6 +9,7 @@
 namespace kpi {
 
 std::string ConfigError::ToString() const {
+  if (line == 0) return file + ": " + message;  // a problem with the file as a whole
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 

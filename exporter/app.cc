@@ -1,1 +1,116 @@
+#include "exporter/app.h"
 
+#include <csignal>
+
+#include "collectors/all.h"
+#include "collectors/curl_transport.h"
+#include "version.h"
+
+namespace kpi {
+
+App::App(Flags flags, Logger logger, std::shared_ptr<SecretRedactor> redactor, const Clock& clock,
+         TransportFactory transports)
+    : flags_(std::move(flags)),
+      logger_(std::move(logger)),
+      redactor_(std::move(redactor)),
+      clock_(clock),
+      self_metrics_(kVersion, kRevision),
+      scheduler_(clock, store_, self_metrics_, logger_, std::move(transports),
+                 std::string("kpi-exporter/") + kVersion) {}
+
+App::~App() { Shutdown(); }
+
+tl::expected<void, std::pair<int, std::string>> App::Start() {
+  auto config = LoadConfig(flags_.config_file, AllCollectorFactories(), ProcessEnvironment());
+  if (!config) return tl::unexpected(std::make_pair(2, config.error().ToString()));
+  config_ = std::move(*config);
+  redactor_->SetSecrets(config_.secrets);
+  self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
+  if (config_.collectors.empty()) logger_.Warn("config enables no source; /metrics will only show self-metrics");
+
+  HttpServerCallbacks callbacks{
+      [this] { return RenderMetrics(); },
+      [this] { return scheduler_.Ready(); },
+      [this] { return scheduler_.Status(); },
+      [this] { return Reload(); },
+      [this](std::string_view text) { return redactor_->Redact(text); },
+  };
+  auto server = HttpServer::Start(flags_.listen_address, flags_.telemetry_path, kVersion, std::move(callbacks));
+  if (!server) return tl::unexpected(std::make_pair(1, server.error()));
+  server_ = std::move(*server);
+
+  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls);
+  std::string ports;
+  for (const int port : server_->ports()) ports += (ports.empty() ? "" : ",") + std::to_string(port);
+  logger_.Info("kpi-exporter started", {{"version", kVersion},
+                                        {"revision", kRevision},
+                                        {"config", flags_.config_file},
+                                        {"listen_address", flags_.listen_address},
+                                        {"port", ports},
+                                        {"collectors", std::to_string(config_.collectors.size())}});
+  return {};
+}
+
+tl::expected<void, std::string> App::Reload() {
+  std::lock_guard lock(reload_mu_);
+  auto config = LoadConfig(flags_.config_file, AllCollectorFactories(), ProcessEnvironment());
+  if (!config) {
+    self_metrics_.RecordReload(false, ToUnixSeconds(clock_.Now()));
+    logger_.Error("config reload failed; keeping the previous config", {{"err", config.error().ToString()}});
+    return tl::unexpected(config.error().ToString());
+  }
+  scheduler_.Stop(std::min(config_.exporter.shutdown_timeout, std::chrono::milliseconds(5000)));
+  config_ = std::move(*config);
+  std::vector<std::string> secrets = config_.secrets;
+  redactor_->SetSecrets(std::move(secrets));
+  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls);
+  self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
+  logger_.Info("config reloaded", {{"collectors", std::to_string(config_.collectors.size())}});
+  return {};
+}
+
+void App::Shutdown() {
+  std::lock_guard lock(reload_mu_);
+  if (!server_) return;
+  scheduler_.Stop(config_.exporter.shutdown_timeout);
+  server_.reset();
+}
+
+std::string App::RenderMetrics() const { return self_metrics_.Render() + store_.Render(); }
+
+int RunExporter(const Flags& flags) {
+  auto redactor = std::make_shared<SecretRedactor>();
+  Logger logger(*ParseLogFormat(flags.log_format), *ParseLogLevel(flags.log_level), redactor);
+
+  // Block the signals in every thread (threads inherit the mask); the main
+  // thread takes them synchronously with sigwait, so no handler runs in a
+  // random thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (const int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CurlGlobal curl;
+  SystemClock clock;
+  App app(flags, logger, redactor, clock, [] { return std::make_unique<CurlTransport>(); });
+  if (auto started = app.Start(); !started) {
+    logger.Error("cannot start", {{"err", started.error().second}});
+    return started.error().first;
+  }
+  for (;;) {
+    int received = 0;
+    if (sigwait(&signals, &received) != 0) continue;
+    if (received == SIGHUP) {
+      logger.Info("SIGHUP received; reloading config");
+      (void)app.Reload();
+      continue;
+    }
+    logger.Info("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    app.Shutdown();
+    logger.Info("stopped");
+    return 0;
+  }
+}
+
+}  // namespace kpi

@@ -1,1 +1,87 @@
+#include "exporter/config.h"
 
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace kpi {
+namespace {
+
+tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& reader) {
+  ExporterSettings settings;
+  if (auto polls = reader.Integer("max_concurrent_polls", 1, 64)) settings.max_concurrent_polls = int(*polls);
+  if (auto timeout = reader.Duration("shutdown_timeout")) settings.shutdown_timeout = *timeout;
+  if (auto interval = reader.Duration("default_interval")) {
+    if (*interval < std::chrono::seconds(1)) reader.Fail("default_interval", "'default_interval' must be at least 1s");
+  }
+  if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
+  return settings;
+}
+
+// [exporter] default_interval applies to every source section without its own interval.
+void ApplyDefaultInterval(const toml::table& root, toml::table& section) {
+  const auto* exporter = root.get_as<toml::table>("exporter");
+  const toml::node* fallback = exporter ? exporter->get("default_interval") : nullptr;
+  if (fallback && fallback->is_string() && !section.contains("interval")) {
+    section.insert("interval", *fallback->as_string());
+  }
+}
+
+}  // namespace
+
+tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::string& file,
+                                              std::span<const CollectorFactory> factories, const EnvLookup& env) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    return tl::unexpected(ConfigError{file, int(e.source().begin.line), int(e.source().begin.column),
+                                      std::string(e.description())});
+  }
+
+  Config config;
+  config.file = file;
+  for (auto& [key, node] : root) {
+    const std::string name(key.str());
+    const auto at_key = [&](std::string message) {
+      return tl::unexpected(ConfigError{file, int(key.source().begin.line), int(key.source().begin.column),
+                                        std::move(message)});
+    };
+    toml::table* table = node.as_table();
+    if (!table) return at_key("'" + name + "' must be a table ([" + name + "])");
+    if (name == "exporter") {
+      SectionReader reader(*table, name, file, env);
+      auto settings = ReadExporterSection(reader);
+      if (!settings) return tl::unexpected(settings.error());
+      config.exporter = *settings;
+      continue;
+    }
+    const auto factory = std::find_if(factories.begin(), factories.end(),
+                                      [&](const CollectorFactory& f) { return f.section == name; });
+    if (factory == factories.end()) {
+      std::string known = "exporter";
+      for (const auto& f : factories) known += ", " + std::string(f.section);
+      return at_key("unknown section [" + name + "]; known sections: " + known);
+    }
+    toml::table section = *table;  // a copy, so defaults can be filled in without touching positions of the rest
+    ApplyDefaultInterval(root, section);
+    SectionReader reader(section, name, file, env);
+    std::unique_ptr<Collector> collector = factory->create(reader);
+    if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
+    if (!collector) return at_key("[" + name + "] could not be configured");
+    config.secrets.insert(config.secrets.end(), reader.secrets().begin(), reader.secrets().end());
+    config.collectors.push_back(std::move(collector));
+  }
+  return config;
+}
+
+tl::expected<Config, ConfigError> LoadConfig(const std::string& file, std::span<const CollectorFactory> factories,
+                                             const EnvLookup& env) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return tl::unexpected(ConfigError{file, 0, 0, "cannot open config file"});
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), file, factories, env);
+}
+
+}  // namespace kpi

@@ -1,1 +1,161 @@
+#include "exporter/http_server.h"
 
+#include <CivetServer.h>
+
+#include <ctime>
+
+#include "collectors/time_util.h"
+
+namespace kpi {
+namespace {
+
+void Reply(mg_connection* conn, int status, std::string_view content_type, std::string_view body) {
+  const char* text = status == 200 ? "OK" : status == 405 ? "Method Not Allowed" : status == 503 ? "Service Unavailable"
+                                                                                                   : "Error";
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
+            "Connection: close\r\n\r\n",
+            status, text, int(content_type.size()), content_type.data(), body.size());
+  mg_write(conn, body.data(), body.size());
+}
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+class FunctionHandler final : public CivetHandler {
+ public:
+  using Fn = std::function<void(mg_connection*)>;
+  FunctionHandler(Fn get, Fn post) : get_(std::move(get)), post_(std::move(post)) {}
+  bool handleGet(CivetServer*, mg_connection* conn) override { return Dispatch(get_, conn); }
+  bool handlePost(CivetServer*, mg_connection* conn) override { return Dispatch(post_, conn); }
+  bool handleHead(CivetServer*, mg_connection* conn) override { return Dispatch(get_, conn); }
+
+ private:
+  static bool Dispatch(const Fn& fn, mg_connection* conn) {
+    if (!fn) {
+      Reply(conn, 405, "text/plain; charset=utf-8", "method not allowed\n");
+      return true;
+    }
+    fn(conn);
+    return true;
+  }
+  Fn get_, post_;
+};
+
+}  // namespace
+
+struct HttpServer::Handlers {
+  std::vector<std::pair<std::string, std::unique_ptr<FunctionHandler>>> routes;
+};
+
+tl::expected<std::string, std::string> CivetListeningPorts(const std::string& listen_address) {
+  const auto colon = listen_address.rfind(':');
+  if (colon == std::string::npos) return tl::unexpected("--web.listen-address must be [host]:port, got '" + listen_address + "'");
+  const std::string host = listen_address.substr(0, colon);
+  const std::string port = listen_address.substr(colon + 1);
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos || std::stol(port) > 65535) {
+    return tl::unexpected("--web.listen-address has an invalid port: '" + listen_address + "'");
+  }
+  if (host.empty() || host == "0.0.0.0") return port;  // CivetWeb: a bare port listens on every IPv4 address
+  if (host == "[::]") return "[::]:" + port;
+  return host + ":" + port;
+}
+
+tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const std::string& listen_address,
+                                                                         const std::string& telemetry_path,
+                                                                         std::string version,
+                                                                         HttpServerCallbacks cb) {
+  auto ports = CivetListeningPorts(listen_address);
+  if (!ports) return tl::unexpected(ports.error());
+  std::unique_ptr<HttpServer> server(new HttpServer());
+  server->handlers_ = std::make_unique<Handlers>();
+  const std::vector<std::string> options = {"listening_ports", *ports, "num_threads", "8",
+                                            "request_timeout_ms", "30000", "enable_keep_alive", "no"};
+  try {
+    server->server_ = std::make_unique<CivetServer>(options);
+  } catch (const CivetException& e) {
+    return tl::unexpected("cannot listen on " + listen_address + ": " + e.what());
+  }
+
+  auto& routes = server->handlers_->routes;
+  routes.emplace_back(telemetry_path, std::make_unique<FunctionHandler>(
+                                          [cb](mg_connection* conn) {
+                                            Reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                                  cb.render_metrics());
+                                          },
+                                          nullptr));
+  routes.emplace_back("/healthz", std::make_unique<FunctionHandler>(
+                                      [](mg_connection* conn) { Reply(conn, 200, "text/plain; charset=utf-8", "OK\n"); },
+                                      nullptr));
+  routes.emplace_back("/readyz", std::make_unique<FunctionHandler>(
+                                     [cb](mg_connection* conn) {
+                                       if (cb.ready()) {
+                                         Reply(conn, 200, "text/plain; charset=utf-8", "ready\n");
+                                       } else {
+                                         Reply(conn, 503, "text/plain; charset=utf-8",
+                                               "not ready: waiting for the first poll of every collector\n");
+                                       }
+                                     },
+                                     nullptr));
+  routes.emplace_back("/-/reload", std::make_unique<FunctionHandler>(
+                                       nullptr, [cb](mg_connection* conn) {
+                                         auto result = cb.reload();
+                                         if (result) {
+                                           Reply(conn, 200, "text/plain; charset=utf-8", "config reloaded\n");
+                                         } else {
+                                           Reply(conn, 500, "text/plain; charset=utf-8",
+                                                 "reload failed: " + cb.redact(result.error()) + "\n");
+                                         }
+                                       }));
+  routes.emplace_back("/$", std::make_unique<FunctionHandler>(
+                                [cb, telemetry_path, version](mg_connection* conn) {
+                                  std::string rows;
+                                  for (const auto& s : cb.status()) {
+                                    const std::string state = !s.polled ? "pending" : s.last_ok ? "ok" : "failed";
+                                    rows += "<tr><td>" + HtmlEscape(s.name) + "</td><td>" +
+                                            FormatDuration(s.interval) + "</td><td>" +
+                                            (s.polled ? FormatTimestamp(s.last_poll) : "never") + "</td><td>" +
+                                            (s.last_success.time_since_epoch().count() ? FormatTimestamp(s.last_success)
+                                                                                       : "never") +
+                                            "</td><td class=\"" + state + "\">" + state + "</td><td>" +
+                                            HtmlEscape(cb.redact(s.last_error)) + "</td></tr>\n";
+                                  }
+                                  const std::string page =
+                                      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>kpi-exporter</title>"
+                                      "<style>body{font-family:sans-serif}td,th{padding:4px 10px;text-align:left}"
+                                      ".ok{color:green}.failed{color:#b00}.pending{color:#888}</style></head><body>\n"
+                                      "<h1>kpi-exporter</h1>\n<p>Version " + HtmlEscape(version) + "</p>\n<ul>"
+                                      "<li><a href=\"" + HtmlEscape(telemetry_path) + "\">Metrics</a></li>"
+                                      "<li><a href=\"/healthz\">Health</a></li><li><a href=\"/readyz\">Readiness</a></li></ul>\n"
+                                      "<h2>Collectors</h2>\n<table><tr><th>collector</th><th>interval</th><th>last poll</th>"
+                                      "<th>last success</th><th>status</th><th>last error</th></tr>\n" + rows +
+                                      "</table>\n</body></html>\n";
+                                  Reply(conn, 200, "text/html; charset=utf-8", page);
+                                },
+                                nullptr));
+  for (auto& [uri, handler] : routes) server->server_->addHandler(uri, handler.get());
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  if (server_) server_->close();  // stop serving before the handlers go away
+}
+
+std::vector<int> HttpServer::ports() const {
+  std::vector<int> out;
+  for (const int port : server_->getListeningPorts()) out.push_back(port);
+  return out;
+}
+
+}  // namespace kpi

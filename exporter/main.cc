@@ -1,1 +1,38 @@
+// kpi_exporter: entry point. Parses flags and dispatches to the exporter or a subcommand.
+#include <cstdio>
+#include <iostream>
 
+#include "collectors/all.h"
+#include "exporter/app.h"
+#include "exporter/config.h"
+#include "exporter/flags.h"
+#include "version.h"
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto flags = kpi::ParseFlags(args);
+  if (!flags) {
+    std::cerr << "kpi_exporter: " << flags.error() << "\n\n" << kpi::UsageText();
+    return 2;
+  }
+  if (flags->help) {
+    std::cout << kpi::UsageText();
+    return 0;
+  }
+  if (flags->version) {
+    std::cout << "kpi_exporter, version " << kpi::kVersion << " (revision: " << kpi::kRevision << ")\n";
+    return 0;
+  }
+  if (flags->command == "check-config") {
+    auto config = kpi::LoadConfig(flags->config_file, kpi::AllCollectorFactories(), kpi::ProcessEnvironment());
+    if (!config) {
+      std::cerr << "kpi_exporter: " << config.error().ToString() << "\n";
+      return 2;
+    }
+    std::cout << flags->config_file << ": OK, " << config->collectors.size() << " source(s):";
+    for (const auto& collector : config->collectors) std::cout << " " << collector->name();
+    std::cout << "\n";
+    return 0;
+  }
+  return kpi::RunExporter(*flags);
+}

@@ -1,1 +1,176 @@
+#include "exporter/scheduler.h"
 
+#include <condition_variable>
+#include <random>
+
+#include "collectors/http_client.h"
+
+namespace kpi {
+namespace {
+
+using std::chrono::milliseconds;
+
+// The worker's logger, handed to the collector already tagged with its name.
+class WorkerLog final : public PollLog {
+ public:
+  explicit WorkerLog(Logger logger) : logger_(std::move(logger)) {}
+  void Debug(std::string_view message) override { logger_.Debug(message); }
+  void Warn(std::string_view message) override { logger_.Warn(message); }
+
+ private:
+  Logger logger_;
+};
+
+milliseconds Jittered(milliseconds interval, std::mt19937_64& rng) {
+  // +-10 %, so collectors started together drift apart instead of polling in lockstep.
+  std::uniform_real_distribution<double> factor(0.9, 1.1);
+  return milliseconds(int64_t(double(interval.count()) * factor(rng)));
+}
+
+}  // namespace
+
+struct Scheduler::Worker {
+  Worker(std::shared_ptr<Collector> c, Logger l)
+      : collector(std::move(c)), name(collector->name()), logger(std::move(l).With("collector", name)) {}
+  std::shared_ptr<Collector> collector;
+  std::string name;
+  Logger logger;
+  std::stop_source cancel;  // aborts requests in flight (after the grace period)
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::jthread thread;  // last member: joins before the rest is destroyed
+};
+
+Scheduler::Scheduler(const Clock& clock, SnapshotStore& store, SelfMetrics& metrics, Logger logger,
+                     TransportFactory transports, std::string user_agent)
+    : clock_(clock),
+      store_(store),
+      metrics_(metrics),
+      logger_(std::move(logger)),
+      transports_(std::move(transports)),
+      user_agent_(std::move(user_agent)) {}
+
+Scheduler::~Scheduler() { Stop(milliseconds(0)); }
+
+void Scheduler::Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls) {
+  poll_slots_ = std::make_unique<std::counting_semaphore<64>>(std::clamp(max_concurrent_polls, 1, 64));
+  {
+    std::lock_guard lock(status_mu_);
+    std::map<std::string, CollectorStatus> kept;
+    for (const auto& collector : collectors) {
+      const std::string name(collector->name());
+      auto previous = status_.find(name);
+      CollectorStatus status = previous != status_.end() ? previous->second : CollectorStatus{};
+      status.name = name;
+      status.interval = collector->settings().interval;
+      kept[name] = status;
+    }
+    for (const auto& [name, status] : status_) {
+      if (!kept.contains(name)) metrics_.ForgetCollector(name);
+    }
+    status_ = std::move(kept);
+  }
+  std::vector<std::string> names;
+  for (const auto& collector : collectors) {
+    auto worker = std::make_unique<Worker>(collector, logger_);
+    names.push_back(worker->name);
+    Worker& ref = *worker;
+    worker->thread = std::jthread([this, &ref](std::stop_token stop) { RunWorker(ref, stop); });
+    workers_.push_back(std::move(worker));
+  }
+  store_.Retain(names);
+}
+
+void Scheduler::Stop(milliseconds grace) {
+  for (auto& worker : workers_) worker->thread.request_stop();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (auto& worker : workers_) {
+    std::unique_lock lock(worker->mu);
+    if (!worker->done_cv.wait_until(lock, deadline, [&] { return worker->done; })) {
+      worker->logger.Warn("poll still running after the shutdown grace period; aborting it");
+      worker->cancel.request_stop();
+    }
+  }
+  workers_.clear();  // joins every thread
+}
+
+void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
+  std::mt19937_64 rng(std::random_device{}());
+  // A short random delay first, so a restart does not fire every collector in the same instant.
+  std::uniform_int_distribution<int64_t> startup(0, 1000);
+  bool keep_running = clock_.SleepFor(milliseconds(startup(rng)), stop);
+  HttpClientOptions options = worker.collector->http_options();
+  options.limits.user_agent = user_agent_;
+  const std::string name = worker.name;
+  HttpClient http(transports_(), clock_, std::move(options),
+                  [this, name](std::string_view code) { metrics_.CountUpstreamRequest(name, code); },
+                  worker.cancel.get_token());
+  while (keep_running && !stop.stop_requested()) {
+    // Wait for a free poll slot, checking for shutdown while waiting.
+    bool acquired = false;
+    while (!stop.stop_requested() && !(acquired = poll_slots_->try_acquire_for(milliseconds(200)))) {
+    }
+    if (!acquired) break;
+    const auto started = std::chrono::steady_clock::now();
+    WorkerLog log(worker.logger);
+    PollContext context{clock_, log, worker.cancel.get_token()};
+    auto result = worker.collector->Poll(http, context);
+    poll_slots_->release();
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    const SystemTime now = clock_.Now();
+
+    const size_t series = result ? result->series() : 0;
+    std::shared_ptr<const Snapshot> snapshot;
+    if (result) {
+      snapshot = std::make_shared<const Snapshot>(std::move(*result));
+    } else {
+      snapshot = result.error().partial;
+    }
+    if (snapshot) store_.Put(name, snapshot);
+    const bool canceled = !result && result.error().reason == "canceled";
+    if (!canceled) {
+      metrics_.RecordPoll(name, result.has_value(), took, ToUnixSeconds(now));
+      std::lock_guard lock(status_mu_);
+      CollectorStatus& status = status_[name];
+      status.polled = true;
+      status.last_ok = result.has_value();
+      status.last_poll = now;
+      if (result) {
+        status.last_success = now;
+        status.last_error.clear();
+      } else {
+        status.last_error = result.error().reason + ": " + result.error().message;
+      }
+    }
+    if (result) {
+      if (series == 0) {
+        worker.logger.Debug("poll returned no data", {{"duration_seconds", std::to_string(took.count())}});
+      } else {
+        worker.logger.Debug("poll succeeded", {{"duration_seconds", std::to_string(took.count())},
+                                               {"series", std::to_string(series)}});
+      }
+    } else if (!canceled) {
+      metrics_.CountError(name, result.error().reason);
+      worker.logger.Error("poll failed", {{"reason", result.error().reason}, {"err", result.error().message}});
+    }
+    keep_running = clock_.SleepFor(Jittered(worker.collector->settings().interval, rng), stop);
+  }
+  std::lock_guard lock(worker.mu);
+  worker.done = true;
+  worker.done_cv.notify_all();
+}
+
+std::vector<CollectorStatus> Scheduler::Status() const {
+  std::lock_guard lock(status_mu_);
+  std::vector<CollectorStatus> out;
+  for (const auto& [name, status] : status_) out.push_back(status);
+  return out;
+}
+
+bool Scheduler::Ready() const {
+  std::lock_guard lock(status_mu_);
+  return std::all_of(status_.begin(), status_.end(), [](const auto& entry) { return entry.second.polled; });
+}
+
+}  // namespace kpi

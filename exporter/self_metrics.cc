@@ -1,1 +1,92 @@
+#include "exporter/self_metrics.h"
 
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace kpi {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+
+SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      up_(BuildGauge().Name("kpi_exporter_collector_up").Help("1 when the collector's last poll succeeded.").Register(*registry_)),
+      last_success_(BuildGauge()
+                        .Name("kpi_exporter_collector_last_success_timestamp_seconds")
+                        .Help("When the collector last polled successfully.")
+                        .Register(*registry_)),
+      poll_duration_(BuildGauge()
+                         .Name("kpi_exporter_collector_poll_duration_seconds")
+                         .Help("How long the collector's last poll took.")
+                         .Register(*registry_)),
+      polls_(BuildCounter().Name("kpi_exporter_collector_polls_total").Help("Polls started, by collector.").Register(*registry_)),
+      errors_(BuildCounter()
+                  .Name("kpi_exporter_collector_errors_total")
+                  .Help("Failed polls, by collector and reason.")
+                  .Register(*registry_)),
+      upstream_requests_(BuildCounter()
+                             .Name("kpi_exporter_upstream_requests_total")
+                             .Help("Requests sent to upstream APIs, by collector and HTTP status (304 when served "
+                                   "from the ETag cache, \"error\" when no answer came).")
+                             .Register(*registry_)),
+      reload_successful_(BuildGauge()
+                             .Name("kpi_exporter_config_last_reload_successful")
+                             .Help("1 when the last config (re)load succeeded.")
+                             .Register(*registry_)
+                             .Add({})),
+      reload_timestamp_(BuildGauge()
+                            .Name("kpi_exporter_config_last_reload_success_timestamp_seconds")
+                            .Help("When the config was last loaded successfully.")
+                            .Register(*registry_)
+                            .Add({})),
+      start_time_(BuildGauge()
+                      .Name("kpi_exporter_start_time_seconds")
+                      .Help("When the exporter process started.")
+                      .Register(*registry_)
+                      .Add({})) {
+  BuildGauge()
+      .Name("kpi_exporter_build_info")
+      .Help("Version and revision the exporter was built from; always 1.")
+      .Register(*registry_)
+      .Add({{"version", std::string(version)}, {"revision", std::string(revision)}})
+      .Set(1);
+  start_time_.Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+void SelfMetrics::RecordPoll(const std::string& collector, bool ok, std::chrono::duration<double> duration,
+                             double now_unix_seconds) {
+  const prometheus::Labels labels{{"collector", collector}};
+  polls_.Add(labels).Increment();
+  up_.Add(labels).Set(ok ? 1 : 0);
+  poll_duration_.Add(labels).Set(duration.count());
+  if (ok) last_success_.Add(labels).Set(now_unix_seconds);
+}
+
+void SelfMetrics::CountError(const std::string& collector, const std::string& reason) {
+  errors_.Add({{"collector", collector}, {"reason", reason}}).Increment();
+}
+
+void SelfMetrics::CountUpstreamRequest(const std::string& collector, std::string_view code) {
+  upstream_requests_.Add({{"collector", collector}, {"code", std::string(code)}}).Increment();
+}
+
+void SelfMetrics::RecordReload(bool ok, double now_unix_seconds) {
+  reload_successful_.Set(ok ? 1 : 0);
+  if (ok) reload_timestamp_.Set(now_unix_seconds);
+}
+
+void SelfMetrics::ForgetCollector(const std::string& collector) {
+  const prometheus::Labels labels{{"collector", collector}};
+  for (auto* family : {&up_, &last_success_, &poll_duration_}) {
+    if (family->Has(labels)) family->Remove(&family->Add(labels));
+  }
+}
+
+std::string SelfMetrics::Render() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+}  // namespace kpi

@@ -1,1 +1,52 @@
+#include "exporter/snapshot_store.h"
 
+#include <algorithm>
+#include <string_view>
+
+namespace kpi {
+
+void SnapshotStore::Put(const std::string& collector, std::shared_ptr<const Snapshot> snapshot) {
+  std::lock_guard lock(mu_);
+  snapshots_[collector] = std::move(snapshot);
+}
+
+void SnapshotStore::Retain(const std::vector<std::string>& collectors) {
+  std::lock_guard lock(mu_);
+  std::erase_if(snapshots_, [&](const auto& entry) {
+    return std::find(collectors.begin(), collectors.end(), entry.first) == collectors.end();
+  });
+}
+
+bool SnapshotStore::Has(const std::string& collector) const {
+  std::lock_guard lock(mu_);
+  return snapshots_.contains(collector);
+}
+
+std::string SnapshotStore::Render() const {
+  std::vector<std::shared_ptr<const Snapshot>> snapshots;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, snapshot] : snapshots_) snapshots.push_back(snapshot);
+  }
+  std::map<std::string_view, std::vector<const RenderedFamily*>> by_name;
+  size_t bytes = 0;
+  for (const auto& snapshot : snapshots) {
+    for (const auto& family : snapshot->families()) {
+      by_name[family.name].push_back(&family);
+      bytes += family.samples.size() + family.help.size() + 64;
+    }
+  }
+  std::string out;
+  out.reserve(bytes);
+  for (const auto& [name, families] : by_name) {
+    const RenderedFamily& first = *families.front();
+    out += "# HELP " + first.name + " " + first.help + "\n";
+    out += "# TYPE " + first.name + " " + first.type + "\n";
+    for (const RenderedFamily* family : families) {
+      if (family->type == first.type) out += family->samples;
+    }
+  }
+  return out;
+}
+
+}  // namespace kpi

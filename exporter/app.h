@@ -1,0 +1,53 @@
+// App: wires config, scheduler, snapshot store, self-metrics and the HTTP
+// server together, and owns reload and shutdown.
+//
+// Thread-safety: Reload may be called from the signal loop and from HTTP
+// handler threads at once; it serialises itself.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <tl/expected.hpp>
+
+#include "collectors/clock.h"
+#include "exporter/config.h"
+#include "exporter/flags.h"
+#include "exporter/http_server.h"
+#include "exporter/logging.h"
+#include "exporter/scheduler.h"
+#include "exporter/self_metrics.h"
+#include "exporter/snapshot_store.h"
+
+namespace kpi {
+
+class App {
+ public:
+  App(Flags flags, Logger logger, std::shared_ptr<SecretRedactor> redactor, const Clock& clock,
+      TransportFactory transports);
+  ~App();
+
+  // Loads the config, starts polling and serving. Errors: exit code and message.
+  tl::expected<void, std::pair<int, std::string>> Start();
+  tl::expected<void, std::string> Reload();
+  void Shutdown();
+  std::string RenderMetrics() const;
+
+ private:
+  Flags flags_;
+  Logger logger_;
+  std::shared_ptr<SecretRedactor> redactor_;
+  const Clock& clock_;
+  SnapshotStore store_;
+  SelfMetrics self_metrics_;
+  Scheduler scheduler_;
+  std::unique_ptr<HttpServer> server_;
+  std::mutex reload_mu_;
+  Config config_;
+};
+
+// Runs the exporter until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit code.
+int RunExporter(const Flags& flags);
+
+}  // namespace kpi

@@ -1,0 +1,40 @@
+// Config: the validated, immutable result of reading the TOML file. Building
+// it builds every enabled collector, so "it loaded" means "every section is
+// valid". A reload builds a new Config and swaps it in only on success.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "collectors/collector.h"
+#include "collectors/section_reader.h"
+
+namespace kpi {
+
+struct ExporterSettings {
+  int max_concurrent_polls = 4;                          // collectors polling at the same time
+  std::chrono::milliseconds shutdown_timeout{10'000};    // grace for in-flight polls on SIGTERM/reload
+};
+
+struct Config {
+  std::string file;
+  ExporterSettings exporter;
+  std::vector<std::shared_ptr<Collector>> collectors;  // in file order
+  std::vector<std::string> secrets;                     // every secret read, for redaction
+};
+
+// Parses `text` as if read from `file` (for messages). Unknown sections and
+// keys, wrong types and bad values are errors with line and column.
+tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::string& file,
+                                              std::span<const CollectorFactory> factories, const EnvLookup& env);
+
+tl::expected<Config, ConfigError> LoadConfig(const std::string& file, std::span<const CollectorFactory> factories,
+                                             const EnvLookup& env);
+
+}  // namespace kpi

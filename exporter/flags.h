@@ -1,0 +1,28 @@
+// Command-line flags, in the Prometheus exporter style (--config.file,
+// --web.listen-address, ...), plus the subcommand.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+namespace kpi {
+
+struct Flags {
+  std::string command;  // "" = serve, "check-config"
+  std::string config_file = "kpi-exporter.toml";
+  std::string listen_address = ":9877";
+  std::string telemetry_path = "/metrics";
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+  bool help = false;
+  bool version = false;
+};
+
+// Accepts "--flag=value" and "--flag value". Errors name the offending flag.
+tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args);
+
+std::string UsageText();
+
+}  // namespace kpi

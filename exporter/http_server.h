@@ -1,0 +1,52 @@
+// HttpServer: the exporter's web endpoints on CivetWeb.
+//   GET  <telemetry path>  self-metrics + merged source snapshots (text format 0.0.4)
+//   GET  /healthz          200 while the process runs
+//   GET  /readyz           200 once every collector finished its first poll, else 503
+//   GET  /                 landing page: collectors, last poll, status, last error
+//   POST /-/reload         re-reads the config (200, or 500 with the error)
+// Handlers only read shared state through the callbacks given; they never
+// call an upstream API.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "exporter/scheduler.h"
+
+class CivetServer;
+
+namespace kpi {
+
+struct HttpServerCallbacks {
+  std::function<std::string()> render_metrics;
+  std::function<bool()> ready;
+  std::function<std::vector<CollectorStatus>()> status;
+  std::function<tl::expected<void, std::string>()> reload;
+  std::function<std::string(std::string_view)> redact;
+};
+
+class HttpServer {
+ public:
+  // Listens on `listen_address` ("[host]:port"; port 0 picks a free port).
+  static tl::expected<std::unique_ptr<HttpServer>, std::string> Start(const std::string& listen_address,
+                                                                      const std::string& telemetry_path,
+                                                                      std::string version, HttpServerCallbacks callbacks);
+  ~HttpServer();
+
+  std::vector<int> ports() const;
+
+ private:
+  HttpServer() = default;
+  struct Handlers;
+  std::unique_ptr<Handlers> handlers_;
+  std::unique_ptr<CivetServer> server_;
+};
+
+// Translates "host:port" / ":port" / "[v6]:port" into CivetWeb's listening_ports syntax.
+tl::expected<std::string, std::string> CivetListeningPorts(const std::string& listen_address);
+
+}  // namespace kpi

@@ -1,0 +1,79 @@
+// Scheduler: runs every collector on its own interval (with jitter) in a
+// background worker thread, at most `max_concurrent_polls` polls at a time.
+// Each worker owns one HttpClient (one reused curl handle, its ETag cache and
+// rate-limit state). Results go to the SnapshotStore; a failed poll leaves
+// the last good snapshot in place. Scrapes never reach a worker.
+//
+// Thread-safety: Start/Stop are called from one control thread (the app's);
+// Status and Ready are safe from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <semaphore>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "collectors/clock.h"
+#include "collectors/collector.h"
+#include "exporter/logging.h"
+#include "exporter/self_metrics.h"
+#include "exporter/snapshot_store.h"
+
+namespace kpi {
+
+using TransportFactory = std::function<std::unique_ptr<HttpTransport>()>;
+
+struct CollectorStatus {
+  std::string name;
+  std::chrono::milliseconds interval{0};
+  bool polled = false;  // finished at least one poll, successful or not
+  bool last_ok = false;
+  SystemTime last_poll{};
+  SystemTime last_success{};
+  std::string last_error;  // reason: message, secrets redacted by the caller's logger
+};
+
+class Scheduler {
+ public:
+  Scheduler(const Clock& clock, SnapshotStore& store, SelfMetrics& metrics, Logger logger,
+            TransportFactory transports, std::string user_agent);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Starts one worker per collector. Status of collectors that keep their
+  // name across a reload carries over (so /readyz stays ready).
+  void Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls);
+  // Stops every worker: no new polls start; polls in flight get `grace` to
+  // finish, then their requests are aborted. Returns once all threads joined.
+  void Stop(std::chrono::milliseconds grace);
+
+  std::vector<CollectorStatus> Status() const;
+  // True when every collector has finished its first poll.
+  bool Ready() const;
+
+ private:
+  struct Worker;
+  void RunWorker(Worker& worker, std::stop_token stop);
+
+  const Clock& clock_;
+  SnapshotStore& store_;
+  SelfMetrics& metrics_;
+  Logger logger_;
+  TransportFactory transports_;
+  std::string user_agent_;
+
+  std::unique_ptr<std::counting_semaphore<64>> poll_slots_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+
+  mutable std::mutex status_mu_;
+  std::map<std::string, CollectorStatus> status_;
+};
+
+}  // namespace kpi

@@ -1,0 +1,48 @@
+// SelfMetrics: the exporter's own health, kpi_exporter_*, on a normal
+// prometheus-cpp Registry. The core records every poll here; collectors never
+// touch it.
+//
+// Thread-safety: all methods are thread-safe (prometheus-cpp families lock).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+namespace kpi {
+
+class SelfMetrics {
+ public:
+  SelfMetrics(std::string_view version, std::string_view revision);
+
+  void RecordPoll(const std::string& collector, bool ok, std::chrono::duration<double> duration,
+                  double now_unix_seconds);
+  void CountError(const std::string& collector, const std::string& reason);
+  void CountUpstreamRequest(const std::string& collector, std::string_view code);
+  void RecordReload(bool ok, double now_unix_seconds);
+  // Removes the per-collector gauges of a collector a reload took away.
+  void ForgetCollector(const std::string& collector);
+
+  // The text exposition of every self-metric, for the /metrics page.
+  std::string Render() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Gauge>& up_;
+  prometheus::Family<prometheus::Gauge>& last_success_;
+  prometheus::Family<prometheus::Gauge>& poll_duration_;
+  prometheus::Family<prometheus::Counter>& polls_;
+  prometheus::Family<prometheus::Counter>& errors_;
+  prometheus::Family<prometheus::Counter>& upstream_requests_;
+  prometheus::Gauge& reload_successful_;
+  prometheus::Gauge& reload_timestamp_;
+  prometheus::Gauge& start_time_;
+};
+
+}  // namespace kpi

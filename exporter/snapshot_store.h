@@ -1,0 +1,36 @@
+// SnapshotStore: the latest snapshot of every collector. Workers Put() a new
+// snapshot when a poll finishes; scrapes Render() the merged exposition text.
+// A scrape never waits on a poll: Put swaps a pointer under a short lock and
+// Render copies the pointers before writing.
+//
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "collectors/snapshot.h"
+
+namespace kpi {
+
+class SnapshotStore {
+ public:
+  void Put(const std::string& collector, std::shared_ptr<const Snapshot> snapshot);
+  // Drops snapshots of collectors not in `collectors` (after a reload removed them).
+  void Retain(const std::vector<std::string>& collectors);
+  bool Has(const std::string& collector) const;
+
+  // Families merged by name across collectors: HELP and TYPE once, then every
+  // collector's samples. A family whose type disagrees with the first
+  // collector's is left out rather than producing an invalid page.
+  std::string Render() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Snapshot>> snapshots_;
+};
+
+}  // namespace kpi

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""A fake upstream API server for tests and the offline demo.
+
+It serves canned answers described by a routes file (JSON):
+
+    [{"name": "repo",                      # optional; lets tests replace the route at run time
+      "path": "/repos/acme/widgets",       # exact path
+      "query": {"state": "open"},          # optional; each given parameter must match
+      "responses": [                       # served in order; the last one repeats
+        {"status": 500},
+        {"status": 200, "etag": "\"v1\"", "headers": {"Link": "<{{base_url}}/x?page=2>; rel=\"next\""},
+         "body_file": "github/repo.json"}  # or "body": <json> or "body_text": "..."
+      ]}]
+
+Bodies and headers are templates: {{ago:3d2h}} becomes the UTC timestamp that
+long before the server started, {{epoch_in:1h}} a Unix time after it,
+{{base_url}} the server's own http://host:port. With "etag" set, a request
+whose If-None-Match matches gets a 304. A route with "auth" answers 401 unless
+the Authorization header equals it.
+
+Control endpoints (for tests): POST /_control/routes with {"name": ..., "responses": [...]}
+replaces a route's answers; GET /_control/requests lists the requests seen.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text):
+    parts = re.findall(r"(\d+)([smhdw])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"bad duration {text!r}")
+    return sum(int(n) * UNITS[u] for n, u in parts)
+
+
+class Routes:
+    def __init__(self, fixtures_dir, routes_file):
+        self.fixtures_dir = fixtures_dir
+        self.lock = threading.Lock()
+        with open(routes_file) as f:
+            self.routes = json.load(f)
+        for route in self.routes:
+            route["served"] = 0
+        self.requests = []
+
+    def match(self, path, query):
+        best = None
+        for route in self.routes:
+            if route["path"] != path:
+                continue
+            wanted = route.get("query", {})
+            if all(query.get(k) == v for k, v in wanted.items()):
+                if best is None or len(wanted) > len(best.get("query", {})):
+                    best = route
+        return best
+
+    def next_response(self, route):
+        with self.lock:
+            responses = route["responses"]
+            index = min(route["served"], len(responses) - 1)
+            route["served"] += 1
+            return responses[index]
+
+    def replace(self, name, responses):
+        with self.lock:
+            for route in self.routes:
+                if route.get("name") == name:
+                    route["responses"] = responses
+                    route["served"] = 0
+                    return True
+        return False
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "fake-upstream/1"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("fake_upstream: " + (fmt % args) + "\n")
+
+    def render(self, text):
+        started = self.server.started
+
+        def ago(m):
+            return (started - datetime.timedelta(seconds=parse_duration(m.group(1)))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        text = re.sub(r"\{\{ago:([0-9smhdw]+)\}\}", ago, text)
+        text = re.sub(r"\{\{epoch_in:([0-9smhdw]+)\}\}",
+                      lambda m: str(int(started.timestamp()) + parse_duration(m.group(1))), text)
+        return text.replace("{{base_url}}", self.server.base_url)
+
+    def send(self, status, body=b"", headers=None):
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        routes = self.server.routes
+        if url.path == "/_control/requests":
+            with routes.lock:
+                body = json.dumps(routes.requests).encode()
+            return self.send(200, body, {"Content-Type": "application/json"})
+        with routes.lock:
+            routes.requests.append({"path": url.path, "query": query,
+                                    "authorization": self.headers.get("Authorization"),
+                                    "if_none_match": self.headers.get("If-None-Match")})
+        route = routes.match(url.path, query)
+        if route is None:
+            return self.send(404, b'{"message": "Not Found"}', {"Content-Type": "application/json"})
+        if "auth" in route and self.headers.get("Authorization") != route["auth"]:
+            return self.send(401, b'{"message": "Bad credentials"}', {"Content-Type": "application/json"})
+        response = routes.next_response(route)
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        headers.update({k: self.render(v) for k, v in response.get("headers", {}).items()})
+        etag = response.get("etag")
+        if etag:
+            headers["ETag"] = etag
+            if self.headers.get("If-None-Match") == etag:
+                return self.send(304, b"", {k: v for k, v in headers.items() if k != "Content-Type"})
+        if "body_file" in response:
+            with open(os.path.join(routes.fixtures_dir, response["body_file"])) as f:
+                body = self.render(f.read())
+        elif "body" in response:
+            body = self.render(json.dumps(response["body"]))
+        else:
+            body = self.render(response.get("body_text", ""))
+        self.send(response.get("status", 200), body.encode(), headers)
+
+    do_HEAD = do_GET
+
+    def do_POST(self):
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length", "0"))
+        payload = json.loads(self.rfile.read(length) or b"{}")
+        if url.path == "/_control/routes":
+            ok = self.server.routes.replace(payload["name"], payload["responses"])
+            return self.send(200 if ok else 404, b"ok\n" if ok else b"no such route\n")
+        self.send(404, b'{"message": "Not Found"}')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fixtures", required=True, help="directory the routes' body_file paths are relative to")
+    parser.add_argument("--routes", help="routes file (default: <fixtures>/routes.json)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--port-file", help="write the bound port here once listening")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    server.daemon_threads = True
+    server.routes = Routes(args.fixtures, args.routes or os.path.join(args.fixtures, "routes.json"))
+    server.started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    port = server.server_address[1]
+    server.base_url = f"http://{args.host}:{port}"
+    server.verbose = args.verbose
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(port))
+        os.replace(tmp, args.port_file)
+    print(f"fake upstream listening on {server.base_url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
