@@ -14,7 +14,10 @@ bool SystemClock::SleepFor(std::chrono::milliseconds d, std::stop_token stop) co
 }
 
 double ToUnixSeconds(SystemTime t) {
-  return std::chrono::duration<double>(t.time_since_epoch()).count();
+  // Via whole microseconds (exact in a double until the year 2255), so that
+  // a timestamp with a fraction like .25 comes out exactly.
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  return double(micros) / 1e6;
 }
 
 }  // namespace kpi

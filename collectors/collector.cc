@@ -11,6 +11,7 @@ SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults
     settings.api_url = *url;
   }
   while (settings.api_url.ends_with('/')) settings.api_url.pop_back();
+  if (reader.default_interval()) settings.interval = *reader.default_interval();
   if (auto interval = reader.Duration("interval")) {
     if (*interval < std::chrono::seconds(1)) reader.Fail("interval", "'interval' must be at least 1s");
     settings.interval = *interval;

@@ -37,6 +37,9 @@ class SectionReader {
   SectionReader(const toml::table& table, std::string section, std::string file, EnvLookup env);
 
   const std::string& section() const { return section_; }
+  // [exporter] default_interval, which a source uses when it sets no interval of its own.
+  void set_default_interval(std::optional<std::chrono::milliseconds> d) { default_interval_ = d; }
+  std::optional<std::chrono::milliseconds> default_interval() const { return default_interval_; }
 
   std::optional<std::string> String(std::string_view key);
   std::vector<std::string> StringList(std::string_view key);
@@ -66,6 +69,7 @@ class SectionReader {
   EnvLookup env_;
   std::set<std::string, std::less<>> known_;
   std::optional<ConfigError> error_;
+  std::optional<std::chrono::milliseconds> default_interval_;
   std::vector<std::string> secrets_;
 };
 

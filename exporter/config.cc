@@ -13,18 +13,10 @@ tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& r
   if (auto timeout = reader.Duration("shutdown_timeout")) settings.shutdown_timeout = *timeout;
   if (auto interval = reader.Duration("default_interval")) {
     if (*interval < std::chrono::seconds(1)) reader.Fail("default_interval", "'default_interval' must be at least 1s");
+    settings.default_interval = *interval;
   }
   if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
   return settings;
-}
-
-// [exporter] default_interval applies to every source section without its own interval.
-void ApplyDefaultInterval(const toml::table& root, toml::table& section) {
-  const auto* exporter = root.get_as<toml::table>("exporter");
-  const toml::node* fallback = exporter ? exporter->get("default_interval") : nullptr;
-  if (fallback && fallback->is_string() && !section.contains("interval")) {
-    section.insert("interval", *fallback->as_string());
-  }
 }
 
 }  // namespace
@@ -41,6 +33,13 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
 
   Config config;
   config.file = file;
+  // [exporter] first: its default_interval applies to the sources, wherever it sits in the file.
+  if (toml::table* exporter = root["exporter"].as_table()) {
+    SectionReader reader(*exporter, "exporter", file, env);
+    auto settings = ReadExporterSection(reader);
+    if (!settings) return tl::unexpected(settings.error());
+    config.exporter = *settings;
+  }
   for (auto& [key, node] : root) {
     const std::string name(key.str());
     const auto at_key = [&](std::string message) {
@@ -49,13 +48,7 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     };
     toml::table* table = node.as_table();
     if (!table) return at_key("'" + name + "' must be a table ([" + name + "])");
-    if (name == "exporter") {
-      SectionReader reader(*table, name, file, env);
-      auto settings = ReadExporterSection(reader);
-      if (!settings) return tl::unexpected(settings.error());
-      config.exporter = *settings;
-      continue;
-    }
+    if (name == "exporter") continue;
     const auto factory = std::find_if(factories.begin(), factories.end(),
                                       [&](const CollectorFactory& f) { return f.section == name; });
     if (factory == factories.end()) {
@@ -63,9 +56,8 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
       for (const auto& f : factories) known += ", " + std::string(f.section);
       return at_key("unknown section [" + name + "]; known sections: " + known);
     }
-    toml::table section = *table;  // a copy, so defaults can be filled in without touching positions of the rest
-    ApplyDefaultInterval(root, section);
-    SectionReader reader(section, name, file, env);
+    SectionReader reader(*table, name, file, env);
+    reader.set_default_interval(config.exporter.default_interval);
     std::unique_ptr<Collector> collector = factory->create(reader);
     if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
     if (!collector) return at_key("[" + name + "] could not be configured");

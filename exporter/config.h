@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@ namespace kpi {
 struct ExporterSettings {
   int max_concurrent_polls = 4;                          // collectors polling at the same time
   std::chrono::milliseconds shutdown_timeout{10'000};    // grace for in-flight polls on SIGTERM/reload
+  std::optional<std::chrono::milliseconds> default_interval;  // for sources without their own interval
 };
 
 struct Config {

@@ -1,0 +1,109 @@
+#include "exporter/config.h"
+
+#include <doctest/doctest.h>
+
+#include "collectors/all.h"
+
+using namespace kpi;
+using namespace std::chrono_literals;
+
+namespace {
+
+EnvLookup Env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    if (name == "GITHUB_TOKEN") return std::string("ghp_test_token_value");
+    return std::nullopt;
+  };
+}
+
+tl::expected<Config, ConfigError> Parse(const std::string& text) {
+  return ParseConfig(text, "kpi.toml", AllCollectorFactories(), Env());
+}
+
+std::string ErrorOf(const std::string& text) {
+  auto config = Parse(text);
+  REQUIRE_FALSE(config);
+  return config.error().ToString();
+}
+
+}  // namespace
+
+TEST_CASE("a full GitHub config loads with its settings") {
+  auto config = Parse(R"(
+[exporter]
+max_concurrent_polls = 2
+shutdown_timeout = "3s"
+
+[github]
+token = "${GITHUB_TOKEN}"
+api_url = "https://ghe.example.com/api/v3/"
+repos = ["prometheus/prometheus", "acme/widgets"]
+orgs = ["acme"]
+bug_labels = ["kind/bug"]
+interval = "10m"
+timeout = "20s"
+workflow_runs = 50
+)");
+  REQUIRE(config);
+  CHECK(config->exporter.max_concurrent_polls == 2);
+  CHECK(config->exporter.shutdown_timeout == 3s);
+  REQUIRE(config->collectors.size() == 1);
+  const auto& github = *config->collectors[0];
+  CHECK(github.name() == "github");
+  CHECK(github.settings().api_url == "https://ghe.example.com/api/v3");
+  CHECK(github.settings().interval == 10min);
+  CHECK(github.settings().timeout == 20s);
+  CHECK(github.http_options().authorization == "Bearer ghp_test_token_value");
+  CHECK(config->secrets == std::vector<std::string>{"ghp_test_token_value"});
+}
+
+TEST_CASE("GitHub defaults") {
+  auto config = Parse("[github]\nrepos = [\"a/b\"]\n");
+  REQUIRE(config);
+  const auto& github = *config->collectors[0];
+  CHECK(github.settings().api_url == "https://api.github.com");
+  CHECK(github.settings().interval == 5min);
+  CHECK(github.http_options().authorization.empty());
+}
+
+TEST_CASE("[exporter] default_interval applies to sources without their own interval") {
+  auto config = Parse("[github]\nrepos = [\"a/b\"]\n[exporter]\ndefault_interval = \"2m\"\n");
+  REQUIRE(config);
+  CHECK(config->collectors[0]->settings().interval == 2min);
+  auto own = Parse("[exporter]\ndefault_interval = \"2m\"\n[github]\nrepos = [\"a/b\"]\ninterval = \"7m\"\n");
+  REQUIRE(own);
+  CHECK(own->collectors[0]->settings().interval == 7min);
+}
+
+TEST_CASE("an empty file is a valid config with no sources") {
+  auto config = Parse("");
+  REQUIRE(config);
+  CHECK(config->collectors.empty());
+}
+
+TEST_CASE("every kind of bad config is an error with file, line and column") {
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"\n") .starts_with("kpi.toml:2:"));  // TOML syntax
+  CHECK(ErrorOf("[gitlab]\nrepos = []\n") == "kpi.toml:1:2: unknown section [gitlab]; known sections: exporter, github");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\nrepo = \"x\"\n") == "kpi.toml:3:1: unknown key 'repo' in [github]");
+  CHECK(ErrorOf("[github]\nrepos = \"a/b\"\n") == "kpi.toml:2:9: 'repos' in [github] must be an array of strings");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ninterval = \"soon\"\n") ==
+        "kpi.toml:3:12: 'interval' in [github] must be a duration such as \"30s\", \"5m\" or \"1h\"");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ninterval = \"500ms\"\n") == "kpi.toml:3:12: 'interval' must be at least 1s");
+  CHECK(ErrorOf("[github]\nrepos = [\"not-a-repo\"]\n") ==
+        "kpi.toml:2:9: repos entry 'not-a-repo' is not of the form owner/name");
+  CHECK(ErrorOf("[github]\nrepos = []\n") == "kpi.toml:2:9: [github] needs at least one entry in 'repos' or 'orgs'");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\napi_url = \"ftp://x\"\n") ==
+        "kpi.toml:3:11: 'api_url' in [github] must start with http:// or https://");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ntoken = \"${NOPE}\"\n") ==
+        "kpi.toml:3:9: 'token' in [github] refers to environment variable NOPE, which is not set or empty");
+  CHECK(ErrorOf("[exporter]\nmax_concurrent_polls = 0\n") ==
+        "kpi.toml:2:24: 'max_concurrent_polls' in [exporter] must be an integer from 1 to 64");
+  CHECK(ErrorOf("[exporter]\nlisten = \":1\"\n") == "kpi.toml:2:1: unknown key 'listen' in [exporter]");
+  CHECK(ErrorOf("github = 5\n") == "kpi.toml:1:1: 'github' must be a table ([github])");
+}
+
+TEST_CASE("a missing file is an error naming the file") {
+  auto config = LoadConfig("/nonexistent/kpi.toml", AllCollectorFactories(), Env());
+  REQUIRE_FALSE(config);
+  CHECK(config.error().ToString() == "/nonexistent/kpi.toml: cannot open config file");
+}

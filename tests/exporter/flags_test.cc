@@ -1,0 +1,43 @@
+#include "exporter/flags.h"
+
+#include <doctest/doctest.h>
+
+using namespace kpi;
+
+TEST_CASE("defaults follow the Prometheus exporter conventions") {
+  auto flags = ParseFlags({});
+  REQUIRE(flags);
+  CHECK(flags->listen_address == ":9877");
+  CHECK(flags->telemetry_path == "/metrics");
+  CHECK(flags->log_level == "info");
+  CHECK(flags->log_format == "logfmt");
+  CHECK(flags->command.empty());
+}
+
+TEST_CASE("flags take --name=value and --name value, and the check-config command") {
+  auto flags = ParseFlags({"check-config", "--config.file=/etc/kpi.toml", "--web.listen-address", "127.0.0.1:0",
+                           "--log.format=json", "--log.level=debug", "--web.telemetry-path=/m"});
+  REQUIRE(flags);
+  CHECK(flags->command == "check-config");
+  CHECK(flags->config_file == "/etc/kpi.toml");
+  CHECK(flags->listen_address == "127.0.0.1:0");
+  CHECK(flags->log_format == "json");
+  CHECK(flags->log_level == "debug");
+  CHECK(flags->telemetry_path == "/m");
+}
+
+TEST_CASE("bad flags are errors that name the flag") {
+  CHECK(ParseFlags({"--config-file=x"}).error() == "unknown flag --config-file");
+  CHECK(ParseFlags({"--config.file"}).error() == "flag --config.file needs a value");
+  CHECK(ParseFlags({"--log.level=verbose"}).error().starts_with("--log.level must be"));
+  CHECK(ParseFlags({"--log.format=xml"}).error().starts_with("--log.format must be"));
+  CHECK(ParseFlags({"--web.telemetry-path=/"}).error().starts_with("--web.telemetry-path"));
+  CHECK(ParseFlags({"serve"}).error() == "unexpected argument 'serve'");
+}
+
+TEST_CASE("help and version") {
+  CHECK(ParseFlags({"--help"})->help);
+  CHECK(ParseFlags({"-h"})->help);
+  CHECK(ParseFlags({"--version"})->version);
+  CHECK(UsageText().find("--web.listen-address") != std::string::npos);
+}

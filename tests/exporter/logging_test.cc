@@ -1,0 +1,57 @@
+#include "exporter/logging.h"
+
+#include <doctest/doctest.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
+
+using namespace kpi;
+
+namespace {
+
+struct Captured {
+  std::ostringstream out;
+  std::shared_ptr<SecretRedactor> redactor = std::make_shared<SecretRedactor>();
+  Logger Make(LogFormat format, spdlog::level::level_enum level = spdlog::level::info) {
+    return Logger(format, level, redactor, std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("logfmt lines carry ts, level, msg and fields, quoted where needed") {
+  Captured c;
+  c.Make(LogFormat::kLogfmt).With("collector", "github").Error("poll failed", {{"err", "HTTP 500 \"oops\""}});
+  const std::string line = c.out.str();
+  CHECK(line.starts_with("ts="));
+  CHECK(line.find(" level=error msg=\"poll failed\" collector=github err=\"HTTP 500 \\\"oops\\\"\"\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("JSON lines are valid JSON objects with escaped strings") {
+  Captured c;
+  c.Make(LogFormat::kJson).Info("hello", {{"path", "a\\b\n\"c\""}});
+  const std::string line = c.out.str();
+  CHECK(line.starts_with("{\"ts\":\""));
+  CHECK(line.find("\"level\":\"info\",\"msg\":\"hello\",\"path\":\"a\\\\b\\n\\\"c\\\"\"}") != std::string::npos);
+}
+
+TEST_CASE("levels below the threshold are dropped") {
+  Captured c;
+  auto logger = c.Make(LogFormat::kLogfmt, spdlog::level::warn);
+  logger.Info("quiet");
+  logger.Debug("quieter");
+  CHECK(c.out.str().empty());
+  logger.Warn("loud");
+  CHECK(c.out.str().find("loud") != std::string::npos);
+}
+
+TEST_CASE("secrets are redacted from messages and fields") {
+  Captured c;
+  c.redactor->SetSecrets({"ghp_supersecret", "abc"});  // too short to redact safely: ignored
+  c.Make(LogFormat::kLogfmt).Error("token ghp_supersecret leaked", {{"err", "Bearer ghp_supersecret"}});
+  const std::string line = c.out.str();
+  CHECK(line.find("ghp_supersecret") == std::string::npos);
+  CHECK(line.find("token <redacted> leaked") != std::string::npos);
+  CHECK(c.redactor->Redact("abc") == "abc");
+}

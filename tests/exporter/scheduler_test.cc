@@ -1,0 +1,117 @@
+#include "exporter/scheduler.h"
+
+#include <doctest/doctest.h>
+#include <spdlog/sinks/null_sink.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "tests/support/fake_transport.h"
+
+using namespace kpi;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Succeeds with value = poll number, except on the polls listed to fail.
+class ScriptedCollector final : public Collector {
+ public:
+  explicit ScriptedCollector(std::string name, std::set<int> failing = {}, std::chrono::milliseconds interval = 20ms)
+      : name_(std::move(name)), failing_(std::move(failing)) {
+    settings_.interval = interval;
+  }
+  std::string_view name() const override { return name_; }
+  const SourceSettings& settings() const override { return settings_; }
+  HttpClientOptions http_options() const override { return {}; }
+  tl::expected<Snapshot, Error> Poll(HttpClient&, PollContext&) override {
+    const int n = ++polls;
+    if (failing_.contains(n)) return tl::unexpected(Error{"parse", "scripted failure"});
+    SnapshotBuilder b;
+    b.Gauge("scripted_value", "Poll number.", {{"collector", name_}}, n);
+    return std::move(b).Build();
+  }
+  std::atomic<int> polls{0};
+
+ private:
+  std::string name_;
+  std::set<int> failing_;
+  SourceSettings settings_;
+};
+
+struct Fixture {
+  SystemClock clock;
+  SnapshotStore store;
+  SelfMetrics metrics{"test", "abc"};
+  Logger logger{LogFormat::kLogfmt, spdlog::level::debug, nullptr, std::make_shared<spdlog::sinks::null_sink_mt>()};
+  Scheduler scheduler{clock, store, metrics, logger,
+                      [] { return std::make_unique<testing::FakeTransport>(std::make_shared<testing::FakeTransport::State>()); },
+                      "test-agent"};
+};
+
+template <typename Predicate>
+bool Eventually(Predicate p, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (p()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return p();
+}
+
+}  // namespace
+
+TEST_CASE("a failed poll keeps the last good snapshot and is counted") {
+  Fixture f;
+  auto collector = std::make_shared<ScriptedCollector>("scripted", std::set<int>{2, 3, 4, 5, 6, 7, 8, 9, 10});
+  f.scheduler.Start({collector}, 2);
+  REQUIRE(Eventually([&] { return collector->polls >= 4; }));
+  f.scheduler.Stop(1s);
+  CHECK(f.store.Render().find("scripted_value{collector=\"scripted\"} 1\n") != std::string::npos);
+  const std::string self = f.metrics.Render();
+  CHECK(self.find("kpi_exporter_collector_up{collector=\"scripted\"} 0") != std::string::npos);
+  CHECK(self.find("kpi_exporter_collector_errors_total{collector=\"scripted\",reason=\"parse\"}") != std::string::npos);
+  const auto status = f.scheduler.Status();
+  REQUIRE(status.size() == 1);
+  CHECK(status[0].polled);
+  CHECK_FALSE(status[0].last_ok);
+  CHECK(status[0].last_error == "parse: scripted failure");
+}
+
+TEST_CASE("ready only once every collector finished a first poll") {
+  Fixture f;
+  auto fast = std::make_shared<ScriptedCollector>("fast");
+  auto failing = std::make_shared<ScriptedCollector>("failing", std::set<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  f.scheduler.Start({fast, failing}, 1);
+  // A failed first poll still counts: readiness means "has tried", not "is healthy".
+  REQUIRE(Eventually([&] { return f.scheduler.Ready(); }));
+  CHECK(fast->polls >= 1);
+  CHECK(failing->polls >= 1);
+  f.scheduler.Stop(1s);
+}
+
+TEST_CASE("Stop returns promptly while workers sleep between long intervals") {
+  Fixture f;
+  auto slow = std::make_shared<ScriptedCollector>("slow", std::set<int>{}, std::chrono::hours(1));
+  f.scheduler.Start({slow}, 1);
+  REQUIRE(Eventually([&] { return slow->polls == 1; }));
+  const auto started = std::chrono::steady_clock::now();
+  f.scheduler.Stop(5s);
+  CHECK(std::chrono::steady_clock::now() - started < 4s);  // woke up from an hour-long sleep
+  CHECK(slow->polls == 1);
+}
+
+TEST_CASE("a reload keeps status and snapshots of collectors that stay and drops the rest") {
+  Fixture f;
+  auto a = std::make_shared<ScriptedCollector>("a");
+  auto b = std::make_shared<ScriptedCollector>("b");
+  f.scheduler.Start({a, b}, 2);
+  REQUIRE(Eventually([&] { return f.scheduler.Ready(); }));
+  f.scheduler.Stop(1s);
+  auto a2 = std::make_shared<ScriptedCollector>("a", std::set<int>{}, std::chrono::hours(1));
+  f.scheduler.Start({a2}, 2);
+  CHECK(f.scheduler.Ready());  // "a" already polled under the old config
+  CHECK(f.store.Has("a"));
+  CHECK_FALSE(f.store.Has("b"));
+  f.scheduler.Stop(1s);
+}

@@ -1,0 +1,48 @@
+#include "exporter/snapshot_store.h"
+
+#include <doctest/doctest.h>
+
+using namespace kpi;
+
+namespace {
+
+std::shared_ptr<const Snapshot> Make(const std::string& name, const std::string& label, double value) {
+  SnapshotBuilder b;
+  b.Gauge(name, "help of " + name, {{"src", label}}, value);
+  return std::make_shared<const Snapshot>(*std::move(b).Build());
+}
+
+}  // namespace
+
+TEST_CASE("families with the same name merge under one HELP and TYPE") {
+  SnapshotStore store;
+  store.Put("one", Make("shared_total_things", "one", 1));
+  store.Put("two", Make("shared_total_things", "two", 2));
+  store.Put("two", Make("shared_total_things", "two", 3));  // replaces, never duplicates
+  CHECK(store.Render() ==
+        "# HELP shared_total_things help of shared_total_things\n"
+        "# TYPE shared_total_things gauge\n"
+        "shared_total_things{src=\"one\"} 1\n"
+        "shared_total_things{src=\"two\"} 3\n");
+}
+
+TEST_CASE("a family whose type disagrees is left out, not rendered invalid") {
+  SnapshotStore store;
+  store.Put("a", Make("thing", "a", 1));
+  SnapshotBuilder b;
+  b.Summary("thing", "help of thing", {{"src", "b"}}, {1});
+  store.Put("b", std::make_shared<const Snapshot>(*std::move(b).Build()));
+  const std::string text = store.Render();
+  CHECK(text.find("thing{src=\"a\"} 1") != std::string::npos);
+  CHECK(text.find("src=\"b\"") == std::string::npos);
+}
+
+TEST_CASE("Retain drops collectors that are gone") {
+  SnapshotStore store;
+  store.Put("keep", Make("kept", "k", 1));
+  store.Put("drop", Make("dropped", "d", 1));
+  store.Retain({"keep"});
+  CHECK(store.Has("keep"));
+  CHECK_FALSE(store.Has("drop"));
+  CHECK(store.Render().find("dropped") == std::string::npos);
+}

@@ -1,0 +1,48 @@
+// FakeTransport: an in-memory HttpTransport for unit tests at the edges
+// (collector logic without sockets). Answers are keyed by exact URL; each key
+// holds a queue whose last answer repeats. Unknown URLs answer 404.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collectors/http_client.h"
+
+namespace kpi::testing {
+
+struct FakeExchange {
+  std::vector<tl::expected<HttpResponse, Error>> answers;
+  size_t served = 0;
+};
+
+class FakeTransport final : public HttpTransport {
+ public:
+  // Shared so a test keeps a handle after giving the transport to an HttpClient.
+  struct State {
+    std::map<std::string, FakeExchange> routes;
+    std::vector<HttpRequest> requests;
+  };
+
+  explicit FakeTransport(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+  tl::expected<HttpResponse, Error> Perform(const HttpRequest& request, const TransferLimits&,
+                                            std::stop_token) override {
+    state_->requests.push_back(request);
+    const auto it = state_->routes.find(request.url);
+    if (it == state_->routes.end()) return HttpResponse{404, {}, R"({"message":"Not Found"})", false};
+    FakeExchange& exchange = it->second;
+    const size_t index = std::min(exchange.served++, exchange.answers.size() - 1);
+    return exchange.answers[index];
+  }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+inline HttpResponse Json(std::string body, std::map<std::string, std::string> headers = {}, long status = 200) {
+  return HttpResponse{status, std::move(headers), std::move(body), false};
+}
+
+}  // namespace kpi::testing
