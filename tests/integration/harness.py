@@ -1,0 +1,148 @@
+"""Shared helpers for the integration tests: start the fake upstream and the
+real kpi_exporter binary on loopback (port 0), scrape, parse, clean up."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+EXPORTER = os.environ.get("KPI_EXPORTER", "build/kpi_exporter")
+SOURCE_DIR = os.environ.get("KPI_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+FIXTURES = os.path.join(SOURCE_DIR, "tests", "fixtures")
+FAKE = os.path.join(SOURCE_DIR, "tests", "fake_upstream", "fake_upstream.py")
+TOKEN = "ghp_IntegrationTestToken_d0_n0t_l3ak"
+
+
+def wait_for(predicate, timeout=30, what="condition"):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, urllib.error.URLError, ValueError) as e:
+            last = e
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def http(url, method="GET", data=None):
+    """Returns (status, body text); never raises for HTTP error statuses."""
+    request = urllib.request.Request(url, method=method, data=data)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """{(name, frozenset of (label, value)): float} for every sample line."""
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, f"unparseable sample line: {line!r}"
+        labels = frozenset(LABEL.findall(m.group(3) or ""))
+        samples[(m.group(1), labels)] = float(m.group(4))
+    return samples
+
+
+def value(samples, name, **labels):
+    key = (name, frozenset(labels.items()))
+    assert key in samples, f"missing series {name}{labels}; have: " + \
+        ", ".join(sorted(f"{n}{dict(l)}" for n, l in samples if n == name))
+    return samples[key]
+
+
+class Processes:
+    """Starts processes and guarantees they are stopped, also when a test fails."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="kpi-it-")
+        self.procs = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for proc, _ in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+        if exc[0] is not None:
+            for proc, log in self.procs:
+                sys.stderr.write(f"--- log of {proc.args[0]} ---\n")
+                with open(log) as f:
+                    sys.stderr.write(f.read()[-6000:])
+        return False
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def spawn(self, args, name, env=None):
+        log = self.path(name + ".log")
+        proc = subprocess.Popen(args, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                                env=dict(os.environ, **(env or {})))
+        self.procs.append((proc, log))
+        return proc, log
+
+    def start_fake(self):
+        port_file = self.path("fake.port")
+        self.spawn([sys.executable, FAKE, "--fixtures", FIXTURES, "--port", "0", "--port-file", port_file], "fake")
+        port = wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(), what="fake upstream port")
+        return f"http://127.0.0.1:{port}"
+
+    def write_config(self, text, name="kpi.toml"):
+        path = self.path(name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def start_exporter(self, config, *flags, env=None):
+        env = dict({"KPI_TEST_TOKEN": TOKEN}, **(env or {}))
+        proc, log = self.spawn([EXPORTER, f"--config.file={config}", "--web.listen-address=127.0.0.1:0",
+                                "--log.level=debug", *flags], "exporter", env)
+
+        def port():
+            if proc.poll() is not None:
+                raise AssertionError(f"exporter exited with {proc.returncode}: {open(log).read()}")
+            # logfmt: msg="kpi-exporter started" ... port=N; JSON: "msg":"kpi-exporter started",..."port":"N"
+            m = re.search(r'kpi-exporter started.*[ "]port(?:=|":")(\d+)', open(log).read())
+            return m and m.group(1)
+
+        base = f"http://127.0.0.1:{wait_for(port, what='exporter start')}"
+        return proc, log, base
+
+
+def github_config(fake_url, interval="2s", extra=""):
+    return f"""
+[github]
+api_url = "{fake_url}"
+token = "${{KPI_TEST_TOKEN}}"
+repos = ["acme/widgets"]
+orgs = ["acme"]
+interval = "{interval}"
+timeout = "5s"
+{extra}
+"""
+
+
+def promtool_check(text):
+    result = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    assert result.returncode == 0, f"promtool check metrics failed:\n{result.stdout}{result.stderr}"
+
+
+def stop(proc, sig=signal.SIGTERM, timeout=20):
+    proc.send_signal(sig)
+    return proc.wait(timeout=timeout)

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""The real kpi_exporter against the fake GitHub on loopback: exact values for
+the fixtures (pagination, PRs among issues, a failing workflow, bot comments,
+a 500 then success, 304s), promtool check metrics, and no token anywhere."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (TOKEN, Processes, github_config, http, parse_metrics, promtool_check, stop, value,  # noqa: E402
+                     wait_for)
+
+DAY = 86400
+
+
+def main():
+    with Processes() as p:
+        fake = p.start_fake()
+        exporter, log, base = p.start_exporter(p.write_config(github_config(fake)))
+        wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
+        status, text = http(base + "/metrics")
+        assert status == 200
+        m = parse_metrics(text)
+        repo = {"repo": "acme/widgets"}
+
+        assert value(m, "kpi_exporter_collector_up", collector="github") == 1
+        assert value(m, "github_repo_stars", **repo) == 1234
+        assert value(m, "github_repo_forks", **repo) == 56
+        assert value(m, "github_repo_watchers", **repo) == 78
+        assert value(m, "github_repo_open_issues", **repo) == 110, "PRs must not count as issues"
+        assert value(m, "github_repo_open_pull_requests", **repo) == 20
+        assert value(m, "github_repo_contributors", **repo) == 42
+        assert value(m, "github_repo_info", repo="acme/widgets", default_branch="main", language="C++",
+                     archived="false") == 1
+        assert not any(dict(l).get("repo") == "acme/gadgets" for _, l in m), "archived org repo must be skipped"
+
+        ci = {"repo": "acme/widgets", "workflow": "CI", "branch": "main"}
+        release = dict(ci, workflow="Release")
+        assert value(m, "github_workflow_failing", **ci) == 1
+        assert value(m, "github_workflow_failing", **release) == 0
+        assert abs(value(m, "github_workflow_success_ratio", **ci) - 7 / 9) < 1e-12
+        assert value(m, "github_workflow_success_ratio", **release) == 1
+        assert value(m, "github_workflow_last_run_duration_seconds", **ci) == 600
+        assert value(m, "github_workflow_last_run_duration_seconds", **release) == 300
+        assert not any(dict(l).get("workflow") == "Old" for _, l in m), "disabled workflow must have no series"
+
+        month = {"repo": "acme/widgets", "window": "30d"}
+        lead = "github_pull_request_merge_lead_time_seconds"
+        assert value(m, lead, quantile="0.5", **month) == 2 * DAY
+        assert value(m, lead + "_sum", **month) == 2 * DAY + 3600 + 2 * DAY
+        assert value(m, lead + "_count", **month) == 3
+        first = "github_issue_first_response_seconds"
+        assert value(m, first, quantile="0.5", **month) == 10800
+        assert value(m, first, quantile="0.9", **month) == DAY
+        assert value(m, first + "_sum", **month) == 10800 + 7200 + DAY
+        assert value(m, first + "_count", **month) == 3
+        assert value(m, "github_issues_awaiting_response", **repo) == 108
+        oldest = value(m, "github_issues_awaiting_response_oldest_age_seconds", **repo)
+        assert 90 * DAY <= oldest < 90 * DAY + 300, oldest  # issue #1: only its author and a bot commented
+        opened = "github_issues_opened"
+        assert value(m, opened, window="1d", kind="all", **repo) == 2
+        assert value(m, opened, window="1d", kind="bug", **repo) == 2
+        assert value(m, opened, window="30d", kind="all", **repo) == 6
+        assert value(m, opened, window="30d", kind="bug", **repo) == 3
+        assert value(m, "github_rate_limit_remaining", resource="core") == 4990
+        assert value(m, "github_rate_limit_limit", resource="search") == 30
+
+        # The repo answered 500 once and the client retried; page 2 of closed PRs (also 500) was never read.
+        assert value(m, "kpi_exporter_upstream_requests_total", collector="github", code="500") == 1
+        assert not any(n == "kpi_exporter_collector_errors_total" for n, _ in m), "a retried 500 is not a failed poll"
+        promtool_check(text)
+
+        # The next poll revalidates with If-None-Match and gets 304s; values stay.
+        def second_poll():
+            s = parse_metrics(http(base + "/metrics")[1])
+            key = ("kpi_exporter_upstream_requests_total", frozenset({("collector", "github"), ("code", "304")}))
+            return s if s.get(key, 0) >= 1 and value(s, "kpi_exporter_collector_polls_total", collector="github") >= 2 \
+                and value(s, "kpi_exporter_collector_up", collector="github") == 1 else None
+        m2 = wait_for(second_poll, timeout=30, what="a second poll with 304s")
+        assert value(m2, "github_repo_stars", **repo) == 1234
+        assert value(m2, "github_repo_open_issues", **repo) == 110
+        assert value(m2, "kpi_exporter_upstream_requests_total", collector="github", code="500") == 1
+
+        # The token was sent to the fake API, and shows up nowhere we serve or log.
+        requests = __import__("json").loads(http(fake + "/_control/requests")[1])
+        assert requests and all(r["authorization"] == "Bearer " + TOKEN for r in requests)
+        assert any(r["if_none_match"] for r in requests)
+        landing = http(base + "/")[1]
+        assert "github" in landing and 'class="ok"' in landing
+        for name, body in [("/metrics", http(base + "/metrics")[1]), ("landing page", landing), ("log", open(log).read())]:
+            assert TOKEN not in body, f"token leaked into {name}"
+
+        assert stop(exporter) == 0
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
