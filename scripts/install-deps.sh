@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages kpi-exporter builds and tests with.
+# Installs the Debian packages kpi-exporter builds and tests with, plus any
+# extra package names given as arguments (scripts/bench.sh adds its tools).
 # Idempotent: only missing packages are installed; nothing is done when all are present.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev zlib1g-dev
   doctest-dev
   prometheus curl python3
+  "$@"
 )
 
 missing=()

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Scrape throughput and memory of kpi_exporter, measured against baselines in
+# the same run: Debian's prometheus-node-exporter (a Go exporter users know)
+# and kpi_exporter's own /healthz. Prints a Markdown table of ratios.
+# Not part of ctest: these machines are shared and noisy, so numbers are
+# reported, never asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh wrk prometheus-node-exporter procps
+bash scripts/build.sh
+
+duration=${BENCH_SECONDS:-10}
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+python3 tests/fake_upstream/fake_upstream.py --fixtures tests/fixtures --port 0 --port-file "$work/fake.port" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/fake.port" ] && break; sleep 0.1; done
+sed "s|http://127.0.0.1:9878|http://127.0.0.1:$(cat "$work/fake.port")|" examples/demo.toml > "$work/kpi.toml"
+
+DEMO_GITHUB_TOKEN=bench-token ./build/kpi_exporter --config.file="$work/kpi.toml" \
+  --web.listen-address=127.0.0.1:19877 --log.level=warn 2>"$work/kpi.log" &
+kpi=$!; pids+=($kpi)
+/usr/bin/prometheus-node-exporter --web.listen-address=127.0.0.1:19100 --log.level=warn 2>/dev/null &
+node=$!; pids+=($node)
+for _ in $(seq 100); do
+  curl -fs -o /dev/null http://127.0.0.1:19877/readyz && curl -fs -o /dev/null http://127.0.0.1:19100/metrics && break
+  sleep 0.1
+done
+
+rps() { wrk -t1 -c4 -d"${duration}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+kpi_metrics=$(rps http://127.0.0.1:19877/metrics)
+kpi_health=$(rps http://127.0.0.1:19877/healthz)
+node_metrics=$(rps http://127.0.0.1:19100/metrics)
+kpi_bytes=$(curl -s http://127.0.0.1:19877/metrics | wc -c)
+node_bytes=$(curl -s http://127.0.0.1:19100/metrics | wc -c)
+kpi_rss=$(rss_kib $kpi)
+node_rss=$(rss_kib $node)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+cat <<TABLE
+| measure (${duration}s wrk, 1 thread, 4 connections) | kpi_exporter | baseline | ratio |
+|---|---|---|---|
+| /metrics scrapes/s vs node_exporter /metrics | $kpi_metrics | $node_metrics | $(ratio "$kpi_metrics" "$node_metrics") |
+| /metrics scrapes/s vs own /healthz (no work) | $kpi_metrics | $kpi_health | $(ratio "$kpi_metrics" "$kpi_health") |
+| bytes per scrape (node_exporter's page is larger) | $kpi_bytes | $node_bytes | $(ratio "$kpi_bytes" "$node_bytes") |
+| resident memory after the load, KiB | $kpi_rss | $node_rss | $(ratio "$kpi_rss" "$node_rss") |
+TABLE
