@@ -1,5 +1,9 @@
 #include "collectors/collector.h"
 
+#include <algorithm>
+
+#include "collectors/last_good.h"
+
 namespace kpi {
 
 SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults) {
@@ -18,6 +22,19 @@ SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults
   }
   if (auto timeout = reader.Duration("timeout")) settings.timeout = *timeout;
   return settings;
+}
+
+tl::expected<Snapshot, Error> FinishPoll(SnapshotBuilder builder, const std::vector<Error>& errors) {
+  auto snapshot = std::move(builder).Build();
+  if (!snapshot || errors.empty()) return snapshot;
+  Error summary = errors.front();
+  if (errors.size() > 1) summary.message += " (and " + std::to_string(errors.size() - 1) + " more)";
+  summary.partial = std::make_shared<Snapshot>(std::move(*snapshot));
+  return tl::unexpected(std::move(summary));
+}
+
+bool Canceled(const std::vector<Error>& errors) {
+  return std::any_of(errors.begin(), errors.end(), [](const Error& e) { return e.reason == "canceled"; });
 }
 
 }  // namespace kpi

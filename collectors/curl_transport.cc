@@ -74,6 +74,11 @@ tl::expected<HttpResponse, Error> CurlTransport::Perform(const HttpRequest& requ
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers_guard(header_list, curl_slist_free_all);
 
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  if (request.body) {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body->data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body->size()));
+  }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, limits.user_agent.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -94,14 +99,14 @@ tl::expected<HttpResponse, Error> CurlTransport::Perform(const HttpRequest& requ
   const CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
     if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-      return tl::unexpected(Error{"response_too_large", "GET " + request.url + ": answer larger than " +
+      return tl::unexpected(Error{"response_too_large", request.url + ": answer larger than " +
                                                             std::to_string(limits.max_body_bytes) + " bytes"});
     }
     if (code == CURLE_ABORTED_BY_CALLBACK) {
-      return tl::unexpected(Error{"canceled", "GET " + request.url + ": shutting down"});
+      return tl::unexpected(Error{"canceled", request.url + ": shutting down"});
     }
     const std::string reason = code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network";
-    return tl::unexpected(Error{reason, "GET " + request.url + ": " + curl_easy_strerror(code)});
+    return tl::unexpected(Error{reason, request.url + ": " + curl_easy_strerror(code)});
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &transfer.response.status);
   return std::move(transfer.response);

@@ -91,39 +91,22 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
   auto repos = ResolveRepos(http, errors);
   if (!repos) return tl::unexpected(repos.error());
   for (const auto& repo : *repos) {
-    auto stats = PollRepo(http, state, repo);
-    if (stats) {
-      last_good_[repo] = std::move(*stats);
-    } else {
-      if (stats.error().reason == "canceled") return tl::unexpected(stats.error());
-      errors.push_back(Error{stats.error().reason, repo + ": " + stats.error().message});
-    }
+    if (!repos_.Update(repo, PollRepo(http, state, repo), errors)) return tl::unexpected(errors.back());
   }
-  std::erase_if(last_good_, [&](const auto& entry) {
-    return std::find(repos->begin(), repos->end(), entry.first) == repos->end();
-  });
+  repos_.Retain(*repos);
   std::erase_if(first_response_cache_, [&](const auto& entry) { return !state.live_cache_keys.contains(entry.first); });
 
   // /rate_limit is free: it does not count against the limit it reports.
-  auto limits = http.GetOk(config_.settings.api_url + "/rate_limit")
-                    .and_then([](const HttpResponse& r) { return github::ParseRateLimits(r.body); });
-  if (limits) {
-    rate_limits_ = std::move(*limits);
-  } else {
-    errors.push_back(limits.error());
-  }
+  rate_limits_.Update("rate_limit",
+                      http.GetOk(config_.settings.api_url + "/rate_limit").and_then([](const HttpResponse& r) {
+                        return github::ParseRateLimits(r.body);
+                      }),
+                      errors);
+  if (Canceled(errors)) return tl::unexpected(errors.back());
 
   SnapshotBuilder builder;
   AddMetrics(builder, *repos);
-  auto snapshot = std::move(builder).Build();
-  if (!snapshot) return snapshot;
-  if (!errors.empty()) {
-    // Keep what succeeded (and last good values of what failed), but report the poll as failed.
-    return tl::unexpected(Error{errors.front().reason, errors.front().message +
-                                    (errors.size() > 1 ? " (and " + std::to_string(errors.size() - 1) + " more)" : ""),
-                                std::make_shared<Snapshot>(std::move(*snapshot))});
-  }
-  return snapshot;
+  return FinishPoll(std::move(builder), errors);
 }
 
 tl::expected<std::vector<std::string>, Error> GithubCollector::ResolveRepos(HttpClient& http, std::vector<Error>& errors) {
@@ -137,14 +120,11 @@ tl::expected<std::vector<std::string>, Error> GithubCollector::ResolveRepos(Http
                             names.insert(names.end(), page_names->begin(), page_names->end());
                             return true;
                           });
-    if (walk) {
-      last_org_repos_[org] = names;
-    } else {
-      if (walk.error().reason == "canceled") return tl::unexpected(walk.error());
-      errors.push_back(Error{walk.error().reason, "org " + org + ": " + walk.error().message});
+    auto listed = walk.map([&](const PageWalk&) { return names; });
+    if (!org_repos_.Update("org " + org, std::move(listed), errors)) return tl::unexpected(errors.back());
+    if (const auto known = org_repos_.values().find("org " + org); known != org_repos_.values().end()) {
+      repos.insert(known->second.begin(), known->second.end());
     }
-    const auto& known = last_org_repos_[org];
-    repos.insert(known.begin(), known.end());
   }
   return std::vector<std::string>(repos.begin(), repos.end());
 }
@@ -333,8 +313,8 @@ tl::expected<std::vector<double>, Error> GithubCollector::CollectMergeLeadTimes(
 
 void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::string>& repos) const {
   for (const auto& repo : repos) {
-    const auto found = last_good_.find(repo);
-    if (found == last_good_.end()) continue;  // never polled successfully yet
+    const auto found = repos_.values().find(repo);
+    if (found == repos_.values().end()) continue;  // never polled successfully yet
     const RepoStats& s = found->second;
     const Labels r{{"repo", repo}};
     b.Gauge("github_repo_stars", "Stargazers of the repository.", r, double(s.repo.stars));
@@ -376,7 +356,9 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
     b.Gauge("github_issues_opened", help, {{"repo", repo}, {"window", "30d"}, {"kind", "bug"}},
             double(s.opened_30d_bugs));
   }
-  for (const auto& limit : rate_limits_) {
+  const auto limits = rate_limits_.values().find("rate_limit");
+  if (limits == rate_limits_.values().end()) return;
+  for (const auto& limit : limits->second) {
     const Labels l{{"resource", limit.resource}};
     b.Gauge("github_rate_limit_remaining", "Requests left in the current rate-limit window.", l, double(limit.remaining));
     b.Gauge("github_rate_limit_limit", "Requests allowed per rate-limit window.", l, double(limit.limit));

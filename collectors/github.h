@@ -15,6 +15,7 @@
 
 #include "collectors/collector.h"
 #include "collectors/github_parse.h"
+#include "collectors/last_good.h"
 
 namespace kpi {
 
@@ -77,9 +78,9 @@ class GithubCollector final : public Collector {
 
   GithubConfig config_;
   // Last good results, kept across polls (see header comment).
-  std::map<std::string, RepoStats> last_good_;
-  std::map<std::string, std::vector<std::string>> last_org_repos_;
-  std::vector<github::RateLimit> rate_limits_;
+  LastGood<RepoStats> repos_;
+  LastGood<std::vector<std::string>> org_repos_;
+  LastGood<std::vector<github::RateLimit>> rate_limits_;
   // A first response never changes once it happened: "repo#number" -> time.
   std::map<std::string, SystemTime> first_response_cache_;
 };

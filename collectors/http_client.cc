@@ -51,7 +51,9 @@ Error StatusError(long status, std::string_view url) {
                        : status == 429                ? "rate_limited"
                        : status >= 500                ? "http_5xx"
                                                       : "http_4xx";
-  return Error{std::move(reason), "GET " + std::string(url) + " answered HTTP " + std::to_string(status)};
+  std::string message = std::string(url) + " answered HTTP " + std::to_string(status);
+  if (reason == "unauthorized") message += " (check the configured credentials)";
+  return Error{std::move(reason), std::move(message)};
 }
 
 }  // namespace
@@ -88,6 +90,25 @@ std::string ResolveUrl(std::string_view base, std::string_view location) {
   dir = dir.substr(0, dir.find('?'));
   dir = dir.substr(0, dir.rfind('/') + 1);
   return std::string(origin) + std::string(dir) + std::string(location);
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t n = uint32_t(uint8_t(bytes[i])) << 16 | uint32_t(uint8_t(bytes[i + 1])) << 8 | uint8_t(bytes[i + 2]);
+    for (const int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+  }
+  if (const size_t rest = bytes.size() - i; rest > 0) {
+    uint32_t n = uint32_t(uint8_t(bytes[i])) << 16;
+    if (rest == 2) n |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
 }
 
 std::string UrlEncode(std::string_view text) {
@@ -127,18 +148,29 @@ tl::expected<HttpResponse, Error> HttpClient::GetOk(const std::string& url) {
   return response;
 }
 
+tl::expected<HttpResponse, Error> HttpClient::PostOk(const std::string& url, std::string body,
+                                                     std::string content_type) {
+  HttpRequest request{url, options_.extra_headers, std::move(body)};
+  request.headers.emplace_back("Content-Type", std::move(content_type));
+  auto response = SendWithRetries(std::move(request));
+  if (response && (response->status < 200 || response->status > 299)) {
+    return tl::unexpected(StatusError(response->status, url));
+  }
+  return response;
+}
+
 bool HttpClient::SendsCredentialsTo(std::string_view url) const {
   return !options_.authorization.empty() && !api_origin_.empty() && OriginOf(url) == api_origin_;
 }
 
 tl::expected<HttpResponse, Error> HttpClient::GetFollowingRedirects(std::string url) {
   for (int hop = 0;; ++hop) {
-    auto response = GetWithRetries(url);
+    auto response = SendWithRetries(HttpRequest{url, options_.extra_headers, std::nullopt});
     if (!response || !IsRedirect(response->status)) return response;
     const auto location = response->Header("location");
     if (location.empty()) return response;
     if (hop >= options_.max_redirects) {
-      return tl::unexpected(Error{"http_4xx", "GET " + url + ": too many redirects"});
+      return tl::unexpected(Error{"http_4xx", url + ": too many redirects"});
     }
     // The next hop gets credentials only if it is the API's own origin again;
     // SendsCredentialsTo checks every hop afresh.
@@ -146,16 +178,17 @@ tl::expected<HttpResponse, Error> HttpClient::GetFollowingRedirects(std::string 
   }
 }
 
-tl::expected<HttpResponse, Error> HttpClient::GetWithRetries(const std::string& url) {
-  HttpRequest request{url, options_.extra_headers};
+tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest request) {
+  const std::string url = request.url;
+  const bool cacheable = !request.body;
   if (SendsCredentialsTo(url)) request.headers.emplace_back("Authorization", options_.authorization);
-  const CacheEntry* cached = Lookup(url);
+  const CacheEntry* cached = cacheable ? Lookup(url) : nullptr;
   if (cached) request.headers.emplace_back(cached->validator_header, cached->validator);
 
-  Error last_error{"network", "GET " + url + ": no attempt made"};
+  Error last_error{"network", url + ": no attempt made"};
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     if (auto error = WaitForRateLimitReset()) return tl::unexpected(*error);
-    if (stop_.stop_requested()) return tl::unexpected(Error{"canceled", "GET " + url + ": shutting down"});
+    if (stop_.stop_requested()) return tl::unexpected(Error{"canceled", url + ": shutting down"});
 
     auto response = transport_->Perform(request, options_.limits, stop_);
     std::optional<milliseconds> delay;
@@ -176,7 +209,7 @@ tl::expected<HttpResponse, Error> HttpClient::GetWithRetries(const std::string& 
       }
       const bool primary_rate_limit = response->status == 403 && response->Header("x-ratelimit-remaining") == "0";
       if (!IsRetryableStatus(response->status) && !primary_rate_limit) {
-        Store(url, *response);
+        if (cacheable) Store(url, *response);
         return response;
       }
       last_error = StatusError(response->status, url);
@@ -190,7 +223,7 @@ tl::expected<HttpResponse, Error> HttpClient::GetWithRetries(const std::string& 
     }
     if (attempt == options_.max_attempts) break;
     if (!clock_.SleepFor(delay.value_or(Backoff(attempt)), stop_)) {
-      return tl::unexpected(Error{"canceled", "GET " + url + ": shutting down"});
+      return tl::unexpected(Error{"canceled", url + ": shutting down"});
     }
   }
   return tl::unexpected(last_error);

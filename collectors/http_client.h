@@ -33,7 +33,8 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
   std::string url;
-  Headers headers;  // sent as given, in addition to the transport's defaults
+  Headers headers;                  // sent as given, in addition to the transport's defaults
+  std::optional<std::string> body;  // set: a POST with this body; unset: a GET
 };
 
 struct HttpResponse {
@@ -94,6 +95,11 @@ class HttpClient {
   // "not_found", "rate_limited", "http_4xx" or "http_5xx").
   tl::expected<HttpResponse, Error> GetOk(const std::string& url);
 
+  // A POST for read-only query endpoints (e.g. Jira's approximate-count): same
+  // retries and rate-limit handling as GET, no cache, no redirects; non-2xx is an error.
+  tl::expected<HttpResponse, Error> PostOk(const std::string& url, std::string body,
+                                           std::string content_type = "application/json");
+
   const HttpClientOptions& options() const { return options_; }
 
  private:
@@ -105,7 +111,7 @@ class HttpClient {
   };
 
   tl::expected<HttpResponse, Error> GetFollowingRedirects(std::string url);
-  tl::expected<HttpResponse, Error> GetWithRetries(const std::string& url);
+  tl::expected<HttpResponse, Error> SendWithRetries(HttpRequest request);
   std::optional<Error> WaitForRateLimitReset();
   void RememberRateLimit(const HttpResponse& response);
   std::optional<std::chrono::milliseconds> RetryDelayFromHeaders(const HttpResponse& response) const;
@@ -136,5 +142,8 @@ std::string ResolveUrl(std::string_view base, std::string_view location);
 
 // Percent-encodes a query parameter value or path segment.
 std::string UrlEncode(std::string_view text);
+
+// Standard base64 with padding (for HTTP Basic credentials).
+std::string Base64Encode(std::string_view bytes);
 
 }  // namespace kpi

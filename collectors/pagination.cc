@@ -77,4 +77,26 @@ tl::expected<PageWalk, Error> WalkPages(HttpClient& http, std::string first_url,
   return walk;
 }
 
+tl::expected<PageWalk, Error> WalkCursor(HttpClient& http, const std::function<std::string(const std::string&)>& page_url,
+                                         int max_pages, const CursorVisitor& visit) {
+  PageWalk walk;
+  std::optional<std::string> cursor = "";
+  while (cursor) {
+    if (walk.pages >= max_pages) {
+      walk.truncated = true;
+      break;
+    }
+    auto page = http.GetOk(page_url(*cursor));
+    if (!page) return tl::unexpected(page.error());
+    ++walk.pages;
+    auto next = visit(*page);
+    if (!next) return tl::unexpected(next.error());
+    if (*next && *next == *cursor) {
+      return tl::unexpected(Error{"parse", "pagination cursor did not advance: " + *cursor});  // a loop, not a next page
+    }
+    cursor = std::move(*next);
+  }
+  return walk;
+}
+
 }  // namespace kpi

@@ -35,4 +35,12 @@ struct PageWalk {
 tl::expected<PageWalk, Error> WalkPages(HttpClient& http, std::string first_url, int max_pages,
                                         const PageVisitor& visit);
 
+// For APIs that page with a cursor carried in the body (Stripe's
+// starting_after, Jira's nextPageToken or startAt). `page_url` builds the URL
+// for a cursor ("" = the first page); `visit` returns the next cursor, or
+// nullopt when there is no further page.
+using CursorVisitor = std::function<tl::expected<std::optional<std::string>, Error>(const HttpResponse& page)>;
+tl::expected<PageWalk, Error> WalkCursor(HttpClient& http, const std::function<std::string(const std::string&)>& page_url,
+                                         int max_pages, const CursorVisitor& visit);
+
 }  // namespace kpi

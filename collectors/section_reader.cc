@@ -165,6 +165,26 @@ std::optional<std::string> SectionReader::Secret(std::string_view key) {
   return secret;
 }
 
+std::vector<SectionReader> SectionReader::Tables(std::string_view key) {
+  std::vector<SectionReader> out;
+  const toml::node* node = Node(key);
+  if (!node) return out;
+  const toml::array* array = node->as_array();
+  if (!array || !array->is_array_of_tables()) {
+    FailAt(node->source(), Where(key) + " must be an array of tables ([[" + section_ + "." + std::string(key) + "]])");
+    return out;
+  }
+  for (const toml::node& element : *array) {
+    out.emplace_back(*element.as_table(), section_ + "." + std::string(key), file_, env_);
+  }
+  return out;
+}
+
+void SectionReader::Absorb(SectionReader& child) {
+  if (auto done = child.Finish(); !done && !error_) error_ = done.error();
+  secrets_.insert(secrets_.end(), child.secrets_.begin(), child.secrets_.end());
+}
+
 tl::expected<void, ConfigError> SectionReader::Finish() {
   if (error_) return tl::unexpected(*error_);
   for (const auto& [key, node] : table_) {

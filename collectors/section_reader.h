@@ -50,6 +50,12 @@ class SectionReader {
   // `key` (a literal or "${VAR}") or `key`_file (a path whose contents, minus
   // trailing whitespace, are the secret). Both set is an error.
   std::optional<std::string> Secret(std::string_view key);
+  // An array of tables ([[section.key]]), each read by its own reader. The
+  // caller reads each, then hands it back with Absorb().
+  std::vector<SectionReader> Tables(std::string_view key);
+  // Takes over a child reader's first problem (incl. its unknown keys) and its secrets.
+  void Absorb(SectionReader& child);
+
   // Records a validation error at the key's position (or the table's).
   void Fail(std::string_view key, std::string message);
   bool ok() const { return !error_; }

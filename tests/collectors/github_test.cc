@@ -172,7 +172,7 @@ TEST_CASE("one failing repository does not blank the others") {
   auto result = world.Poll();
   REQUIRE_FALSE(result);  // the poll reports the failure...
   CHECK(result.error().reason == "not_found");
-  CHECK(result.error().message.starts_with("o/missing: GET https://api.test/repos/o/missing answered HTTP 404"));
+  CHECK(result.error().message.starts_with("o/missing: https://api.test/repos/o/missing answered HTTP 404"));
   REQUIRE(result.error().partial);  // ...and still serves the healthy repository
   CHECK(Has(Text(*result.error().partial), "github_repo_stars{repo=\"o/r\"} 5"));
 }
