@@ -1,0 +1,240 @@
+#include "collectors/jira.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "collectors/json.h"
+#include "collectors/pagination.h"
+#include "collectors/time_util.h"
+
+namespace kpi {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kPageSize = 100;
+
+bool IsValidQueryName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+std::string JsonString(std::string_view text) {
+  std::string out = "\"";
+  for (const unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
+SystemTime JiraTime(json::object o, std::string_view key) {
+  const auto time = ParseTimestamp(json::Str(o, key));
+  if (!time) throw json::JsonError("field '" + std::string(key) + "' is not a timestamp");
+  return *time;
+}
+
+}  // namespace
+
+namespace jira {
+
+std::string WithoutOrderBy(std::string_view jql) {
+  std::string lower(jql);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const auto order = lower.rfind("order by");
+  std::string out(jql.substr(0, order));
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+  return out;
+}
+
+std::string Refine(std::string_view jql, std::string_view extra, std::string_view order_by) {
+  std::string out = "(" + std::string(jql) + ") AND " + std::string(extra);
+  if (!order_by.empty()) out += " ORDER BY " + std::string(order_by);
+  return out;
+}
+
+tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool cloud) {
+  return json::ParseJson("search results", [&] {
+    simdjson::dom::parser parser;
+    const json::object root = json::AsObject(json::Parse(parser, body), "search results");
+    SearchPage page;
+    for (const json::element item : json::Arr(root, "issues")) {
+      const json::object fields = json::Obj(json::AsObject(item, "issue"), "fields");
+      Issue issue{JiraTime(fields, "created"), std::nullopt};
+      if (json::OptStr(fields, "resolutiondate")) issue.resolved = JiraTime(fields, "resolutiondate");
+      page.issues.push_back(issue);
+    }
+    if (cloud) {
+      // The last page has no nextPageToken (or isLast: true).
+      const auto token = json::OptStr(root, "nextPageToken");
+      if (token && !json::OptBool(root, "isLast").value_or(false)) page.next = std::string(*token);
+    } else {
+      const int64_t start = json::Int(root, "startAt");
+      page.total = json::Int(root, "total");
+      const int64_t next = start + int64_t(page.issues.size());
+      if (!page.issues.empty() && next < *page.total) page.next = std::to_string(next);
+    }
+    return page;
+  });
+}
+
+tl::expected<int64_t, Error> ParseApproximateCount(std::string_view body) {
+  return json::ParseJson("approximate count", [&] {
+    simdjson::dom::parser parser;
+    return json::Int(json::AsObject(json::Parse(parser, body), "approximate count"), "count");
+  });
+}
+
+}  // namespace jira
+
+std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader) {
+  JiraConfig config;
+  config.settings = ReadSourceSettings(reader, {"", 5min, 10s});
+  if (auto url = reader.String("url")) {
+    if (!url->starts_with("http://") && !url->starts_with("https://")) {
+      reader.Fail("url", "'url' in [jira] must start with http:// or https://");
+    }
+    config.settings.api_url = *url;
+    while (config.settings.api_url.ends_with('/')) config.settings.api_url.pop_back();
+  }
+  if (reader.ok() && config.settings.api_url.empty()) reader.Fail("url", "[jira] needs 'url', the site's base URL");
+  const auto flavor = reader.String("flavor").value_or("cloud");
+  if (flavor != "cloud" && flavor != "datacenter") {
+    reader.Fail("flavor", "'flavor' in [jira] must be \"cloud\" or \"datacenter\"");
+  }
+  config.cloud = flavor == "cloud";
+  config.email = reader.String("email").value_or("");
+  config.token = reader.Secret("token").value_or("");
+  if (reader.ok() && config.cloud && (config.email.empty() != config.token.empty())) {
+    reader.Fail(config.email.empty() ? "token" : "email", "Jira Cloud needs both 'email' and 'token' (an API token)");
+  }
+  if (reader.ok() && !config.cloud && !config.email.empty()) {
+    reader.Fail("email", "Jira Data Center authenticates with 'token' (a personal access token) alone; drop 'email'");
+  }
+  if (auto max = reader.Integer("max_issues", 1, 100000)) config.max_issues = int(*max);
+  std::set<std::string> names;
+  for (auto& table : reader.Tables("queries")) {
+    JiraQuery query{table.String("name").value_or(""), jira::WithoutOrderBy(table.String("jql").value_or(""))};
+    if (table.ok() && !IsValidQueryName(query.name)) {
+      table.Fail("name", "query 'name' must be non-empty letters, digits, '_', '-' or '.'");
+    } else if (table.ok() && !names.insert(query.name).second) {
+      table.Fail("name", "query name '" + query.name + "' is used twice");
+    } else if (table.ok() && query.jql.empty()) {
+      table.Fail("jql", "query '" + query.name + "' needs a non-empty 'jql'");
+    }
+    reader.Absorb(table);
+    config.queries.push_back(std::move(query));
+  }
+  if (reader.ok() && config.queries.empty()) reader.Fail("queries", "[jira] needs at least one [[jira.queries]] entry");
+  if (!reader.ok()) return nullptr;
+  return std::make_unique<JiraCollector>(std::move(config));
+}
+
+HttpClientOptions JiraCollector::http_options() const {
+  HttpClientOptions options;
+  options.api_url = config_.settings.api_url;
+  if (!config_.token.empty()) {
+    options.authorization = config_.cloud ? "Basic " + Base64Encode(config_.email + ":" + config_.token)
+                                          : "Bearer " + config_.token;
+  }
+  options.extra_headers = {{"Accept", "application/json"}};
+  options.limits.total_timeout = config_.settings.timeout;
+  return options;
+}
+
+std::string JiraCollector::SearchUrl(const std::string& jql, int max_results, const std::string& cursor) const {
+  std::string url = config_.settings.api_url + (config_.cloud ? "/rest/api/3/search/jql" : "/rest/api/2/search") +
+                    "?jql=" + UrlEncode(jql) + "&fields=created,resolutiondate&maxResults=" + std::to_string(max_results);
+  if (config_.cloud) {
+    if (!cursor.empty()) url += "&nextPageToken=" + UrlEncode(cursor);
+  } else {
+    url += "&startAt=" + (cursor.empty() ? std::string("0") : cursor);
+  }
+  return url;
+}
+
+tl::expected<int64_t, Error> JiraCollector::Count(HttpClient& http, const std::string& jql) {
+  if (config_.cloud) {
+    return http.PostOk(config_.settings.api_url + "/rest/api/3/search/approximate-count", "{\"jql\":" + JsonString(jql) + "}")
+        .and_then([](const HttpResponse& r) { return jira::ParseApproximateCount(r.body); });
+  }
+  return http.GetOk(SearchUrl(jql, 0, ""))
+      .and_then([](const HttpResponse& r) { return jira::ParseSearchPage(r.body, false); })
+      .map([](const jira::SearchPage& page) { return page.total.value_or(0); });
+}
+
+tl::expected<JiraCollector::QueryStats, Error> JiraCollector::PollQuery(HttpClient& http, const JiraQuery& query,
+                                                                         SystemTime now) {
+  QueryStats stats;
+  auto count = Count(http, query.jql);
+  if (!count) return tl::unexpected(count.error());
+  stats.matching = *count;
+
+  // Resolution time over issues of this query resolved in the last 30 days, capped at max_issues.
+  const std::string resolved_jql = jira::Refine(query.jql, "resolved >= -30d", "resolved DESC");
+  int fetched = 0;
+  const int max_pages = (config_.max_issues + kPageSize - 1) / kPageSize;
+  auto walk = WalkCursor(
+      http, [&](const std::string& cursor) { return SearchUrl(resolved_jql, kPageSize, cursor); }, max_pages,
+      [&](const HttpResponse& page) -> tl::expected<std::optional<std::string>, Error> {
+        auto parsed = jira::ParseSearchPage(page.body, config_.cloud);
+        if (!parsed) return tl::unexpected(parsed.error());
+        for (const auto& issue : parsed->issues) {
+          if (fetched++ >= config_.max_issues) return std::nullopt;
+          // An issue can match "resolved >= -30d" yet come back without a date (reopened since); skip it.
+          if (issue.resolved) stats.resolution_seconds.push_back(std::max(0.0, Seconds(*issue.resolved - issue.created).count()));
+        }
+        return parsed->next;
+      });
+  if (!walk) return tl::unexpected(walk.error());
+  stats.truncated = walk->truncated || fetched > config_.max_issues;
+
+  // The oldest unresolved issue: one result, oldest first.
+  auto oldest = http.GetOk(SearchUrl(jira::Refine(query.jql, "resolution IS EMPTY", "created ASC"), 1, ""))
+                    .and_then([&](const HttpResponse& r) { return jira::ParseSearchPage(r.body, config_.cloud); });
+  if (!oldest) return tl::unexpected(oldest.error());
+  if (!oldest->issues.empty()) stats.oldest_open_age_seconds = std::max(0.0, Seconds(now - oldest->issues[0].created).count());
+  return stats;
+}
+
+tl::expected<Snapshot, Error> JiraCollector::Poll(HttpClient& http, PollContext& context) {
+  const SystemTime now = context.clock.Now();
+  std::vector<Error> errors;
+  std::vector<std::string> names;
+  for (const auto& query : config_.queries) {
+    names.push_back(query.name);
+    if (!queries_.Update(query.name, PollQuery(http, query, now), errors)) return tl::unexpected(errors.back());
+    const auto& stats = queries_.values().find(query.name);
+    if (stats != queries_.values().end() && stats->second.truncated) {
+      context.log.Warn("query " + query.name + ": more than max_issues resolved issues; the summary covers the newest");
+    }
+  }
+  queries_.Retain(names);
+
+  SnapshotBuilder b;
+  for (const auto& [name, s] : queries_.values()) {
+    const Labels q{{"query", name}};
+    b.Gauge("jira_issues", "Issues matching the query (Cloud: approximate count).", q, double(s.matching));
+    b.Summary("jira_issue_resolution_seconds",
+              "Created-to-resolved time of the query's issues resolved in the window.", {{"query", name}, {"window", "30d"}},
+              s.resolution_seconds);
+    b.Gauge("jira_issues_oldest_open_age_seconds", "Age of the oldest unresolved issue of the query; 0 when none.", q,
+            s.oldest_open_age_seconds);
+    b.Gauge("kpi_exporter_jira_results_truncated",
+            "1 when max_issues cut the issues read for the resolution summary at the last good poll.", q,
+            s.truncated ? 1 : 0);
+  }
+  return FinishPoll(std::move(b), errors);
+}
+
+}  // namespace kpi
