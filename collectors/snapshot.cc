@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <numeric>
+#include <set>
 
 namespace kpi {
 namespace {
@@ -19,13 +20,53 @@ std::string SeriesKey(std::string_view name, const Labels& labels) {
   return key;
 }
 
+std::string SampleLine(std::string_view name, const Labels& labels, double value) {
+  std::string line(name);
+  if (!labels.empty()) {
+    line += '{';
+    for (size_t i = 0; i < labels.size(); ++i) {
+      if (i) line += ',';
+      line += labels[i].first + "=\"" + EscapeLabelValue(labels[i].second) + '"';
+    }
+    line += '}';
+  }
+  line += ' ';
+  line += FormatSampleValue(value);
+  line += '\n';
+  return line;
+}
+
+RenderedFamily Finished(RenderedFamily family) {
+  family.samples.clear();
+  for (const auto& series : family.series) family.samples += series.text;
+  return family;
+}
+
 }  // namespace
 
 size_t Snapshot::series() const {
   size_t total = 0;
-  for (const auto& family : families_) total += family.series;
+  for (const auto& family : families_) total += family.series.size();
   return total;
 }
+
+Snapshot Snapshot::MergedOver(const Snapshot& older) const {
+  std::map<std::string, RenderedFamily> merged;
+  for (const auto& family : families_) merged[family.name] = family;
+  for (const auto& old : older.families_) {
+    auto [it, inserted] = merged.try_emplace(old.name, old);
+    if (inserted || it->second.type != old.type) continue;
+    std::set<std::string> present;
+    for (const auto& series : it->second.series) present.insert(series.key);
+    for (const auto& series : old.series) {
+      if (!present.contains(series.key)) it->second.series.push_back(series);
+    }
+  }
+  std::vector<RenderedFamily> out;
+  for (auto& [name, family] : merged) out.push_back(Finished(std::move(family)));
+  return Snapshot(std::move(out));
+}
+
 
 bool IsValidMetricName(std::string_view name) {
   if (name.empty() || !(IsNameStart(name[0]) || name[0] == ':')) return false;
@@ -100,30 +141,13 @@ SnapshotBuilder::Family* SnapshotBuilder::FamilyFor(std::string_view name, std::
   return &family;
 }
 
-void SnapshotBuilder::AddLine(Family& family, std::string_view name, const Labels& labels, double value) {
-  std::string line(name);
-  if (!labels.empty()) {
-    line += '{';
-    for (size_t i = 0; i < labels.size(); ++i) {
-      if (i) line += ',';
-      line += labels[i].first + "=\"" + EscapeLabelValue(labels[i].second) + '"';
-    }
-    line += '}';
-  }
-  line += ' ';
-  line += FormatSampleValue(value);
-  line += '\n';
-  family.lines.push_back(std::move(line));
-}
-
 void SnapshotBuilder::Gauge(std::string_view name, std::string_view help, Labels labels, double value) {
   Family* family = FamilyFor(name, help, "gauge");
   if (!family) return;
   for (const auto& label : labels) {
     if (!IsValidLabelName(label.first)) problems_.push_back("invalid label name '" + label.first + "'");
   }
-  family->series_keys.push_back(SeriesKey(name, labels));
-  AddLine(*family, name, labels, value);
+  family->series.push_back(RenderedSeries{SeriesKey(name, labels), SampleLine(name, labels, value)});
 }
 
 void SnapshotBuilder::Summary(std::string_view name, std::string_view help, Labels labels,
@@ -135,29 +159,29 @@ void SnapshotBuilder::Summary(std::string_view name, std::string_view help, Labe
       problems_.push_back("invalid label name '" + label.first + "' on summary");
     }
   }
-  family->series_keys.push_back(SeriesKey(name, labels));
   std::sort(observations.begin(), observations.end());
+  std::string text;
   for (const double q : {0.5, 0.9, 0.99}) {
     Labels with_quantile = labels;
     with_quantile.emplace_back("quantile", FormatSampleValue(q));
-    AddLine(*family, name, with_quantile, NearestRankQuantile(observations, q));
+    text += SampleLine(name, with_quantile, NearestRankQuantile(observations, q));
   }
   const std::string base(name);
-  AddLine(*family, base + "_sum", labels, std::accumulate(observations.begin(), observations.end(), 0.0));
-  AddLine(*family, base + "_count", labels, double(observations.size()));
+  text += SampleLine(base + "_sum", labels, std::accumulate(observations.begin(), observations.end(), 0.0));
+  text += SampleLine(base + "_count", labels, double(observations.size()));
+  family->series.push_back(RenderedSeries{SeriesKey(name, labels), std::move(text)});
 }
 
 tl::expected<Snapshot, Error> SnapshotBuilder::Build() && {
   std::vector<RenderedFamily> rendered;
   for (auto& [name, family] : families_) {
-    auto keys = family.series_keys;
+    std::vector<std::string> keys;
+    for (const auto& series : family.series) keys.push_back(series.key);
     std::sort(keys.begin(), keys.end());
     if (std::adjacent_find(keys.begin(), keys.end()) != keys.end()) {
       problems_.push_back("metric '" + name + "' has the same series twice");
     }
-    RenderedFamily out{name, family.help, family.type, {}, family.series_keys.size()};
-    for (const auto& line : family.lines) out.samples += line;
-    rendered.push_back(std::move(out));
+    rendered.push_back(Finished(RenderedFamily{name, family.help, family.type, std::move(family.series), {}}));
   }
   if (!problems_.empty()) return tl::unexpected(Error{"internal", problems_.front()});
   return Snapshot(std::move(rendered));

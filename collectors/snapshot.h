@@ -21,12 +21,17 @@ namespace kpi {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+struct RenderedSeries {
+  std::string key;   // metric name and label pairs: identifies the series
+  std::string text;  // its sample lines (five for a summary), each ending in '\n'
+};
+
 struct RenderedFamily {
   std::string name;
   std::string help;     // already escaped for the text format
   std::string type;     // "gauge" or "summary"
-  std::string samples;  // sample lines, each ending in '\n'
-  size_t series = 0;
+  std::vector<RenderedSeries> series;
+  std::string samples;  // every series' text, concatenated once for scrapes
 };
 
 class Snapshot {
@@ -35,6 +40,11 @@ class Snapshot {
   explicit Snapshot(std::vector<RenderedFamily> families) : families_(std::move(families)) {}
   const std::vector<RenderedFamily>& families() const { return families_; }  // sorted by name
   size_t series() const;
+
+  // This snapshot, plus every series of `older` it lacks. Used when a poll
+  // fails in part right after a reload: the new collector has no last good
+  // values of its own yet, and the previous ones must not be lost.
+  Snapshot MergedOver(const Snapshot& older) const;
 
  private:
   std::vector<RenderedFamily> families_;
@@ -56,11 +66,9 @@ class SnapshotBuilder {
   struct Family {
     std::string help;
     std::string type;
-    std::vector<std::string> lines;
-    std::vector<std::string> series_keys;
+    std::vector<RenderedSeries> series;
   };
   Family* FamilyFor(std::string_view name, std::string_view help, std::string_view type);
-  void AddLine(Family& family, std::string_view name, const Labels& labels, double value);
 
   std::map<std::string, Family, std::less<>> families_;
   std::vector<std::string> problems_;

@@ -124,8 +124,10 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
     std::shared_ptr<const Snapshot> snapshot;
     if (result) {
       snapshot = std::make_shared<const Snapshot>(std::move(*result));
-    } else {
-      snapshot = result.error().partial;
+    } else if (const auto& partial = result.error().partial) {
+      // A partial result never loses a series the store still has (see Snapshot::MergedOver).
+      const auto previous = store_.Get(name);
+      snapshot = previous ? std::make_shared<const Snapshot>(partial->MergedOver(*previous)) : partial;
     }
     if (snapshot) store_.Put(name, snapshot);
     const bool canceled = !result && result.error().reason == "canceled";

@@ -22,6 +22,12 @@ bool SnapshotStore::Has(const std::string& collector) const {
   return snapshots_.contains(collector);
 }
 
+std::shared_ptr<const Snapshot> SnapshotStore::Get(const std::string& collector) const {
+  std::lock_guard lock(mu_);
+  const auto it = snapshots_.find(collector);
+  return it == snapshots_.end() ? nullptr : it->second;
+}
+
 std::string SnapshotStore::Render() const {
   std::vector<std::shared_ptr<const Snapshot>> snapshots;
   {

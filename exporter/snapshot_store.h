@@ -22,6 +22,7 @@ class SnapshotStore {
   // Drops snapshots of collectors not in `collectors` (after a reload removed them).
   void Retain(const std::vector<std::string>& collectors);
   bool Has(const std::string& collector) const;
+  std::shared_ptr<const Snapshot> Get(const std::string& collector) const;  // nullptr when none
 
   // Families merged by name across collectors: HELP and TYPE once, then every
   // collector's samples. A family whose type disagrees with the first

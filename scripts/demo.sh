@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The offline demo: installs what is missing, builds, starts the bundled fake
-# upstream (canned GitHub answers from tests/fixtures) on 127.0.0.1:9878 and the
+# upstream (canned GitHub, Jira and Stripe answers from tests/fixtures) on 127.0.0.1:9878 and the
 # exporter on :9877 with examples/demo.toml. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,9 @@ cat <<MSG
   Ctrl-C to stop.
 
 MSG
-# A stand-in token, to show that secrets come from the environment and never appear in output.
+# Stand-in credentials (the fake upstream expects these), to show that secrets
+# come from the environment and never appear in output.
 export DEMO_GITHUB_TOKEN="demo-token-not-a-secret"
+export DEMO_JIRA_TOKEN="jira-fixture-token"
+export DEMO_STRIPE_KEY="sk_test_fixture_key"
 ./build/kpi_exporter --config.file=examples/demo.toml "$@"

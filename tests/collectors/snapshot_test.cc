@@ -86,3 +86,18 @@ TEST_CASE("families come out sorted by name") {
   CHECK(snapshot->families()[0].name == "alpha");
   CHECK(snapshot->families()[1].name == "zeta");
 }
+
+TEST_CASE("MergedOver keeps the newer series and adds only what the newer lacks") {
+  SnapshotBuilder older;
+  older.Gauge("stars", "s", {{"repo", "a"}}, 1);
+  older.Gauge("stars", "s", {{"repo", "b"}}, 2);
+  older.Summary("lead", "l", {{"repo", "a"}}, {5});
+  SnapshotBuilder newer;
+  newer.Gauge("stars", "s", {{"repo", "b"}}, 20);
+  const auto merged = std::move(newer).Build()->MergedOver(*std::move(older).Build());
+  REQUIRE(merged.families().size() == 2);
+  CHECK(merged.families()[1].name == "stars");
+  CHECK(merged.families()[1].samples == "stars{repo=\"b\"} 20\nstars{repo=\"a\"} 1\n");
+  CHECK(merged.families()[0].samples.find("lead_count{repo=\"a\"} 1\n") != std::string::npos);
+  CHECK(merged.series() == 3);
+}

@@ -13,8 +13,11 @@ It serves canned answers described by a routes file (JSON):
       ]}]
 
 Bodies and headers are templates: {{ago:3d2h}} becomes the UTC timestamp that
-long before the server started, {{epoch_in:1h}} a Unix time after it,
-{{base_url}} the server's own http://host:port. With "etag" set, a request
+long before the server started ("2026-01-01T10:00:00Z"), {{jira_ago:3d}} the
+same in Jira's form ("2026-01-01T10:00:00.000+0000"), {{epoch_ago:2h}} and
+{{epoch_in:1h}} Unix times before and after it, {{base_url}} the server's own
+http://host:port. POSTs to other paths than /_control are answered like GETs
+(the body is recorded). With "etag" set, a request
 whose If-None-Match matches gets a 304. A route with "auth" answers 401 unless
 the Authorization header equals it.
 
@@ -93,7 +96,14 @@ class Handler(BaseHTTPRequestHandler):
         def ago(m):
             return (started - datetime.timedelta(seconds=parse_duration(m.group(1)))).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+        def jira_ago(m):
+            moment = started - datetime.timedelta(seconds=parse_duration(m.group(1)))
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
         text = re.sub(r"\{\{ago:([0-9smhdw]+)\}\}", ago, text)
+        text = re.sub(r"\{\{jira_ago:([0-9smhdw]+)\}\}", jira_ago, text)
+        text = re.sub(r"\{\{epoch_ago:([0-9smhdw]+)\}\}",
+                      lambda m: str(int(started.timestamp()) - parse_duration(m.group(1))), text)
         text = re.sub(r"\{\{epoch_in:([0-9smhdw]+)\}\}",
                       lambda m: str(int(started.timestamp()) + parse_duration(m.group(1))), text)
         return text.replace("{{base_url}}", self.server.base_url)
@@ -107,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def do_GET(self):
+    def do_GET(self, body=None):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         routes = self.server.routes
@@ -116,7 +126,7 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.dumps(routes.requests).encode()
             return self.send(200, body, {"Content-Type": "application/json"})
         with routes.lock:
-            routes.requests.append({"path": url.path, "query": query,
+            routes.requests.append({"method": self.command, "path": url.path, "query": query, "body": body,
                                     "authorization": self.headers.get("Authorization"),
                                     "if_none_match": self.headers.get("If-None-Match")})
         route = routes.match(url.path, query)
@@ -146,11 +156,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length", "0"))
-        payload = json.loads(self.rfile.read(length) or b"{}")
+        raw = self.rfile.read(length)
         if url.path == "/_control/routes":
+            payload = json.loads(raw or b"{}")
             ok = self.server.routes.replace(payload["name"], payload["responses"])
             return self.send(200 if ok else 404, b"ok\n" if ok else b"no such route\n")
-        self.send(404, b'{"message": "Not Found"}')
+        self.do_GET(body=raw.decode(errors="replace"))
 
 
 def main():

@@ -15,6 +15,9 @@ SOURCE_DIR = os.environ.get("KPI_SOURCE_DIR", os.path.join(os.path.dirname(__fil
 FIXTURES = os.path.join(SOURCE_DIR, "tests", "fixtures")
 FAKE = os.path.join(SOURCE_DIR, "tests", "fake_upstream", "fake_upstream.py")
 TOKEN = "ghp_IntegrationTestToken_d0_n0t_l3ak"
+# The fake upstream checks these (tests/fixtures/generate.py).
+JIRA_TOKEN = "jira-fixture-token"
+STRIPE_KEY = "sk_test_fixture_key"
 
 
 def wait_for(predicate, timeout=30, what="condition"):
@@ -110,7 +113,7 @@ class Processes:
         return path
 
     def start_exporter(self, config, *flags, env=None):
-        env = dict({"KPI_TEST_TOKEN": TOKEN}, **(env or {}))
+        env = dict({"KPI_TEST_TOKEN": TOKEN, "KPI_JIRA_TOKEN": JIRA_TOKEN, "KPI_STRIPE_KEY": STRIPE_KEY}, **(env or {}))
         proc, log = self.spawn([EXPORTER, f"--config.file={config}", "--web.listen-address=127.0.0.1:0",
                                 "--log.level=debug", *flags], "exporter", env)
 
@@ -135,6 +138,25 @@ orgs = ["acme"]
 interval = "{interval}"
 timeout = "5s"
 {extra}
+"""
+
+
+def jira_stripe_config(fake_url, interval="2s"):
+    return f"""
+[jira]
+url = "{fake_url}"
+email = "demo@acme.test"
+token = "${{KPI_JIRA_TOKEN}}"
+interval = "{interval}"
+
+[[jira.queries]]
+name = "support"
+jql = "project = SUP ORDER BY created DESC"
+
+[stripe]
+api_url = "{fake_url}"
+api_key = "${{KPI_STRIPE_KEY}}"
+interval = "{interval}"
 """
 
 

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""The real kpi_exporter against the fake Jira Cloud and Stripe on loopback:
+exact values for the fixtures (pages, a missing resolution date, a zero-decimal
+currency, coupons, churn), auth as the APIs expect it, promtool check metrics,
+a wrong key kept out of every output, and last values kept after a 401."""
+import os
+import sys
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (JIRA_TOKEN, STRIPE_KEY, Processes, http, jira_stripe_config, parse_metrics,  # noqa: E402
+                     promtool_check, stop, value, wait_for)
+
+DAY = 86400
+
+
+def main():
+    with Processes() as p:
+        fake = p.start_fake()
+        config = p.write_config(jira_stripe_config(fake))
+        exporter, log, base = p.start_exporter(config)
+        wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
+        status, text = http(base + "/metrics")
+        m = parse_metrics(text)
+        assert value(m, "kpi_exporter_collector_up", collector="jira") == 1, open(log).read()
+        assert value(m, "kpi_exporter_collector_up", collector="stripe") == 1, open(log).read()
+
+        q = {"query": "support"}
+        assert value(m, "jira_issues", **q) == 12
+        res = "jira_issue_resolution_seconds"
+        assert value(m, res + "_count", window="30d", **q) == 3
+        assert value(m, res + "_sum", window="30d", **q) == 7200 + 86400 + 108000
+        assert value(m, res, window="30d", quantile="0.5", **q) == 86400
+        oldest = value(m, "jira_issues_oldest_open_age_seconds", **q)
+        assert 3 * DAY <= oldest < 3 * DAY + 300, oldest
+        assert value(m, "kpi_exporter_jira_results_truncated", **q) == 0
+
+        assert value(m, "stripe_mrr", currency="usd") == 83
+        assert value(m, "stripe_mrr", currency="jpy") == 1000
+        assert value(m, "stripe_subscriptions", status="active") == 3
+        assert value(m, "stripe_subscriptions", status="trialing") == 1
+        assert value(m, "stripe_subscriptions", status="canceled") == 1
+        assert value(m, "stripe_subscriptions_created", window="30d") == 1
+        assert value(m, "stripe_subscriptions_canceled", window="30d") == 1
+        assert value(m, "stripe_subscriptions_canceled", window="1d") == 0
+        assert value(m, "stripe_churn_ratio", window="30d") == 0.25
+        assert value(m, "stripe_charges", status="failed", window="1d") == 1
+        assert value(m, "stripe_charges", status="succeeded", window="30d") == 3
+        assert value(m, "stripe_revenue", currency="usd", window="1d") == 29
+        assert value(m, "stripe_revenue", currency="usd", window="30d") == 529
+        assert value(m, "stripe_revenue", currency="jpy", window="30d") == 1000
+        promtool_check(text)
+
+        # A wrong Stripe key after a reload: unauthorized, the last values stay, the key shows nowhere.
+        wrong_key = "sk_test_wrong_key_must_not_leak_42"
+        with open(config, "w") as f:
+            f.write(jira_stripe_config(fake).replace("${KPI_STRIPE_KEY}", wrong_key))
+        with urllib.request.urlopen(urllib.request.Request(base + "/-/reload", method="POST", data=b""), timeout=10) as r:
+            assert r.status == 200
+
+        def unauthorized():
+            s = parse_metrics(http(base + "/metrics")[1])
+            key = ("kpi_exporter_collector_errors_total", frozenset({("collector", "stripe"), ("reason", "unauthorized")}))
+            return s if s.get(key, 0) >= 1 else None
+        m = wait_for(unauthorized, what="a stripe 401")
+        assert value(m, "stripe_mrr", currency="usd") == 83
+        assert value(m, "kpi_exporter_collector_up", collector="stripe") == 0
+        landing = http(base + "/")[1]
+        assert "answered HTTP 401 (check the configured credentials)" in landing
+        for name, body in [("metrics", http(base + "/metrics")[1]), ("landing", landing), ("log", open(log).read())]:
+            for secret in (wrong_key, STRIPE_KEY, JIRA_TOKEN):
+                assert secret not in body, f"a secret leaked into {name}"
+        assert stop(exporter) == 0
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
