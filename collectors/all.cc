@@ -1,7 +1,9 @@
 #include "collectors/all.h"
 
+#include "collectors/discord.h"
 #include "collectors/github.h"
 #include "collectors/jira.h"
+#include "collectors/pypi.h"
 #include "collectors/stripe.h"
 
 namespace kpi {
@@ -11,6 +13,8 @@ std::span<const CollectorFactory> AllCollectorFactories() {
       {"github", &MakeGithubCollector},
       {"jira", &MakeJiraCollector},
       {"stripe", &MakeStripeCollector},
+      {"discord", &MakeDiscordCollector},
+      {"pypi", &MakePypiCollector},
   };
   return kFactories;
 }

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "collectors/json.h"
 #include "collectors/time_util.h"
 
 namespace kpi {
@@ -136,12 +137,8 @@ HttpClient::HttpClient(std::unique_ptr<HttpTransport> transport, const Clock& cl
       api_origin_(OriginOf(options_.api_url)),
       rng_(std::random_device{}()) {}
 
-tl::expected<HttpResponse, Error> HttpClient::Get(const std::string& url) {
-  return GetFollowingRedirects(url);
-}
-
-tl::expected<HttpResponse, Error> HttpClient::GetOk(const std::string& url) {
-  auto response = Get(url);
+tl::expected<HttpResponse, Error> HttpClient::GetOk(const std::string& url, Credentials credentials) {
+  auto response = Get(url, credentials);
   if (response && (response->status < 200 || response->status > 299)) {
     return tl::unexpected(StatusError(response->status, url));
   }
@@ -152,7 +149,7 @@ tl::expected<HttpResponse, Error> HttpClient::PostOk(const std::string& url, std
                                                      std::string content_type) {
   HttpRequest request{url, options_.extra_headers, std::move(body)};
   request.headers.emplace_back("Content-Type", std::move(content_type));
-  auto response = SendWithRetries(std::move(request));
+  auto response = SendWithRetries(std::move(request), Credentials::kSend);
   if (response && (response->status < 200 || response->status > 299)) {
     return tl::unexpected(StatusError(response->status, url));
   }
@@ -163,9 +160,10 @@ bool HttpClient::SendsCredentialsTo(std::string_view url) const {
   return !options_.authorization.empty() && !api_origin_.empty() && OriginOf(url) == api_origin_;
 }
 
-tl::expected<HttpResponse, Error> HttpClient::GetFollowingRedirects(std::string url) {
+tl::expected<HttpResponse, Error> HttpClient::Get(const std::string& first_url, Credentials credentials) {
+  std::string url = first_url;
   for (int hop = 0;; ++hop) {
-    auto response = SendWithRetries(HttpRequest{url, options_.extra_headers, std::nullopt});
+    auto response = SendWithRetries(HttpRequest{url, options_.extra_headers, std::nullopt}, credentials);
     if (!response || !IsRedirect(response->status)) return response;
     const auto location = response->Header("location");
     if (location.empty()) return response;
@@ -178,10 +176,12 @@ tl::expected<HttpResponse, Error> HttpClient::GetFollowingRedirects(std::string 
   }
 }
 
-tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest request) {
+tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest request, Credentials credentials) {
   const std::string url = request.url;
   const bool cacheable = !request.body;
-  if (SendsCredentialsTo(url)) request.headers.emplace_back("Authorization", options_.authorization);
+  if (credentials == Credentials::kSend && SendsCredentialsTo(url)) {
+    request.headers.emplace_back("Authorization", options_.authorization);
+  }
   const CacheEntry* cached = cacheable ? Lookup(url) : nullptr;
   if (cached) request.headers.emplace_back(cached->validator_header, cached->validator);
 
@@ -214,11 +214,13 @@ tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest reques
       }
       last_error = StatusError(response->status, url);
       if (primary_rate_limit) last_error.reason = "rate_limited";
-      delay = RetryDelayFromHeaders(*response);
+      delay = RetryDelay(*response);
       if (delay && *delay > options_.max_rate_limit_wait) {
         last_error.message += " and asked to wait " + FormatDuration(*delay) + "; giving up this poll";
         return tl::unexpected(last_error);
       }
+      // A 429 holds for every request of this client (limits may be global), not just for this URL.
+      if (response->status == 429 && delay) rate_limited_until_ = clock_.Now() + *delay;
       if (primary_rate_limit && !delay) break;
     }
     if (attempt == options_.max_attempts) break;
@@ -253,10 +255,18 @@ void HttpClient::RememberRateLimit(const HttpResponse& response) {
   rate_limited_until_ = SystemTime{} + std::chrono::duration_cast<SystemTime::duration>(Seconds(*reset));
 }
 
-std::optional<milliseconds> HttpClient::RetryDelayFromHeaders(const HttpResponse& response) const {
+std::optional<milliseconds> HttpClient::RetryDelay(const HttpResponse& response) const {
   const auto to_ms = [](double seconds) {
     return milliseconds(int64_t(std::ceil(std::max(0.0, seconds) * 1000)));
   };
+  // Discord style: {"retry_after": 0.25, "global": false} in a 429's body, more precise than its header.
+  if (response.status == 429 && response.Header("content-type").find("json") != std::string_view::npos) {
+    const auto seconds = json::ParseJson("429 body", [&] {
+      simdjson::dom::parser parser;
+      return json::OptNum(json::AsObject(json::Parse(parser, response.body), "429 body"), "retry_after");
+    });
+    if (seconds && *seconds && std::isfinite(**seconds)) return to_ms(**seconds);
+  }
   if (const auto retry_after = response.Header("retry-after"); !retry_after.empty()) {
     if (const auto seconds = ParseNumber(retry_after)) return to_ms(*seconds);
     if (const auto date = ParseHttpDate(retry_after)) return to_ms(Seconds(*date - clock_.Now()).count());

@@ -81,6 +81,10 @@ struct HttpClientOptions {
 // or "error" for a transport failure; feeds kpi_exporter_upstream_requests_total.
 using AttemptObserver = std::function<void(std::string_view code)>;
 
+// Whether a request may carry the configured Authorization (still only ever to
+// the api_url origin). kOmit is for public endpoints that must be called anonymously.
+enum class Credentials { kSend, kOmit };
+
 class HttpClient {
  public:
   HttpClient(std::unique_ptr<HttpTransport> transport, const Clock& clock, HttpClientOptions options,
@@ -89,11 +93,11 @@ class HttpClient {
   // GETs `url` with the full policy. Any final HTTP status is returned as a
   // response; only transport failures, exhausted retries and rate limits that
   // would take too long are errors.
-  tl::expected<HttpResponse, Error> Get(const std::string& url);
+  tl::expected<HttpResponse, Error> Get(const std::string& url, Credentials credentials = Credentials::kSend);
 
   // Like Get, but a non-2xx final status is an error too (reason "unauthorized",
   // "not_found", "rate_limited", "http_4xx" or "http_5xx").
-  tl::expected<HttpResponse, Error> GetOk(const std::string& url);
+  tl::expected<HttpResponse, Error> GetOk(const std::string& url, Credentials credentials = Credentials::kSend);
 
   // A POST for read-only query endpoints (e.g. Jira's approximate-count): same
   // retries and rate-limit handling as GET, no cache, no redirects; non-2xx is an error.
@@ -110,11 +114,10 @@ class HttpClient {
     std::list<std::string>::iterator lru_position;
   };
 
-  tl::expected<HttpResponse, Error> GetFollowingRedirects(std::string url);
-  tl::expected<HttpResponse, Error> SendWithRetries(HttpRequest request);
+  tl::expected<HttpResponse, Error> SendWithRetries(HttpRequest request, Credentials credentials);
   std::optional<Error> WaitForRateLimitReset();
   void RememberRateLimit(const HttpResponse& response);
-  std::optional<std::chrono::milliseconds> RetryDelayFromHeaders(const HttpResponse& response) const;
+  std::optional<std::chrono::milliseconds> RetryDelay(const HttpResponse& response) const;
   std::chrono::milliseconds Backoff(int attempt);
   bool SendsCredentialsTo(std::string_view url) const;
   void Store(const std::string& url, const HttpResponse& response);

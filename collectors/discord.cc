@@ -1,0 +1,111 @@
+#include "collectors/discord.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "collectors/json.h"
+
+namespace kpi {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool AllOf(std::string_view text, int (*pred)(int), std::string_view extra = "") {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
+    return pred(static_cast<unsigned char>(c)) || extra.find(c) != std::string_view::npos;
+  });
+}
+
+discord::Guild GuildFrom(json::object guild, json::object counts) {
+  return discord::Guild{std::string(json::Str(guild, "id")), std::string(json::Str(guild, "name")),
+                        json::Int(counts, "approximate_member_count"), json::Int(counts, "approximate_presence_count")};
+}
+
+}  // namespace
+
+namespace discord {
+
+tl::expected<Guild, Error> ParseGuild(std::string_view body) {
+  return json::ParseJson("guild", [&] {
+    simdjson::dom::parser parser;
+    const json::object o = json::AsObject(json::Parse(parser, body), "guild");
+    return GuildFrom(o, o);
+  });
+}
+
+tl::expected<Guild, Error> ParseInvite(std::string_view body) {
+  return json::ParseJson("invite", [&] {
+    simdjson::dom::parser parser;
+    const json::object o = json::AsObject(json::Parse(parser, body), "invite");
+    return GuildFrom(json::Obj(o, "guild"), o);
+  });
+}
+
+}  // namespace discord
+
+std::unique_ptr<Collector> MakeDiscordCollector(SectionReader& reader) {
+  DiscordConfig config;
+  config.settings = ReadSourceSettings(reader, {"https://discord.com/api/v10", 5min, 10s});
+  config.token = reader.Secret("token").value_or("");
+  config.guilds = reader.StringList("guilds");
+  config.invites = reader.StringList("invites");
+  for (const auto& id : config.guilds) {
+    if (reader.ok() && !AllOf(id, ::isdigit)) reader.Fail("guilds", "guild id '" + id + "' is not a numeric id");
+  }
+  for (const auto& code : config.invites) {
+    if (reader.ok() && !AllOf(code, ::isalnum, "-")) reader.Fail("invites", "invite code '" + code + "' is not valid");
+  }
+  if (reader.ok() && !config.guilds.empty() && config.token.empty()) {
+    reader.Fail("guilds", "'guilds' needs a bot 'token' (or 'token_file'); use 'invites' to read public counts without one");
+  }
+  if (reader.ok() && config.guilds.empty() && config.invites.empty()) {
+    reader.Fail("guilds", "[discord] needs at least one entry in 'guilds' or 'invites'");
+  }
+  if (!reader.ok()) return nullptr;
+  return std::make_unique<DiscordCollector>(std::move(config));
+}
+
+HttpClientOptions DiscordCollector::http_options() const {
+  HttpClientOptions options;
+  options.api_url = config_.settings.api_url;
+  if (!config_.token.empty()) options.authorization = "Bot " + config_.token;
+  options.limits.total_timeout = config_.settings.timeout;
+  return options;
+}
+
+tl::expected<Snapshot, Error> DiscordCollector::Poll(HttpClient& http, PollContext&) {
+  std::vector<Error> errors;
+  std::vector<std::string> keys;
+  const std::string api = config_.settings.api_url;
+  for (const auto& id : config_.guilds) {
+    keys.push_back("guild " + id);
+    auto guild = http.GetOk(api + "/guilds/" + id + "?with_counts=true").and_then([](const HttpResponse& r) {
+      return discord::ParseGuild(r.body);
+    });
+    if (!guilds_.Update(keys.back(), std::move(guild), errors)) return tl::unexpected(errors.back());
+  }
+  for (const auto& code : config_.invites) {
+    keys.push_back("invite " + code);
+    // Invites are public: no bot token goes with them.
+    auto guild = http.GetOk(api + "/invites/" + code + "?with_counts=true", Credentials::kOmit)
+                     .and_then([](const HttpResponse& r) { return discord::ParseInvite(r.body); });
+    if (!guilds_.Update(keys.back(), std::move(guild), errors)) return tl::unexpected(errors.back());
+  }
+  guilds_.Retain(keys);
+
+  SnapshotBuilder b;
+  std::set<std::string> seen;  // a guild configured by id and by invite is reported once (by id: listed first)
+  for (const auto& key : keys) {
+    const auto found = guilds_.values().find(key);
+    if (found == guilds_.values().end() || !seen.insert(found->second.id).second) continue;
+    const discord::Guild& g = found->second;
+    const Labels l{{"guild", g.id}};
+    b.Gauge("discord_guild_members", "Approximate member count of the guild.", l, double(g.members));
+    b.Gauge("discord_guild_members_online", "Approximate count of members online.", l, double(g.online));
+    b.Gauge("discord_guild_info", "The guild's name as a label; always 1.", {{"guild", g.id}, {"name", g.name}}, 1);
+  }
+  return FinishPoll(std::move(b), errors);
+}
+
+}  // namespace kpi

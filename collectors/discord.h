@@ -1,0 +1,54 @@
+// Discord collector: member and online counts of guilds, read with a bot
+// token (GET /guilds/{id}?with_counts=true) or anonymously through public
+// invite codes (GET /invites/{code}?with_counts=true). Discord's 429s
+// (retry_after in the body, global limits) are honoured by the HTTP client.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collectors/collector.h"
+#include "collectors/last_good.h"
+
+namespace kpi {
+
+struct DiscordConfig {
+  SourceSettings settings;
+  std::string token;  // bot token; needed for `guilds` only
+  std::vector<std::string> guilds;   // guild ids (snowflakes)
+  std::vector<std::string> invites;  // invite codes
+};
+
+std::unique_ptr<Collector> MakeDiscordCollector(SectionReader& reader);
+
+namespace discord {
+
+struct Guild {
+  std::string id;
+  std::string name;
+  int64_t members = 0;  // approximate_member_count
+  int64_t online = 0;   // approximate_presence_count
+};
+
+// A guild object, or an invite object (whose guild sits under "guild").
+tl::expected<Guild, Error> ParseGuild(std::string_view body);
+tl::expected<Guild, Error> ParseInvite(std::string_view body);
+
+}  // namespace discord
+
+class DiscordCollector final : public Collector {
+ public:
+  explicit DiscordCollector(DiscordConfig config) : config_(std::move(config)) {}
+
+  std::string_view name() const override { return "discord"; }
+  const SourceSettings& settings() const override { return config_.settings; }
+  HttpClientOptions http_options() const override;
+  tl::expected<Snapshot, Error> Poll(HttpClient& http, PollContext& context) override;
+
+ private:
+  DiscordConfig config_;
+  LastGood<discord::Guild> guilds_;  // keyed "guild <id>" / "invite <code>"
+};
+
+}  // namespace kpi

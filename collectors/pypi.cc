@@ -1,0 +1,186 @@
+#include "collectors/pypi.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include "collectors/json.h"
+#include "collectors/time_util.h"
+
+namespace kpi {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool IsValidPackageName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+std::optional<std::chrono::sys_days> ParseDate(std::string_view text) {
+  const auto t = ParseTimestamp(std::string(text) + "T00:00:00Z");
+  if (!t) return std::nullopt;
+  return std::chrono::floor<std::chrono::days>(*t);
+}
+
+}  // namespace
+
+namespace pypi {
+
+std::string NormalizeName(std::string_view name) {
+  std::string out;
+  for (const char c : name) {
+    if (c == '-' || c == '_' || c == '.') {
+      if (out.empty() || out.back() != '-') out += '-';
+    } else {
+      out += char(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return out;
+}
+
+tl::expected<Recent, Error> ParseRecent(std::string_view body) {
+  return json::ParseJson("recent downloads", [&] {
+    simdjson::dom::parser parser;
+    const json::object data = json::Obj(json::AsObject(json::Parse(parser, body), "recent downloads"), "data");
+    return Recent{json::Int(data, "last_day"), json::Int(data, "last_week"), json::Int(data, "last_month")};
+  });
+}
+
+tl::expected<std::vector<DailyTotal>, Error> ParseOverall(std::string_view body) {
+  return json::ParseJson("daily downloads", [&] {
+    simdjson::dom::parser parser;
+    std::vector<DailyTotal> days;
+    for (const json::element e : json::Arr(json::AsObject(json::Parse(parser, body), "daily downloads"), "data")) {
+      const json::object day = json::AsObject(e, "day");
+      if (json::OptStr(day, "category").value_or("without_mirrors") != "without_mirrors") continue;
+      DailyTotal total{std::string(json::Str(day, "date")), json::Int(day, "downloads")};
+      if (!ParseDate(total.date)) throw json::JsonError("field 'date' is not a YYYY-MM-DD date");
+      days.push_back(std::move(total));
+    }
+    return days;
+  });
+}
+
+tl::expected<Release, Error> ParseProject(std::string_view body) {
+  return json::ParseJson("project", [&] {
+    simdjson::dom::parser parser;
+    const json::object root = json::AsObject(json::Parse(parser, body), "project");
+    Release release;
+    release.version = std::string(json::OptStr(json::Obj(root, "info"), "version").value_or(""));
+    // "urls" lists the files of info.version; a project without releases has none.
+    const auto files = json::OptArr(root, "urls");
+    if (!files) return release;
+    for (const json::element e : *files) {
+      const auto uploaded = json::OptStr(json::AsObject(e, "file"), "upload_time_iso_8601");
+      const auto t = uploaded ? ParseTimestamp(*uploaded) : std::nullopt;
+      if (uploaded && !t) throw json::JsonError("field 'upload_time_iso_8601' is not a timestamp");
+      if (t && (!release.uploaded || *t > *release.uploaded)) release.uploaded = t;
+    }
+    return release;
+  });
+}
+
+std::optional<int64_t> PriorWeek(const std::vector<DailyTotal>& days) {
+  std::optional<std::chrono::sys_days> newest;
+  for (const auto& day : days) {
+    const auto date = *ParseDate(day.date);
+    if (!newest || date > *newest) newest = date;
+  }
+  if (!newest) return std::nullopt;
+  // The last 7 days are newest-6 .. newest; the prior 7 are newest-13 .. newest-7.
+  const auto first = *newest - std::chrono::days(13);
+  const auto last = *newest - std::chrono::days(7);
+  int64_t sum = 0;
+  for (const auto& day : days) {
+    const auto date = *ParseDate(day.date);
+    if (date >= first && date <= last) sum += day.downloads;
+  }
+  return sum;
+}
+
+}  // namespace pypi
+
+std::unique_ptr<Collector> MakePypiCollector(SectionReader& reader) {
+  PypiConfig config;
+  config.settings = ReadSourceSettings(reader, {"https://pypi.org", 1h, 10s});
+  config.stats_url = reader.String("stats_url").value_or("https://pypistats.org");
+  if (!config.stats_url.starts_with("http://") && !config.stats_url.starts_with("https://")) {
+    reader.Fail("stats_url", "'stats_url' in [pypi] must start with http:// or https://");
+  }
+  while (config.stats_url.ends_with('/')) config.stats_url.pop_back();
+  for (const auto& name : reader.StringList("packages")) {
+    if (!IsValidPackageName(name)) {
+      reader.Fail("packages", "package name '" + name + "' is not valid");
+      break;
+    }
+    const std::string normalized = pypi::NormalizeName(name);
+    if (std::find(config.packages.begin(), config.packages.end(), normalized) == config.packages.end()) {
+      config.packages.push_back(normalized);
+    }
+  }
+  if (reader.ok() && config.packages.empty()) reader.Fail("packages", "[pypi] needs at least one entry in 'packages'");
+  if (!reader.ok()) return nullptr;
+  return std::make_unique<PypiCollector>(std::move(config));
+}
+
+HttpClientOptions PypiCollector::http_options() const {
+  HttpClientOptions options;
+  options.api_url = config_.settings.api_url;  // no credentials: both APIs are public
+  options.extra_headers = {{"Accept", "application/json"}};
+  options.limits.total_timeout = config_.settings.timeout;
+  return options;
+}
+
+tl::expected<PypiCollector::PackageStats, Error> PypiCollector::PollPackage(HttpClient& http, const std::string& package) {
+  PackageStats stats;
+  auto release = http.GetOk(config_.settings.api_url + "/pypi/" + package + "/json").and_then([](const HttpResponse& r) {
+    return pypi::ParseProject(r.body);
+  });
+  if (!release) return tl::unexpected(release.error());
+  stats.release = std::move(*release);
+  const std::string stats_base = config_.stats_url + "/api/packages/" + package;
+  auto recent = http.GetOk(stats_base + "/recent").and_then([](const HttpResponse& r) { return pypi::ParseRecent(r.body); });
+  if (!recent) return tl::unexpected(recent.error());
+  stats.recent = *recent;
+  auto daily = http.GetOk(stats_base + "/overall?mirrors=false").and_then([](const HttpResponse& r) {
+    return pypi::ParseOverall(r.body);
+  });
+  if (!daily) return tl::unexpected(daily.error());
+  stats.prior_week = pypi::PriorWeek(*daily);
+  return stats;
+}
+
+tl::expected<Snapshot, Error> PypiCollector::Poll(HttpClient& http, PollContext&) {
+  std::vector<Error> errors;
+  for (const auto& package : config_.packages) {
+    // An unknown package (404) fails only itself; the others still report.
+    if (!packages_.Update(package, PollPackage(http, package), errors)) return tl::unexpected(errors.back());
+  }
+  packages_.Retain(config_.packages);
+
+  SnapshotBuilder b;
+  const char* help = "Downloads in the window (pypistats, without mirrors).";
+  for (const auto& [package, s] : packages_.values()) {
+    const Labels p{{"package", package}};
+    b.Gauge("pypi_downloads", help, {{"package", package}, {"window", "1d"}}, double(s.recent.last_day));
+    b.Gauge("pypi_downloads", help, {{"package", package}, {"window", "7d"}}, double(s.recent.last_week));
+    b.Gauge("pypi_downloads", help, {{"package", package}, {"window", "30d"}}, double(s.recent.last_month));
+    if (s.prior_week) {
+      b.Gauge("pypi_downloads_prior", "Downloads in the window before the most recent one (7d: days 8-14 ago).",
+              {{"package", package}, {"window", "7d"}}, double(*s.prior_week));
+    }
+    if (!s.release.version.empty()) {
+      b.Gauge("pypi_package_info", "The package's latest version as a label; always 1.",
+              {{"package", package}, {"version", s.release.version}}, 1);
+    }
+    if (s.release.uploaded) {
+      b.Gauge("pypi_latest_release_timestamp_seconds", "Upload time of the latest release's newest file.", p,
+              ToUnixSeconds(*s.release.uploaded));
+    }
+  }
+  return FinishPoll(std::move(b), errors);
+}
+
+}  // namespace kpi
