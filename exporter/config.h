@@ -27,7 +27,7 @@ struct ExporterSettings {
 struct Config {
   std::string file;
   ExporterSettings exporter;
-  std::vector<std::shared_ptr<Collector>> collectors;  // in file order
+  std::vector<std::shared_ptr<Collector>> collectors;  // sorted by section name
   std::vector<std::string> secrets;                     // every secret read, for redaction
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The offline demo: installs what is missing, builds, starts the bundled fake
-# upstream (canned GitHub, Jira and Stripe answers from tests/fixtures) on 127.0.0.1:9878 and the
+# upstream (canned GitHub, Jira, Stripe, Discord and PyPI answers
+# from tests/fixtures) on 127.0.0.1:9878 and the
 # exporter on :9877 with examples/demo.toml. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,4 +30,5 @@ MSG
 export DEMO_GITHUB_TOKEN="demo-token-not-a-secret"
 export DEMO_JIRA_TOKEN="jira-fixture-token"
 export DEMO_STRIPE_KEY="sk_test_fixture_key"
+export DEMO_DISCORD_TOKEN="discord-fixture-token"
 ./build/kpi_exporter --config.file=examples/demo.toml "$@"

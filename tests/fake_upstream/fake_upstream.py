@@ -15,7 +15,8 @@ It serves canned answers described by a routes file (JSON):
 Bodies and headers are templates: {{ago:3d2h}} becomes the UTC timestamp that
 long before the server started ("2026-01-01T10:00:00Z"), {{jira_ago:3d}} the
 same in Jira's form ("2026-01-01T10:00:00.000+0000"), {{epoch_ago:2h}} and
-{{epoch_in:1h}} Unix times before and after it, {{base_url}} the server's own
+{{epoch_in:1h}} Unix times before and after it, {{date_ago:3d}} a date
+("2026-01-01"), {{base_url}} the server's own
 http://host:port. POSTs to other paths than /_control are answered like GETs
 (the body is recorded). With "etag" set, a request
 whose If-None-Match matches gets a 304. A route with "auth" answers 401 unless
@@ -102,6 +103,9 @@ class Handler(BaseHTTPRequestHandler):
 
         text = re.sub(r"\{\{ago:([0-9smhdw]+)\}\}", ago, text)
         text = re.sub(r"\{\{jira_ago:([0-9smhdw]+)\}\}", jira_ago, text)
+        text = re.sub(r"\{\{date_ago:([0-9smhdw]+)\}\}",
+                      lambda m: (started - datetime.timedelta(seconds=parse_duration(m.group(1)))).strftime("%Y-%m-%d"),
+                      text)
         text = re.sub(r"\{\{epoch_ago:([0-9smhdw]+)\}\}",
                       lambda m: str(int(started.timestamp()) - parse_duration(m.group(1))), text)
         text = re.sub(r"\{\{epoch_in:([0-9smhdw]+)\}\}",

@@ -18,6 +18,7 @@ TOKEN = "ghp_IntegrationTestToken_d0_n0t_l3ak"
 # The fake upstream checks these (tests/fixtures/generate.py).
 JIRA_TOKEN = "jira-fixture-token"
 STRIPE_KEY = "sk_test_fixture_key"
+DISCORD_TOKEN = "discord-fixture-token"
 
 
 def wait_for(predicate, timeout=30, what="condition"):
@@ -61,10 +62,10 @@ def parse_metrics(text):
     return samples
 
 
-def value(samples, name, **labels):
-    key = (name, frozenset(labels.items()))
-    assert key in samples, f"missing series {name}{labels}; have: " + \
-        ", ".join(sorted(f"{n}{dict(l)}" for n, l in samples if n == name))
+def value(samples, metric, /, **labels):
+    key = (metric, frozenset(labels.items()))
+    assert key in samples, f"missing series {metric}{labels}; have: " + \
+        ", ".join(sorted(f"{n}{dict(l)}" for n, l in samples if n == metric))
     return samples[key]
 
 
@@ -113,7 +114,8 @@ class Processes:
         return path
 
     def start_exporter(self, config, *flags, env=None):
-        env = dict({"KPI_TEST_TOKEN": TOKEN, "KPI_JIRA_TOKEN": JIRA_TOKEN, "KPI_STRIPE_KEY": STRIPE_KEY}, **(env or {}))
+        env = dict({"KPI_TEST_TOKEN": TOKEN, "KPI_JIRA_TOKEN": JIRA_TOKEN, "KPI_STRIPE_KEY": STRIPE_KEY,
+                    "KPI_DISCORD_TOKEN": DISCORD_TOKEN}, **(env or {}))
         proc, log = self.spawn([EXPORTER, f"--config.file={config}", "--web.listen-address=127.0.0.1:0",
                                 "--log.level=debug", *flags], "exporter", env)
 
@@ -156,6 +158,23 @@ jql = "project = SUP ORDER BY created DESC"
 [stripe]
 api_url = "{fake_url}"
 api_key = "${{KPI_STRIPE_KEY}}"
+interval = "{interval}"
+"""
+
+
+def discord_pypi_config(fake_url, interval="2s"):
+    return f"""
+[discord]
+api_url = "{fake_url}/api/v10"
+token = "${{KPI_DISCORD_TOKEN}}"
+guilds = ["111222333444555666"]
+invites = ["acme-users", "expired"]
+interval = "{interval}"
+
+[pypi]
+api_url = "{fake_url}"
+stats_url = "{fake_url}"
+packages = ["Acme_Widgets", "acme.empty", "no-such-package"]
 interval = "{interval}"
 """
 

@@ -27,9 +27,10 @@ def main():
         assert r.returncode == 2 and "unknown flag --no-such-flag" in r.stderr
 
         demo = os.path.join(SOURCE_DIR, "examples", "demo.toml")
-        demo_env = {"DEMO_GITHUB_TOKEN": "demo-token-value", "DEMO_JIRA_TOKEN": "j", "DEMO_STRIPE_KEY": "sk_test_x"}
+        demo_env = {"DEMO_GITHUB_TOKEN": "demo-token-value", "DEMO_JIRA_TOKEN": "j", "DEMO_STRIPE_KEY": "sk_test_x",
+                    "DEMO_DISCORD_TOKEN": "d"}
         r = run("check-config", f"--config.file={demo}", env=demo_env)
-        assert r.returncode == 0 and "OK, 3 source(s): github jira stripe" in r.stdout, r.stdout + r.stderr
+        assert r.returncode == 0 and "OK, 5 source(s): discord github jira pypi stripe" in r.stdout, r.stdout + r.stderr
         public = os.path.join(SOURCE_DIR, "examples", "public.toml")
         r = run("check-config", f"--config.file={public}", env={"GITHUB_TOKEN": "ghp_example"})
         assert r.returncode == 0, r.stderr
