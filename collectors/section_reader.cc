@@ -121,6 +121,34 @@ std::optional<bool> SectionReader::Bool(std::string_view key) {
   return node->as_boolean()->get();
 }
 
+std::optional<double> SectionReader::NumberOrDuration(std::string_view key) {
+  const toml::node* node = Node(key);
+  if (!node) return std::nullopt;
+  if (const auto* f = node->as_floating_point()) return f->get();
+  if (const auto* i = node->as_integer()) return double(i->get());
+  if (const auto* text = node->as_string()) {
+    if (const auto d = ParseDuration(text->get())) return std::chrono::duration<double>(*d).count();
+  }
+  FailAt(node->source(), Where(key) + " must be a number or a duration such as \"24h\"");
+  return std::nullopt;
+}
+
+std::optional<SectionReader> SectionReader::Table(std::string_view key) {
+  const toml::node* node = Node(key);
+  if (!node) return std::nullopt;
+  if (!node->is_table()) {
+    FailAt(node->source(), Where(key) + " must be a table ([" + section_ + "." + std::string(key) + "])");
+    return std::nullopt;
+  }
+  return SectionReader(*node->as_table(), section_ + "." + std::string(key), file_, env_);
+}
+
+std::vector<std::string> SectionReader::Keys() const {
+  std::vector<std::string> keys;
+  for (const auto& [key, node] : table_) keys.emplace_back(key.str());
+  return keys;
+}
+
 std::optional<std::string> SectionReader::Secret(std::string_view key) {
   const std::string file_key = std::string(key) + "_file";
   const toml::node* inline_node = Node(key);

@@ -47,6 +47,12 @@ class SectionReader {
   std::optional<int64_t> Integer(std::string_view key, int64_t min, int64_t max);
   std::optional<double> Number(std::string_view key, double min, double max);
   std::optional<bool> Bool(std::string_view key);
+  // A number, or a duration string taken as seconds ("24h" -> 86400).
+  std::optional<double> NumberOrDuration(std::string_view key);
+  // A sub-table ([section.key]), read by its own reader; hand it back with Absorb().
+  std::optional<SectionReader> Table(std::string_view key);
+  // Every key of this table (for tables whose keys are names, like [alerts]).
+  std::vector<std::string> Keys() const;
   // `key` (a literal or "${VAR}") or `key`_file (a path whose contents, minus
   // trailing whitespace, are the secret). Both set is an error.
   std::optional<std::string> Secret(std::string_view key);

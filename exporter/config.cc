@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "collectors/time_util.h"
+
 namespace kpi {
 namespace {
 
@@ -14,6 +16,44 @@ tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& r
   if (auto interval = reader.Duration("default_interval")) {
     if (*interval < std::chrono::seconds(1)) reader.Fail("default_interval", "'default_interval' must be at least 1s");
     settings.default_interval = *interval;
+  }
+  if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
+  return settings;
+}
+
+// [alerts]: runbook_base_url, and one [alerts.<key>] table per alert to tune.
+tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader) {
+  AlertSettings settings;
+  if (auto url = reader.String("runbook_base_url")) settings.runbook_base_url = *url;
+  const auto definitions = AlertDefinitions();
+  for (const auto& key : reader.Keys()) {
+    if (key == "runbook_base_url") continue;
+    const auto known = std::find_if(definitions.begin(), definitions.end(),
+                                    [&](const AlertDefinition& a) { return a.key == key; });
+    if (known == definitions.end()) {
+      std::string names;
+      for (const auto& a : definitions) names += (names.empty() ? "" : ", ") + std::string(a.key);
+      reader.Fail(key, "unknown alert [alerts." + key + "]; known alerts: " + names);
+      break;
+    }
+    auto table = reader.Table(key);
+    if (!table) break;
+    AlertOverride o;
+    o.enabled = table->Bool("enabled");
+    o.threshold = table->NumberOrDuration("threshold");
+    if (o.threshold && !known->threshold) table->Fail("threshold", "alert '" + key + "' has no threshold to set");
+    if (const auto for_text = table->String("for")) {
+      if (*for_text != "0s" && !ParseDuration(*for_text)) {
+        table->Fail("for", "'for' in [alerts." + key + "] must be a duration such as \"0s\", \"5m\" or \"1h\"");
+      }
+      o.for_duration = for_text;
+    }
+    o.severity = table->String("severity");
+    if (o.severity && *o.severity != "critical" && *o.severity != "warning" && *o.severity != "info") {
+      table->Fail("severity", "'severity' in [alerts." + key + "] must be critical, warning or info");
+    }
+    reader.Absorb(*table);
+    settings.overrides[key] = o;
   }
   if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
   return settings;
@@ -49,10 +89,17 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     toml::table* table = node.as_table();
     if (!table) return at_key("'" + name + "' must be a table ([" + name + "])");
     if (name == "exporter") continue;
+    if (name == "alerts") {
+      SectionReader reader(*table, name, file, env);
+      auto alerts = ReadAlertsSection(reader);
+      if (!alerts) return tl::unexpected(alerts.error());
+      config.alerts = std::move(*alerts);
+      continue;
+    }
     const auto factory = std::find_if(factories.begin(), factories.end(),
                                       [&](const CollectorFactory& f) { return f.section == name; });
     if (factory == factories.end()) {
-      std::string known = "exporter";
+      std::string known = "exporter, alerts";
       for (const auto& f : factories) known += ", " + std::string(f.section);
       return at_key("unknown section [" + name + "]; known sections: " + known);
     }

@@ -15,6 +15,7 @@
 
 #include "collectors/collector.h"
 #include "collectors/section_reader.h"
+#include "exporter/alert_rules.h"
 
 namespace kpi {
 
@@ -27,6 +28,7 @@ struct ExporterSettings {
 struct Config {
   std::string file;
   ExporterSettings exporter;
+  AlertSettings alerts;
   std::vector<std::shared_ptr<Collector>> collectors;  // sorted by section name
   std::vector<std::string> secrets;                     // every secret read, for redaction
 };

@@ -12,7 +12,7 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
   const std::map<std::string, std::string*> valued = {
       {"--config.file", &flags.config_file},       {"--web.listen-address", &flags.listen_address},
       {"--web.telemetry-path", &flags.telemetry_path}, {"--log.level", &flags.log_level},
-      {"--log.format", &flags.log_format},
+      {"--log.format", &flags.log_format},       {"--format", &flags.format},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -25,6 +25,7 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       const std::string name = arg.substr(0, eq);
       const auto target = valued.find(name);
       if (target == valued.end()) return tl::unexpected("unknown flag " + name);
+      if (name == "--config.file") flags.config_file_set = true;
       if (eq != std::string::npos) {
         *target->second = arg.substr(eq + 1);
       } else if (i + 1 < args.size()) {
@@ -32,7 +33,7 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       } else {
         return tl::unexpected("flag " + name + " needs a value");
       }
-    } else if (flags.command.empty() && arg == "check-config") {
+    } else if (flags.command.empty() && (arg == "check-config" || arg == "rules")) {
       flags.command = arg;
     } else {
       return tl::unexpected("unexpected argument '" + arg + "'");
@@ -43,6 +44,12 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
   }
   if (!ParseLogFormat(flags.log_format)) {
     return tl::unexpected("--log.format must be logfmt or json (got '" + flags.log_format + "')");
+  }
+  if (flags.format != "rulefile" && flags.format != "prometheusrule" && flags.format != "helm") {
+    return tl::unexpected("--format must be rulefile, prometheusrule or helm (got '" + flags.format + "')");
+  }
+  if (flags.format != "rulefile" && flags.command != "rules") {
+    return tl::unexpected(std::string("--format only applies to the rules command"));
   }
   if (!flags.telemetry_path.starts_with("/") || flags.telemetry_path == "/") {
     return tl::unexpected(std::string("--web.telemetry-path must start with / and not be / itself"));
@@ -59,6 +66,8 @@ as Prometheus metrics.
 Commands:
   (none)            run the exporter
   check-config      validate --config.file and exit: 0 when valid, 2 with file:line:col otherwise
+  rules             print the alerting and recording rules, with the thresholds of --config.file
+                    ([alerts.*] tables; built-in defaults without --config.file)
 
 Flags:
   --config.file=PATH           TOML configuration file (default "kpi-exporter.toml")
@@ -66,6 +75,8 @@ Flags:
   --web.telemetry-path=PATH    path of the metrics page (default "/metrics")
   --log.level=LEVEL            debug, info, warn or error (default "info")
   --log.format=FORMAT          logfmt or json (default "logfmt")
+  --format=FORMAT              rules: rulefile (default; for rule_files), prometheusrule (a
+                               PrometheusRule object) or helm (the chart's template)
   --version                    print version and exit
   -h, --help                   print this help and exit
 

@@ -10,8 +10,10 @@
 namespace kpi {
 
 struct Flags {
-  std::string command;  // "" = serve, "check-config"
+  std::string command;  // "" = serve, "check-config", "rules"
   std::string config_file = "kpi-exporter.toml";
+  bool config_file_set = false;  // `rules` uses the built-in defaults without one
+  std::string format = "rulefile";  // rules: rulefile, prometheusrule or helm
   std::string listen_address = ":9877";
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "collectors/all.h"
+#include "exporter/alert_rules.h"
 #include "exporter/app.h"
 #include "exporter/config.h"
 #include "exporter/flags.h"
@@ -32,6 +33,22 @@ int main(int argc, char** argv) {
     std::cout << flags->config_file << ": OK, " << config->collectors.size() << " source(s):";
     for (const auto& collector : config->collectors) std::cout << " " << collector->name();
     std::cout << "\n";
+    return 0;
+  }
+  if (flags->command == "rules") {
+    kpi::AlertSettings alerts;
+    if (flags->config_file_set) {
+      auto config = kpi::LoadConfig(flags->config_file, kpi::AllCollectorFactories(), kpi::ProcessEnvironment());
+      if (!config) {
+        std::cerr << "kpi_exporter: " << config.error().ToString() << "\n";
+        return 2;
+      }
+      alerts = config->alerts;
+    }
+    const auto format = flags->format == "prometheusrule" ? kpi::RulesFormat::kPrometheusRule
+                        : flags->format == "helm"         ? kpi::RulesFormat::kHelmTemplate
+                                                          : kpi::RulesFormat::kRuleFile;
+    std::cout << kpi::RenderRules(alerts, format);
     return 0;
   }
   return kpi::RunExporter(*flags);

@@ -64,6 +64,7 @@ void Scheduler::Start(const std::vector<std::shared_ptr<Collector>>& collectors,
       CollectorStatus status = previous != status_.end() ? previous->second : CollectorStatus{};
       status.name = name;
       status.interval = collector->settings().interval;
+      metrics_.SetInterval(name, status.interval);
       kept[name] = status;
     }
     for (const auto& [name, status] : status_) {

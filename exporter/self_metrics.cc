@@ -20,6 +20,10 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                          .Name("kpi_exporter_collector_poll_duration_seconds")
                          .Help("How long the collector's last poll took.")
                          .Register(*registry_)),
+      interval_(BuildGauge()
+                    .Name("kpi_exporter_collector_interval_seconds")
+                    .Help("The collector's configured poll interval (for staleness alerts).")
+                    .Register(*registry_)),
       polls_(BuildCounter().Name("kpi_exporter_collector_polls_total").Help("Polls started, by collector.").Register(*registry_)),
       errors_(BuildCounter()
                   .Name("kpi_exporter_collector_errors_total")
@@ -63,6 +67,10 @@ void SelfMetrics::RecordPoll(const std::string& collector, bool ok, std::chrono:
   if (ok) last_success_.Add(labels).Set(now_unix_seconds);
 }
 
+void SelfMetrics::SetInterval(const std::string& collector, std::chrono::duration<double> interval) {
+  interval_.Add({{"collector", collector}}).Set(interval.count());
+}
+
 void SelfMetrics::CountError(const std::string& collector, const std::string& reason) {
   errors_.Add({{"collector", collector}, {"reason", reason}}).Increment();
 }
@@ -78,7 +86,7 @@ void SelfMetrics::RecordReload(bool ok, double now_unix_seconds) {
 
 void SelfMetrics::ForgetCollector(const std::string& collector) {
   const prometheus::Labels labels{{"collector", collector}};
-  for (auto* family : {&up_, &last_success_, &poll_duration_}) {
+  for (auto* family : {&up_, &last_success_, &poll_duration_, &interval_}) {
     if (family->Has(labels)) family->Remove(&family->Add(labels));
   }
 }

@@ -26,6 +26,7 @@ class SelfMetrics {
   void CountError(const std::string& collector, const std::string& reason);
   void CountUpstreamRequest(const std::string& collector, std::string_view code);
   void RecordReload(bool ok, double now_unix_seconds);
+  void SetInterval(const std::string& collector, std::chrono::duration<double> interval);
   // Removes the per-collector gauges of a collector a reload took away.
   void ForgetCollector(const std::string& collector);
 
@@ -37,6 +38,7 @@ class SelfMetrics {
   prometheus::Family<prometheus::Gauge>& up_;
   prometheus::Family<prometheus::Gauge>& last_success_;
   prometheus::Family<prometheus::Gauge>& poll_duration_;
+  prometheus::Family<prometheus::Gauge>& interval_;
   prometheus::Family<prometheus::Counter>& polls_;
   prometheus::Family<prometheus::Counter>& errors_;
   prometheus::Family<prometheus::Counter>& upstream_requests_;

@@ -1,0 +1,218 @@
+#include "exporter/alert_rules.h"
+
+#include <algorithm>
+
+#include "collectors/snapshot.h"
+
+namespace kpi {
+namespace {
+
+constexpr AlertDefinition kAlerts[] = {
+    {"ci_failing", "GithubWorkflowFailing", "kpis", "github_workflow_failing == 1", std::nullopt, "", "5m", "critical",
+     "CI workflow {{ $labels.workflow }} is failing on {{ $labels.repo }}",
+     "The latest completed run of workflow {{ $labels.workflow }} on branch {{ $labels.branch }} of {{ $labels.repo }} "
+     "failed (github_workflow_failing = {{ $value }})."},
+    {"ci_success_ratio", "GithubWorkflowSuccessRatioLow", "kpis", "github_workflow_success_ratio < {threshold}", 0.95,
+     "success ratio (0-1) of the last completed runs", "30m", "warning",
+     "CI success ratio of {{ $labels.workflow }} on {{ $labels.repo }} is below {threshold}",
+     "Only {{ $value | humanizePercentage }} of the recent completed runs of {{ $labels.workflow }} on "
+     "{{ $labels.repo }} succeeded (target: at least {threshold})."},
+    {"pypi_download_drop", "PypiDownloadsDropped", "kpis",
+     "pypi_downloads{window=\"7d\"} < {threshold} * pypi_downloads_prior{window=\"7d\"}", 0.5,
+     "ratio of the last 7 days to the 7 days before", "1h", "warning",
+     "PyPI downloads of {{ $labels.package }} dropped week over week",
+     "{{ $labels.package }} was downloaded {{ $value }} times in the last 7 days, less than {threshold} times the 7 "
+     "days before."},
+    {"bug_spike", "GithubBugReportSpike", "kpis", "github_issues_opened{window=\"1d\",kind=\"bug\"} > {threshold}", 5,
+     "bug issues opened in a day", "10m", "critical", "Bug report spike on {{ $labels.repo }}",
+     "{{ $value }} bug issues were opened on {{ $labels.repo }} in the last day (more than {threshold})."},
+    {"issue_awaiting_response", "GithubIssueAwaitingResponse", "kpis",
+     "github_issues_awaiting_response_oldest_age_seconds > {threshold}", 86400,
+     "seconds the oldest open issue may wait for a first response", "15m", "warning",
+     "An issue on {{ $labels.repo }} has waited too long for a first response",
+     "The oldest issue on {{ $labels.repo }} without a response has waited {{ $value | humanizeDuration }} (limit: "
+     "{threshold} s)."},
+    {"first_response_slow", "GithubFirstResponseSlow", "kpis",
+     "github_issue_first_response_seconds_sum / github_issue_first_response_seconds_count > {threshold}", 86400,
+     "mean seconds to first response over the window", "1h", "warning",
+     "Mean time to first response on {{ $labels.repo }} is above target",
+     "Issues opened on {{ $labels.repo }} in the last {{ $labels.window }} got a first response after "
+     "{{ $value | humanizeDuration }} on average (target: {threshold} s)."},
+    {"pr_lead_time_slow", "GithubPullRequestLeadTimeSlow", "kpis",
+     "github_pull_request_merge_lead_time_seconds{quantile=\"0.5\"} > {threshold}", 172800,
+     "median seconds from opening to merge", "1h", "warning",
+     "Median PR merge lead time on {{ $labels.repo }} is above target",
+     "Pull requests merged on {{ $labels.repo }} in the last {{ $labels.window }} took a median "
+     "{{ $value | humanizeDuration }} from opening to merge (target: {threshold} s)."},
+    {"jira_resolution_slow", "JiraResolutionTimeSlow", "kpis",
+     "jira_issue_resolution_seconds_sum / jira_issue_resolution_seconds_count > {threshold}", 86400,
+     "mean seconds from creation to resolution", "1h", "warning",
+     "Jira query {{ $labels.query }} misses its resolution-time SLA",
+     "Issues of {{ $labels.query }} resolved in the last {{ $labels.window }} took {{ $value | humanizeDuration }} "
+     "on average (SLA: {threshold} s)."},
+    {"stripe_churn_high", "StripeChurnHigh", "kpis", "stripe_churn_ratio{window=\"30d\"} > {threshold}", 0.03,
+     "share (0-1) of paying subscriptions lost over 30 days", "1h", "warning", "Subscription churn is above target",
+     "{{ $value | humanizePercentage }} of the subscriptions paying 30 days ago have ended since (target: at most "
+     "{threshold})."},
+    {"stripe_failed_charges", "StripePaymentsFailing", "kpis",
+     "stripe_charges{status=\"failed\",window=\"1d\"} > {threshold}", 5, "failed charges in a day", "15m", "warning",
+     "Stripe payments are failing", "{{ $value }} charges failed in the last day (more than {threshold})."},
+    {"collector_down", "KpiExporterCollectorDown", "health", "kpi_exporter_collector_up == 0", std::nullopt, "", "15m",
+     "warning", "kpi-exporter collector {{ $labels.collector }} is failing",
+     "The last polls of {{ $labels.collector }} failed for 15 minutes or more; its metrics are stale. The landing page "
+     "of {{ $labels.instance }} shows the error."},
+    {"data_stale", "KpiExporterDataStale", "health",
+     "time() - kpi_exporter_collector_last_success_timestamp_seconds > {threshold} * "
+     "kpi_exporter_collector_interval_seconds",
+     3, "poll intervals without a successful poll", "5m", "warning",
+     "Data of kpi-exporter collector {{ $labels.collector }} is stale",
+     "{{ $labels.collector }} last polled successfully {{ $value | humanizeDuration }} ago, more than {threshold} poll "
+     "intervals."},
+    {"github_rate_limit_low", "GithubRateLimitLow", "health",
+     "github_rate_limit_remaining{resource=\"core\"} / github_rate_limit_limit{resource=\"core\"} < {threshold}", 0.1,
+     "share (0-1) of the core rate limit left", "5m", "warning", "GitHub API rate limit is nearly spent",
+     "Only {{ $value | humanizePercentage }} of the GitHub core rate limit is left (warning below {threshold})."},
+    {"exporter_absent", "KpiExporterAbsent", "health", "absent(kpi_exporter_build_info)", std::nullopt, "", "10m",
+     "warning", "kpi-exporter is not scraped",
+     "No kpi-exporter has been scraped for 10 minutes: every KPI alert is blind until it is back."},
+};
+
+constexpr RecordingDefinition kRecordings[] = {
+    {"currency:stripe_arr:sum", "12 * sum by (currency) (stripe_mrr)"},
+    {"repo:github_issue_first_response_seconds:mean",
+     "github_issue_first_response_seconds_sum / github_issue_first_response_seconds_count"},
+    {"repo:github_workflow_failing:count", "count by (repo) (github_workflow_failing == 1)"},
+    {"query:jira_issue_resolution_seconds:mean", "jira_issue_resolution_seconds_sum / jira_issue_resolution_seconds_count"},
+    {"package:pypi_downloads_week_over_week:ratio", "pypi_downloads{window=\"7d\"} / pypi_downloads_prior{window=\"7d\"}"},
+};
+
+std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
+  for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
+}
+
+// YAML single-quoted scalar: only ' needs doubling.
+std::string Quote(std::string_view text) { return "'" + ReplaceAll(std::string(text), "'", "''") + "'"; }
+
+// Helm would expand Prometheus' own {{ ... }}; hand them through as literals.
+std::string EscapeForHelm(std::string_view text) {
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    const auto open = text.find("{{", pos);
+    if (open == std::string_view::npos) break;
+    const auto close = text.find("}}", open);
+    if (close == std::string_view::npos) break;
+    out += text.substr(pos, open - pos);
+    out += "{{`" + std::string(text.substr(open, close + 2 - open)) + "`}}";
+    pos = close + 2;
+  }
+  return out + std::string(text.substr(pos));
+}
+
+struct Resolved {
+  bool enabled = true;
+  std::string threshold;  // rendered, or a Helm expression
+  std::string for_duration;
+  std::string severity;
+  std::string runbook;
+};
+
+Resolved Resolve(const AlertDefinition& a, const AlertSettings& settings, RulesFormat format) {
+  const std::string anchor = "#" + [&] {
+    std::string lower(a.name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    return lower;
+  }();
+  if (format == RulesFormat::kHelmTemplate) {
+    const std::string v = ".Values.alerts." + CamelCase(a.key);
+    return {true, "{{ " + v + ".threshold }}", "{{ " + v + ".for }}", "{{ " + v + ".severity }}",
+            "{{ .Values.prometheusRule.runbookBaseUrl }}" + anchor};
+  }
+  Resolved r{true, a.threshold ? FormatSampleValue(*a.threshold) : "", std::string(a.for_duration),
+             std::string(a.severity), settings.runbook_base_url + anchor};
+  if (const auto o = settings.overrides.find(a.key); o != settings.overrides.end()) {
+    if (o->second.enabled) r.enabled = *o->second.enabled;
+    if (o->second.threshold) r.threshold = FormatSampleValue(*o->second.threshold);
+    if (o->second.for_duration) r.for_duration = *o->second.for_duration;
+    if (o->second.severity) r.severity = *o->second.severity;
+  }
+  return r;
+}
+
+std::string RenderGroups(const AlertSettings& settings, RulesFormat format, const std::string& indent) {
+  const bool helm = format == RulesFormat::kHelmTemplate;
+  const auto text = [&](std::string_view s, const Resolved& r) {
+    std::string out = ReplaceAll(std::string(s), "{threshold}", "\x01");
+    if (helm) out = EscapeForHelm(out);
+    return ReplaceAll(out, "\x01", r.threshold);
+  };
+  std::string out = indent + "groups:\n";
+  for (const std::string_view group : {"kpis", "health"}) {
+    out += indent + "  - name: kpi-exporter." + std::string(group) + "\n" + indent + "    rules:\n";
+    for (const auto& a : kAlerts) {
+      if (a.group != group) continue;
+      const Resolved r = Resolve(a, settings, format);
+      if (!r.enabled) continue;
+      const std::string i = indent + "      ";
+      if (helm) out += "{{- if .Values.alerts." + CamelCase(a.key) + ".enabled }}\n";
+      out += i + "- alert: " + std::string(a.name) + "\n";
+      out += i + "  expr: " + Quote(text(a.expr, r)) + "\n";
+      out += i + "  for: " + r.for_duration + "\n";
+      out += i + "  labels:\n" + i + "    severity: " + r.severity + "\n";
+      out += i + "  annotations:\n";
+      out += i + "    summary: " + Quote(text(a.summary, r)) + "\n";
+      out += i + "    description: " + Quote(text(a.description, r)) + "\n";
+      out += i + "    runbook_url: " + Quote(r.runbook) + "\n";
+      if (helm) out += "{{- end }}\n";
+    }
+  }
+  out += indent + "  - name: kpi-exporter.recording\n" + indent + "    rules:\n";
+  for (const auto& rec : kRecordings) {
+    out += indent + "      - record: " + std::string(rec.record) + "\n";
+    out += indent + "        expr: " + Quote(rec.expr) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::span<const AlertDefinition> AlertDefinitions() { return kAlerts; }
+std::span<const RecordingDefinition> RecordingDefinitions() { return kRecordings; }
+
+std::string CamelCase(std::string_view snake) {
+  std::string out;
+  bool upper = false;
+  for (const char c : snake) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? char(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
+  }
+  return out;
+}
+
+std::string RenderRules(const AlertSettings& settings, RulesFormat format) {
+  switch (format) {
+    case RulesFormat::kRuleFile:
+      return "# Generated by `kpi_exporter rules`; do not edit. Regenerate: cmake --build build --target rules\n" +
+             RenderGroups(settings, format, "");
+    case RulesFormat::kPrometheusRule:
+      return "# Generated by `kpi_exporter rules --format=prometheusrule`; do not edit.\n"
+             "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: kpi-exporter\n"
+             "  labels:\n    app.kubernetes.io/name: kpi-exporter\nspec:\n" +
+             RenderGroups(settings, format, "  ");
+    case RulesFormat::kHelmTemplate:
+      return "{{/* Generated by `kpi_exporter rules --format=helm`; do not edit. The rule groups, with every threshold,\n"
+             "`for`, severity and on/off taken from .Values.alerts. */}}\n"
+             "{{- define \"kpi-exporter.ruleGroups\" }}\n" +
+             RenderGroups(settings, format, "") + "{{- end }}\n";
+  }
+  return {};
+}
+
+}  // namespace kpi

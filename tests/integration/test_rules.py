@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Generated rules: the checked-in file is current, every output passes
+`promtool check rules`, config overrides change exactly what they should,
+bad [alerts] config is rejected with a position, and the hand-written
+promtool unit tests in rules/tests pass."""
+import glob
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import EXPORTER, SOURCE_DIR, Processes  # noqa: E402
+
+RULES = os.path.join(SOURCE_DIR, "rules", "kpi-exporter.rules.yml")
+
+
+def run(*args):
+    return subprocess.run([EXPORTER, *args], capture_output=True, text=True, timeout=30)
+
+
+def promtool(*args):
+    r = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"promtool {' '.join(args)} failed:\n{r.stdout}{r.stderr}"
+    return r.stdout
+
+
+def spec_of(prometheus_rule):
+    """The groups of a PrometheusRule object, as a plain rule file (drop the header, unindent spec)."""
+    lines = prometheus_rule.splitlines()
+    start = lines.index("spec:") + 1
+    return "\n".join(line[2:] for line in lines[start:]) + "\n"
+
+
+def main():
+    with Processes() as p:
+        default = run("rules")
+        assert default.returncode == 0, default.stderr
+        with open(RULES) as f:
+            assert f.read() == default.stdout, \
+                "rules/kpi-exporter.rules.yml is stale: run `cmake --build build --target rules` and commit it"
+        promtool("check", "rules", RULES)
+
+        custom = p.write_config("""
+[alerts]
+runbook_base_url = "https://wiki.example/kpi-runbook"
+[alerts.ci_success_ratio]
+threshold = 0.9
+for = "1h"
+severity = "critical"
+[alerts.bug_spike]
+enabled = false
+[alerts.issue_awaiting_response]
+threshold = "48h"
+[alerts.ci_failing]
+for = "0s"
+""", "alerts.toml")
+        out = run("rules", f"--config.file={custom}")
+        assert out.returncode == 0, out.stderr
+        text = out.stdout
+        assert "expr: 'github_workflow_success_ratio < 0.9'" in text
+        ratio_block = text[text.index("alert: GithubWorkflowSuccessRatioLow"):text.index("alert: PypiDownloadsDropped")]
+        assert "for: 1h" in ratio_block and "severity: critical" in ratio_block and "at least 0.9)" in ratio_block
+        assert "GithubBugReportSpike" not in text
+        assert "github_issues_awaiting_response_oldest_age_seconds > 172800" in text
+        assert "runbook_url: 'https://wiki.example/kpi-runbook#githubworkflowfailing'" in text
+        failing_block = text[text.index("alert: GithubWorkflowFailing"):text.index("alert: GithubWorkflowSuccessRatioLow")]
+        assert "for: 0s" in failing_block
+        custom_file = p.write_config(text, "custom.rules.yml")
+        promtool("check", "rules", custom_file)
+
+        for config_args in ([], [f"--config.file={custom}"]):
+            pr = run("rules", "--format=prometheusrule", *config_args)
+            assert pr.returncode == 0, pr.stderr
+            assert "kind: PrometheusRule" in pr.stdout and "apiVersion: monitoring.coreos.com/v1" in pr.stdout
+            spec = spec_of(pr.stdout)
+            promtool("check", "rules", p.write_config(spec, "spec.rules.yml"))
+            plain = run("rules", *config_args).stdout
+            assert spec.split("groups:", 1)[1] == plain.split("groups:", 1)[1], "PrometheusRule groups differ from rules"
+
+        helm = run("rules", "--format=helm")
+        assert helm.returncode == 0
+        assert '{{- define "kpi-exporter.ruleGroups" }}' in helm.stdout
+        assert "{{- if .Values.alerts.ciFailing.enabled }}" in helm.stdout
+        assert "< {{ .Values.alerts.ciSuccessRatio.threshold }}" in helm.stdout
+        assert "{{`{{ $labels.repo }}`}}" in helm.stdout
+
+        for text_config, message in [
+            ("[alerts.no_such_alert]\nthreshold = 1\n", "1:1: unknown alert [alerts.no_such_alert]; known alerts: ci_failing"),
+            ("[alerts.ci_failing]\nthreshold = 1\n", "2:13: alert 'ci_failing' has no threshold to set"),
+            ("[alerts.bug_spike]\nseverity = \"page\"\n", "2:12: 'severity' in [alerts.bug_spike] must be critical"),
+            ("[alerts.bug_spike]\nfor = \"soon\"\n", "2:7: 'for' in [alerts.bug_spike] must be a duration"),
+            ("[alerts.bug_spike]\nthreshold = \"many\"\n", "2:13: 'threshold' in [alerts.bug_spike] must be a number or"),
+            ("[alerts.bug_spike]\nthreshhold = 3\n", "2:1: unknown key 'threshhold' in [alerts.bug_spike]"),
+        ]:
+            bad = p.write_config(text_config, "bad-alerts.toml")
+            r = run("rules", f"--config.file={bad}")
+            assert r.returncode == 2 and f"{bad}:{message}" in r.stderr, (text_config, r.stderr)
+
+        for test_file in sorted(glob.glob(os.path.join(SOURCE_DIR, "rules", "tests", "*.yml"))):
+            promtool("test", "rules", test_file)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
