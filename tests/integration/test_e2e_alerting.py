@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""End to end, loopback only: fake upstream -> kpi_exporter -> real Prometheus
+(generated rules, 1s scrape and evaluation) -> real Alertmanager (the example
+routing) -> a webhook receiver. A CI run turning red must page the pager
+receiver with the right labels; turning green must send the resolved
+notification. Every process is stopped, also on failure."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import EXPORTER, SOURCE_DIR, TOKEN, Processes, github_config, http, wait_for  # noqa: E402
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver:
+    """A webhook receiver recording every notification by path (/pager, /chat)."""
+
+    def __init__(self):
+        self.notifications = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with receiver.lock:
+                    receiver.notifications.append((self.path, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def find(self, path, status, alertname):
+        with self.lock:
+            for got_path, body in self.notifications:
+                if got_path == path and body["status"] == status:
+                    for alert in body["alerts"]:
+                        if alert["labels"].get("alertname") == alertname and alert["status"] == status:
+                            return body, alert
+        return None
+
+
+def runs(conclusion):
+    run = {"status": "completed", "conclusion": conclusion, "head_branch": "main", "created_at": "{{ago:10m}}",
+           "run_started_at": "{{ago:10m}}", "updated_at": "{{ago:5m}}"}
+    return [{"status": 200, "body": {"total_count": 1, "workflow_runs": [run]}}]
+
+
+def set_route(fake, name, responses):
+    body = json.dumps({"name": name, "responses": responses}).encode()
+    with urllib.request.urlopen(urllib.request.Request(fake + "/_control/routes", data=body, method="POST"), timeout=5):
+        pass
+
+
+def main():
+    receiver = Receiver()
+    with Processes() as p:
+        fake = p.start_fake()
+        set_route(fake, "github_ci_runs", runs("success"))
+        config = p.write_config(github_config(fake, interval="1s") + '\n[alerts.ci_failing]\nfor = "0s"\n')
+        rules = subprocess.run([EXPORTER, "rules", f"--config.file={config}"], capture_output=True, text=True, check=True,
+                               env=dict(os.environ, KPI_TEST_TOKEN=TOKEN))
+        rules_file = p.write_config(rules.stdout, "rules.yml")
+        exporter, _, exporter_url = p.start_exporter(config)
+
+        am_port, prom_port = free_port(), free_port()
+        with open(os.path.join(SOURCE_DIR, "rules", "alertmanager.example.yml")) as f:
+            am_config = (f.read()
+                         .replace("http://pager.example.internal/alerts", receiver.url + "/pager")
+                         .replace("http://chat.example.internal/alerts", receiver.url + "/chat")
+                         .replace("group_wait: 30s", "group_wait: 1s")
+                         .replace("group_interval: 5m", "group_interval: 1s"))
+        p.spawn(["prometheus-alertmanager", f"--config.file={p.write_config(am_config, 'am.yml')}",
+                 f"--storage.path={p.path('am-data')}", f"--web.listen-address=127.0.0.1:{am_port}",
+                 "--cluster.listen-address="], "alertmanager")
+        prom_config = f"""
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: ["{rules_file}"]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["127.0.0.1:{am_port}"]
+scrape_configs:
+  - job_name: kpi-exporter
+    static_configs:
+      - targets: ["{exporter_url.removeprefix('http://')}"]
+"""
+        p.spawn(["prometheus", f"--config.file={p.write_config(prom_config, 'prometheus.yml')}",
+                 f"--storage.tsdb.path={p.path('prom-data')}", f"--web.listen-address=127.0.0.1:{prom_port}",
+                 "--rules.alert.resend-delay=1s"], "prometheus")
+        prom = f"http://127.0.0.1:{prom_port}"
+        wait_for(lambda: http(f"http://127.0.0.1:{am_port}/-/ready")[0] == 200, timeout=60, what="alertmanager ready")
+
+        def ci_value():
+            query = urllib.parse.quote('github_workflow_failing{workflow="CI"}')
+            status, body = http(f"{prom}/api/v1/query?query={query}")
+            result = json.loads(body)["data"]["result"] if status == 200 else []
+            return result[0]["value"][1] if result else None
+
+        wait_for(lambda: ci_value() == "0", timeout=60, what="Prometheus scraping a green CI")
+        assert receiver.find("/pager", "firing", "GithubWorkflowFailing") is None
+
+        set_route(fake, "github_ci_runs", runs("failure"))
+        body, alert = wait_for(lambda: receiver.find("/pager", "firing", "GithubWorkflowFailing"), timeout=90,
+                               what="the page for the failing workflow")
+        assert body["receiver"] == "pager"
+        labels = alert["labels"]
+        assert labels["severity"] == "critical" and labels["repo"] == "acme/widgets", labels
+        assert labels["workflow"] == "CI" and labels["branch"] == "main" and labels["job"] == "kpi-exporter", labels
+        assert body["groupLabels"] == {"alertname": "GithubWorkflowFailing", "repo": "acme/widgets"}, body["groupLabels"]
+        assert alert["annotations"]["summary"] == "CI workflow CI is failing on acme/widgets"
+        assert alert["annotations"]["runbook_url"].endswith("RUNBOOK.md#githubworkflowfailing")
+        assert receiver.find("/chat", "firing", "GithubWorkflowFailing") is None, "a page must not go to chat"
+
+        set_route(fake, "github_ci_runs", runs("success"))
+        body, alert = wait_for(lambda: receiver.find("/pager", "resolved", "GithubWorkflowFailing"), timeout=90,
+                               what="the resolved notification")
+        assert alert["labels"]["workflow"] == "CI"
+        assert exporter.poll() is None
+    receiver.server.shutdown()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
