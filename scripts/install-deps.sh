@@ -9,7 +9,7 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libsimdjson-dev
   libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev zlib1g-dev
   doctest-dev
-  prometheus prometheus-alertmanager curl python3
+  prometheus prometheus-alertmanager curl python3 binutils
   "$@"
 )
 

@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+bash scripts/install-k8s-tools.sh
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure --timeout 300 -j "$(nproc)"

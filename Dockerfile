@@ -1,0 +1,40 @@
+# kpi-exporter image: built on Debian bookworm, run on bookworm-slim as non-root.
+#   docker build -t kpi-exporter .
+#   docker run -p 9877:9877 -v $PWD/config.toml:/etc/kpi-exporter/config/config.toml:ro kpi-exporter
+
+FROM debian:bookworm AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential cmake ninja-build pkg-config git ca-certificates \
+      prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libsimdjson-dev \
+      libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev zlib1g-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DKPI_BUILD_TESTS=OFF -DKPI_WERROR=ON \
+ && cmake --build /build --target kpi_exporter \
+ && strip /build/kpi_exporter
+
+FROM debian:bookworm-slim
+# Exactly the packages providing the binary's DT_NEEDED libraries beyond what
+# bookworm-slim already has (libc6, libgcc-s1, libstdc++6);
+# tests/integration/test_image.py compares this list with readelf/ldd output.
+# ca-certificates is needed for HTTPS to the upstream APIs.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates \
+      # runtime-libraries:begin
+      libcivetweb1 \
+      libcurl4 \
+      libfmt9 \
+      libprometheus-cpp-core1.0 \
+      libsimdjson14 \
+      libspdlog1.10 \
+      libtomlplusplus3 \
+      # runtime-libraries:end
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /build/kpi_exporter /usr/bin/kpi_exporter
+USER 65534:65534
+EXPOSE 9877
+ENTRYPOINT ["/usr/bin/kpi_exporter"]
+CMD ["--config.file=/etc/kpi-exporter/config/config.toml"]

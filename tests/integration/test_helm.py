@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""The Helm chart without a cluster: helm lint --strict and helm template for a
+matrix of values; every rendered object validated against the Kubernetes and
+prometheus-operator schemas; the PrometheusRule equal to `kpi_exporter rules`
+for the same thresholds and accepted by promtool; values the schema must
+reject; the generated rules template current; the dashboard's PromQL naming
+only metrics the exporter (or its recording rules) produces; the sidecar recipe."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (EXPORTER, SOURCE_DIR, TOKEN, Processes, discord_pypi_config, github_config, http,  # noqa: E402
+                     jira_stripe_config, parse_metrics, wait_for)
+
+CHART = os.path.join(SOURCE_DIR, "helm", "kpi-exporter")
+TOOLS = os.path.join(SOURCE_DIR, "tools", "k8s")
+HELM = os.path.join(TOOLS, "bin", "helm")
+VALIDATE = os.path.join(TOOLS, "validate.mjs")
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, **kw)
+
+
+def helm(*args):
+    r = run([HELM, *args])
+    assert r.returncode == 0, f"helm {' '.join(args)} failed:\n{r.stdout}{r.stderr}"
+    return r.stdout
+
+
+class Rendered:
+    def __init__(self, p, name, *values_args):
+        helm("lint", "--strict", CHART, *values_args)
+        manifest = p.write_config(helm("template", "rel", CHART, "--namespace", "kpi", *values_args), name + ".yaml")
+        out = p.path(name + ".json")
+        r = run(["node", VALIDATE, "validate", manifest, out])
+        assert r.returncode == 0, f"{name}: schema validation failed:\n{r.stdout}{r.stderr}"
+        self.objects = json.load(open(out))
+        self.text = open(manifest).read()
+
+    def kinds(self):
+        return sorted(o["kind"] for o in self.objects)
+
+    def one(self, kind, name=None):
+        found = [o for o in self.objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
+        assert len(found) == 1, f"expected one {kind} {name or ''}, got {len(found)}"
+        return found[0]
+
+
+def yaml_to_json(p, text, name):
+    src = p.write_config(text, name + ".yaml")
+    r = run(["node", VALIDATE, "tojson", src, p.path(name + ".json")])
+    assert r.returncode == 0, r.stderr
+    return json.load(open(p.path(name + ".json")))
+
+
+def program_groups(p, *args):
+    r = run([EXPORTER, "rules", *args])
+    assert r.returncode == 0, r.stderr
+    return yaml_to_json(p, r.stdout, "program-rules")["groups"]
+
+
+def check_rules(p, rendered, expected_groups, name):
+    rule = rendered.one("PrometheusRule")
+    assert rule["spec"]["groups"] == expected_groups, f"{name}: chart rules differ from `kpi_exporter rules`"
+    rules_file = p.write_config(json.dumps({"groups": rule["spec"]["groups"]}), name + ".rules.yml")
+    r = run(["promtool", "check", "rules", rules_file])
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def metric_names(expr):
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)         # strings
+    expr = re.sub(r"\{[^}]*\}", "", expr)                   # label matchers
+    expr = re.sub(r"\[[^\]]*\]", "", expr)                  # ranges
+    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
+    names = set()
+    for m in re.finditer(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr):
+        if expr[m.end():].lstrip().startswith("("):
+            continue                                        # a function or aggregation
+        names.add(m.group(0))
+    return names
+
+
+def main():
+    with Processes() as p:
+        version = run([EXPORTER, "--version"]).stdout.split()[2].rstrip(",")
+        chart_yaml = open(os.path.join(CHART, "Chart.yaml")).read()
+        assert f'appVersion: "{version}"' in chart_yaml, f"Chart appVersion must be the program's version {version}"
+
+        with open(os.path.join(CHART, "templates", "_rules.tpl")) as f:
+            assert f.read() == run([EXPORTER, "rules", "--format=helm"]).stdout, \
+                "helm/kpi-exporter/templates/_rules.tpl is stale: run `cmake --build build --target rules`"
+
+        # 1. Defaults.
+        d = Rendered(p, "defaults")
+        assert d.kinds() == ["ConfigMap", "Deployment", "Service", "ServiceAccount"], d.kinds()
+        dep = d.one("Deployment")
+        assert dep["spec"]["replicas"] == 1
+        pod = dep["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        assert c["securityContext"]["readOnlyRootFilesystem"] is True
+        assert c["securityContext"]["allowPrivilegeEscalation"] is False
+        assert c["securityContext"]["capabilities"]["drop"] == ["ALL"]
+        assert c["livenessProbe"]["httpGet"]["path"] == "/healthz" and c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert c["image"].endswith(":" + version)
+        assert "--config.file=/etc/kpi-exporter/config/config.toml" in c["args"]
+        assert "checksum/config" in dep["spec"]["template"]["metadata"]["annotations"]
+        config = d.one("ConfigMap")["data"]["config.toml"]
+        toml = p.write_config(config, "chart-default.toml")
+        r = run([EXPORTER, "check-config", f"--config.file={toml}"])
+        assert r.returncode == 0, "the chart's default config must be valid: " + r.stderr
+
+        # A config change rolls the pod (the checksum changes with it).
+        other = Rendered(p, "other-config", "--set-string", "config=[exporter]\nmax_concurrent_polls = 2\n")
+        assert other.one("Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"] != \
+            dep["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+
+        # 2. Everything enabled.
+        a = Rendered(p, "all", "-f", os.path.join(CHART, "ci", "all-enabled-values.yaml"))
+        assert a.kinds() == ["ConfigMap", "ConfigMap", "Deployment", "NetworkPolicy", "PrometheusRule", "Service",
+                             "ServiceAccount", "ServiceMonitor"], a.kinds()
+        sm = a.one("ServiceMonitor")
+        assert sm["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        assert sm["spec"]["endpoints"][0]["port"] == "http-metrics" and sm["spec"]["endpoints"][0]["interval"] == "60s"
+        assert a.one("PrometheusRule")["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        dash = a.one("ConfigMap", "rel-kpi-exporter-dashboard")
+        assert dash["metadata"]["labels"]["grafana_dashboard"] == "1" and dash["metadata"]["namespace"] == "monitoring"
+        assert json.loads(dash["data"]["kpi-exporter.json"])["uid"] == "kpi-exporter"
+        np = a.one("NetworkPolicy")
+        assert np["spec"]["policyTypes"] == ["Ingress", "Egress"]
+        assert [port["port"] for rule in np["spec"]["egress"] for port in rule["ports"]] == [53, 53, 443]
+        mounts = {m["name"]: m for m in a.one("Deployment")["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+        assert mounts["secrets"]["mountPath"] == "/etc/kpi-exporter/secrets" and mounts["secrets"]["readOnly"]
+        check_rules(p, a, program_groups(p), "all")
+
+        # 3. existingConfigMap + existingSecret: nothing rendered of either, both mounted.
+        e = Rendered(p, "existing", "-f", os.path.join(CHART, "ci", "existing-values.yaml"))
+        assert e.kinds() == ["Deployment", "Service"], e.kinds()
+        spec = e.one("Deployment")["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        assert volumes["config"]["configMap"]["name"] == "my-kpi-config"
+        assert volumes["secrets"]["secret"]["secretName"] == "my-kpi-tokens"
+        assert spec["serviceAccountName"] == "monitoring-reader"
+        assert "checksum/config" not in e.one("Deployment")["spec"]["template"]["metadata"].get("annotations", {})
+
+        # 4. Non-default thresholds equal the program's output for the same thresholds.
+        c4 = Rendered(p, "custom-alerts", "-f", os.path.join(CHART, "ci", "custom-alerts-values.yaml"))
+        same = p.write_config("""
+[alerts.ci_failing]
+for = "0s"
+[alerts.ci_success_ratio]
+threshold = 0.9
+for = "1h"
+severity = "critical"
+[alerts.bug_spike]
+enabled = false
+[alerts.issue_awaiting_response]
+threshold = "48h"
+[alerts.stripe_failed_charges]
+threshold = 20
+""", "same-alerts.toml")
+        check_rules(p, c4, program_groups(p, f"--config.file={same}"), "custom-alerts")
+
+        # 5. Values the schema must reject.
+        for args, message in [(["--set", "replicaCount=2"], "replicaCount"),
+                              (["--set", "unknownKey=1"], "additional properties 'unknownKey' not allowed"),
+                              (["--set", "alerts.bugSpike.threshold=many"], "/alerts/bugSpike/threshold"),
+                              (["--set", "alerts.ciFailing.threshold=1"], "additional properties 'threshold'"),
+                              (["--set", "alerts.notAnAlert.enabled=true"], "notAnAlert"),
+                              (["--set", "log.level=verbose"], "/log/level"),
+                              (["--set-string", "service.port=http"], "/service/port"),
+                              (["--set", "serviceMonitor.interval=often"], "/serviceMonitor/interval")]:
+            r = run([HELM, "template", "rel", CHART, *args])
+            assert r.returncode != 0 and message in r.stderr, f"{args} must be rejected: {r.stderr}"
+
+        # 6. No secret ever rendered: a config referencing files and env only.
+        assert "ghp_" not in a.text and "sk_live" not in a.text
+
+        # 7. The dashboard names only metrics the exporter or its recording rules produce.
+        with open(os.path.join(CHART, "dashboards", "kpi-exporter.json")) as f:
+            dashboard = json.load(f)
+        assert any(v["type"] == "datasource" and v["name"] == "datasource" for v in dashboard["templating"]["list"])
+        exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+        assert len(exprs) > 20
+        titles = [panel["title"] for panel in dashboard["panels"] if panel["type"] == "row"]
+        for needed in ("CI", "Pull requests", "Bug", "Community", "Jira", "Stripe", "Exporter health"):
+            assert any(needed in t for t in titles), f"no dashboard row for {needed}"
+        for panel in dashboard["panels"]:
+            for t in panel.get("targets", []):
+                assert t["datasource"]["uid"] == "${datasource}"
+
+        fake = p.start_fake()
+        config = p.write_config(github_config(fake, "60s") + jira_stripe_config(fake, "60s") +
+                                discord_pypi_config(fake, "60s"))
+        _, _, base = p.start_exporter(config, env={"KPI_TEST_TOKEN": TOKEN})
+        wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
+        produced = {name for name, _ in parse_metrics(http(base + "/metrics")[1])}
+        produced |= {r["record"] for g in program_groups(p) for r in g["rules"] if "record" in r}
+        for expr in exprs:
+            unknown = metric_names(expr) - produced
+            assert not unknown, f"dashboard expr {expr!r} names metrics nobody produces: {unknown}"
+
+        # 8. The sidecar recipe's container is a valid container spec.
+        recipe = yaml_to_json(p, open(os.path.join(CHART, "examples", "kube-prometheus-stack-sidecar.yaml")).read(),
+                              "sidecar")["prometheus"]["prometheusSpec"]
+        pod_manifest = p.write_config(json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "prometheus"},
+                                                  "spec": {"containers": recipe["containers"],
+                                                           "volumes": recipe["volumes"]}}), "sidecar-pod.yaml")
+        r = run(["node", VALIDATE, "validate", pod_manifest, p.path("sidecar-pod.json")])
+        assert r.returncode == 0, r.stderr
+        assert recipe["additionalScrapeConfigs"][0]["static_configs"][0]["targets"] == ["127.0.0.1:9877"]
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
