@@ -6,15 +6,28 @@
 
 namespace kpi {
 
+std::optional<std::string> ReadUrl(SectionReader& reader, std::string_view key) {
+  auto url = reader.String(key);
+  if (!url) return std::nullopt;
+  if (!url->starts_with("http://") && !url->starts_with("https://")) {
+    reader.Fail(key, "'" + std::string(key) + "' in [" + reader.section() + "] must start with http:// or https://");
+  }
+  while (url->ends_with('/')) url->pop_back();
+  return url;
+}
+
+HttpClientOptions BaseHttpOptions(const SourceSettings& settings, std::string authorization, Headers extra_headers) {
+  HttpClientOptions options;
+  options.api_url = settings.api_url;
+  options.authorization = std::move(authorization);
+  options.extra_headers = std::move(extra_headers);
+  options.limits.total_timeout = settings.timeout;
+  return options;
+}
+
 SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults) {
   SourceSettings settings = std::move(defaults);
-  if (auto url = reader.String("api_url")) {
-    if (!url->starts_with("http://") && !url->starts_with("https://")) {
-      reader.Fail("api_url", "'api_url' in [" + reader.section() + "] must start with http:// or https://");
-    }
-    settings.api_url = *url;
-  }
-  while (settings.api_url.ends_with('/')) settings.api_url.pop_back();
+  if (auto url = ReadUrl(reader, "api_url")) settings.api_url = *url;
   if (reader.default_interval()) settings.interval = *reader.default_interval();
   if (auto interval = reader.Duration("interval")) {
     if (*interval < std::chrono::seconds(1)) reader.Fail("interval", "'interval' must be at least 1s");

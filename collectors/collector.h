@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -44,8 +45,16 @@ struct SourceSettings {
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
 };
 
-// Reads api_url (must be http(s)://, trailing '/' dropped), interval (>= 1s) and timeout.
+// Reads api_url (see ReadUrl), interval (>= 1s) and timeout.
 SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults);
+
+// Reads a URL key: must start with http:// or https://; trailing '/' dropped.
+std::optional<std::string> ReadUrl(SectionReader& reader, std::string_view key);
+
+// What every source's HttpClient starts from: credentials only to api_url's
+// origin, the source's timeout, and any headers the API wants.
+HttpClientOptions BaseHttpOptions(const SourceSettings& settings, std::string authorization = {},
+                                  Headers extra_headers = {});
 
 class Collector {
  public:

@@ -67,11 +67,7 @@ std::unique_ptr<Collector> MakeDiscordCollector(SectionReader& reader) {
 }
 
 HttpClientOptions DiscordCollector::http_options() const {
-  HttpClientOptions options;
-  options.api_url = config_.settings.api_url;
-  if (!config_.token.empty()) options.authorization = "Bot " + config_.token;
-  options.limits.total_timeout = config_.settings.timeout;
-  return options;
+  return BaseHttpOptions(config_.settings, config_.token.empty() ? "" : "Bot " + config_.token);
 }
 
 tl::expected<Snapshot, Error> DiscordCollector::Poll(HttpClient& http, PollContext&) {

@@ -76,12 +76,8 @@ GithubCollector::GithubCollector(GithubConfig config) : config_(std::move(config
 }
 
 HttpClientOptions GithubCollector::http_options() const {
-  HttpClientOptions options;
-  options.api_url = config_.settings.api_url;
-  if (!config_.token.empty()) options.authorization = "Bearer " + config_.token;
-  options.extra_headers = {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}};
-  options.limits.total_timeout = config_.settings.timeout;
-  return options;
+  return BaseHttpOptions(config_.settings, config_.token.empty() ? "" : "Bearer " + config_.token,
+                         {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}});
 }
 
 tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContext& context) {

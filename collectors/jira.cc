@@ -100,13 +100,7 @@ tl::expected<int64_t, Error> ParseApproximateCount(std::string_view body) {
 std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader) {
   JiraConfig config;
   config.settings = ReadSourceSettings(reader, {"", 5min, 10s});
-  if (auto url = reader.String("url")) {
-    if (!url->starts_with("http://") && !url->starts_with("https://")) {
-      reader.Fail("url", "'url' in [jira] must start with http:// or https://");
-    }
-    config.settings.api_url = *url;
-    while (config.settings.api_url.ends_with('/')) config.settings.api_url.pop_back();
-  }
+  if (auto url = ReadUrl(reader, "url")) config.settings.api_url = *url;
   if (reader.ok() && config.settings.api_url.empty()) reader.Fail("url", "[jira] needs 'url', the site's base URL");
   const auto flavor = reader.String("flavor").value_or("cloud");
   if (flavor != "cloud" && flavor != "datacenter") {
@@ -141,15 +135,11 @@ std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader) {
 }
 
 HttpClientOptions JiraCollector::http_options() const {
-  HttpClientOptions options;
-  options.api_url = config_.settings.api_url;
+  std::string authorization;
   if (!config_.token.empty()) {
-    options.authorization = config_.cloud ? "Basic " + Base64Encode(config_.email + ":" + config_.token)
-                                          : "Bearer " + config_.token;
+    authorization = config_.cloud ? "Basic " + Base64Encode(config_.email + ":" + config_.token) : "Bearer " + config_.token;
   }
-  options.extra_headers = {{"Accept", "application/json"}};
-  options.limits.total_timeout = config_.settings.timeout;
-  return options;
+  return BaseHttpOptions(config_.settings, std::move(authorization), {{"Accept", "application/json"}});
 }
 
 std::string JiraCollector::SearchUrl(const std::string& jql, int max_results, const std::string& cursor) const {

@@ -105,11 +105,7 @@ std::optional<int64_t> PriorWeek(const std::vector<DailyTotal>& days) {
 std::unique_ptr<Collector> MakePypiCollector(SectionReader& reader) {
   PypiConfig config;
   config.settings = ReadSourceSettings(reader, {"https://pypi.org", 1h, 10s});
-  config.stats_url = reader.String("stats_url").value_or("https://pypistats.org");
-  if (!config.stats_url.starts_with("http://") && !config.stats_url.starts_with("https://")) {
-    reader.Fail("stats_url", "'stats_url' in [pypi] must start with http:// or https://");
-  }
-  while (config.stats_url.ends_with('/')) config.stats_url.pop_back();
+  config.stats_url = ReadUrl(reader, "stats_url").value_or("https://pypistats.org");
   for (const auto& name : reader.StringList("packages")) {
     if (!IsValidPackageName(name)) {
       reader.Fail("packages", "package name '" + name + "' is not valid");
@@ -126,11 +122,7 @@ std::unique_ptr<Collector> MakePypiCollector(SectionReader& reader) {
 }
 
 HttpClientOptions PypiCollector::http_options() const {
-  HttpClientOptions options;
-  options.api_url = config_.settings.api_url;  // no credentials: both APIs are public
-  options.extra_headers = {{"Accept", "application/json"}};
-  options.limits.total_timeout = config_.settings.timeout;
-  return options;
+  return BaseHttpOptions(config_.settings, "", {{"Accept", "application/json"}});  // both APIs are public
 }
 
 tl::expected<PypiCollector::PackageStats, Error> PypiCollector::PollPackage(HttpClient& http, const std::string& package) {

@@ -4,6 +4,7 @@
 
 #include "collectors/all.h"
 #include "exporter/config.h"
+#include "tests/support/collector_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_transport.h"
 
@@ -15,16 +16,10 @@ namespace {
 
 constexpr const char* kApi = "https://discord.test/api/v10";
 
-class NullLog final : public PollLog {
- public:
-  void Debug(std::string_view) override {}
-  void Warn(std::string_view) override {}
-};
-
 struct World {
   FakeClock clock;
   std::shared_ptr<FakeTransport::State> state = std::make_shared<FakeTransport::State>();
-  NullLog log;
+  RecordingLog log;
   DiscordCollector collector;
   HttpClient http;
   explicit World(DiscordConfig config)
@@ -39,13 +34,6 @@ struct World {
   }
 };
 
-std::string Text(const Snapshot& s) {
-  std::string out;
-  for (const auto& f : s.families()) out += f.samples;
-  return out;
-}
-bool Has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
-
 const char* kGuild = R"({"id":"111","name":"Acme \"Community\"","approximate_member_count":187,"approximate_presence_count":42})";
 const char* kInvite =
     R"({"code":"acme","guild":{"id":"222","name":"Acme Users"},"approximate_member_count":95,"approximate_presence_count":7})";
@@ -58,11 +46,11 @@ TEST_CASE("guilds by id with the bot token, invites anonymously") {
   w.Set("/invites/acme?with_counts=true", kInvite);
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
-  const std::string text = Text(*snapshot);
-  CHECK(Has(text, "discord_guild_members{guild=\"111\"} 187"));
-  CHECK(Has(text, "discord_guild_members_online{guild=\"111\"} 42"));
-  CHECK(Has(text, "discord_guild_info{guild=\"111\",name=\"Acme \\\"Community\\\"\"} 1"));
-  CHECK(Has(text, "discord_guild_members{guild=\"222\"} 95"));
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(HasLine(text, "discord_guild_members{guild=\"111\"} 187"));
+  CHECK(HasLine(text, "discord_guild_members_online{guild=\"111\"} 42"));
+  CHECK(HasLine(text, "discord_guild_info{guild=\"111\",name=\"Acme \\\"Community\\\"\"} 1"));
+  CHECK(HasLine(text, "discord_guild_members{guild=\"222\"} 95"));
   for (const auto& request : w.state->requests) {
     const bool has_auth = std::any_of(request.headers.begin(), request.headers.end(),
                                       [](const auto& h) { return h.first == "Authorization" && h.second == "Bot bot-token-xyz"; });
@@ -91,7 +79,7 @@ TEST_CASE("an expired invite fails only itself; the guild still reports") {
   CHECK(result.error().reason == "not_found");
   CHECK(result.error().message.starts_with("invite expired: "));
   REQUIRE(result.error().partial);
-  CHECK(Has(Text(*result.error().partial), "discord_guild_members{guild=\"111\"} 187"));
+  CHECK(HasLine(SnapshotText(*result.error().partial), "discord_guild_members{guild=\"111\"} 187"));
 }
 
 TEST_CASE("a guild configured by id and reached by invite is reported once") {
@@ -100,7 +88,7 @@ TEST_CASE("a guild configured by id and reached by invite is reported once") {
   w.Set("/invites/acme?with_counts=true", kInvite);
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
-  CHECK(Has(Text(*snapshot), "discord_guild_members{guild=\"222\"} 96"));
+  CHECK(HasLine(SnapshotText(*snapshot), "discord_guild_members{guild=\"222\"} 96"));
 }
 
 TEST_CASE("Discord config rules") {

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "collectors/time_util.h"
+#include "tests/support/collector_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_transport.h"
 
@@ -16,13 +17,6 @@ namespace {
 
 constexpr const char* kApi = "https://api.test";
 const std::string kRepo = std::string(kApi) + "/repos/o/r";
-
-class SilentLog final : public PollLog {
- public:
-  void Debug(std::string_view) override {}
-  void Warn(std::string_view message) override { warnings.emplace_back(message); }
-  std::vector<std::string> warnings;
-};
 
 std::string Ago(const FakeClock& clock, std::chrono::seconds ago) { return FormatTimestamp(clock.Now() - ago); }
 
@@ -41,7 +35,7 @@ std::string CommentJson(const FakeClock& clock, const std::string& login, std::c
 struct World {
   FakeClock clock;
   std::shared_ptr<FakeTransport::State> state = std::make_shared<FakeTransport::State>();
-  SilentLog log;
+  RecordingLog log;
   std::unique_ptr<HttpClient> http;
   std::unique_ptr<GithubCollector> collector;
 
@@ -79,41 +73,33 @@ struct World {
   }
 };
 
-std::string Text(const Snapshot& snapshot) {
-  std::string out;
-  for (const auto& family : snapshot.families()) out += family.samples;
-  return out;
-}
-
-bool Has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
-
 }  // namespace
 
 TEST_CASE("pull requests are never counted as issues, across pages") {
   World world;
   auto snapshot = world.Poll();
   REQUIRE(snapshot);
-  const std::string text = Text(*snapshot);
-  CHECK(Has(text, "github_repo_open_issues{repo=\"o/r\"} 3"));
-  CHECK(Has(text, "github_repo_open_pull_requests{repo=\"o/r\"} 1"));
-  CHECK(Has(text, "github_repo_contributors{repo=\"o/r\"} 3"));
-  CHECK(Has(text, "github_repo_watchers{repo=\"o/r\"} 2"));
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 3"));
+  CHECK(HasLine(text, "github_repo_open_pull_requests{repo=\"o/r\"} 1"));
+  CHECK(HasLine(text, "github_repo_contributors{repo=\"o/r\"} 3"));
+  CHECK(HasLine(text, "github_repo_watchers{repo=\"o/r\"} 2"));
 }
 
 TEST_CASE("first response ignores the author and bots; awaiting counts the rest") {
   World world;
   auto snapshot = world.Poll();
   REQUIRE(snapshot);
-  const std::string text = Text(*snapshot);
+  const std::string text = SnapshotText(*snapshot);
   // #1 no comments, #3 only a bot: awaiting. #4 answered by maintainer 2h after opening.
-  CHECK(Has(text, "github_issues_awaiting_response{repo=\"o/r\"} 2"));
-  CHECK(Has(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\"} 259200"));
-  CHECK(Has(text, "github_issue_first_response_seconds_count{repo=\"o/r\",window=\"30d\"} 1"));
-  CHECK(Has(text, "github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 7200"));
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\"} 2"));
+  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\"} 259200"));
+  CHECK(HasLine(text, "github_issue_first_response_seconds_count{repo=\"o/r\",window=\"30d\"} 1"));
+  CHECK(HasLine(text, "github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 7200"));
   // Opened in the window: #4 (bug, case-insensitive); #5 is older; #6 is a PR.
-  CHECK(Has(text, "github_issues_opened{repo=\"o/r\",window=\"1d\",kind=\"all\"} 1"));
-  CHECK(Has(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"bug\"} 1"));
-  CHECK(Has(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 1"));
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"1d\",kind=\"all\"} 1"));
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"bug\"} 1"));
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 1"));
 }
 
 TEST_CASE("a known first response is not fetched again on the next poll") {
@@ -145,11 +131,11 @@ TEST_CASE("workflow health comes from decisive runs on the default branch") {
             "{\"workflow_runs\":[" + run("skipped", 1) + "]}");
   auto snapshot = world.Poll();
   REQUIRE(snapshot);
-  const std::string text = Text(*snapshot);
+  const std::string text = SnapshotText(*snapshot);
   const std::string labels = "{repo=\"o/r\",workflow=\"Build & Test\",branch=\"main\"}";
-  CHECK(Has(text, "github_workflow_failing" + labels + " 0"));  // the cancelled run does not count
-  CHECK(Has(text, "github_workflow_success_ratio" + labels + " 0.6666666666666666"));
-  CHECK(Has(text, "github_workflow_last_run_duration_seconds" + labels + " 300"));
+  CHECK(HasLine(text, "github_workflow_failing" + labels + " 0"));  // the cancelled run does not count
+  CHECK(HasLine(text, "github_workflow_success_ratio" + labels + " 0.6666666666666666"));
+  CHECK(HasLine(text, "github_workflow_last_run_duration_seconds" + labels + " 300"));
   CHECK(text.find("Nightly") == std::string::npos);  // no decisive run: no series
 }
 
@@ -162,7 +148,7 @@ TEST_CASE("a malformed answer fails the poll but keeps the last good values") {
   CHECK(failed.error().reason == "parse");
   CHECK(failed.error().message.starts_with("o/r: repository: malformed JSON"));
   REQUIRE(failed.error().partial);
-  CHECK(Has(Text(*failed.error().partial), "github_repo_stars{repo=\"o/r\"} 5"));
+  CHECK(HasLine(SnapshotText(*failed.error().partial), "github_repo_stars{repo=\"o/r\"} 5"));
 }
 
 TEST_CASE("one failing repository does not blank the others") {
@@ -174,7 +160,7 @@ TEST_CASE("one failing repository does not blank the others") {
   CHECK(result.error().reason == "not_found");
   CHECK(result.error().message.starts_with("o/missing: https://api.test/repos/o/missing answered HTTP 404"));
   REQUIRE(result.error().partial);  // ...and still serves the healthy repository
-  CHECK(Has(Text(*result.error().partial), "github_repo_stars{repo=\"o/r\"} 5"));
+  CHECK(HasLine(SnapshotText(*result.error().partial), "github_repo_stars{repo=\"o/r\"} 5"));
 }
 
 TEST_CASE("org repositories are listed, archived ones skipped, and kept when the listing fails") {
@@ -185,14 +171,14 @@ TEST_CASE("org repositories are listed, archived ones skipped, and kept when the
             R"([{"full_name":"o/r","archived":false},{"full_name":"o/old","archived":true}])");
   auto first = world.Poll();
   REQUIRE(first);
-  CHECK(Has(Text(*first), "github_repo_stars{repo=\"o/r\"} 5"));
-  CHECK(Text(*first).find("o/old") == std::string::npos);
+  CHECK(HasLine(SnapshotText(*first), "github_repo_stars{repo=\"o/r\"} 5"));
+  CHECK(SnapshotText(*first).find("o/old") == std::string::npos);
 
   world.Set(std::string(kApi) + "/orgs/o/repos?type=all&per_page=100", "oops", {}, 502);
   auto second = world.Poll();
   REQUIRE_FALSE(second);
   REQUIRE(second.error().partial);
-  CHECK(Has(Text(*second.error().partial), "github_repo_stars{repo=\"o/r\"} 5"));
+  CHECK(HasLine(SnapshotText(*second.error().partial), "github_repo_stars{repo=\"o/r\"} 5"));
 }
 
 TEST_CASE("merge lead time counts PRs merged in the window and stops paging at its start") {
@@ -207,9 +193,9 @@ TEST_CASE("merge lead time counts PRs merged in the window and stops paging at i
   world.Set(kRepo + "/pulls?page=2", "must not be read", {}, 500);
   auto snapshot = world.Poll();
   REQUIRE(snapshot);
-  const std::string text = Text(*snapshot);
-  CHECK(Has(text, "github_pull_request_merge_lead_time_seconds_count{repo=\"o/r\",window=\"30d\"} 1"));
-  CHECK(Has(text, "github_pull_request_merge_lead_time_seconds_sum{repo=\"o/r\",window=\"30d\"} 172800"));
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(HasLine(text, "github_pull_request_merge_lead_time_seconds_count{repo=\"o/r\",window=\"30d\"} 1"));
+  CHECK(HasLine(text, "github_pull_request_merge_lead_time_seconds_sum{repo=\"o/r\",window=\"30d\"} 172800"));
 }
 
 TEST_CASE("the token is sent as a bearer token to the API") {

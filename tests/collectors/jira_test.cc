@@ -5,6 +5,7 @@
 #include "collectors/time_util.h"
 #include "exporter/config.h"
 #include "collectors/all.h"
+#include "tests/support/collector_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_transport.h"
 
@@ -15,13 +16,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kSite = "https://acme.atlassian.test";
-
-class NullLog final : public PollLog {
- public:
-  void Debug(std::string_view) override {}
-  void Warn(std::string_view message) override { warnings.emplace_back(message); }
-  std::vector<std::string> warnings;
-};
 
 std::string JiraTime(const FakeClock& clock, std::chrono::seconds ago) {
   // Jira's form: milliseconds and a +hhmm offset.
@@ -37,7 +31,7 @@ std::string IssueJson(const FakeClock& clock, std::chrono::seconds created_ago, 
 struct World {
   FakeClock clock;
   std::shared_ptr<FakeTransport::State> state = std::make_shared<FakeTransport::State>();
-  NullLog log;
+  RecordingLog log;
   std::unique_ptr<JiraCollector> collector;
   std::unique_ptr<HttpClient> http;
   JiraConfig config;
@@ -70,13 +64,6 @@ struct World {
 const std::string kResolved = "(project = SUP) AND resolved >= -30d ORDER BY resolved DESC";
 const std::string kOldest = "(project = SUP) AND resolution IS EMPTY ORDER BY created ASC";
 
-std::string Text(const Snapshot& s) {
-  std::string out;
-  for (const auto& f : s.families()) out += f.samples;
-  return out;
-}
-bool Has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
-
 }  // namespace
 
 TEST_CASE("Jira Cloud: approximate count, nextPageToken pages, missing resolution dates, oldest open") {
@@ -90,13 +77,13 @@ TEST_CASE("Jira Cloud: approximate count, nextPageToken pages, missing resolutio
   w.Set(w.Search(kOldest, 1), "{\"issues\":[" + IssueJson(w.clock, 72h, std::nullopt) + "],\"nextPageToken\":\"more\"}");
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
-  const std::string text = Text(*snapshot);
-  CHECK(Has(text, "jira_issues{query=\"support\"} 42"));
-  CHECK(Has(text, "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 3"));
-  CHECK(Has(text, "jira_issue_resolution_seconds_sum{query=\"support\",window=\"30d\"} 151200"));  // 2h + 10h + 30h = 42h
-  CHECK(Has(text, "jira_issue_resolution_seconds{query=\"support\",window=\"30d\",quantile=\"0.5\"} 36000"));
-  CHECK(Has(text, "jira_issues_oldest_open_age_seconds{query=\"support\"} 259200"));
-  CHECK(Has(text, "kpi_exporter_jira_results_truncated{query=\"support\"} 0"));
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(HasLine(text, "jira_issues{query=\"support\"} 42"));
+  CHECK(HasLine(text, "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 3"));
+  CHECK(HasLine(text, "jira_issue_resolution_seconds_sum{query=\"support\",window=\"30d\"} 151200"));  // 2h + 10h + 30h = 42h
+  CHECK(HasLine(text, "jira_issue_resolution_seconds{query=\"support\",window=\"30d\",quantile=\"0.5\"} 36000"));
+  CHECK(HasLine(text, "jira_issues_oldest_open_age_seconds{query=\"support\"} 259200"));
+  CHECK(HasLine(text, "kpi_exporter_jira_results_truncated{query=\"support\"} 0"));
   // The count is a POST with the JQL in a JSON body; every request carries basic auth.
   const auto& post = *std::find_if(w.state->requests.begin(), w.state->requests.end(),
                                    [](const HttpRequest& r) { return r.body.has_value(); });
@@ -118,10 +105,10 @@ TEST_CASE("Jira Data Center: total from maxResults=0, startAt pages, bearer toke
   w.Set(w.Search(kOldest, 1), R"({"startAt":0,"maxResults":1,"total":0,"issues":[]})");
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
-  const std::string text = Text(*snapshot);
-  CHECK(Has(text, "jira_issues{query=\"support\"} 7"));
-  CHECK(Has(text, "jira_issue_resolution_seconds_sum{query=\"support\",window=\"30d\"} 21600"));  // 1h + 5h
-  CHECK(Has(text, "jira_issues_oldest_open_age_seconds{query=\"support\"} 0"));
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(HasLine(text, "jira_issues{query=\"support\"} 7"));
+  CHECK(HasLine(text, "jira_issue_resolution_seconds_sum{query=\"support\",window=\"30d\"} 21600"));  // 1h + 5h
+  CHECK(HasLine(text, "jira_issues_oldest_open_age_seconds{query=\"support\"} 0"));
   CHECK(w.state->requests.front().headers.back() == std::make_pair(std::string("Authorization"),
                                                                    std::string("Bearer jira-api-token-123")));
 }
@@ -134,8 +121,8 @@ TEST_CASE("max_issues caps the walk and says so") {
   w.Set(w.Search(kOldest, 1), R"({"startAt":0,"maxResults":1,"total":0,"issues":[]})");
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
-  CHECK(Has(Text(*snapshot), "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 1"));
-  CHECK(Has(Text(*snapshot), "kpi_exporter_jira_results_truncated{query=\"support\"} 1"));
+  CHECK(HasLine(SnapshotText(*snapshot), "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 1"));
+  CHECK(HasLine(SnapshotText(*snapshot), "kpi_exporter_jira_results_truncated{query=\"support\"} 1"));
   CHECK(w.log.warnings.size() == 1);
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "collectors/time_util.h"
+#include "tests/support/collector_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_transport.h"
 
@@ -11,16 +12,10 @@ using namespace kpi::testing;
 
 namespace {
 
-class NullLog final : public PollLog {
- public:
-  void Debug(std::string_view) override {}
-  void Warn(std::string_view) override {}
-};
-
 struct World {
   FakeClock clock;
   std::shared_ptr<FakeTransport::State> state = std::make_shared<FakeTransport::State>();
-  NullLog log;
+  RecordingLog log;
   PypiCollector collector;
   HttpClient http;
   explicit World(std::vector<std::string> packages)
@@ -40,13 +35,6 @@ struct World {
     return collector.Poll(http, context);
   }
 };
-
-std::string Text(const Snapshot& s) {
-  std::string out;
-  for (const auto& f : s.families()) out += f.samples;
-  return out;
-}
-bool Has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
 
 std::string Days(std::initializer_list<std::pair<const char*, int>> days) {
   std::string out = R"({"package":"x","type":"overall_downloads","data":[)";
@@ -90,13 +78,13 @@ TEST_CASE("downloads, prior week, version and release time; names normalised in 
             Days({{"2026-10-01", 100}, {"2026-10-08", 200}}));
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
-  const std::string text = Text(*snapshot);
-  CHECK(Has(text, "pypi_downloads{package=\"my-package\",window=\"1d\"} 120"));
-  CHECK(Has(text, "pypi_downloads{package=\"my-package\",window=\"7d\"} 900"));
-  CHECK(Has(text, "pypi_downloads{package=\"my-package\",window=\"30d\"} 4000"));
-  CHECK(Has(text, "pypi_downloads_prior{package=\"my-package\",window=\"7d\"} 100"));  // 10-01 is 7 days before 10-08
-  CHECK(Has(text, "pypi_package_info{package=\"my-package\",version=\"2.1.0\"} 1"));
-  CHECK(Has(text, "pypi_latest_release_timestamp_seconds{package=\"my-package\"} " +
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(HasLine(text, "pypi_downloads{package=\"my-package\",window=\"1d\"} 120"));
+  CHECK(HasLine(text, "pypi_downloads{package=\"my-package\",window=\"7d\"} 900"));
+  CHECK(HasLine(text, "pypi_downloads{package=\"my-package\",window=\"30d\"} 4000"));
+  CHECK(HasLine(text, "pypi_downloads_prior{package=\"my-package\",window=\"7d\"} 100"));  // 10-01 is 7 days before 10-08
+  CHECK(HasLine(text, "pypi_package_info{package=\"my-package\",version=\"2.1.0\"} 1"));
+  CHECK(HasLine(text, "pypi_latest_release_timestamp_seconds{package=\"my-package\"} " +
                       FormatSampleValue(ToUnixSeconds(*ParseTimestamp("2026-10-01T10:05:00Z")))));
 }
 
@@ -110,8 +98,8 @@ TEST_CASE("a package without releases has downloads but no release time; an unkn
   CHECK(result.error().reason == "not_found");
   CHECK(result.error().message.starts_with("missing: "));
   REQUIRE(result.error().partial);
-  const std::string text = Text(*result.error().partial);
-  CHECK(Has(text, "pypi_downloads{package=\"empty-pkg\",window=\"30d\"} 3"));
+  const std::string text = SnapshotText(*result.error().partial);
+  CHECK(HasLine(text, "pypi_downloads{package=\"empty-pkg\",window=\"30d\"} 3"));
   CHECK(text.find("pypi_latest_release_timestamp_seconds{package=\"empty-pkg\"}") == std::string::npos);
   CHECK(text.find("pypi_package_info{package=\"empty-pkg\"") == std::string::npos);
   CHECK(text.find("pypi_downloads_prior{package=\"empty-pkg\"") == std::string::npos);

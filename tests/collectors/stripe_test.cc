@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/collector_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_transport.h"
 
@@ -15,12 +16,6 @@ namespace {
 
 constexpr const char* kApi = "https://stripe.test";
 constexpr int64_t kDay = 86400;
-
-class NullLog final : public PollLog {
- public:
-  void Debug(std::string_view) override {}
-  void Warn(std::string_view) override {}
-};
 
 std::string Price(int64_t unit_amount, const char* currency, const char* interval, int count = 1,
                   const char* usage = "licensed") {
@@ -53,7 +48,7 @@ struct World {
   std::shared_ptr<FakeTransport::State> state = std::make_shared<FakeTransport::State>();
   StripeCollector collector{StripeConfig{{kApi, std::chrono::minutes(15), std::chrono::seconds(10)}, "rk_test_s3cret", 100}};
   HttpClient http{std::make_unique<FakeTransport>(state), clock, collector.http_options()};
-  NullLog log;
+  RecordingLog log;
   std::string subs_url = std::string(kApi) + "/v1/subscriptions?status=all&limit=100&expand%5B%5D=data.discounts";
   std::string charges_url = std::string(kApi) + "/v1/charges?limit=100&created%5Bgte%5D=" + std::to_string(now - 30 * kDay);
 

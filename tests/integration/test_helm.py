@@ -150,20 +150,7 @@ def main():
 
         # 4. Non-default thresholds equal the program's output for the same thresholds.
         c4 = Rendered(p, "custom-alerts", "-f", os.path.join(CHART, "ci", "custom-alerts-values.yaml"))
-        same = p.write_config("""
-[alerts.ci_failing]
-for = "0s"
-[alerts.ci_success_ratio]
-threshold = 0.9
-for = "1h"
-severity = "critical"
-[alerts.bug_spike]
-enabled = false
-[alerts.issue_awaiting_response]
-threshold = "48h"
-[alerts.stripe_failed_charges]
-threshold = 20
-""", "same-alerts.toml")
+        same = os.path.join(SOURCE_DIR, "tests", "fixtures", "alerts-custom.toml")
         check_rules(p, c4, program_groups(p, f"--config.file={same}"), "custom-alerts")
 
         # 5. Values the schema must reject.

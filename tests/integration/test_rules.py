@@ -40,20 +40,9 @@ def main():
                 "rules/kpi-exporter.rules.yml is stale: run `cmake --build build --target rules` and commit it"
         promtool("check", "rules", RULES)
 
-        custom = p.write_config("""
-[alerts]
-runbook_base_url = "https://wiki.example/kpi-runbook"
-[alerts.ci_success_ratio]
-threshold = 0.9
-for = "1h"
-severity = "critical"
-[alerts.bug_spike]
-enabled = false
-[alerts.issue_awaiting_response]
-threshold = "48h"
-[alerts.ci_failing]
-for = "0s"
-""", "alerts.toml")
+        with open(os.path.join(SOURCE_DIR, "tests", "fixtures", "alerts-custom.toml")) as f:
+            custom = p.write_config('[alerts]\nrunbook_base_url = "https://wiki.example/kpi-runbook"\n' + f.read(),
+                                    "alerts.toml")
         out = run("rules", f"--config.file={custom}")
         assert out.returncode == 0, out.stderr
         text = out.stdout
