@@ -4,6 +4,7 @@
 
 #include "collectors/all.h"
 #include "collectors/curl_transport.h"
+#include "exporter/process_metrics.h"
 #include "version.h"
 
 namespace kpi {
@@ -76,7 +77,7 @@ void App::Shutdown() {
   server_.reset();
 }
 
-std::string App::RenderMetrics() const { return self_metrics_.Render() + store_.Render(); }
+std::string App::RenderMetrics() const { return self_metrics_.Render() + RenderProcessMetrics() + store_.Render(); }
 
 int RunExporter(const Flags& flags) {
   auto redactor = std::make_shared<SecretRedactor>();

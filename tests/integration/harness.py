@@ -2,6 +2,7 @@
 real kpi_exporter binary on loopback (port 0), scrape, parse, clean up."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,7 +85,9 @@ class Processes:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=10)
-        if exc[0] is not None:
+        if exc[0] is None:
+            shutil.rmtree(self.dir, ignore_errors=True)  # kept on failure, for the logs
+        else:
             for proc, log in self.procs:
                 sys.stderr.write(f"--- log of {proc.args[0]} ---\n")
                 with open(log) as f:
