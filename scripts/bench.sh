@@ -18,9 +18,10 @@ trap cleanup EXIT
 python3 tests/fake_upstream/fake_upstream.py --fixtures tests/fixtures --port 0 --port-file "$work/fake.port" >/dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/fake.port" ] && break; sleep 0.1; done
-sed "s|http://127.0.0.1:9878|http://127.0.0.1:$(cat "$work/fake.port")|" examples/demo.toml > "$work/kpi.toml"
+sed "s|http://127.0.0.1:9878|http://127.0.0.1:$(cat "$work/fake.port")|g" examples/demo.toml > "$work/kpi.toml"
 
-DEMO_GITHUB_TOKEN=bench-token ./build/kpi_exporter --config.file="$work/kpi.toml" \
+source examples/demo.env
+./build/kpi_exporter --config.file="$work/kpi.toml" \
   --web.listen-address=127.0.0.1:19877 --log.level=warn 2>"$work/kpi.log" &
 kpi=$!; pids+=($kpi)
 /usr/bin/prometheus-node-exporter --web.listen-address=127.0.0.1:19100 --log.level=warn 2>/dev/null &

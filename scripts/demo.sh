@@ -25,10 +25,5 @@ cat <<MSG
   Ctrl-C to stop.
 
 MSG
-# Stand-in credentials (the fake upstream expects these), to show that secrets
-# come from the environment and never appear in output.
-export DEMO_GITHUB_TOKEN="demo-token-not-a-secret"
-export DEMO_JIRA_TOKEN="jira-fixture-token"
-export DEMO_STRIPE_KEY="sk_test_fixture_key"
-export DEMO_DISCORD_TOKEN="discord-fixture-token"
+source examples/demo.env
 ./build/kpi_exporter --config.file=examples/demo.toml "$@"
