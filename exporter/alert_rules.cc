@@ -149,9 +149,12 @@ std::string RenderGroups(const AlertSettings& settings, RulesFormat format, cons
     if (helm) out = EscapeForHelm(out);
     return ReplaceAll(out, "\x01", r.threshold);
   };
+  // The chart may set an evaluation interval per group; the rule file leaves it to Prometheus' global one.
+  const std::string group_interval =
+      helm ? "{{- with .Values.prometheusRule.interval }}\n" + indent + "    interval: {{ . }}\n{{- end }}\n" : "";
   std::string out = indent + "groups:\n";
   for (const std::string_view group : {"kpis", "health"}) {
-    out += indent + "  - name: kpi-exporter." + std::string(group) + "\n" + indent + "    rules:\n";
+    out += indent + "  - name: kpi-exporter." + std::string(group) + "\n" + group_interval + indent + "    rules:\n";
     for (const auto& a : kAlerts) {
       if (a.group != group) continue;
       const Resolved r = Resolve(a, settings, format);
@@ -169,7 +172,7 @@ std::string RenderGroups(const AlertSettings& settings, RulesFormat format, cons
       if (helm) out += "{{- end }}\n";
     }
   }
-  out += indent + "  - name: kpi-exporter.recording\n" + indent + "    rules:\n";
+  out += indent + "  - name: kpi-exporter.recording\n" + group_interval + indent + "    rules:\n";
   for (const auto& rec : kRecordings) {
     out += indent + "      - record: " + std::string(rec.record) + "\n";
     out += indent + "        expr: " + Quote(rec.expr) + "\n";

@@ -138,6 +138,12 @@ def main():
         assert mounts["secrets"]["mountPath"] == "/etc/kpi-exporter/secrets" and mounts["secrets"]["readOnly"]
         check_rules(p, a, program_groups(p), "all")
 
+        # A rule evaluation interval, when set, lands on every group and nowhere else.
+        iv = Rendered(p, "rule-interval", "--set", "prometheusRule.enabled=true", "--set", "prometheusRule.interval=2m")
+        groups = iv.one("PrometheusRule")["spec"]["groups"]
+        assert [g.get("interval") for g in groups] == ["2m"] * len(groups)
+        assert [{k: v for k, v in g.items() if k != "interval"} for g in groups] == program_groups(p)
+
         # 3. existingConfigMap + existingSecret: nothing rendered of either, both mounted.
         e = Rendered(p, "existing", "-f", os.path.join(CHART, "ci", "existing-values.yaml"))
         assert e.kinds() == ["Deployment", "Service"], e.kinds()

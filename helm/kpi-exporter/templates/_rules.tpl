@@ -3,6 +3,9 @@
 {{- define "kpi-exporter.ruleGroups" }}
 groups:
   - name: kpi-exporter.kpis
+{{- with .Values.prometheusRule.interval }}
+    interval: {{ . }}
+{{- end }}
     rules:
 {{- if .Values.alerts.ciFailing.enabled }}
       - alert: GithubWorkflowFailing
@@ -115,6 +118,9 @@ groups:
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#stripepaymentsfailing'
 {{- end }}
   - name: kpi-exporter.health
+{{- with .Values.prometheusRule.interval }}
+    interval: {{ . }}
+{{- end }}
     rules:
 {{- if .Values.alerts.collectorDown.enabled }}
       - alert: KpiExporterCollectorDown
@@ -161,6 +167,9 @@ groups:
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiexporterabsent'
 {{- end }}
   - name: kpi-exporter.recording
+{{- with .Values.prometheusRule.interval }}
+    interval: {{ . }}
+{{- end }}
     rules:
       - record: currency:stripe_arr:sum
         expr: '12 * sum by (currency) (stripe_mrr)'
