@@ -62,7 +62,8 @@ tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader
 }  // namespace
 
 tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::string& file,
-                                              std::span<const CollectorFactory> factories, const EnvLookup& env) {
+                                              std::span<const CollectorFactory> factories, const EnvLookup& env,
+                                              ConfigScope scope) {
   toml::table root;
   try {
     root = toml::parse(text, file);
@@ -103,6 +104,7 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
       for (const auto& f : factories) known += ", " + std::string(f.section);
       return at_key("unknown section [" + name + "]; known sections: " + known);
     }
+    if (scope == ConfigScope::kAlertsOnly) continue;
     SectionReader reader(*table, name, file, env);
     reader.set_default_interval(config.exporter.default_interval);
     std::unique_ptr<Collector> collector = factory->create(reader);
@@ -115,12 +117,12 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
 }
 
 tl::expected<Config, ConfigError> LoadConfig(const std::string& file, std::span<const CollectorFactory> factories,
-                                             const EnvLookup& env) {
+                                             const EnvLookup& env, ConfigScope scope) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return tl::unexpected(ConfigError{file, 0, 0, "cannot open config file"});
   std::stringstream text;
   text << in.rdbuf();
-  return ParseConfig(text.str(), file, factories, env);
+  return ParseConfig(text.str(), file, factories, env, scope);
 }
 
 }  // namespace kpi

@@ -33,12 +33,17 @@ struct Config {
   std::vector<std::string> secrets;                     // every secret read, for redaction
 };
 
+// kAlertsOnly reads [exporter] and [alerts] and only checks that source
+// sections are known, so `kpi_exporter rules` needs no tokens.
+enum class ConfigScope { kEverything, kAlertsOnly };
+
 // Parses `text` as if read from `file` (for messages). Unknown sections and
 // keys, wrong types and bad values are errors with line and column.
 tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::string& file,
-                                              std::span<const CollectorFactory> factories, const EnvLookup& env);
+                                              std::span<const CollectorFactory> factories, const EnvLookup& env,
+                                              ConfigScope scope = ConfigScope::kEverything);
 
 tl::expected<Config, ConfigError> LoadConfig(const std::string& file, std::span<const CollectorFactory> factories,
-                                             const EnvLookup& env);
+                                             const EnvLookup& env, ConfigScope scope = ConfigScope::kEverything);
 
 }  // namespace kpi

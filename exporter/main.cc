@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   if (flags->command == "rules") {
     kpi::AlertSettings alerts;
     if (flags->config_file_set) {
-      auto config = kpi::LoadConfig(flags->config_file, kpi::AllCollectorFactories(), kpi::ProcessEnvironment());
+      auto config = kpi::LoadConfig(flags->config_file, kpi::AllCollectorFactories(), kpi::ProcessEnvironment(),
+                                    kpi::ConfigScope::kAlertsOnly);
       if (!config) {
         std::cerr << "kpi_exporter: " << config.error().ToString() << "\n";
         return 2;

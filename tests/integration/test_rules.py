@@ -73,6 +73,15 @@ def main():
         assert "< {{ .Values.alerts.ciSuccessRatio.threshold }}" in helm.stdout
         assert "{{`{{ $labels.repo }}`}}" in helm.stdout
 
+        # Rules need no tokens: sources are not built (a missing variable is fine), only checked to be known.
+        tokens = p.write_config('[github]\ntoken = "${NOT_SET_ANYWHERE}"\nrepos = ["a/b"]\n[alerts.bug_spike]\nthreshold = 9\n',
+                                "tokens.toml")
+        r = run("rules", f"--config.file={tokens}")
+        assert r.returncode == 0 and "kind=\"bug\"} > 9'" in r.stdout, r.stderr
+        unknown = p.write_config("[gitlab]\n", "unknown.toml")
+        r = run("rules", f"--config.file={unknown}")
+        assert r.returncode == 2 and "unknown section [gitlab]" in r.stderr, r.stderr
+
         for text_config, message in [
             ("[alerts.no_such_alert]\nthreshold = 1\n", "1:1: unknown alert [alerts.no_such_alert]; known alerts: ci_failing"),
             ("[alerts.ci_failing]\nthreshold = 1\n", "2:13: alert 'ci_failing' has no threshold to set"),
