@@ -116,7 +116,13 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
     const auto started = std::chrono::steady_clock::now();
     WorkerLog log(worker.logger);
     PollContext context{clock_, log, worker.cancel.get_token()};
-    auto result = worker.collector->Poll(http, context);
+    tl::expected<Snapshot, Error> result = tl::unexpected(Error{"internal", "poll did not run"});
+    try {
+      result = worker.collector->Poll(http, context);
+    } catch (const std::exception& e) {
+      // Collectors return errors as values; this only guards the process against a bug in one.
+      result = tl::unexpected(Error{"internal", std::string("poll threw: ") + e.what()});
+    }
     poll_slots_->release();
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     const SystemTime now = clock_.Now();

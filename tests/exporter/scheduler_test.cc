@@ -115,3 +115,28 @@ TEST_CASE("a reload keeps status and snapshots of collectors that stay and drops
   CHECK_FALSE(f.store.Has("b"));
   f.scheduler.Stop(1s);
 }
+
+TEST_CASE("a collector that throws is a failed poll, not a crash") {
+  class Throwing final : public Collector {
+   public:
+    std::string_view name() const override { return "throwing"; }
+    const SourceSettings& settings() const override { return settings_; }
+    HttpClientOptions http_options() const override { return {}; }
+    tl::expected<Snapshot, Error> Poll(HttpClient&, PollContext&) override {
+      ++polls;
+      throw std::runtime_error("bug");
+    }
+    std::atomic<int> polls{0};
+
+   private:
+    SourceSettings settings_{"", std::chrono::milliseconds(20), std::chrono::seconds(1)};
+  };
+  Fixture f;
+  auto throwing = std::make_shared<Throwing>();
+  f.scheduler.Start({throwing}, 1);
+  REQUIRE(Eventually([&] { return throwing->polls >= 2; }));
+  f.scheduler.Stop(1s);
+  CHECK(f.scheduler.Status()[0].last_error == "internal: poll threw: bug");
+  CHECK(f.metrics.Render().find("kpi_exporter_collector_errors_total{collector=\"throwing\",reason=\"internal\"}") !=
+        std::string::npos);
+}
