@@ -17,7 +17,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DKPI_BUILD_TESTS=O
 
 FROM debian:bookworm-slim
 # Exactly the packages providing the binary's DT_NEEDED libraries beyond what
-# bookworm-slim already has (libc6, libgcc-s1, libstdc++6);
+# bookworm-slim already has (libc6, libgcc-s1, libstdc++6, zlib1g);
 # tests/integration/test_image.py compares this list with readelf/ldd output.
 # ca-certificates is needed for HTTPS to the upstream APIs.
 RUN apt-get update \

@@ -2,21 +2,54 @@
 
 #include <CivetServer.h>
 
+#include <zlib.h>
+
 #include <ctime>
+#include <optional>
 
 #include "collectors/time_util.h"
 
 namespace kpi {
 namespace {
 
-void Reply(mg_connection* conn, int status, std::string_view content_type, std::string_view body) {
+void Reply(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
+           std::string_view extra_headers = "") {
   const char* text = status == 200 ? "OK" : status == 405 ? "Method Not Allowed" : status == 503 ? "Service Unavailable"
                                                                                                    : "Error";
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
-            "Connection: close\r\n\r\n",
-            status, text, int(content_type.size()), content_type.data(), body.size());
+            "%.*sConnection: close\r\n\r\n",
+            status, text, int(content_type.size()), content_type.data(), body.size(), int(extra_headers.size()),
+            extra_headers.data());
   mg_write(conn, body.data(), body.size());
+}
+
+std::optional<std::string> Gzip(std::string_view text) {
+  z_stream stream{};
+  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
+  std::string out(deflateBound(&stream, uLong(text.size())), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  stream.avail_in = uInt(text.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = uInt(out.size());
+  const bool done = deflate(&stream, Z_FINISH) == Z_STREAM_END;
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  if (!done) return std::nullopt;
+  return out;
+}
+
+// Prometheus asks for gzip; a 15 KB page becomes about 2 KB.
+void ReplyMetrics(mg_connection* conn, const std::string& page) {
+  constexpr std::string_view kType = "text/plain; version=0.0.4; charset=utf-8";
+  const char* accept = mg_get_header(conn, "Accept-Encoding");
+  if (accept && std::string_view(accept).find("gzip") != std::string_view::npos) {
+    if (const auto zipped = Gzip(page)) {
+      Reply(conn, 200, kType, *zipped, "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
+      return;
+    }
+  }
+  Reply(conn, 200, kType, page);
 }
 
 std::string HtmlEscape(std::string_view text) {
@@ -90,10 +123,7 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
 
   auto& routes = server->handlers_->routes;
   routes.emplace_back(telemetry_path, std::make_unique<FunctionHandler>(
-                                          [cb](mg_connection* conn) {
-                                            Reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
-                                                  cb.render_metrics());
-                                          },
+                                          [cb](mg_connection* conn) { ReplyMetrics(conn, cb.render_metrics()); },
                                           nullptr));
   routes.emplace_back("/healthz", std::make_unique<FunctionHandler>(
                                       [](mg_connection* conn) { Reply(conn, 200, "text/plain; charset=utf-8", "OK\n"); },

@@ -2,8 +2,10 @@
 """The real kpi_exporter against the fake GitHub on loopback: exact values for
 the fixtures (pagination, PRs among issues, a failing workflow, bot comments,
 a 500 then success, 304s), promtool check metrics, and no token anywhere."""
+import gzip
 import os
 import sys
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (TOKEN, Processes, github_config, http, parse_metrics, promtool_check, stop, value,  # noqa: E402
@@ -71,6 +73,14 @@ def main():
         assert value(m, "kpi_exporter_upstream_requests_total", collector="github", code="500") == 1
         assert not any(n == "kpi_exporter_collector_errors_total" for n, _ in m), "a retried 500 is not a failed poll"
         promtool_check(text)
+
+        # Prometheus asks for gzip: the same page comes back compressed.
+        request = urllib.request.Request(base + "/metrics", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.headers["Content-Encoding"] == "gzip"
+            zipped = response.read()
+        unzipped = gzip.decompress(zipped).decode()
+        assert len(zipped) * 3 < len(unzipped) and "github_repo_stars{repo=\"acme/widgets\"} 1234" in unzipped
 
         # The next poll revalidates with If-None-Match and gets 304s; values stay.
         def second_poll():

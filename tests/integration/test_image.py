@@ -11,7 +11,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import EXPORTER, SOURCE_DIR  # noqa: E402
 
-IN_SLIM_BASE = {"libc6", "libgcc-s1", "libstdc++6"}
+IN_SLIM_BASE = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}
 
 
 def package_of(path):
