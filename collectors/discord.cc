@@ -5,17 +5,12 @@
 #include <set>
 
 #include "collectors/json.h"
+#include "collectors/text.h"
 
 namespace kpi {
 namespace {
 
 using namespace std::chrono_literals;
-
-bool AllOf(std::string_view text, int (*pred)(int), std::string_view extra = "") {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
-    return pred(static_cast<unsigned char>(c)) || extra.find(c) != std::string_view::npos;
-  });
-}
 
 discord::Guild GuildFrom(json::object guild, json::object counts) {
   return discord::Guild{std::string(json::Str(guild, "id")), std::string(json::Str(guild, "name")),
@@ -51,10 +46,10 @@ std::unique_ptr<Collector> MakeDiscordCollector(SectionReader& reader) {
   config.guilds = reader.StringList("guilds");
   config.invites = reader.StringList("invites");
   for (const auto& id : config.guilds) {
-    if (reader.ok() && !AllOf(id, ::isdigit)) reader.Fail("guilds", "guild id '" + id + "' is not a numeric id");
+    if (reader.ok() && !ConsistsOf(id, ::isdigit)) reader.Fail("guilds", "guild id '" + id + "' is not a numeric id");
   }
   for (const auto& code : config.invites) {
-    if (reader.ok() && !AllOf(code, ::isalnum, "-")) reader.Fail("invites", "invite code '" + code + "' is not valid");
+    if (reader.ok() && !ConsistsOf(code, ::isalnum, "-")) reader.Fail("invites", "invite code '" + code + "' is not valid");
   }
   if (reader.ok() && !config.guilds.empty() && config.token.empty()) {
     reader.Fail("guilds", "'guilds' needs a bot 'token' (or 'token_file'); use 'invites' to read public counts without one");

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "collectors/pagination.h"
+#include "collectors/text.h"
 #include "collectors/time_util.h"
 
 namespace kpi {
@@ -19,15 +20,7 @@ constexpr auto kMonth = 30 * kDay;  // the "30d" window
 bool IsValidRepoName(std::string_view repo) {
   const auto slash = repo.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == repo.size()) return false;
-  return std::all_of(repo.begin(), repo.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/';
-  }) && repo.find('/', slash + 1) == std::string_view::npos;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
+  return ConsistsOf(repo, ::isalnum, "-_./") && repo.find('/', slash + 1) == std::string_view::npos;
 }
 
 // A workflow's health counts runs that passed or failed; cancelled, skipped
@@ -72,7 +65,7 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
 }
 
 GithubCollector::GithubCollector(GithubConfig config) : config_(std::move(config)) {
-  for (auto& label : config_.bug_labels) label = Lower(label);
+  for (auto& label : config_.bug_labels) label = AsciiLower(label);
 }
 
 HttpClientOptions GithubCollector::http_options() const {
@@ -183,7 +176,7 @@ tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollS
 
   for (const Issue& issue : recent_issues) {
     const bool is_bug = std::any_of(issue.labels.begin(), issue.labels.end(), [&](const std::string& label) {
-      return std::find(config_.bug_labels.begin(), config_.bug_labels.end(), Lower(label)) != config_.bug_labels.end();
+      return std::find(config_.bug_labels.begin(), config_.bug_labels.end(), AsciiLower(label)) != config_.bug_labels.end();
     });
     const bool last_day = issue.created_at >= state.now - kDay;
     stats.opened_30d += 1;

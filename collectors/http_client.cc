@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "collectors/json.h"
+#include "collectors/text.h"
 #include "collectors/time_util.h"
 
 namespace kpi {
@@ -67,13 +68,11 @@ std::string_view HttpResponse::Header(std::string_view name) const {
 std::string OriginOf(std::string_view url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return {};
-  std::string scheme(url.substr(0, scheme_end));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(), ::tolower);
+  const std::string scheme = AsciiLower(url.substr(0, scheme_end));
   std::string_view rest = url.substr(scheme_end + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
   if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
-  std::string host(rest);
-  std::transform(host.begin(), host.end(), host.begin(), ::tolower);
+  std::string host = AsciiLower(rest);
   const bool has_port = host.rfind(':') != std::string::npos && host.back() != ']';
   if (!has_port) host += scheme == "https" ? ":443" : ":80";
   return scheme + "://" + host;

@@ -6,6 +6,7 @@
 
 #include "collectors/json.h"
 #include "collectors/pagination.h"
+#include "collectors/text.h"
 #include "collectors/time_util.h"
 
 namespace kpi {
@@ -14,29 +15,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr int kPageSize = 100;
-
-bool IsValidQueryName(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
-}
-
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (const unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += char(c);
-    }
-  }
-  return out + "\"";
-}
 
 SystemTime JiraTime(json::object o, std::string_view key) {
   const auto time = ParseTimestamp(json::Str(o, key));
@@ -49,9 +27,7 @@ SystemTime JiraTime(json::object o, std::string_view key) {
 namespace jira {
 
 std::string WithoutOrderBy(std::string_view jql) {
-  std::string lower(jql);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  const auto order = lower.rfind("order by");
+  const auto order = AsciiLower(jql).rfind("order by");
   std::string out(jql.substr(0, order));
   while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
   return out;
@@ -119,7 +95,7 @@ std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader) {
   std::set<std::string> names;
   for (auto& table : reader.Tables("queries")) {
     JiraQuery query{table.String("name").value_or(""), jira::WithoutOrderBy(table.String("jql").value_or(""))};
-    if (table.ok() && !IsValidQueryName(query.name)) {
+    if (table.ok() && !ConsistsOf(query.name, ::isalnum, "_-.")) {
       table.Fail("name", "query 'name' must be non-empty letters, digits, '_', '-' or '.'");
     } else if (table.ok() && !names.insert(query.name).second) {
       table.Fail("name", "query name '" + query.name + "' is used twice");
@@ -155,7 +131,7 @@ std::string JiraCollector::SearchUrl(const std::string& jql, int max_results, co
 
 tl::expected<int64_t, Error> JiraCollector::Count(HttpClient& http, const std::string& jql) {
   if (config_.cloud) {
-    return http.PostOk(config_.settings.api_url + "/rest/api/3/search/approximate-count", "{\"jql\":" + JsonString(jql) + "}")
+    return http.PostOk(config_.settings.api_url + "/rest/api/3/search/approximate-count", "{\"jql\":\"" + json::Escape(jql) + "\"}")
         .and_then([](const HttpResponse& r) { return jira::ParseApproximateCount(r.body); });
   }
   return http.GetOk(SearchUrl(jql, 0, ""))

@@ -1,5 +1,7 @@
 #include "collectors/json.h"
 
+#include <cstdio>
+
 namespace kpi::json {
 namespace {
 
@@ -33,6 +35,28 @@ double AsNumber(element e, std::string_view key) {
 }
 
 }  // namespace
+
+std::string Escape(std::string_view value) {
+  std::string out;
+  for (const unsigned char c : value) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += char(c);
+        }
+    }
+  }
+  return out;
+}
 
 element Parse(simdjson::dom::parser& parser, std::string_view body) {
   element root;

@@ -49,6 +49,9 @@ std::optional<bool> OptBool(object o, std::string_view key);
 std::optional<object> OptObj(object o, std::string_view key);
 std::optional<array> OptArr(object o, std::string_view key);
 
+// The inside of a JSON string literal for `text` (quotes, backslashes and control characters escaped).
+std::string Escape(std::string_view text);
+
 // Runs `parse` and converts a JsonError (or simdjson error) into Error{"parse", ...}.
 template <typename F>
 auto ParseJson(std::string_view what, F&& parse) -> tl::expected<decltype(parse()), Error> {

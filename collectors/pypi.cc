@@ -5,18 +5,13 @@
 #include <chrono>
 
 #include "collectors/json.h"
+#include "collectors/text.h"
 #include "collectors/time_util.h"
 
 namespace kpi {
 namespace {
 
 using namespace std::chrono_literals;
-
-bool IsValidPackageName(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
-}
 
 std::optional<std::chrono::sys_days> ParseDate(std::string_view text) {
   const auto t = ParseTimestamp(std::string(text) + "T00:00:00Z");
@@ -107,7 +102,7 @@ std::unique_ptr<Collector> MakePypiCollector(SectionReader& reader) {
   config.settings = ReadSourceSettings(reader, {"https://pypi.org", 1h, 10s});
   config.stats_url = ReadUrl(reader, "stats_url").value_or("https://pypistats.org");
   for (const auto& name : reader.StringList("packages")) {
-    if (!IsValidPackageName(name)) {
+    if (!ConsistsOf(name, ::isalnum, "-_.")) {
       reader.Fail("packages", "package name '" + name + "' is not valid");
       break;
     }

@@ -84,15 +84,12 @@ std::string FormatSampleValue(double value) {
   if (value == std::floor(value) && std::fabs(value) < 1e15) {
     return std::to_string(static_cast<long long>(value));
   }
+  // The shortest text that round-trips; 17 significant digits always do.
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", value);
-  // Prefer the shortest text that round-trips.
-  for (int precision = 6; precision < 17; ++precision) {
-    char shorter[32];
-    std::snprintf(shorter, sizeof shorter, "%.*g", precision, value);
-    if (std::strtod(shorter, nullptr) == value) return shorter;
+  for (int precision = 6;; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, value);
+    if (precision == 17 || std::strtod(buf, nullptr) == value) return buf;
   }
-  return buf;
 }
 
 std::string EscapeLabelValue(std::string_view value) {

@@ -5,6 +5,7 @@
 
 #include "collectors/json.h"
 #include "collectors/pagination.h"
+#include "collectors/text.h"
 
 namespace kpi {
 namespace {
@@ -19,12 +20,6 @@ constexpr std::array<std::string_view, 8> kStatuses = {"active",    "past_due", 
 constexpr std::array<std::string_view, 16> kZeroDecimal = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
                                                            "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"};
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 std::optional<stripe::Coupon> ParseCoupon(json::object discount) {
   // Older API versions carry the coupon directly, newer ones under source.coupon.
   std::optional<json::object> coupon = json::OptObj(discount, "coupon");
@@ -33,7 +28,7 @@ std::optional<stripe::Coupon> ParseCoupon(json::object discount) {
   }
   if (!coupon) return std::nullopt;
   return stripe::Coupon{json::OptNum(*coupon, "percent_off"), json::OptInt(*coupon, "amount_off"),
-                        Lower(json::OptStr(*coupon, "currency").value_or(""))};
+                        AsciiLower(json::OptStr(*coupon, "currency").value_or(""))};
 }
 
 template <typename T, typename F>
@@ -53,7 +48,7 @@ tl::expected<stripe::Page<T>, Error> ParseList(std::string_view what, std::strin
 namespace stripe {
 
 double MinorUnitsPerMajor(std::string_view currency) {
-  const std::string lower = Lower(currency);
+  const std::string lower = AsciiLower(currency);
   return std::find(kZeroDecimal.begin(), kZeroDecimal.end(), lower) != kZeroDecimal.end() ? 1.0 : 100.0;
 }
 
@@ -90,7 +85,7 @@ tl::expected<Page<Subscription>, Error> ParseSubscriptions(std::string_view body
     Subscription s;
     s.id = std::string(json::Str(o, "id"));
     s.status = std::string(json::Str(o, "status"));
-    s.currency = Lower(json::OptStr(o, "currency").value_or(""));
+    s.currency = AsciiLower(json::OptStr(o, "currency").value_or(""));
     s.created = json::Int(o, "created");
     s.ended_at = json::OptInt(o, "ended_at");
     if (!s.ended_at && s.status == "canceled") s.ended_at = json::OptInt(o, "canceled_at");
@@ -106,7 +101,7 @@ tl::expected<Page<Subscription>, Error> ParseSubscriptions(std::string_view body
         parsed.interval_count = json::OptInt(*recurring, "interval_count").value_or(1);
         parsed.metered = json::OptStr(*recurring, "usage_type") == std::optional<std::string_view>("metered");
       }
-      if (s.currency.empty()) s.currency = Lower(json::OptStr(price, "currency").value_or(""));
+      if (s.currency.empty()) s.currency = AsciiLower(json::OptStr(price, "currency").value_or(""));
       s.items.push_back(parsed);
     }
     if (const auto discount = json::OptObj(o, "discount")) {
@@ -125,7 +120,7 @@ tl::expected<Page<Subscription>, Error> ParseSubscriptions(std::string_view body
 tl::expected<Page<Charge>, Error> ParseCharges(std::string_view body) {
   return ParseList<Charge>("charges", body, [](json::object o) {
     return Charge{std::string(json::Str(o, "id")),       std::string(json::Str(o, "status")),
-                  Lower(json::Str(o, "currency")),         json::Int(o, "amount"),
+                  AsciiLower(json::Str(o, "currency")),         json::Int(o, "amount"),
                   json::OptInt(o, "amount_refunded").value_or(0), json::Int(o, "created")};
   });
 }
@@ -235,7 +230,6 @@ tl::expected<Snapshot, Error> StripeCollector::Poll(HttpClient& http, PollContex
       counts[{status, "30d"}] = 0;
     }
     for (const auto& c : charges->second) {
-      if (c.created < month_ago) continue;
       for (const auto& [window, start] : {std::pair{"1d", now_s - kDaySeconds}, std::pair{"30d", month_ago}}) {
         if (c.created < start) continue;
         ++counts[{c.status, window}];

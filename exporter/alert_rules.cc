@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "collectors/snapshot.h"
+#include "collectors/text.h"
 
 namespace kpi {
 namespace {
@@ -121,11 +122,7 @@ struct Resolved {
 };
 
 Resolved Resolve(const AlertDefinition& a, const AlertSettings& settings, RulesFormat format) {
-  const std::string anchor = "#" + [&] {
-    std::string lower(a.name);
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    return lower;
-  }();
+  const std::string anchor = "#" + AsciiLower(a.name);
   if (format == RulesFormat::kHelmTemplate) {
     const std::string v = ".Values.alerts." + CamelCase(a.key);
     return {true, "{{ " + v + ".threshold }}", "{{ " + v + ".for }}", "{{ " + v + ".severity }}",

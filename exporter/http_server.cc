@@ -24,27 +24,12 @@ void Reply(mg_connection* conn, int status, std::string_view content_type, std::
   mg_write(conn, body.data(), body.size());
 }
 
-std::optional<std::string> Gzip(std::string_view text) {
-  z_stream stream{};
-  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
-  std::string out(deflateBound(&stream, uLong(text.size())), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  stream.avail_in = uInt(text.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = uInt(out.size());
-  const bool done = deflate(&stream, Z_FINISH) == Z_STREAM_END;
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  if (!done) return std::nullopt;
-  return out;
-}
-
 // Prometheus asks for gzip; a 15 KB page becomes about 2 KB.
 void ReplyMetrics(mg_connection* conn, const std::string& page) {
   constexpr std::string_view kType = "text/plain; version=0.0.4; charset=utf-8";
   const char* accept = mg_get_header(conn, "Accept-Encoding");
   if (accept && std::string_view(accept).find("gzip") != std::string_view::npos) {
-    if (const auto zipped = Gzip(page)) {
+    if (const auto zipped = GzipCompress(page)) {
       Reply(conn, 200, kType, *zipped, "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
       return;
     }
@@ -91,6 +76,21 @@ class FunctionHandler final : public CivetHandler {
 struct HttpServer::Handlers {
   std::vector<std::pair<std::string, std::unique_ptr<FunctionHandler>>> routes;
 };
+
+std::optional<std::string> GzipCompress(std::string_view text) {
+  z_stream stream{};
+  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
+  std::string out(deflateBound(&stream, uLong(text.size())), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  stream.avail_in = uInt(text.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = uInt(out.size());
+  const bool done = deflate(&stream, Z_FINISH) == Z_STREAM_END;
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  if (!done) return std::nullopt;
+  return out;
+}
 
 tl::expected<std::string, std::string> CivetListeningPorts(const std::string& listen_address) {
   const auto colon = listen_address.rfind(':');

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ class HttpServer {
   std::unique_ptr<Handlers> handlers_;
   std::unique_ptr<CivetServer> server_;
 };
+
+// gzip (RFC 1952) of `text`, as sent for Accept-Encoding: gzip; nullopt if zlib fails.
+std::optional<std::string> GzipCompress(std::string_view text);
 
 // Translates "host:port" / ":port" / "[v6]:port" into CivetWeb's listening_ports syntax.
 tl::expected<std::string, std::string> CivetListeningPorts(const std::string& listen_address);

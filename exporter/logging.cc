@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "collectors/json.h"
 #include "collectors/time_util.h"
 
 namespace kpi {
@@ -57,28 +58,6 @@ std::string LogfmtValue(std::string_view value) {
   return out + "\"";
 }
 
-std::string JsonEscape(std::string_view value) {
-  std::string out;
-  for (const unsigned char c : value) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  return out;
-}
-
 Logger::Logger(LogFormat format, spdlog::level::level_enum level, std::shared_ptr<const SecretRedactor> redactor,
                spdlog::sink_ptr sink)
     : format_(format), redactor_(std::move(redactor)) {
@@ -112,7 +91,7 @@ void Logger::Log(spdlog::level::level_enum level, std::string_view msg, const Lo
   for (size_t i = 0; i < all.size(); ++i) {
     const std::string value = redactor_ ? redactor_->Redact(all[i].second) : all[i].second;
     if (format_ == LogFormat::kJson) {
-      line += (i ? ",\"" : "{\"") + JsonEscape(all[i].first) + "\":\"" + JsonEscape(value) + "\"";
+      line += (i ? ",\"" : "{\"") + json::Escape(all[i].first) + "\":\"" + json::Escape(value) + "\"";
     } else {
       line += (i ? " " : "") + all[i].first + "=" + LogfmtValue(value);
     }

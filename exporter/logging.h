@@ -58,8 +58,7 @@ class Logger {
   LogFields context_;
 };
 
-// Quotes for logfmt when needed; escapes for JSON strings.
+// Quotes for logfmt when needed.
 std::string LogfmtValue(std::string_view value);
-std::string JsonEscape(std::string_view value);
 
 }  // namespace kpi

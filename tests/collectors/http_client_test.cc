@@ -3,12 +3,12 @@
 
 #include <CivetServer.h>
 #include <doctest/doctest.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <thread>
 
 #include "collectors/curl_transport.h"
+#include "exporter/http_server.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/test_server.h"
 
@@ -33,20 +33,6 @@ HttpClientOptions Options(const TestServer& server) {
   options.api_url = server.url();
   options.backoff_base = 100ms;
   return options;
-}
-
-std::string Gzip(const std::string& text) {
-  z_stream stream{};
-  deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(compressBound(text.size()) + 32, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  stream.avail_in = uInt(text.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = uInt(out.size());
-  deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
 }
 
 }  // namespace
@@ -202,7 +188,7 @@ TEST_CASE("gzip answers are decoded, and the cap applies to the decoded size") {
   const std::string text(50'000, 'a');
   server.Handle("/zipped", [&](mg_connection* conn, const SeenRequest& request) {
     REQUIRE(request.headers.at("accept-encoding").find("gzip") != std::string::npos);
-    TestServer::Respond(conn, 200, Gzip(text), {{"Content-Encoding", "gzip"}});
+    TestServer::Respond(conn, 200, *GzipCompress(text), {{"Content-Encoding", "gzip"}});
   });
   {
     Client c(Options(server));

@@ -1,0 +1,16 @@
+// Small text helpers the collectors (and the core) share.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace kpi {
+
+// ASCII lower case (names, hosts, labels, currencies; never locale-dependent).
+std::string AsciiLower(std::string_view text);
+
+// True when `text` is non-empty and every character is in `char_class`
+// (e.g. ::isalnum, ::isdigit) or in `extra`. For validating configured names.
+bool ConsistsOf(std::string_view text, int (*char_class)(int), std::string_view extra = "");
+
+}  // namespace kpi
