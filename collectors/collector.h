@@ -19,6 +19,7 @@
 #include "collectors/clock.h"
 #include "collectors/error.h"
 #include "collectors/http_client.h"
+#include "collectors/poll_report.h"
 #include "collectors/section_reader.h"
 #include "collectors/snapshot.h"
 
@@ -36,6 +37,7 @@ struct PollContext {
   const Clock& clock;
   PollLog& log;
   std::stop_token stop;
+  PollReport report;  // filled by the collector, read by the core after Poll returns
 };
 
 // Keys every source section accepts: api_url, interval, timeout.

@@ -4,12 +4,21 @@
 // must never contain a secret.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace kpi {
 
 class Snapshot;
+
+// Every reason a poll can fail with ("canceled", a shutdown, is never counted).
+// kpi_exporter_collector_errors_total starts at 0 for each, so increase() sees
+// the first error.
+inline constexpr std::array<std::string_view, 10> kErrorReasons = {
+    "unauthorized", "not_found", "rate_limited", "http_4xx", "http_5xx",
+    "timeout",      "network",   "response_too_large", "parse", "internal"};
 
 struct Error {
   std::string reason;   // e.g. "timeout", "network", "http_5xx", "parse", "unauthorized", "rate_limited"

@@ -14,6 +14,7 @@
 #include <tl/expected.hpp>
 
 #include "collectors/error.h"
+#include "collectors/poll_report.h"
 #include "collectors/snapshot.h"
 
 namespace kpi {
@@ -30,6 +31,12 @@ class LastGood {
     }
     errors.push_back(Error{result.error().reason, key + ": " + result.error().message});
     return result.error().reason != "canceled";
+  }
+  // Update() for a configured target: also reports its health to the core.
+  bool UpdateTarget(const std::string& target, tl::expected<Stats, Error> result, std::vector<Error>& errors,
+                    PollReport& report) {
+    report.Target(target, result.has_value());
+    return Update(target, std::move(result), errors);
   }
   // Forgets items no longer configured.
   void Retain(const std::vector<std::string>& keys) {

@@ -161,6 +161,18 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
                                             "</td><td class=\"" + state + "\">" + state + "</td><td>" +
                                             HtmlEscape(cb.redact(s.last_error)) + "</td></tr>\n";
                                   }
+                                  std::string target_rows;
+                                  for (const auto& s : cb.status()) {
+                                    for (const auto& [target, t] : s.targets) {
+                                      const std::string state = t.ok ? "ok" : "failed";
+                                      target_rows += "<tr><td>" + HtmlEscape(s.name) + "</td><td>" + HtmlEscape(target) +
+                                                     "</td><td class=\"" + state + "\">" + state + "</td><td>" +
+                                                     (t.last_success.time_since_epoch().count()
+                                                          ? FormatTimestamp(t.last_success)
+                                                          : "never") +
+                                                     "</td></tr>\n";
+                                    }
+                                  }
                                   const std::string page =
                                       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>kpi-exporter</title>"
                                       "<style>body{font-family:sans-serif}td,th{padding:4px 10px;text-align:left}"
@@ -170,6 +182,8 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
                                       "<li><a href=\"/healthz\">Health</a></li><li><a href=\"/readyz\">Readiness</a></li></ul>\n"
                                       "<h2>Collectors</h2>\n<table><tr><th>collector</th><th>interval</th><th>last poll</th>"
                                       "<th>last success</th><th>status</th><th>last error</th></tr>\n" + rows +
+                                      "</table>\n<h2>Targets</h2>\n<table><tr><th>collector</th><th>target</th>"
+                                      "<th>status</th><th>last success</th></tr>\n" + target_rows +
                                       "</table>\n</body></html>\n";
                                   Reply(conn, 200, "text/html; charset=utf-8", page);
                                 },

@@ -27,6 +27,32 @@ milliseconds Jittered(milliseconds interval, std::mt19937_64& rng) {
   return milliseconds(int64_t(double(interval.count()) * factor(rng)));
 }
 
+// One line per poll for every cut, not one per item.
+void LogTruncations(const Logger& logger, const PollReport& report) {
+  if (report.truncations().empty()) return;
+  std::string cuts;
+  for (const auto& [target, what] : report.truncations()) cuts += (cuts.empty() ? "" : ", ") + target + " " + what;
+  logger.Warn("a configured cap cut listings; series computed from them keep their last complete values",
+              {{"truncated", cuts}});
+}
+
+// The landing page's per-target view; same rule as SelfMetrics::RecordTargets.
+void UpdateTargets(std::map<std::string, TargetStatus>& targets, const PollReport& report, bool poll_ok,
+                   SystemTime now) {
+  if (poll_ok) {
+    std::erase_if(targets, [&](const auto& entry) { return !report.targets().contains(entry.first); });
+  } else {
+    for (auto& [target, status] : targets) {
+      if (!report.targets().contains(target)) status.ok = false;
+    }
+  }
+  for (const auto& [target, ok] : report.targets()) {
+    TargetStatus& status = targets[target];
+    status.ok = ok;
+    if (ok) status.last_success = now;
+  }
+}
+
 }  // namespace
 
 struct Scheduler::Worker {
@@ -115,7 +141,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
     if (!acquired) break;
     const auto started = std::chrono::steady_clock::now();
     WorkerLog log(worker.logger);
-    PollContext context{clock_, log, worker.cancel.get_token()};
+    PollContext context{clock_, log, worker.cancel.get_token(), {}};
     tl::expected<Snapshot, Error> result = tl::unexpected(Error{"internal", "poll did not run"});
     try {
       result = worker.collector->Poll(http, context);
@@ -140,8 +166,11 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
     const bool canceled = !result && result.error().reason == "canceled";
     if (!canceled) {
       metrics_.RecordPoll(name, result.has_value(), took, ToUnixSeconds(now));
+      metrics_.RecordTargets(name, context.report, result.has_value(), ToUnixSeconds(now));
+      LogTruncations(worker.logger, context.report);
       std::lock_guard lock(status_mu_);
       CollectorStatus& status = status_[name];
+      UpdateTargets(status.targets, context.report, result.has_value(), now);
       status.polled = true;
       status.last_ok = result.has_value();
       status.last_poll = now;

@@ -29,6 +29,11 @@ namespace kpi {
 
 using TransportFactory = std::function<std::unique_ptr<HttpTransport>()>;
 
+struct TargetStatus {
+  bool ok = false;
+  SystemTime last_success{};  // epoch when never
+};
+
 struct CollectorStatus {
   std::string name;
   std::chrono::milliseconds interval{0};
@@ -37,6 +42,7 @@ struct CollectorStatus {
   SystemTime last_poll{};
   SystemTime last_success{};
   std::string last_error;  // reason: message, secrets redacted by the caller's logger
+  std::map<std::string, TargetStatus> targets;  // repo, query, package, guild or invite
 };
 
 class Scheduler {

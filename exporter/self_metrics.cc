@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "collectors/error.h"
+
 namespace kpi {
 
 using prometheus::BuildCounter;
@@ -34,6 +36,20 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                              .Help("Requests sent to upstream APIs, by collector and HTTP status (304 when served "
                                    "from the ETag cache, \"error\" when no answer came).")
                              .Register(*registry_)),
+      target_up_(BuildGauge()
+                     .Name("kpi_exporter_target_up")
+                     .Help("1 when every request for the target (repository, query, package, guild or invite) "
+                           "succeeded at the collector's last poll.")
+                     .Register(*registry_)),
+      target_last_success_(BuildGauge()
+                               .Name("kpi_exporter_target_last_success_timestamp_seconds")
+                               .Help("When the target was last polled successfully.")
+                               .Register(*registry_)),
+      truncated_(BuildCounter()
+                     .Name("kpi_exporter_truncated_total")
+                     .Help("Polls at which a configured cap cut a listing of the target; the series computed from "
+                           "it kept their last complete values.")
+                     .Register(*registry_)),
       reload_successful_(BuildGauge()
                              .Name("kpi_exporter_config_last_reload_successful")
                              .Help("1 when the last config (re)load succeeded.")
@@ -69,6 +85,33 @@ void SelfMetrics::RecordPoll(const std::string& collector, bool ok, std::chrono:
 
 void SelfMetrics::SetInterval(const std::string& collector, std::chrono::duration<double> interval) {
   interval_.Add({{"collector", collector}}).Set(interval.count());
+  for (const auto reason : kErrorReasons) errors_.Add({{"collector", collector}, {"reason", std::string(reason)}});
+}
+
+void SelfMetrics::RecordTargets(const std::string& collector, const PollReport& report, bool poll_ok,
+                                double now_unix_seconds) {
+  std::lock_guard lock(targets_mu_);
+  auto& known = targets_[collector];
+  for (const auto& target : known) {
+    if (report.targets().contains(target)) continue;
+    const prometheus::Labels labels{{"collector", collector}, {"target", target}};
+    if (poll_ok) {
+      target_up_.Remove(&target_up_.Add(labels));
+      if (target_last_success_.Has(labels)) target_last_success_.Remove(&target_last_success_.Add(labels));
+    } else {
+      target_up_.Add(labels).Set(0);
+    }
+  }
+  if (poll_ok) std::erase_if(known, [&](const std::string& target) { return !report.targets().contains(target); });
+  for (const auto& [target, ok] : report.targets()) {
+    known.insert(target);
+    const prometheus::Labels labels{{"collector", collector}, {"target", target}};
+    target_up_.Add(labels).Set(ok ? 1 : 0);
+    if (ok) target_last_success_.Add(labels).Set(now_unix_seconds);
+  }
+  for (const auto& [target, what] : report.truncations()) {
+    truncated_.Add({{"collector", collector}, {"target", target}, {"what", what}}).Increment();
+  }
 }
 
 void SelfMetrics::CountError(const std::string& collector, const std::string& reason) {
@@ -89,6 +132,14 @@ void SelfMetrics::ForgetCollector(const std::string& collector) {
   for (auto* family : {&up_, &last_success_, &poll_duration_, &interval_}) {
     if (family->Has(labels)) family->Remove(&family->Add(labels));
   }
+  std::lock_guard lock(targets_mu_);
+  for (const auto& target : targets_[collector]) {
+    const prometheus::Labels target_labels{{"collector", collector}, {"target", target}};
+    for (auto* family : {&target_up_, &target_last_success_}) {
+      if (family->Has(target_labels)) family->Remove(&family->Add(target_labels));
+    }
+  }
+  targets_.erase(collector);
 }
 
 std::string SelfMetrics::Render() const {

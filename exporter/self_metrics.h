@@ -6,7 +6,10 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -14,6 +17,8 @@
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+
+#include "collectors/poll_report.h"
 
 namespace kpi {
 
@@ -24,8 +29,13 @@ class SelfMetrics {
   void RecordPoll(const std::string& collector, bool ok, std::chrono::duration<double> duration,
                   double now_unix_seconds);
   void CountError(const std::string& collector, const std::string& reason);
+  // Per-target health and cuts from one finished poll. Targets the report does
+  // not name are set down when the poll failed, and forgotten when it
+  // succeeded (a reload removed them).
+  void RecordTargets(const std::string& collector, const PollReport& report, bool poll_ok, double now_unix_seconds);
   void CountUpstreamRequest(const std::string& collector, std::string_view code);
   void RecordReload(bool ok, double now_unix_seconds);
+  // Also starts kpi_exporter_collector_errors_total at 0 for every reason.
   void SetInterval(const std::string& collector, std::chrono::duration<double> interval);
   // Removes the per-collector gauges of a collector a reload took away.
   void ForgetCollector(const std::string& collector);
@@ -42,9 +52,15 @@ class SelfMetrics {
   prometheus::Family<prometheus::Counter>& polls_;
   prometheus::Family<prometheus::Counter>& errors_;
   prometheus::Family<prometheus::Counter>& upstream_requests_;
+  prometheus::Family<prometheus::Gauge>& target_up_;
+  prometheus::Family<prometheus::Gauge>& target_last_success_;
+  prometheus::Family<prometheus::Counter>& truncated_;
   prometheus::Gauge& reload_successful_;
   prometheus::Gauge& reload_timestamp_;
   prometheus::Gauge& start_time_;
+
+  std::mutex targets_mu_;
+  std::map<std::string, std::set<std::string>> targets_;  // collector -> targets with series
 };
 
 }  // namespace kpi

@@ -29,7 +29,7 @@ struct World {
     state->routes[kApi + path] = FakeExchange{{Json(std::move(body), std::move(headers), status)}, 0};
   }
   tl::expected<Snapshot, Error> Poll() {
-    PollContext context{clock, log, {}};
+    PollContext context{clock, log, {}, {}};
     return collector.Poll(http, context);
   }
 };
@@ -70,7 +70,7 @@ TEST_CASE("a 429 with a fractional retry_after in the body is waited out, then r
   CHECK(w.clock.sleeps() == std::vector<std::chrono::milliseconds>{347ms});  // the body's value, not the header's 1s
 }
 
-TEST_CASE("an expired invite fails only itself; the guild still reports") {
+TEST_CASE("an expired invite fails only itself, the guild still reports") {
   World w(DiscordConfig{{}, "bot-token-xyz", {"111"}, {"expired"}});
   w.Set("/guilds/111?with_counts=true", kGuild);
   w.Set("/invites/expired?with_counts=true", R"({"message":"Unknown Invite","code":10006})", {}, 404);

@@ -56,7 +56,7 @@ TEST_CASE("issues: pull requests are marked, labels and authors read") {
   CHECK_FALSE(ParseIssues(R"({"message": "Not Found"})"));
 }
 
-TEST_CASE("comments: bots by type or [bot] suffix; deleted users have no author") {
+TEST_CASE("comments: bots by type or [bot] suffix, deleted users have no author") {
   auto comments = ParseComments(R"([
     {"user": {"login": "dependabot[bot]", "type": "Bot"}, "created_at": "2026-01-01T00:00:00Z"},
     {"user": {"login": "renovate[bot]"}, "created_at": "2026-01-01T00:00:00Z"},

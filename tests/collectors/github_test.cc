@@ -68,7 +68,7 @@ struct World {
   }
 
   tl::expected<Snapshot, Error> Poll() {
-    PollContext context{clock, log, {}};
+    PollContext context{clock, log, {}, {}};
     return collector->Poll(*http, context);
   }
 };
@@ -86,7 +86,7 @@ TEST_CASE("pull requests are never counted as issues, across pages") {
   CHECK(HasLine(text, "github_repo_watchers{repo=\"o/r\"} 2"));
 }
 
-TEST_CASE("first response ignores the author and bots; awaiting counts the rest") {
+TEST_CASE("first response ignores the author and bots, awaiting counts the rest") {
   World world;
   auto snapshot = world.Poll();
   REQUIRE(snapshot);

@@ -56,7 +56,7 @@ struct World {
     state->routes[url] = FakeExchange{{Json(std::move(body), std::move(headers), status)}, 0};
   }
   tl::expected<Snapshot, Error> Poll() {
-    PollContext context{clock, log, {}};
+    PollContext context{clock, log, {}, {}};
     return collector->Poll(*http, context);
   }
 };
@@ -126,7 +126,7 @@ TEST_CASE("max_issues caps the walk and says so") {
   CHECK(w.log.warnings.size() == 1);
 }
 
-TEST_CASE("a 401 is an unauthorized error without the token; a 429 waits for Retry-After") {
+TEST_CASE("a 401 is an unauthorized error without the token, a 429 waits for Retry-After") {
   World w(true);
   w.Set(std::string(kSite) + "/rest/api/3/search/approximate-count", R"({"errorMessages":["Unauthorized"]})", {}, 401);
   auto failed = w.Poll();

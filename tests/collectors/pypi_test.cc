@@ -31,7 +31,7 @@ struct World {
     Set("https://stats.test/api/packages/" + name + "/overall?mirrors=false", overall);
   }
   tl::expected<Snapshot, Error> Poll() {
-    PollContext context{clock, log, {}};
+    PollContext context{clock, log, {}, {}};
     return collector.Poll(http, context);
   }
 };
@@ -57,7 +57,7 @@ TEST_CASE("PEP 503 normalisation") {
   CHECK(pypi::NormalizeName("A-_.b") == "a-b");
 }
 
-TEST_CASE("the prior week sums days 8-14 before the newest day; a missing day counts as 0") {
+TEST_CASE("the prior week sums days 8-14 before the newest day, a missing day counts as 0") {
   // Newest 2026-01-20: last 7 days are 01-14..01-20, the prior 7 are 01-07..01-13.
   auto days = pypi::ParseOverall(Days({{"2026-01-06", 1000}, {"2026-01-07", 10}, {"2026-01-08", 20},
                                        /* 01-09 missing */ {"2026-01-10", 30}, {"2026-01-11", 40},
@@ -69,7 +69,7 @@ TEST_CASE("the prior week sums days 8-14 before the newest day; a missing day co
   CHECK_FALSE(pypi::PriorWeek({}));
 }
 
-TEST_CASE("downloads, prior week, version and release time; names normalised in requests and labels") {
+TEST_CASE("downloads, prior week, version and release time, names normalised in requests and labels") {
   World w({"my-package"});
   w.Package("my-package",
             R"({"info":{"name":"My_Package","version":"2.1.0"},"urls":[
@@ -88,7 +88,7 @@ TEST_CASE("downloads, prior week, version and release time; names normalised in 
                       FormatSampleValue(ToUnixSeconds(*ParseTimestamp("2026-10-01T10:05:00Z")))));
 }
 
-TEST_CASE("a package without releases has downloads but no release time; an unknown one fails alone") {
+TEST_CASE("a package without releases has downloads but no release time, an unknown one fails alone") {
   World w({"empty-pkg", "missing"});
   w.Package("empty-pkg", R"({"info":{"name":"empty-pkg","version":""},"releases":{},"urls":[]})",
             R"({"data":{"last_day":0,"last_week":0,"last_month":3}})", R"({"data":[]})");

@@ -84,7 +84,7 @@ TEST_CASE("secrets come from the environment without ever showing the value") {
   CHECK(error == "test.toml:2:9: 'token' in [s] refers to environment variable MISSING_TOKEN, which is not set or empty");
 }
 
-TEST_CASE("secrets come from files, trimmed; unreadable and empty files are errors") {
+TEST_CASE("secrets come from files, trimmed, unreadable and empty files are errors") {
   const auto dir = std::filesystem::temp_directory_path();
   const auto path = dir / "kpi_section_reader_token.txt";
   std::ofstream(path) << "file-secret-123\n";

@@ -83,7 +83,7 @@ struct World {
     state->routes[url] = FakeExchange{{Json(std::move(body), std::move(headers), status)}, 0};
   }
   tl::expected<Snapshot, Error> Poll() {
-    PollContext context{clock, log, {}};
+    PollContext context{clock, log, {}, {}};
     return collector.Poll(http, context);
   }
 };
@@ -105,7 +105,7 @@ std::map<std::string, double> Samples(const Snapshot& snapshot) {
 
 }  // namespace
 
-TEST_CASE("MRR: intervals, quantities, coupons, zero-decimal currencies; trials and metered items excluded") {
+TEST_CASE("MRR: intervals, quantities, coupons, zero-decimal currencies, trials and metered items excluded") {
   World world;
   auto snapshot = world.Poll();
   REQUIRE(snapshot);
