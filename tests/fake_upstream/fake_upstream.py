@@ -22,8 +22,16 @@ http://host:port. POSTs to other paths than /_control are answered like GETs
 whose If-None-Match matches gets a 304. A route with "auth" answers 401 unless
 the Authorization header equals it.
 
+A route may also check what it is sent, the way the real API would apply it:
+"expect": {"since": "{{ago:30d}}", "per_page": "100"} answers 400 (and records
+the problem) unless every listed query parameter is present with that value;
+a time (ISO 8601 or Unix seconds) may be off by "tolerance" seconds (default
+600, since the exporter polls a little after the server started), so a window
+that is one day off is caught.
+
 Control endpoints (for tests): POST /_control/routes with {"name": ..., "responses": [...]}
-replaces a route's answers; GET /_control/requests lists the requests seen.
+replaces a route's answers; GET /_control/requests lists the requests seen;
+GET /_control/problems lists every request an "expect" refused.
 """
 import argparse
 import datetime
@@ -54,6 +62,7 @@ class Routes:
         for route in self.routes:
             route["served"] = 0
         self.requests = []
+        self.problems = []
 
     def match(self, path, query):
         best = None
@@ -81,6 +90,16 @@ class Routes:
                     route["served"] = 0
                     return True
         return False
+
+
+def as_epoch(text):
+    """Unix seconds of an ISO 8601 UTC time or an integer, else None."""
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    try:
+        return int(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -125,9 +144,9 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         routes = self.server.routes
-        if url.path == "/_control/requests":
+        if url.path in ("/_control/requests", "/_control/problems"):
             with routes.lock:
-                body = json.dumps(routes.requests).encode()
+                body = json.dumps(routes.requests if url.path.endswith("requests") else routes.problems).encode()
             return self.send(200, body, {"Content-Type": "application/json"})
         with routes.lock:
             routes.requests.append({"method": self.command, "path": url.path, "query": query, "body": body,
@@ -138,6 +157,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(404, b'{"message": "Not Found"}', {"Content-Type": "application/json"})
         if "auth" in route and self.headers.get("Authorization") != route["auth"]:
             return self.send(401, b'{"message": "Bad credentials"}', {"Content-Type": "application/json"})
+        problems = self.check_expectations(route, query)
+        if problems:
+            with routes.lock:
+                routes.problems.append({"path": url.path, "query": query, "problems": problems})
+            message = "fake upstream refused the request: " + "; ".join(problems)
+            return self.send(400, json.dumps({"message": message}).encode(), {"Content-Type": "application/json"})
         response = routes.next_response(route)
         headers = {"Content-Type": "application/json; charset=utf-8"}
         headers.update({k: self.render(v) for k, v in response.get("headers", {}).items()})
@@ -156,6 +181,21 @@ class Handler(BaseHTTPRequestHandler):
         self.send(response.get("status", 200), body.encode(), headers)
 
     do_HEAD = do_GET
+
+    def check_expectations(self, route, query):
+        problems = []
+        tolerance = route.get("tolerance", 600)
+        for name, wanted in route.get("expect", {}).items():
+            want = self.render(wanted)
+            got = query.get(name)
+            if got == want:
+                continue
+            if got is not None:
+                g, w = as_epoch(got), as_epoch(want)
+                if g is not None and w is not None and abs(g - w) <= tolerance:
+                    continue
+            problems.append(f"{name}={got!r}, expected {want!r}")
+        return problems
 
     def do_POST(self):
         url = urlsplit(self.path)

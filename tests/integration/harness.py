@@ -182,6 +182,13 @@ interval = "{interval}"
 """
 
 
+def assert_fake_saw_no_problems(fake_url):
+    """Fails when the fake upstream refused a request whose parameters broke a route's "expect"."""
+    import json
+    problems = json.loads(http(fake_url + "/_control/problems")[1])
+    assert not problems, f"the exporter sent requests the fake upstream refused: {problems}"
+
+
 def promtool_check(text):
     result = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
     assert result.returncode == 0, f"promtool check metrics failed:\n{result.stdout}{result.stderr}"
