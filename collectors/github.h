@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,10 @@ struct GithubConfig {
   std::vector<std::string> repos;
   std::vector<std::string> orgs;
   std::vector<std::string> bug_labels{"bug"};
-  int workflow_runs = 20;          // completed runs per workflow for the success ratio
+  // Events whose runs are the repository's own CI (pull_request runs are not:
+  // a fork's branch may share the default branch's name).
+  std::vector<std::string> ci_events{"push", "schedule", "workflow_dispatch", "merge_group"};
+  int workflow_runs = 20;          // decisive runs per workflow for the success ratio
   int max_pages = 50;              // per listing, 100 items a page
   int max_comment_requests = 300;  // per poll, for first-response lookups
 };
@@ -43,38 +47,58 @@ class GithubCollector final : public Collector {
 
   struct WorkflowStats {
     std::string name;
-    bool failing = false;
+    int64_t consecutive_failures = 0;  // decisive runs failed in a row at the head
     double success_ratio = 0;
     double last_run_duration_seconds = 0;
     double last_run_timestamp_seconds = 0;
   };
+  struct OpenCounts {
+    int64_t issues = 0;
+    int64_t pull_requests = 0;
+  };
+  struct Awaiting {
+    int64_t count = 0;
+    std::optional<SystemTime> oldest_created;  // the age is taken at render time
+  };
+  struct Opened {
+    int64_t day = 0, day_bugs = 0, month = 0, month_bugs = 0;
+  };
+  // Each group is absent until it was computed from complete data once; a
+  // group whose listing a cap cut keeps its previous value (see Keep()).
   struct RepoStats {
     github::Repo repo;
-    int64_t open_issues = 0;
-    int64_t open_pull_requests = 0;
-    int64_t contributors = 0;
-    std::vector<WorkflowStats> workflows;
-    std::vector<double> merge_lead_times;
-    std::vector<double> first_responses;
-    int64_t awaiting_response = 0;
-    double oldest_awaiting_age_seconds = 0;
-    int64_t opened_1d = 0, opened_1d_bugs = 0, opened_30d = 0, opened_30d_bugs = 0;
+    std::optional<OpenCounts> open;
+    std::optional<Awaiting> awaiting;
+    std::optional<Opened> opened;
+    std::optional<std::vector<double>> first_responses;
+    std::optional<std::vector<double>> merge_lead_times;
+    std::optional<int64_t> contributors;  // absent when GitHub will not count them
+    std::map<std::string, WorkflowStats> workflows;  // by name
   };
 
  private:
   struct PollState;
+  // A first-response lookup: `complete` is false when max_comment_requests ran
+  // out before the answer was known.
+  struct FirstResponseLookup {
+    bool complete = true;
+    std::optional<SystemTime> at;
+  };
 
-  tl::expected<std::vector<std::string>, Error> ResolveRepos(HttpClient& http, std::vector<Error>& errors);
+  tl::expected<std::vector<std::string>, Error> ResolveRepos(HttpClient& http, PollState& state,
+                                                             std::vector<Error>& errors);
   tl::expected<RepoStats, Error> PollRepo(HttpClient& http, PollState& state, const std::string& repo);
-  tl::expected<void, Error> CollectIssues(HttpClient& http, PollState& state, const std::string& repo, RepoStats& stats);
-  tl::expected<std::optional<SystemTime>, Error> FirstResponse(HttpClient& http, PollState& state,
-                                                               const std::string& repo, const github::Issue& issue);
-  tl::expected<std::vector<WorkflowStats>, Error> CollectWorkflows(HttpClient& http, const std::string& repo,
-                                                                   const std::string& branch);
-  tl::expected<std::vector<double>, Error> CollectMergeLeadTimes(HttpClient& http, PollState& state,
-                                                                 const std::string& repo);
-  tl::expected<int64_t, Error> CountContributors(HttpClient& http, const std::string& repo);
-  void AddMetrics(SnapshotBuilder& builder, const std::vector<std::string>& repos) const;
+  tl::expected<void, Error> CollectIssues(HttpClient& http, PollState& state, const std::string& repo,
+                                          const RepoStats* previous, RepoStats& stats);
+  tl::expected<FirstResponseLookup, Error> FirstResponse(HttpClient& http, PollState& state, const std::string& repo,
+                                                         const github::Issue& issue);
+  tl::expected<void, Error> CollectWorkflows(HttpClient& http, PollState& state, const std::string& repo,
+                                             const RepoStats* previous, RepoStats& stats);
+  tl::expected<void, Error> CollectMergeLeadTimes(HttpClient& http, PollState& state, const std::string& repo,
+                                                  const RepoStats* previous, RepoStats& stats);
+  tl::expected<void, Error> CountContributors(HttpClient& http, PollState& state, const std::string& repo,
+                                              RepoStats& stats);
+  void AddMetrics(SnapshotBuilder& builder, const std::vector<std::string>& repos, SystemTime now) const;
 
   GithubConfig config_;
   // Last good results, kept across polls (see header comment).
@@ -83,6 +107,8 @@ class GithubCollector final : public Collector {
   LastGood<std::vector<github::RateLimit>> rate_limits_;
   // A first response never changes once it happened: "repo#number" -> time.
   std::map<std::string, SystemTime> first_response_cache_;
+  // Repositories GitHub refuses to count contributors for (too large); logged once.
+  std::set<std::string> contributors_refused_;
 };
 
 }  // namespace kpi

@@ -66,10 +66,16 @@ tl::expected<std::vector<Issue>, Error> ParseIssues(std::string_view body) {
     issue.number = Int(o, "number");
     issue.is_pull_request = OptObj(o, "pull_request").has_value();
     issue.created_at = Time(o, "created_at");
-    issue.author = std::string(Str(Obj(o, "user"), "login"));
+    // A deleted account comes back as user: null.
+    if (const auto user = OptObj(o, "user")) issue.author = std::string(Str(*user, "login"));
     issue.comments = OptInt(o, "comments").value_or(0);
     if (const auto labels = OptArr(o, "labels")) {
-      for (element label : *labels) issue.labels.emplace_back(Str(AsObject(label, "label"), "name"));
+      // The schema allows a label as an object or as a plain string.
+      for (element label : *labels) {
+        std::string_view name;
+        if (label.get(name) != simdjson::SUCCESS) name = Str(AsObject(label, "label"), "name");
+        issue.labels.emplace_back(name);
+      }
     }
     return issue;
   });
@@ -97,7 +103,12 @@ tl::expected<std::vector<Workflow>, Error> ParseWorkflows(std::string_view body)
 tl::expected<std::vector<WorkflowRun>, Error> ParseWorkflowRuns(std::string_view body) {
   return ParseList<WorkflowRun>("workflow runs", body, "workflow_runs", [](object o) {
     WorkflowRun run;
+    run.event = std::string(OptStr(o, "event").value_or(""));
     run.conclusion = std::string(OptStr(o, "conclusion").value_or(""));
+    // head_repository is null when the fork was deleted; ids never change on a rename.
+    const auto head = OptObj(o, "head_repository");
+    const auto own = OptObj(o, "repository");
+    run.from_own_repository = head && own && Int(*head, "id") == Int(*own, "id");
     run.updated_at = Time(o, "updated_at");
     run.started_at = OptTime(o, "run_started_at").value_or(Time(o, "created_at"));
     return run;

@@ -30,7 +30,7 @@ struct Issue {
   int64_t number = 0;
   bool is_pull_request = false;
   SystemTime created_at;
-  std::string author;
+  std::string author;  // "" for a deleted account (user: null)
   std::vector<std::string> labels;
   int64_t comments = 0;
 };
@@ -48,7 +48,11 @@ struct Workflow {
 };
 
 struct WorkflowRun {
+  std::string event;       // push, schedule, pull_request, ...
   std::string conclusion;  // success, failure, cancelled, skipped, timed_out, ...
+  // False when the run's code came from another repository (a fork's pull
+  // request whose branch has the default branch's name) or from a deleted one.
+  bool from_own_repository = false;
   SystemTime started_at;
   SystemTime updated_at;
 };

@@ -47,18 +47,33 @@ std::optional<SystemTime> ParseHttpDate(std::string_view text) {
   return ParseTimestamp(iso);
 }
 
-Error StatusError(long status, std::string_view url) {
-  std::string reason = status == 401 || status == 403 ? "unauthorized"
-                       : status == 404                ? "not_found"
-                       : status == 429                ? "rate_limited"
-                       : status >= 500                ? "http_5xx"
-                                                      : "http_4xx";
+// GitHub's secondary limits answer 403 or 429 with this in the message
+// ("You have exceeded a secondary rate limit..."), with or without retry-after.
+bool IsSecondaryRateLimit(const HttpResponse& response) {
+  if (response.status != 403 && response.status != 429) return false;
+  return AsciiLower(std::string_view(response.body).substr(0, 4096)).find("secondary rate limit") != std::string::npos;
+}
+
+// GitHub: "wait for at least one minute" when a secondary limit gives no retry-after.
+constexpr milliseconds kSecondaryRateLimitWait{60'000};
+
+// The longest wait any vendor documents (GitHub's rate-limit window is an
+// hour); a reset or retry-after beyond it is a broken header, not a plan.
+constexpr auto kMaxDocumentedWait = std::chrono::hours(1);
+
+}  // namespace
+
+Error HttpStatusError(long status, std::string_view url, bool rate_limited) {
+  std::string reason = rate_limited                     ? "rate_limited"
+                       : status == 401 || status == 403 ? "unauthorized"
+                       : status == 404                  ? "not_found"
+                       : status == 429                  ? "rate_limited"
+                       : status >= 500                  ? "http_5xx"
+                                                        : "http_4xx";
   std::string message = std::string(url) + " answered HTTP " + std::to_string(status);
   if (reason == "unauthorized") message += " (check the configured credentials)";
   return Error{std::move(reason), std::move(message)};
 }
-
-}  // namespace
 
 std::string_view HttpResponse::Header(std::string_view name) const {
   const auto it = headers.find(std::string(name));
@@ -139,7 +154,7 @@ HttpClient::HttpClient(std::unique_ptr<HttpTransport> transport, const Clock& cl
 tl::expected<HttpResponse, Error> HttpClient::GetOk(const std::string& url, Credentials credentials) {
   auto response = Get(url, credentials);
   if (response && (response->status < 200 || response->status > 299)) {
-    return tl::unexpected(StatusError(response->status, url));
+    return tl::unexpected(HttpStatusError(response->status, url));
   }
   return response;
 }
@@ -150,7 +165,7 @@ tl::expected<HttpResponse, Error> HttpClient::PostOk(const std::string& url, std
   request.headers.emplace_back("Content-Type", std::move(content_type));
   auto response = SendWithRetries(std::move(request), Credentials::kSend);
   if (response && (response->status < 200 || response->status > 299)) {
-    return tl::unexpected(StatusError(response->status, url));
+    return tl::unexpected(HttpStatusError(response->status, url));
   }
   return response;
 }
@@ -206,20 +221,23 @@ tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest reques
         reused.from_cache = true;
         return reused;
       }
-      const bool primary_rate_limit = response->status == 403 && response->Header("x-ratelimit-remaining") == "0";
-      if (!IsRetryableStatus(response->status) && !primary_rate_limit) {
+      const bool secondary_rate_limit = IsSecondaryRateLimit(*response);
+      const bool primary_rate_limit = !secondary_rate_limit && response->status == 403 &&
+                                      response->Header("x-ratelimit-remaining") == "0";
+      if (!IsRetryableStatus(response->status) && !primary_rate_limit && !secondary_rate_limit) {
         if (cacheable) Store(url, *response);
         return response;
       }
-      last_error = StatusError(response->status, url);
-      if (primary_rate_limit) last_error.reason = "rate_limited";
+      last_error = HttpStatusError(response->status, url, primary_rate_limit || secondary_rate_limit);
+      if (secondary_rate_limit) last_error.message += " (secondary rate limit)";
       delay = RetryDelay(*response);
+      if (secondary_rate_limit && !delay) delay = kSecondaryRateLimitWait;
       if (delay && *delay > options_.max_rate_limit_wait) {
         last_error.message += " and asked to wait " + FormatDuration(*delay) + "; giving up this poll";
         return tl::unexpected(last_error);
       }
-      // A 429 holds for every request of this client (limits may be global), not just for this URL.
-      if (response->status == 429 && delay) rate_limited_until_ = clock_.Now() + *delay;
+      // A 429 or secondary limit holds for every request of this client (limits may be global), not just this URL.
+      if ((response->status == 429 || secondary_rate_limit) && delay) rate_limited_until_ = clock_.Now() + *delay;
       if (primary_rate_limit && !delay) break;
     }
     if (attempt == options_.max_attempts) break;
@@ -251,12 +269,16 @@ void HttpClient::RememberRateLimit(const HttpResponse& response) {
   if (Trim(response.Header("x-ratelimit-remaining")) != "0") return;
   const auto reset = ParseNumber(response.Header("x-ratelimit-reset"));
   if (!reset) return;
-  rate_limited_until_ = SystemTime{} + std::chrono::duration_cast<SystemTime::duration>(Seconds(*reset));
+  // Clamped in seconds before any conversion: 1e300 would overflow into the past.
+  const double now = ToUnixSeconds(clock_.Now());
+  const double until = std::clamp(*reset, now, now + double(Seconds(kMaxDocumentedWait).count()));
+  rate_limited_until_ = SystemTime{} + std::chrono::duration_cast<SystemTime::duration>(Seconds(until));
 }
 
 std::optional<milliseconds> HttpClient::RetryDelay(const HttpResponse& response) const {
   const auto to_ms = [](double seconds) {
-    return milliseconds(int64_t(std::ceil(std::max(0.0, seconds) * 1000)));
+    const double clamped = std::clamp(seconds, 0.0, double(Seconds(kMaxDocumentedWait).count()));
+    return milliseconds(int64_t(std::ceil(clamped * 1000)));
   };
   // Discord style: {"retry_after": 0.25, "global": false} in a 429's body, more precise than its header.
   if (response.status == 429 && response.Header("content-type").find("json") != std::string_view::npos) {

@@ -143,6 +143,11 @@ std::string OriginOf(std::string_view url);
 // Resolves a Location header against the URL it came from.
 std::string ResolveUrl(std::string_view base, std::string_view location);
 
+// The error for a final non-2xx answer: reason "unauthorized" (401/403),
+// "not_found", "rate_limited" (429, or `rate_limited` for a 403 that is one),
+// "http_4xx" or "http_5xx". Only "unauthorized" suggests checking credentials.
+Error HttpStatusError(long status, std::string_view url, bool rate_limited = false);
+
 // Percent-encodes a query parameter value or path segment.
 std::string UrlEncode(std::string_view text);
 

@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
 #include "collectors/time_util.h"
 
 using namespace kpi;
@@ -108,4 +112,107 @@ TEST_CASE("pull requests, rate limits, org repositories, array length") {
 
   CHECK(ParseArrayLength("[1, 2, 3]") == 3);
   CHECK_FALSE(ParseArrayLength("{}"));
+}
+
+namespace {
+
+// GitHub's own examples from its OpenAPI description (tests/fixtures/github/vendor).
+std::string VendorExample(const std::string& name) {
+  std::ifstream in(std::string(KPI_SOURCE_DIR) + "/tests/fixtures/github/vendor/" + name + ".json");
+  REQUIRE(in);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("GitHub's published examples parse to the values they show") {
+  auto repo = ParseRepo(VendorExample("full-repository"));
+  REQUIRE(repo);
+  CHECK(repo->stars == 80);
+  CHECK(repo->forks == 9);
+  CHECK(repo->watchers == 42);
+  CHECK(repo->default_branch == "master");
+  CHECK(repo->language == "");
+  CHECK_FALSE(repo->archived);
+
+  auto issues = ParseIssues(VendorExample("issue-items"));
+  REQUIRE(issues);
+  REQUIRE(issues->size() == 1);
+  CHECK((*issues)[0].number == 1347);
+  CHECK((*issues)[0].is_pull_request);
+  CHECK((*issues)[0].author == "octocat");
+  CHECK((*issues)[0].labels == std::vector<std::string>{"bug"});
+  CHECK(ToUnixSeconds((*issues)[0].created_at) == 1303479228);  // 2011-04-22T13:33:48Z
+
+  auto comments = ParseComments(VendorExample("issue-comment-items"));
+  REQUIRE(comments);
+  REQUIRE(comments->size() == 1);
+  CHECK((*comments)[0].author == "octocat");
+  CHECK_FALSE((*comments)[0].author_is_bot);
+  CHECK(ToUnixSeconds((*comments)[0].created_at) == 1302796849);  // 2011-04-14T16:00:49Z
+
+  auto workflows = ParseWorkflows(VendorExample("workflow-paginated"));
+  REQUIRE(workflows);
+  REQUIRE(workflows->size() == 2);
+  CHECK((*workflows)[0].id == 161335);
+  CHECK((*workflows)[0].name == "CI");
+  CHECK((*workflows)[1].name == "Linter");
+  CHECK((*workflows)[1].active);
+
+  // The example run was pushed to octo-org/octo-repo (id 217723378) but belongs
+  // to octocat/Hello-World (id 1296269): not the repository's own code.
+  auto runs = ParseWorkflowRuns(VendorExample("workflow-run-paginated"));
+  REQUIRE(runs);
+  REQUIRE(runs->size() == 1);
+  CHECK((*runs)[0].event == "push");
+  CHECK((*runs)[0].conclusion == "");  // queued: no conclusion yet
+  CHECK_FALSE((*runs)[0].from_own_repository);
+  CHECK(ToUnixSeconds((*runs)[0].started_at) == 1579721588);  // 2020-01-22T19:33:08Z
+
+  auto pulls = ParsePullRequests(VendorExample("pull-request-simple-items"));
+  REQUIRE(pulls);
+  REQUIRE(pulls->size() == 1);
+  REQUIRE((*pulls)[0].merged_at);
+  CHECK(ToUnixSeconds(*(*pulls)[0].merged_at) == 1296068472);  // 2011-01-26T19:01:12Z
+
+  auto limits = ParseRateLimits(VendorExample("rate-limit-overview"));
+  REQUIRE(limits);
+  CHECK(limits->size() == 10);
+  const auto core = std::find_if(limits->begin(), limits->end(), [](const RateLimit& l) { return l.resource == "core"; });
+  REQUIRE(core != limits->end());
+  CHECK(core->limit == 5000);
+  CHECK(core->remaining == 4999);
+  CHECK(core->reset == 1691591363);
+
+  auto names = ParseActiveRepoNames(VendorExample("minimal-repository-items"));
+  REQUIRE(names);
+  CHECK(*names == std::vector<std::string>{"octocat/Hello-World"});
+}
+
+TEST_CASE("issues of deleted accounts and labels given as plain strings are valid") {
+  auto issues = ParseIssues(R"([{"number": 9, "created_at": "2026-01-01T00:00:00Z", "user": null, "comments": 1,
+                                 "labels": ["bug", {"name": "ui"}]}])");
+  REQUIRE(issues);
+  REQUIRE(issues->size() == 1);
+  CHECK((*issues)[0].author == "");
+  CHECK((*issues)[0].labels == std::vector<std::string>{"bug", "ui"});
+  CHECK_FALSE(ParseIssues(R"([{"number": 9, "created_at": "2026-01-01T00:00:00Z", "user": null, "labels": [7]}])"));
+}
+
+TEST_CASE("a run from the repository itself is told from a fork's by repository id") {
+  auto runs = ParseWorkflowRuns(R"({"workflow_runs": [
+    {"event": "push", "conclusion": "success", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:05:00Z",
+     "head_repository": {"id": 5, "full_name": "o/r"}, "repository": {"id": 5, "full_name": "o/r"}},
+    {"event": "pull_request", "conclusion": "failure", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:05:00Z",
+     "head_repository": {"id": 6, "full_name": "fork/r"}, "repository": {"id": 5, "full_name": "o/r"}},
+    {"event": "push", "conclusion": "failure", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:05:00Z",
+     "head_repository": null, "repository": {"id": 5, "full_name": "o/r"}}]})");
+  REQUIRE(runs);
+  REQUIRE(runs->size() == 3);
+  CHECK((*runs)[0].from_own_repository);
+  CHECK((*runs)[0].event == "push");
+  CHECK_FALSE((*runs)[1].from_own_repository);
+  CHECK((*runs)[1].event == "pull_request");
+  CHECK_FALSE((*runs)[2].from_own_repository);
+  CHECK(ToUnixSeconds((*runs)[0].started_at) == 1767225600);  // created_at when run_started_at is absent
 }

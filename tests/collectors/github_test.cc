@@ -44,7 +44,7 @@ struct World {
     if (config.repos.empty() && config.orgs.empty()) config.repos = {"o/r"};
     collector = std::make_unique<GithubCollector>(config);
     http = std::make_unique<HttpClient>(std::make_unique<FakeTransport>(state), clock, collector->http_options());
-    const std::string since = FormatTimestamp(clock.Now() - 30 * 24h);
+    const std::string since = "2026-10-02T12:00:00Z";  // the clock's 2026-11-01T12:00:00Z minus 30 days
     Set(kRepo, R"({"stargazers_count":5,"subscribers_count":2,"forks_count":1,"open_issues_count":4,
                    "default_branch":"main","language":"Go"})");
     Set(kRepo + "/issues?per_page=100&state=open",
@@ -69,8 +69,20 @@ struct World {
 
   tl::expected<Snapshot, Error> Poll() {
     PollContext context{clock, log, {}, {}};
-    return collector->Poll(*http, context);
+    auto result = collector->Poll(*http, context);
+    report = context.report;
+    return result;
   }
+
+  // The text of a successful poll, or of the partial snapshot of a failed one.
+  std::string PollText() {
+    auto result = Poll();
+    if (result) return SnapshotText(*result);
+    REQUIRE(result.error().partial);
+    return SnapshotText(*result.error().partial);
+  }
+
+  PollReport report;  // of the last poll
 };
 
 }  // namespace
@@ -115,28 +127,157 @@ TEST_CASE("a known first response is not fetched again on the next poll") {
   CHECK(count(kRepo + "/issues/3/comments?per_page=100") == 2);  // still awaiting: asked again
 }
 
+namespace {
+
+// A workflow run as GET .../actions/workflows/{id}/runs lists it (fields as in
+// GitHub's "workflow-run-paginated" example): repository 1 is o/r itself.
+std::string RunJson(const FakeClock& clock, const std::string& conclusion, int minutes_ago,
+                    const std::string& event = "push", int head_repository_id = 1) {
+  return "{\"event\":\"" + event + "\",\"status\":\"completed\",\"conclusion\":\"" + conclusion +
+         "\",\"head_branch\":\"main\",\"created_at\":\"" + Ago(clock, std::chrono::minutes(minutes_ago + 5)) +
+         "\",\"run_started_at\":\"" + Ago(clock, std::chrono::minutes(minutes_ago + 5)) + "\",\"updated_at\":\"" +
+         Ago(clock, std::chrono::minutes(minutes_ago)) + "\",\"head_repository\":{\"id\":" +
+         std::to_string(head_repository_id) + ",\"full_name\":\"someone/r\"},\"repository\":{\"id\":1,\"full_name\":\"o/r\"}}";
+}
+
+const std::string kRuns = kRepo + "/actions/workflows/7/runs?branch=main&status=completed&exclude_pull_requests=true&per_page=100";
+const std::string kCi = "{repo=\"o/r\",workflow=\"CI\",branch=\"main\"}";
+
+// World with one active workflow "CI" (id 7) whose runs answer `runs` (JSON objects, newest first).
+std::string WorkflowText(World& world, const std::vector<std::string>& runs) {
+  world.Set(kRepo + "/actions/workflows?per_page=100", R"({"workflows":[{"id":7,"name":"CI","state":"active"}]})");
+  std::string list;
+  for (const auto& run : runs) list += (list.empty() ? "" : ",") + run;
+  world.Set(kRuns, "{\"workflow_runs\":[" + list + "]}");
+  return world.PollText();
+}
+
+}  // namespace
+
 TEST_CASE("workflow health comes from decisive runs on the default branch") {
   World world;
   world.Set(kRepo + "/actions/workflows?per_page=100",
             R"({"workflows":[{"id":7,"name":"Build & Test","state":"active"},{"id":8,"name":"Nightly","state":"active"}]})");
-  const auto run = [&](const char* conclusion, int minutes_ago) {
-    const std::string t = Ago(world.clock, std::chrono::minutes(minutes_ago));
-    return std::string("{\"conclusion\":\"") + conclusion + "\",\"created_at\":\"" + t + "\",\"run_started_at\":\"" +
-           Ago(world.clock, std::chrono::minutes(minutes_ago + 5)) + "\",\"updated_at\":\"" + t + "\"}";
-  };
-  world.Set(kRepo + "/actions/workflows/7/runs?branch=main&status=completed&per_page=20",
-            "{\"workflow_runs\":[" + run("cancelled", 1) + "," + run("success", 10) + "," + run("failure", 20) + "," +
-                run("success", 30) + "]}");
-  world.Set(kRepo + "/actions/workflows/8/runs?branch=main&status=completed&per_page=20",
-            "{\"workflow_runs\":[" + run("skipped", 1) + "]}");
-  auto snapshot = world.Poll();
-  REQUIRE(snapshot);
-  const std::string text = SnapshotText(*snapshot);
+  const auto& c = world.clock;
+  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(c, "cancelled", 1) + "," + RunJson(c, "success", 10) + "," +
+                       RunJson(c, "failure", 20) + "," + RunJson(c, "success", 30) + "]}");
+  world.Set(kRepo + "/actions/workflows/8/runs?branch=main&status=completed&exclude_pull_requests=true&per_page=100",
+            "{\"workflow_runs\":[" + RunJson(c, "skipped", 1) + "]}");
+  const std::string text = world.PollText();
   const std::string labels = "{repo=\"o/r\",workflow=\"Build & Test\",branch=\"main\"}";
   CHECK(HasLine(text, "github_workflow_failing" + labels + " 0"));  // the cancelled run does not count
+  CHECK(HasLine(text, "github_workflow_consecutive_failures" + labels + " 0"));
   CHECK(HasLine(text, "github_workflow_success_ratio" + labels + " 0.6666666666666666"));
   CHECK(HasLine(text, "github_workflow_last_run_duration_seconds" + labels + " 300"));
+  CHECK(HasLine(text, "github_workflow_last_run_timestamp_seconds" + labels + " 1793533800"));  // 11:50:00Z
   CHECK(text.find("Nightly") == std::string::npos);  // no decisive run: no series
+}
+
+TEST_CASE("each failing conclusion fails CI, success passes") {
+  for (const char* conclusion : {"failure", "timed_out", "startup_failure"}) {
+    World world;
+    const std::string text = WorkflowText(world, {RunJson(world.clock, conclusion, 1)});
+    CHECK_MESSAGE(HasLine(text, "github_workflow_failing" + kCi + " 1"), conclusion);
+    CHECK_MESSAGE(HasLine(text, "github_workflow_consecutive_failures" + kCi + " 1"), conclusion);
+    CHECK_MESSAGE(HasLine(text, "github_workflow_success_ratio" + kCi + " 0"), conclusion);
+  }
+  World world;
+  const std::string text = WorkflowText(world, {RunJson(world.clock, "success", 1)});
+  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
+  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 1"));
+}
+
+TEST_CASE("runs that are not decisive are skipped and the verdict looks further back") {
+  for (const char* conclusion : {"cancelled", "skipped", "neutral", "action_required", "stale"}) {
+    World world;
+    const std::string text =
+        WorkflowText(world, {RunJson(world.clock, conclusion, 1), RunJson(world.clock, "failure", 2)});
+    CHECK_MESSAGE(HasLine(text, "github_workflow_failing" + kCi + " 1"), conclusion);
+    CHECK_MESSAGE(HasLine(text, "github_workflow_last_run_timestamp_seconds" + kCi + " 1793534280"), conclusion);
+  }
+}
+
+TEST_CASE("a fork's red pull request on a branch named main never fails CI") {
+  World world;
+  const auto& c = world.clock;
+  const std::string text = WorkflowText(world, {RunJson(c, "failure", 1, "pull_request", 2),  // fork PR
+                                                RunJson(c, "failure", 2, "pull_request", 1),  // own PR event
+                                                RunJson(c, "failure", 3, "push", 2),          // pushed in a fork
+                                                RunJson(c, "failure", 4, "issues", 1),        // not a CI event
+                                                RunJson(c, "success", 5, "push", 1)});
+  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
+  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 1"));
+}
+
+TEST_CASE("every default CI event counts, and ci_events replaces them") {
+  for (const char* event : {"push", "schedule", "workflow_dispatch", "merge_group"}) {
+    World world;
+    const std::string text = WorkflowText(world, {RunJson(world.clock, "failure", 1, event)});
+    CHECK_MESSAGE(HasLine(text, "github_workflow_failing" + kCi + " 1"), event);
+  }
+  GithubConfig config;
+  config.ci_events = {"release"};
+  World world(config);
+  const std::string text = WorkflowText(world, {RunJson(world.clock, "failure", 1, "push"),
+                                                RunJson(world.clock, "success", 2, "release")});
+  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
+}
+
+TEST_CASE("a run whose head repository was deleted is not the repository's own") {
+  World world;
+  std::string orphan = RunJson(world.clock, "failure", 1);
+  orphan.replace(orphan.find("\"head_repository\":{"), std::string("\"head_repository\":{\"id\":1,\"full_name\":\"someone/r\"}").size(),
+                 "\"head_repository\":null");
+  const std::string text = WorkflowText(world, {orphan, RunJson(world.clock, "success", 2)});
+  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
+}
+
+TEST_CASE("consecutive failures count decisive failures at the head") {
+  World world;
+  const auto& c = world.clock;
+  const std::string text = WorkflowText(world, {RunJson(c, "failure", 1), RunJson(c, "cancelled", 2),
+                                                RunJson(c, "timed_out", 3), RunJson(c, "startup_failure", 4),
+                                                RunJson(c, "success", 5), RunJson(c, "failure", 6)});
+  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 1"));
+  CHECK(HasLine(text, "github_workflow_consecutive_failures" + kCi + " 3"));
+  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 0.2"));
+}
+
+TEST_CASE("the success ratio covers the last workflow_runs decisive runs only") {
+  GithubConfig config;
+  config.workflow_runs = 3;
+  World world(config);
+  const auto& c = world.clock;
+  const std::string text = WorkflowText(world, {RunJson(c, "success", 1), RunJson(c, "skipped", 2),
+                                                RunJson(c, "failure", 3), RunJson(c, "success", 4),
+                                                RunJson(c, "failure", 5), RunJson(c, "failure", 6)});
+  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 0.6666666666666666"));
+}
+
+TEST_CASE("runs are read from further pages until enough decisive ones are found") {
+  World world;
+  const auto& c = world.clock;
+  world.Set(kRepo + "/actions/workflows?per_page=100", R"({"workflows":[{"id":7,"name":"CI","state":"active"}]})");
+  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(c, "cancelled", 1) + "]}",
+            {{"link", "<" + kRuns + "&page=2>; rel=\"next\""}});
+  world.Set(kRuns + "&page=2", "{\"workflow_runs\":[" + RunJson(c, "failure", 2) + "]}");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 1"));
+}
+
+TEST_CASE("runs cut by max_pages keep the workflow's last complete values") {
+  GithubConfig config;
+  config.max_pages = 1;
+  World world(config);
+  const auto& c = world.clock;
+  CHECK(HasLine(WorkflowText(world, {RunJson(c, "success", 1)}), "github_workflow_failing" + kCi + " 0"));
+  // Now page 1 holds only a cancelled run and page 2 cannot be read.
+  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(c, "cancelled", 1) + "]}",
+            {{"link", "<" + kRuns + "&page=2>; rel=\"next\""}});
+  world.Set(kRuns + "&page=2", "{\"workflow_runs\":[" + RunJson(c, "failure", 2) + "]}");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
+  CHECK(world.report.truncations().contains({"o/r", "workflow_runs"}));
 }
 
 TEST_CASE("a malformed answer fails the poll but keeps the last good values") {
@@ -210,4 +351,134 @@ TEST_CASE("the token is sent as a bearer token to the API") {
     });
     CHECK(has_auth);
   }
+}
+
+TEST_CASE("issues opened at 23 h and 25 h, 29 d and 31 d ago fall on their side of each window") {
+  World world;
+  const auto& c = world.clock;
+  world.Set(kRepo + "/issues?per_page=100&state=all&since=2026-10-02T12:00:00Z",
+            "[" + IssueJson(c, 11, 23h, 0, false, R"({"name":"bug"})") + "," +
+                IssueJson(c, 12, 25h, 0, false, R"({"name":"bug"})") + "," + IssueJson(c, 13, 29 * 24h, 0) + "," +
+                IssueJson(c, 14, 31 * 24h, 0, false, R"({"name":"bug"})") + "]");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"1d\",kind=\"all\"} 1"));
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"1d\",kind=\"bug\"} 1"));
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 3"));
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"bug\"} 2"));
+}
+
+TEST_CASE("the first response is the earliest human comment, whatever order the page lists") {
+  World world;
+  // #4 opened 10 h ago: the reviewer answered 5 h ago, the maintainer 8 h ago (listed second).
+  world.Set(kRepo + "/issues/4/comments?per_page=100",
+            "[" + CommentJson(world.clock, "reviewer", 5h) + "," + CommentJson(world.clock, "maintainer", 8h) + "]");
+  CHECK(HasLine(world.PollText(), "github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 7200"));
+
+  World in_order;
+  in_order.Set(kRepo + "/issues/4/comments?per_page=100",
+               "[" + CommentJson(in_order.clock, "maintainer", 8h) + "," + CommentJson(in_order.clock, "reviewer", 5h) + "]");
+  CHECK(HasLine(in_order.PollText(), "github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 7200"));
+}
+
+TEST_CASE("an issue of a deleted account is answered by any human, labels may be strings") {
+  World world;
+  world.Set(kRepo + "/issues?per_page=100&state=all&since=2026-10-02T12:00:00Z",
+            "[{\"number\":4,\"created_at\":\"" + Ago(world.clock, 10h) +
+                "\",\"user\":null,\"comments\":1,\"labels\":[\"bug\"]}]");
+  world.Set(kRepo + "/issues/4/comments?per_page=100",
+            "[{\"user\":null,\"created_at\":\"" + Ago(world.clock, 9h) + "\"}," + CommentJson(world.clock, "author", 7h) + "]");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 10800"));
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"1d\",kind=\"bug\"} 1"));
+}
+
+TEST_CASE("open issues cut by max_pages keep their last complete counts") {
+  GithubConfig config;
+  config.max_pages = 1;
+  World world(config);
+  const auto& c = world.clock;
+  // First poll: one page, complete.
+  world.Set(kRepo + "/issues?per_page=100&state=open", "[" + IssueJson(c, 1, 48h, 0) + "," + IssueJson(c, 2, 1h, 0, true) + "]");
+  std::string text = world.PollText();
+  CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 1"));
+  CHECK(HasLine(text, "github_repo_open_pull_requests{repo=\"o/r\"} 1"));
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\"} 1"));
+  CHECK_FALSE(world.report.truncations().contains({"o/r", "open_issues"}));
+  // Second poll: a second page exists that max_pages will not read.
+  world.Set(kRepo + "/issues?per_page=100&state=open", "[" + IssueJson(c, 1, 48h, 0) + "," + IssueJson(c, 3, 2h, 0) + "]",
+            {{"link", "<" + kRepo + "/issues?per_page=100&state=open&page=2>; rel=\"next\""}});
+  text = world.PollText();
+  CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 1"));
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\"} 1"));
+  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\"} 172800"));
+  CHECK(world.report.truncations().contains({"o/r", "open_issues"}));
+  CHECK(world.report.targets().at("o/r"));  // a cut is not a failure
+}
+
+TEST_CASE("a cut before the first complete listing leaves the series out") {
+  GithubConfig config;
+  config.max_pages = 1;
+  World world(config);  // its open-issue listing has two pages
+  const std::string text = world.PollText();
+  CHECK(text.find("github_repo_open_issues{") == std::string::npos);
+  CHECK(text.find("github_issues_awaiting_response{") == std::string::npos);
+  CHECK(HasLine(text, "github_repo_stars{repo=\"o/r\"} 5"));
+}
+
+TEST_CASE("when max_comment_requests runs out, response times are not guessed") {
+  GithubConfig config;
+  config.max_comment_requests = 0;
+  World world(config);
+  const std::string text = world.PollText();
+  CHECK(text.find("github_issues_awaiting_response{") == std::string::npos);
+  CHECK(text.find("github_issue_first_response_seconds") == std::string::npos);
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 1"));
+  CHECK(world.report.truncations().contains({"o/r", "comments"}));
+}
+
+TEST_CASE("a repository too large to count contributors still exports everything else") {
+  World world;
+  world.Set(kRepo + "/contributors?per_page=1",
+            R"({"message":"The history or contributor list is too large to list contributors for this repository via the API.",)"
+            R"("documentation_url":"https://docs.github.com/rest/repos/repos#list-repository-contributors","status":"403"})",
+            {}, 403);
+  auto first = world.Poll();
+  REQUIRE(first);
+  const std::string text = SnapshotText(*first);
+  CHECK(text.find("github_repo_contributors") == std::string::npos);
+  CHECK(HasLine(text, "github_repo_stars{repo=\"o/r\"} 5"));
+  CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 3"));
+  CHECK(world.report.targets().at("o/r"));
+  REQUIRE(world.Poll());
+  CHECK(world.log.warnings.size() == 1);  // logged once, not every poll
+}
+
+TEST_CASE("a 403 on contributors that is not about size fails the repository") {
+  World world;
+  world.Set(kRepo + "/contributors?per_page=1", R"({"message":"Resource not accessible by integration"})", {}, 403);
+  auto result = world.Poll();
+  REQUIRE_FALSE(result);
+  CHECK(result.error().reason == "unauthorized");
+  CHECK_FALSE(world.report.targets().at("o/r"));
+}
+
+TEST_CASE("every repository reports its own health") {
+  GithubConfig config;
+  config.repos = {"o/r", "o/missing"};
+  World world(config);
+  REQUIRE_FALSE(world.Poll());
+  CHECK(world.report.targets() == std::map<std::string, bool>{{"o/missing", false}, {"o/r", true}});
+}
+
+TEST_CASE("merge lead time counts PRs merged 29 days ago, not 31") {
+  World world;
+  const auto pr = [&](std::chrono::hours created, std::chrono::hours merged) {
+    return "{\"created_at\":\"" + Ago(world.clock, created) + "\",\"updated_at\":\"" + Ago(world.clock, 1h) +
+           "\",\"merged_at\":\"" + Ago(world.clock, merged) + "\"}";
+  };
+  world.Set(kRepo + "/pulls?state=closed&sort=updated&direction=desc&per_page=100",
+            "[" + pr(30 * 24h, 29 * 24h) + "," + pr(32 * 24h, 31 * 24h) + "]");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_pull_request_merge_lead_time_seconds_count{repo=\"o/r\",window=\"30d\"} 1"));
+  CHECK(HasLine(text, "github_pull_request_merge_lead_time_seconds_sum{repo=\"o/r\",window=\"30d\"} 86400"));
 }

@@ -129,6 +129,67 @@ TEST_CASE("a rate limit that resets too far ahead fails fast without a request")
   CHECK(c.clock.sleeps().empty());
 }
 
+TEST_CASE("a secondary rate limit waits for retry-after, else a minute, and is never a credentials problem") {
+  TestServer server;
+  std::atomic<int> hits{0};
+  constexpr const char* kSecondary =
+      R"({"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."})";
+  server.Handle("/with-header", [&](mg_connection* conn, const SeenRequest&) {
+    if (++hits == 1) {
+      TestServer::Respond(conn, 403, kSecondary, {{"Retry-After", "3"}});
+    } else {
+      TestServer::Respond(conn, 200, "[]");
+    }
+  });
+  std::atomic<int> bare_hits{0};
+  server.Handle("/without-header", [&](mg_connection* conn, const SeenRequest&) {
+    if (++bare_hits == 1) {
+      TestServer::Respond(conn, 429, kSecondary);
+    } else {
+      TestServer::Respond(conn, 200, "[]");
+    }
+  });
+  server.Handle("/always", [&](mg_connection* conn, const SeenRequest&) { TestServer::Respond(conn, 403, kSecondary); });
+  Client c(Options(server));
+  REQUIRE(c.http->GetOk(server.url() + "/with-header"));
+  REQUIRE(c.clock.sleeps() == std::vector<std::chrono::milliseconds>{3000ms});
+  REQUIRE(c.http->GetOk(server.url() + "/without-header"));
+  REQUIRE(c.clock.sleeps() == std::vector<std::chrono::milliseconds>{3000ms, 60000ms});
+
+  auto failed = c.http->GetOk(server.url() + "/always");
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().reason == "rate_limited");
+  CHECK(failed.error().message.find("secondary rate limit") != std::string::npos);
+  CHECK(failed.error().message.find("credentials") == std::string::npos);
+  CHECK(c.clock.sleeps() == std::vector<std::chrono::milliseconds>{3000ms, 60000ms, 60000ms, 60000ms});
+}
+
+TEST_CASE("a rate-limit reset beyond the documented hour is clamped, and a past one clears the wait") {
+  TestServer server;
+  std::atomic<int> hits{0};
+  server.Handle("/absurd", [&](mg_connection* conn, const SeenRequest&) {
+    TestServer::Respond(conn, 200, "[]", {{"X-RateLimit-Remaining", hits++ == 0 ? "0" : "10"}, {"X-RateLimit-Reset", "1e300"}});
+  });
+  Client c(Options(server));
+  REQUIRE(c.http->Get(server.url() + "/absurd"));
+  auto waiting = c.http->Get(server.url() + "/absurd");
+  REQUIRE_FALSE(waiting);  // an hour is longer than max_rate_limit_wait
+  CHECK(waiting.error().reason == "rate_limited");
+  c.clock.Advance(3601s);
+  REQUIRE(c.http->Get(server.url() + "/absurd"));  // not 1677, not forever: an hour at most
+  CHECK(server.requests().size() == 2);
+
+  TestServer past;
+  past.Handle("/past", [&](mg_connection* conn, const SeenRequest&) {
+    TestServer::Respond(conn, 200, "[]", {{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", "1000"}});
+  });
+  Client d(Options(past));
+  REQUIRE(d.http->Get(past.url() + "/past"));
+  REQUIRE(d.http->Get(past.url() + "/past"));
+  CHECK(d.clock.sleeps().empty());
+  CHECK(past.requests().size() == 2);
+}
+
 TEST_CASE("an ETag answer is revalidated and a 304 reuses the cached body") {
   TestServer server;
   server.Handle("/repo", [](mg_connection* conn, const SeenRequest& request) {
