@@ -133,12 +133,13 @@ class Processes:
         return proc, log, base
 
 
-def github_config(fake_url, interval="2s", extra=""):
+def github_config(fake_url, interval="2s", extra="", repos=("acme/widgets",)):
+    repo_list = ", ".join(f'"{r}"' for r in repos)
     return f"""
 [github]
 api_url = "{fake_url}"
 token = "${{KPI_TEST_TOKEN}}"
-repos = ["acme/widgets"]
+repos = [{repo_list}]
 orgs = ["acme"]
 interval = "{interval}"
 timeout = "5s"

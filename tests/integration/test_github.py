@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """The real kpi_exporter against the fake GitHub on loopback: exact values for
-the fixtures (pagination, PRs among issues, a failing workflow, bot comments,
-a 500 then success, 304s), promtool check metrics, and no token anywhere."""
+the fixtures (pagination, PRs among issues, a failing workflow, a fork's red
+pull request that must not count, bot comments, a repository too large to
+count contributors, a 500 then success, 304s), the query parameters the fake
+checks, per-repository health, promtool check metrics, and no token anywhere."""
 import gzip
 import os
 import sys
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (TOKEN, Processes, github_config, http, parse_metrics, promtool_check, stop, value,  # noqa: E402
-                     wait_for)
+from harness import (TOKEN, Processes, assert_fake_saw_no_problems, github_config, http,  # noqa: E402
+                     parse_metrics, promtool_check, stop, value, wait_for)
 
 DAY = 86400
 
@@ -17,7 +19,7 @@ DAY = 86400
 def main():
     with Processes() as p:
         fake = p.start_fake()
-        exporter, log, base = p.start_exporter(p.write_config(github_config(fake)))
+        exporter, log, base = p.start_exporter(p.write_config(github_config(fake, repos=("acme/widgets", "acme/huge"))))
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
         status, text = http(base + "/metrics")
         assert status == 200
@@ -41,7 +43,9 @@ def main():
         ci = {"repo": "acme/widgets", "workflow": "CI", "branch": "main"}
         release = dict(ci, workflow="Release")
         assert value(m, "github_workflow_failing", **ci) == 1
-        assert value(m, "github_workflow_failing", **release) == 0
+        assert value(m, "github_workflow_consecutive_failures", **ci) == 1
+        assert value(m, "github_workflow_failing", **release) == 0, "a fork's pull request run must not fail CI"
+        assert value(m, "github_workflow_consecutive_failures", **release) == 0
         assert abs(value(m, "github_workflow_success_ratio", **ci) - 7 / 9) < 1e-12
         assert value(m, "github_workflow_success_ratio", **release) == 1
         assert value(m, "github_workflow_last_run_duration_seconds", **ci) == 600
@@ -69,9 +73,21 @@ def main():
         assert value(m, "github_rate_limit_remaining", resource="core") == 4990
         assert value(m, "github_rate_limit_limit", resource="search") == 30
 
+        # Too large to count contributors: everything else is there, the poll is not failed.
+        huge = {"repo": "acme/huge"}
+        assert value(m, "github_repo_stars", **huge) == 99000
+        assert value(m, "github_repo_open_issues", **huge) == 0
+        assert ("github_repo_contributors", frozenset(huge.items())) not in m
+        for target in ("acme/widgets", "acme/huge", "org acme"):
+            assert value(m, "kpi_exporter_target_up", collector="github", target=target) == 1, target
+            assert value(m, "kpi_exporter_target_last_success_timestamp_seconds", collector="github", target=target) > 0
+
         # The repo answered 500 once and the client retried; page 2 of closed PRs (also 500) was never read.
         assert value(m, "kpi_exporter_upstream_requests_total", collector="github", code="500") == 1
-        assert not any(n == "kpi_exporter_collector_errors_total" for n, _ in m), "a retried 500 is not a failed poll"
+        errors = {dict(l)["reason"]: v for (n, l), v in m.items() if n == "kpi_exporter_collector_errors_total"}
+        assert set(errors) == {"unauthorized", "not_found", "rate_limited", "http_4xx", "http_5xx", "timeout",
+                               "network", "response_too_large", "parse", "internal"}, errors
+        assert set(errors.values()) == {0}, f"a retried 500 is not a failed poll: {errors}"
         promtool_check(text)
 
         # Prometheus asks for gzip: the same page comes back compressed.
@@ -99,6 +115,9 @@ def main():
         assert any(r["if_none_match"] for r in requests)
         landing = http(base + "/")[1]
         assert "github" in landing and 'class="ok"' in landing
+        assert "<td>github</td><td>acme/huge</td><td class=\"ok\">ok</td>" in landing, "per-target health on the landing page"
+        assert open(log).read().count("will not list contributors") == 1, "the contributors refusal is logged once, not every poll"
+        assert_fake_saw_no_problems(fake)
         for name, body in [("/metrics", http(base + "/metrics")[1]), ("landing page", landing), ("log", open(log).read())]:
             assert TOKEN not in body, f"token leaked into {name}"
 
