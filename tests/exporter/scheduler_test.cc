@@ -24,8 +24,10 @@ class ScriptedCollector final : public Collector {
   std::string_view name() const override { return name_; }
   const SourceSettings& settings() const override { return settings_; }
   HttpClientOptions http_options() const override { return {}; }
-  tl::expected<Snapshot, Error> Poll(HttpClient&, PollContext&) override {
+  tl::expected<Snapshot, Error> Poll(HttpClient&, PollContext& context) override {
     const int n = ++polls;
+    context.report.Target("t1", !failing_.contains(n));
+    context.report.Truncated("t1", "listing");
     if (failing_.contains(n)) return tl::unexpected(Error{"parse", "scripted failure"});
     SnapshotBuilder b;
     b.Gauge("scripted_value", "Poll number.", {{"collector", name_}}, n);
@@ -139,4 +141,23 @@ TEST_CASE("a collector that throws is a failed poll, not a crash") {
   CHECK(f.scheduler.Status()[0].last_error == "internal: poll threw: bug");
   CHECK(f.metrics.Render().find("kpi_exporter_collector_errors_total{collector=\"throwing\",reason=\"internal\"}") !=
         std::string::npos);
+}
+
+TEST_CASE("a poll's report reaches the per-target metrics and the landing page status") {
+  Fixture f;
+  auto collector = std::make_shared<ScriptedCollector>("scripted", std::set<int>{2, 3, 4, 5, 6, 7, 8, 9, 10});
+  f.scheduler.Start({collector}, 2);
+  REQUIRE(Eventually([&] { return collector->polls >= 3; }));
+  f.scheduler.Stop(1s);
+  const std::string self = f.metrics.Render();
+  CHECK(self.find("kpi_exporter_target_up{collector=\"scripted\",target=\"t1\"} 0") != std::string::npos);
+  CHECK(self.find("kpi_exporter_target_last_success_timestamp_seconds{collector=\"scripted\",target=\"t1\"}") !=
+        std::string::npos);  // from poll 1
+  CHECK(self.find("kpi_exporter_truncated_total{collector=\"scripted\",target=\"t1\",what=\"listing\"}") !=
+        std::string::npos);
+  const auto status = f.scheduler.Status();
+  REQUIRE(status.size() == 1);
+  REQUIRE(status[0].targets.contains("t1"));
+  CHECK_FALSE(status[0].targets.at("t1").ok);
+  CHECK(status[0].targets.at("t1").last_success.time_since_epoch().count() > 0);
 }
