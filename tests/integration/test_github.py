@@ -21,6 +21,7 @@ def main():
         fake = p.start_fake()
         exporter, log, base = p.start_exporter(p.write_config(github_config(fake, repos=("acme/widgets", "acme/huge"))))
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
+        assert http(base + "/healthz") == (200, "OK\n")
         status, text = http(base + "/metrics")
         assert status == 200
         m = parse_metrics(text)
