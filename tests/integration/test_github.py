@@ -29,7 +29,12 @@ def main():
 
         assert value(m, "kpi_exporter_collector_up", collector="github") == 1
         assert 1e6 < value(m, "process_resident_memory_bytes") < 1e9
-        assert value(m, "process_open_fds") >= 3 and value(m, "process_cpu_seconds_total") >= 0  # 10 ms ticks: may be 0
+        assert value(m, "process_open_fds") >= 3
+        # CPU time as the kernel counts it (utime + stime in clock ticks), read right after the scrape.
+        fields = open(f"/proc/{exporter.pid}/stat").read().rsplit(")", 1)[1].split()
+        kernel_cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        assert kernel_cpu - 0.05 <= value(m, "process_cpu_seconds_total") <= kernel_cpu, \
+            (value(m, "process_cpu_seconds_total"), kernel_cpu)
         assert abs(value(m, "process_start_time_seconds") - value(m, "kpi_exporter_start_time_seconds")) < 5
         assert value(m, "github_repo_stars", **repo) == 1234
         assert value(m, "github_repo_forks", **repo) == 56
