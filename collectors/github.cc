@@ -353,8 +353,8 @@ tl::expected<void, Error> GithubCollector::CollectWorkflows(HttpClient& http, Po
     if (walk->truncated) {
       state.report.Truncated(repo, "workflow_runs");
       if (previous) {
-        if (const auto kept = previous->workflows.find(workflow.name); kept != previous->workflows.end()) {
-          stats.workflows[workflow.name] = kept->second;
+        if (const auto kept = previous->workflows.find(workflow.id); kept != previous->workflows.end()) {
+          stats.workflows[workflow.id] = kept->second;
         }
       }
       continue;
@@ -363,6 +363,7 @@ tl::expected<void, Error> GithubCollector::CollectWorkflows(HttpClient& http, Po
     const auto& latest = decisive.front();
     WorkflowStats w;
     w.name = workflow.name;
+    w.path = workflow.path;
     const auto first_pass = std::find_if(decisive.begin(), decisive.end(), [](const github::WorkflowRun& run) {
       return VerdictOf(run.conclusion) == Verdict::kPass;
     });
@@ -373,7 +374,7 @@ tl::expected<void, Error> GithubCollector::CollectWorkflows(HttpClient& http, Po
     w.success_ratio = double(passes) / double(decisive.size());
     w.last_run_duration_seconds = std::max(0.0, SecondsBetween(latest.started_at, latest.updated_at));
     w.last_run_timestamp_seconds = ToUnixSeconds(latest.updated_at);
-    stats.workflows[workflow.name] = w;
+    stats.workflows[workflow.id] = w;
   }
   return {};
 }
@@ -429,7 +430,12 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
             {{"repo", repo}, {"default_branch", s.repo.default_branch}, {"language", s.repo.language},
              {"archived", s.repo.archived ? "true" : "false"}},
             1);
-    for (const auto& [name, w] : s.workflows) {
+    std::set<std::string> workflow_names;
+    for (const auto& [id, w] : s.workflows) {
+      // GitHub allows two workflow files with one name: the oldest keeps the
+      // name, the others are told apart by their file so no series collide.
+      const std::string name = workflow_names.insert(w.name).second ? w.name : w.name + " (" + w.path + ")";
+      workflow_names.insert(name);
       const Labels wl{{"repo", repo}, {"workflow", name}, {"branch", s.repo.default_branch}};
       b.Gauge("github_workflow_failing", "1 when the latest decisive run of the repository's own CI on the default "
               "branch failed.", wl, w.consecutive_failures > 0 ? 1 : 0);

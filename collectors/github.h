@@ -47,6 +47,7 @@ class GithubCollector final : public Collector {
 
   struct WorkflowStats {
     std::string name;
+    std::string path;
     int64_t consecutive_failures = 0;  // decisive runs failed in a row at the head
     double success_ratio = 0;
     double last_run_duration_seconds = 0;
@@ -73,7 +74,7 @@ class GithubCollector final : public Collector {
     std::optional<std::vector<double>> first_responses;
     std::optional<std::vector<double>> merge_lead_times;
     std::optional<int64_t> contributors;  // absent when GitHub will not count them
-    std::map<std::string, WorkflowStats> workflows;  // by name
+    std::map<int64_t, WorkflowStats> workflows;  // by workflow id
   };
 
  private:

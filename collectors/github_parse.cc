@@ -96,7 +96,8 @@ tl::expected<std::vector<Comment>, Error> ParseComments(std::string_view body) {
 
 tl::expected<std::vector<Workflow>, Error> ParseWorkflows(std::string_view body) {
   return ParseList<Workflow>("workflows", body, "workflows", [](object o) {
-    return Workflow{Int(o, "id"), std::string(Str(o, "name")), Str(o, "state") == "active"};
+    return Workflow{Int(o, "id"), std::string(Str(o, "name")), std::string(OptStr(o, "path").value_or("")),
+                    Str(o, "state") == "active"};
   });
 }
 

@@ -43,7 +43,8 @@ struct Comment {
 
 struct Workflow {
   int64_t id = 0;
-  std::string name;
+  std::string name;  // not unique: two workflow files may share a name
+  std::string path;  // ".github/workflows/ci.yml": unique within the repository
   bool active = false;
 };
 

@@ -482,3 +482,16 @@ TEST_CASE("merge lead time counts PRs merged 29 days ago, not 31") {
   CHECK(HasLine(text, "github_pull_request_merge_lead_time_seconds_count{repo=\"o/r\",window=\"30d\"} 1"));
   CHECK(HasLine(text, "github_pull_request_merge_lead_time_seconds_sum{repo=\"o/r\",window=\"30d\"} 86400"));
 }
+
+TEST_CASE("two workflows with one name are both reported, told apart by their file") {
+  World world;
+  world.Set(kRepo + "/actions/workflows?per_page=100",
+            R"({"workflows":[{"id":9,"name":"CI","path":".github/workflows/ci-linux.yml","state":"active"},)"
+            R"({"id":7,"name":"CI","path":".github/workflows/ci.yml","state":"active"}]})");
+  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(world.clock, "success", 1) + "]}");
+  world.Set(kRepo + "/actions/workflows/9/runs?branch=main&status=completed&exclude_pull_requests=true&per_page=100",
+            "{\"workflow_runs\":[" + RunJson(world.clock, "failure", 1) + "]}");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
+  CHECK(HasLine(text, "github_workflow_failing{repo=\"o/r\",workflow=\"CI (.github/workflows/ci-linux.yml)\",branch=\"main\"} 1"));
+}
