@@ -77,7 +77,9 @@ void App::Shutdown() {
   server_.reset();
 }
 
-std::string App::RenderMetrics() const { return self_metrics_.Render() + RenderProcessMetrics() + store_.Render(); }
+MetricsPage App::RenderMetrics() const {
+  return MetricsPage{store_.CurrentPage(), self_metrics_.Render() + RenderProcessMetrics()};
+}
 
 int RunExporter(const Flags& flags) {
   auto redactor = std::make_shared<SecretRedactor>();

@@ -32,7 +32,7 @@ class App {
   tl::expected<void, std::pair<int, std::string>> Start();
   tl::expected<void, std::string> Reload();
   void Shutdown();
-  std::string RenderMetrics() const;
+  MetricsPage RenderMetrics() const;
 
  private:
   Flags flags_;

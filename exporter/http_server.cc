@@ -2,12 +2,11 @@
 
 #include <CivetServer.h>
 
-#include <zlib.h>
-
 #include <ctime>
 #include <optional>
 
 #include "collectors/time_util.h"
+#include "exporter/gzip.h"
 
 namespace kpi {
 namespace {
@@ -24,17 +23,26 @@ void Reply(mg_connection* conn, int status, std::string_view content_type, std::
   mg_write(conn, body.data(), body.size());
 }
 
-// Prometheus asks for gzip; a 15 KB page becomes about 2 KB.
-void ReplyMetrics(mg_connection* conn, const std::string& page) {
+// The stored page (rendered once per change) and the small per-scrape part,
+// written one after the other without copying the stored bytes. Prometheus
+// asks for gzip: then the stored gzip member is followed by a fresh member of
+// the per-scrape part (RFC 1952 allows several members in one body).
+void ReplyMetrics(mg_connection* conn, const MetricsPage& page) {
   constexpr std::string_view kType = "text/plain; version=0.0.4; charset=utf-8";
   const char* accept = mg_get_header(conn, "Accept-Encoding");
-  if (accept && std::string_view(accept).find("gzip") != std::string_view::npos) {
-    if (const auto zipped = GzipCompress(page)) {
-      Reply(conn, 200, kType, *zipped, "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
-      return;
-    }
-  }
-  Reply(conn, 200, kType, page);
+  const bool gzip = accept && std::string_view(accept).find("gzip") != std::string_view::npos;
+  std::optional<std::string> live_gzip;
+  if (gzip && !page.stored->gzip.empty()) live_gzip = GzipCompress(page.live_text);
+  const std::string_view stored = live_gzip ? page.stored->gzip : page.stored->text;
+  const std::string_view live = live_gzip ? std::string_view(*live_gzip) : std::string_view(page.live_text);
+  mg_printf(conn,
+            "HTTP/1.1 200 OK\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
+            "%sConnection: close\r\n\r\n",
+            int(kType.size()), kType.data(), stored.size() + live.size(),
+            live_gzip ? "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n" : "");
+  if (mg_get_request_info(conn)->request_method == std::string_view("HEAD")) return;
+  mg_write(conn, stored.data(), stored.size());
+  mg_write(conn, live.data(), live.size());
 }
 
 std::string HtmlEscape(std::string_view text) {
@@ -76,21 +84,6 @@ class FunctionHandler final : public CivetHandler {
 struct HttpServer::Handlers {
   std::vector<std::pair<std::string, std::unique_ptr<FunctionHandler>>> routes;
 };
-
-std::optional<std::string> GzipCompress(std::string_view text) {
-  z_stream stream{};
-  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
-  std::string out(deflateBound(&stream, uLong(text.size())), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  stream.avail_in = uInt(text.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = uInt(out.size());
-  const bool done = deflate(&stream, Z_FINISH) == Z_STREAM_END;
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  if (!done) return std::nullopt;
-  return out;
-}
 
 tl::expected<std::string, std::string> CivetListeningPorts(const std::string& listen_address) {
   const auto colon = listen_address.rfind(':');

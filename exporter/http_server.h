@@ -17,13 +17,21 @@
 #include <tl/expected.hpp>
 
 #include "exporter/scheduler.h"
+#include "exporter/snapshot_store.h"
 
 class CivetServer;
 
 namespace kpi {
 
+// What a scrape serves: the stored source metrics (text and gzip, made once
+// per change) and the per-scrape self and process metrics.
+struct MetricsPage {
+  std::shared_ptr<const SnapshotStore::Page> stored;
+  std::string live_text;
+};
+
 struct HttpServerCallbacks {
-  std::function<std::string()> render_metrics;
+  std::function<MetricsPage()> render_metrics;
   std::function<bool()> ready;
   std::function<std::vector<CollectorStatus>()> status;
   std::function<tl::expected<void, std::string>()> reload;
@@ -46,9 +54,6 @@ class HttpServer {
   std::unique_ptr<Handlers> handlers_;
   std::unique_ptr<CivetServer> server_;
 };
-
-// gzip (RFC 1952) of `text`, as sent for Accept-Encoding: gzip; nullopt if zlib fails.
-std::optional<std::string> GzipCompress(std::string_view text);
 
 // Translates "host:port" / ":port" / "[v6]:port" into CivetWeb's listening_ports syntax.
 tl::expected<std::string, std::string> CivetListeningPorts(const std::string& listen_address);

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <string_view>
 
+#include "exporter/gzip.h"
+
 namespace kpi {
 
 void SnapshotStore::Put(const std::string& collector, std::shared_ptr<const Snapshot> snapshot) {
   std::lock_guard lock(mu_);
   snapshots_[collector] = std::move(snapshot);
+  ++version_;
 }
 
 void SnapshotStore::Retain(const std::vector<std::string>& collectors) {
@@ -15,6 +18,7 @@ void SnapshotStore::Retain(const std::vector<std::string>& collectors) {
   std::erase_if(snapshots_, [&](const auto& entry) {
     return std::find(collectors.begin(), collectors.end(), entry.first) == collectors.end();
   });
+  ++version_;
 }
 
 bool SnapshotStore::Has(const std::string& collector) const {
@@ -53,6 +57,24 @@ std::string SnapshotStore::Render() const {
     }
   }
   return out;
+}
+
+std::shared_ptr<const SnapshotStore::Page> SnapshotStore::CurrentPage() const {
+  std::lock_guard render_lock(page_mu_);
+  uint64_t version;
+  {
+    std::lock_guard lock(mu_);
+    version = version_;
+  }
+  if (page_ && page_version_ == version) return page_;
+  // A Put() after reading `version` only makes this page one change old; the
+  // next scrape sees the newer version and renders again.
+  auto page = std::make_shared<Page>();
+  page->text = Render();
+  page->gzip = GzipCompress(page->text).value_or("");
+  page_ = std::move(page);
+  page_version_ = version;
+  return page_;
 }
 
 }  // namespace kpi

@@ -29,9 +29,23 @@ class SnapshotStore {
   // collector's is left out rather than producing an invalid page.
   std::string Render() const;
 
+  // Render() and its gzip, made once per change of the store (a Put or a
+  // Retain) and shared by every scrape until the next change: a scrape
+  // writes stored bytes.
+  struct Page {
+    std::string text;
+    std::string gzip;  // one complete gzip member of `text`
+  };
+  std::shared_ptr<const Page> CurrentPage() const;
+
  private:
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Snapshot>> snapshots_;
+  uint64_t version_ = 0;  // bumped by every change, under mu_
+
+  mutable std::mutex page_mu_;  // held while one scrape renders; others wait for its result
+  mutable std::shared_ptr<const Page> page_;
+  mutable uint64_t page_version_ = ~uint64_t{0};
 };
 
 }  // namespace kpi

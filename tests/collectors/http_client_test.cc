@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "collectors/curl_transport.h"
-#include "exporter/http_server.h"
+#include "exporter/gzip.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/test_server.h"
 

@@ -46,3 +46,19 @@ TEST_CASE("Retain drops collectors that are gone") {
   CHECK_FALSE(store.Has("drop"));
   CHECK(store.Render().find("dropped") == std::string::npos);
 }
+
+TEST_CASE("the page and its gzip are made once per change and shared by scrapes until the next") {
+  SnapshotStore store;
+  store.Put("one", Make("a_value", "one", 1));
+  const auto first = store.CurrentPage();
+  CHECK(first->text == "# HELP a_value help of a_value\n# TYPE a_value gauge\na_value{src=\"one\"} 1\n");
+  REQUIRE(first->gzip.size() > 18);
+  CHECK(first->gzip.substr(0, 2) == "\x1f\x8b");  // a gzip member
+  CHECK(store.CurrentPage() == first);            // no change: the same stored bytes
+  store.Put("one", Make("a_value", "one", 2));
+  const auto second = store.CurrentPage();
+  CHECK(second != first);
+  CHECK(second->text == "# HELP a_value help of a_value\n# TYPE a_value gauge\na_value{src=\"one\"} 2\n");
+  store.Retain({});
+  CHECK(store.CurrentPage()->text.empty());
+}

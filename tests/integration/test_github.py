@@ -103,6 +103,7 @@ def main():
             zipped = response.read()
         unzipped = gzip.decompress(zipped).decode()
         assert len(zipped) * 3 < len(unzipped) and "github_repo_stars{repo=\"acme/widgets\"} 1234" in unzipped
+        promtool_check(unzipped)  # stored member + per-scrape member read as one body
 
         # The next poll revalidates with If-None-Match and gets 304s; values stay.
         def second_poll():
