@@ -21,6 +21,7 @@
 #include "collectors/http_client.h"
 #include "collectors/poll_report.h"
 #include "collectors/section_reader.h"
+#include "collectors/shard.h"
 #include "collectors/snapshot.h"
 
 namespace kpi {
@@ -38,6 +39,7 @@ struct PollContext {
   PollLog& log;
   std::stop_token stop;
   PollReport report;  // filled by the collector, read by the core after Poll returns
+  Shard shard = {};   // the targets this process owns; a collector that shards skips the rest
 };
 
 // Keys every source section accepts: api_url, interval, timeout.

@@ -52,6 +52,7 @@ struct GithubCollector::PollState {
   SystemTime now;
   PollLog& log;
   PollReport& report;
+  Shard shard;
   int comment_requests_left;
   std::set<std::string> live_cache_keys;  // first-response entries still needed
   std::map<std::string, FirstResponseLookup> checked;  // this poll's lookups
@@ -90,7 +91,7 @@ HttpClientOptions GithubCollector::http_options() const {
 }
 
 tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContext& context) {
-  PollState state{context.clock.Now(), context.log, context.report, config_.max_comment_requests, {}, {}};
+  PollState state{context.clock.Now(), context.log, context.report, context.shard, config_.max_comment_requests, {}, {}};
   std::vector<Error> errors;
 
   auto repos = ResolveRepos(http, state, errors);
@@ -140,6 +141,8 @@ tl::expected<std::vector<std::string>, Error> GithubCollector::ResolveRepos(Http
       repos.insert(known->second.begin(), known->second.end());
     }
   }
+  // Sharded: this process polls only its own repositories (also those found through orgs).
+  std::erase_if(repos, [&](const std::string& repo) { return !state.shard.Owns(repo); });
   return std::vector<std::string>(repos.begin(), repos.end());
 }
 

@@ -33,6 +33,7 @@ class App {
   tl::expected<void, std::string> Reload();
   void Shutdown();
   MetricsPage RenderMetrics() const;
+  Shard EffectiveShard() const;  // flags win over the config file
 
  private:
   Flags flags_;

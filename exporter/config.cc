@@ -17,6 +17,14 @@ tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& r
     if (*interval < std::chrono::seconds(1)) reader.Fail("default_interval", "'default_interval' must be at least 1s");
     settings.default_interval = *interval;
   }
+  if (auto count = reader.Integer("shard_count", 1, kMaxShards)) settings.shard.count = int(*count);
+  if (auto index = reader.Integer("shard_index", 0, kMaxShards - 1)) {
+    settings.shard.index = int(*index);
+    if (settings.shard.index >= settings.shard.count) {
+      reader.Fail("shard_index", "'shard_index' must be less than 'shard_count' (" +
+                                     std::to_string(settings.shard.count) + ")");
+    }
+  }
   if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
   return settings;
 }

@@ -23,6 +23,7 @@ struct ExporterSettings {
   int max_concurrent_polls = 4;                          // collectors polling at the same time
   std::chrono::milliseconds shutdown_timeout{10'000};    // grace for in-flight polls on SIGTERM/reload
   std::optional<std::chrono::milliseconds> default_interval;  // for sources without their own interval
+  Shard shard;  // shard_index / shard_count; --shard.* flags override them
 };
 
 struct Config {

@@ -1,18 +1,32 @@
 #include "exporter/flags.h"
 
+#include <charconv>
 #include <functional>
 #include <map>
 
+#include "collectors/shard.h"
 #include "exporter/logging.h"
 
 namespace kpi {
+namespace {
+
+std::optional<int> ParseBoundedInt(const std::string& text, int min, int max) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) return std::nullopt;
+  return value;
+}
+
+}  // namespace
 
 tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args) {
   Flags flags;
+  std::string shard_index, shard_count;
   const std::map<std::string, std::string*> valued = {
       {"--config.file", &flags.config_file},       {"--web.listen-address", &flags.listen_address},
       {"--web.telemetry-path", &flags.telemetry_path}, {"--log.level", &flags.log_level},
       {"--log.format", &flags.log_format},       {"--format", &flags.format},
+      {"--shard.index", &shard_index},           {"--shard.count", &shard_count},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -54,6 +68,20 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
   if (!flags.telemetry_path.starts_with("/") || flags.telemetry_path == "/") {
     return tl::unexpected(std::string("--web.telemetry-path must start with / and not be / itself"));
   }
+  if (shard_index.empty() != shard_count.empty()) {
+    return tl::unexpected(std::string("--shard.index and --shard.count go together"));
+  }
+  if (!shard_count.empty()) {
+    const auto count = ParseBoundedInt(shard_count, 1, kMaxShards);
+    if (!count) return tl::unexpected("--shard.count must be a whole number from 1 to 1000 (got '" + shard_count + "')");
+    const auto index = ParseBoundedInt(shard_index, 0, *count - 1);
+    if (!index) {
+      return tl::unexpected("--shard.index must be a whole number from 0 to " + std::to_string(*count - 1) + " (got '" +
+                            shard_index + "')");
+    }
+    flags.shard_count = count;
+    flags.shard_index = index;
+  }
   return flags;
 }
 
@@ -73,6 +101,8 @@ Flags:
   --config.file=PATH           TOML configuration file (default "kpi-exporter.toml")
   --web.listen-address=ADDR    address to serve on, [host]:port (default ":9877"; port 0 picks a free port)
   --web.telemetry-path=PATH    path of the metrics page (default "/metrics")
+  --shard.index=N              this process's shard, 0 .. count-1 (with --shard.count; overrides [exporter] shard_index)
+  --shard.count=N              processes sharing the config; each polls the repositories whose name hashes to its index
   --log.level=LEVEL            debug, info, warn or error (default "info")
   --log.format=FORMAT          logfmt or json (default "logfmt")
   --format=FORMAT              rules: rulefile (default; for rule_files), prometheusrule (a

@@ -2,6 +2,7 @@
 // --web.listen-address, ...), plus the subcommand.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct Flags {
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";
   std::string log_format = "logfmt";
+  // --shard.index / --shard.count: both or neither; they override [exporter] shard_index / shard_count.
+  std::optional<int> shard_index;
+  std::optional<int> shard_count;
   bool help = false;
   bool version = false;
 };

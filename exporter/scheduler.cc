@@ -79,7 +79,9 @@ Scheduler::Scheduler(const Clock& clock, SnapshotStore& store, SelfMetrics& metr
 
 Scheduler::~Scheduler() { Stop(milliseconds(0)); }
 
-void Scheduler::Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls) {
+void Scheduler::Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls,
+                      Shard shard) {
+  shard_ = shard;
   poll_slots_ = std::make_unique<std::counting_semaphore<64>>(std::clamp(max_concurrent_polls, 1, 64));
   {
     std::lock_guard lock(status_mu_);
@@ -141,7 +143,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
     if (!acquired) break;
     const auto started = std::chrono::steady_clock::now();
     WorkerLog log(worker.logger);
-    PollContext context{clock_, log, worker.cancel.get_token(), {}};
+    PollContext context{clock_, log, worker.cancel.get_token(), {}, shard_};
     tl::expected<Snapshot, Error> result = tl::unexpected(Error{"internal", "poll did not run"});
     try {
       result = worker.collector->Poll(http, context);

@@ -55,7 +55,8 @@ class Scheduler {
 
   // Starts one worker per collector. Status of collectors that keep their
   // name across a reload carries over (so /readyz stays ready).
-  void Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls);
+  // `shard` tells every poll which targets this process owns.
+  void Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls, Shard shard = {});
   // Stops every worker: no new polls start; polls in flight get `grace` to
   // finish, then their requests are aborted. Returns once all threads joined.
   void Stop(std::chrono::milliseconds grace);
@@ -76,6 +77,7 @@ class Scheduler {
   std::string user_agent_;
 
   std::unique_ptr<std::counting_semaphore<64>> poll_slots_;
+  Shard shard_;
   std::vector<std::unique_ptr<Worker>> workers_;
 
   mutable std::mutex status_mu_;

@@ -68,7 +68,7 @@ struct World {
   }
 
   tl::expected<Snapshot, Error> Poll() {
-    PollContext context{clock, log, {}, {}};
+    PollContext context{clock, log, {}, {}, shard};
     auto result = collector->Poll(*http, context);
     report = context.report;
     return result;
@@ -83,6 +83,7 @@ struct World {
   }
 
   PollReport report;  // of the last poll
+  Shard shard;        // of the next poll
 };
 
 }  // namespace
@@ -494,4 +495,16 @@ TEST_CASE("two workflows with one name are both reported, told apart by their fi
   const std::string text = world.PollText();
   CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
   CHECK(HasLine(text, "github_workflow_failing{repo=\"o/r\",workflow=\"CI (.github/workflows/ci-linux.yml)\",branch=\"main\"} 1"));
+}
+
+TEST_CASE("a shard polls only the repositories whose name hashes to it") {
+  GithubConfig config;
+  config.repos = {"o/r", "o/c"};  // FNV-1a-64 mod 2: o/r 1, o/c 0
+  World world(config);
+  world.shard = Shard{1, 2};
+  auto result = world.Poll();
+  REQUIRE(result);  // o/c has no answers at all: it was never asked
+  CHECK(HasLine(SnapshotText(*result), "github_repo_stars{repo=\"o/r\"} 5"));
+  CHECK(world.report.targets() == std::map<std::string, bool>{{"o/r", true}});
+  for (const auto& request : world.state->requests) CHECK(request.url.find("/repos/o/c") == std::string::npos);
 }

@@ -1,4 +1,5 @@
 #include "collectors/snapshot.h"
+#include "collectors/shard.h"
 
 #include <doctest/doctest.h>
 
@@ -100,4 +101,15 @@ TEST_CASE("MergedOver keeps the newer series and adds only what the newer lacks"
   CHECK(merged.families()[1].samples == "stars{repo=\"b\"} 20\nstars{repo=\"a\"} 1\n");
   CHECK(merged.families()[0].samples.find("lead_count{repo=\"a\"} 1\n") != std::string::npos);
   CHECK(merged.series() == 3);
+}
+
+TEST_CASE("shards split targets by a stable hash of the name") {
+  // FNV-1a-64 of the name, computed independently: o/r 1815681932991956195, o/a 1815665440317533030, o/c 1815663241294276608.
+  CHECK(Shard{1, 2}.Owns("o/r"));
+  CHECK_FALSE(Shard{0, 2}.Owns("o/r"));
+  CHECK(Shard{2, 3}.Owns("o/r"));
+  CHECK(Shard{0, 2}.Owns("o/a"));
+  CHECK(Shard{0, 3}.Owns("o/c"));
+  CHECK_FALSE(Shard{1, 3}.Owns("o/c"));
+  CHECK(Shard{}.Owns("anything"));
 }

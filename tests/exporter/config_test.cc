@@ -100,6 +100,8 @@ TEST_CASE("every kind of bad config is an error with file, line and column") {
         "kpi.toml:2:24: 'max_concurrent_polls' in [exporter] must be an integer from 1 to 64");
   CHECK(ErrorOf("[exporter]\nlisten = \":1\"\n") == "kpi.toml:2:1: unknown key 'listen' in [exporter]");
   CHECK(ErrorOf("github = 5\n") == "kpi.toml:1:1: 'github' must be a table ([github])");
+  CHECK(ErrorOf("[exporter]\nshard_count = 2\nshard_index = 2\n") ==
+        "kpi.toml:3:15: 'shard_index' must be less than 'shard_count' (2)");
 }
 
 TEST_CASE("a missing file is an error naming the file") {

@@ -41,3 +41,18 @@ TEST_CASE("help and version") {
   CHECK(ParseFlags({"--version"})->version);
   CHECK(UsageText().find("--web.listen-address") != std::string::npos);
 }
+
+TEST_CASE("shard flags come in pairs and in range") {
+  auto flags = ParseFlags({"--shard.index=2", "--shard.count", "3"});
+  REQUIRE(flags);
+  CHECK(flags->shard_index == 2);
+  CHECK(flags->shard_count == 3);
+  CHECK_FALSE(ParseFlags({}).value().shard_count);
+  CHECK(ParseFlags({"--shard.index=0"}).error() == "--shard.index and --shard.count go together");
+  CHECK(ParseFlags({"--shard.index=3", "--shard.count=3"}).error() ==
+        "--shard.index must be a whole number from 0 to 2 (got '3')");
+  CHECK(ParseFlags({"--shard.index=0", "--shard.count=0"}).error() ==
+        "--shard.count must be a whole number from 1 to 1000 (got '0')");
+  CHECK(ParseFlags({"--shard.index=x", "--shard.count=2"}).error() ==
+        "--shard.index must be a whole number from 0 to 1 (got 'x')");
+}

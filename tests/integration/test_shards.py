@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Three exporters over one config, each with its own --shard.index: every
+repository is polled by exactly one of them, and per-target self-metrics carry
+only the shard's own repositories. [exporter] shard_index/shard_count work too."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Processes, github_config, http, parse_metrics, stop, wait_for  # noqa: E402
+
+REPOS = ("acme/widgets", "acme/huge")
+
+
+def label_values(samples, metric, label):
+    return {dict(labels)[label] for name, labels in samples if name == metric}
+
+
+def main():
+    with Processes() as p:
+        fake = p.start_fake()
+        config = p.write_config(github_config(fake, repos=REPOS).replace('orgs = ["acme"]\n', ""))
+        shards = [p.start_exporter(config, f"--shard.index={i}", "--shard.count=3") for i in range(3)]
+        seen = {}
+        for index, (proc, log, base) in enumerate(shards):
+            wait_for(lambda: http(base + "/readyz")[0] == 200, what=f"/readyz of shard {index}")
+            m = parse_metrics(http(base + "/metrics")[1])
+            owned = label_values(m, "github_repo_stars", "repo")
+            assert label_values(m, "kpi_exporter_target_up", "target") == owned, (index, owned)
+            for repo in owned:
+                seen.setdefault(repo, []).append(index)
+        # FNV-1a-64 mod 3 puts both repositories in shard 2.
+        assert seen == {"acme/widgets": [2], "acme/huge": [2]}, seen
+        for proc, _, _ in shards:
+            assert stop(proc) == 0
+
+        in_file = p.write_config("[exporter]\nshard_count = 2\nshard_index = 0\n" +
+                                 github_config(fake, repos=REPOS).replace('orgs = ["acme"]\n', ""), "file.toml")
+        proc, _, base = p.start_exporter(in_file)
+        wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz of the file-configured shard")
+        assert label_values(parse_metrics(http(base + "/metrics")[1]), "github_repo_stars", "repo") == set()  # both: 1 of 2
+        assert stop(proc) == 0
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
