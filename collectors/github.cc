@@ -299,7 +299,9 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
     }
     return {};
   }
-  if (page->status < 200 || page->status > 299) return tl::unexpected(HttpStatusError(page->status, url));
+  if (page->status < 200 || page->status > 299) {
+    return tl::unexpected(HttpStatusError(page->status, url, false, !config_.token.empty()));
+  }
   contributors_refused_.erase(repo);
   if (page->status == 204) {  // an empty repository
     stats.contributors = 0;
@@ -309,13 +311,14 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
   if (const auto last = links.find("last"); last != links.end()) {
     const auto number = QueryParam(last->second, "page");
     try {
-      if (number) {
+      // A count below zero is a malformed answer, not a number to export.
+      if (number && std::stoll(*number) >= 0) {
         stats.contributors = std::stoll(*number);
         return {};
       }
     } catch (const std::exception&) {
     }
-    return tl::unexpected(Error{"parse", "contributors: rel=\"last\" link without a page number"});
+    return tl::unexpected(Error{"parse", "contributors: rel=\"last\" link without a valid page number"});
   }
   auto count = github::ParseArrayLength(page->body);
   if (!count) return tl::unexpected(count.error());

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include <curl/curl.h>
+
 #include "collectors/json.h"
 #include "collectors/text.h"
 #include "collectors/time_util.h"
@@ -33,18 +35,13 @@ std::optional<double> ParseNumber(std::string_view text) {
   return value;
 }
 
-// RFC 9110 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+// RFC 9110 requires all three HTTP date formats (IMF-fixdate, RFC 850,
+// asctime); libcurl's parser reads each of them.
 std::optional<SystemTime> ParseHttpDate(std::string_view text) {
-  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  text = Trim(text);
-  if (text.size() != 29 || text.substr(25) != " GMT") return std::nullopt;
-  const auto month = std::find(std::begin(kMonths), std::end(kMonths), text.substr(8, 3));
-  if (month == std::end(kMonths)) return std::nullopt;
-  char iso[32];
-  std::snprintf(iso, sizeof iso, "%.4s-%02d-%.2sT%.8sZ", text.data() + 12,
-                int(month - std::begin(kMonths)) + 1, text.data() + 5, text.data() + 17);
-  return ParseTimestamp(iso);
+  const std::string date(Trim(text));
+  const time_t seconds = curl_getdate(date.c_str(), nullptr);
+  if (seconds == -1) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(seconds);
 }
 
 // GitHub's secondary limits answer 403 or 429 with this in the message
@@ -63,7 +60,7 @@ constexpr auto kMaxDocumentedWait = std::chrono::hours(1);
 
 }  // namespace
 
-Error HttpStatusError(long status, std::string_view url, bool rate_limited) {
+Error HttpStatusError(long status, std::string_view url, bool rate_limited, bool credentials_sent) {
   std::string reason = rate_limited                     ? "rate_limited"
                        : status == 401 || status == 403 ? "unauthorized"
                        : status == 404                  ? "not_found"
@@ -71,7 +68,8 @@ Error HttpStatusError(long status, std::string_view url, bool rate_limited) {
                        : status >= 500                  ? "http_5xx"
                                                         : "http_4xx";
   std::string message = std::string(url) + " answered HTTP " + std::to_string(status);
-  if (reason == "unauthorized") message += " (check the configured credentials)";
+  // A hint names only what the user can change: no credentials, no hint about them.
+  if (reason == "unauthorized" && credentials_sent) message += " (check the configured credentials)";
   return Error{std::move(reason), std::move(message)};
 }
 
@@ -154,7 +152,8 @@ HttpClient::HttpClient(std::unique_ptr<HttpTransport> transport, const Clock& cl
 tl::expected<HttpResponse, Error> HttpClient::GetOk(const std::string& url, Credentials credentials) {
   auto response = Get(url, credentials);
   if (response && (response->status < 200 || response->status > 299)) {
-    return tl::unexpected(HttpStatusError(response->status, url));
+    return tl::unexpected(
+        HttpStatusError(response->status, url, false, credentials == Credentials::kSend && SendsCredentialsTo(url)));
   }
   return response;
 }
@@ -165,7 +164,7 @@ tl::expected<HttpResponse, Error> HttpClient::PostOk(const std::string& url, std
   request.headers.emplace_back("Content-Type", std::move(content_type));
   auto response = SendWithRetries(std::move(request), Credentials::kSend);
   if (response && (response->status < 200 || response->status > 299)) {
-    return tl::unexpected(HttpStatusError(response->status, url));
+    return tl::unexpected(HttpStatusError(response->status, url, false, SendsCredentialsTo(url)));
   }
   return response;
 }

@@ -145,8 +145,9 @@ std::string ResolveUrl(std::string_view base, std::string_view location);
 
 // The error for a final non-2xx answer: reason "unauthorized" (401/403),
 // "not_found", "rate_limited" (429, or `rate_limited` for a 403 that is one),
-// "http_4xx" or "http_5xx". Only "unauthorized" suggests checking credentials.
-Error HttpStatusError(long status, std::string_view url, bool rate_limited = false);
+// "http_4xx" or "http_5xx". Only an "unauthorized" answer to a request that
+// carried credentials suggests checking them.
+Error HttpStatusError(long status, std::string_view url, bool rate_limited = false, bool credentials_sent = true);
 
 // Percent-encodes a query parameter value or path segment.
 std::string UrlEncode(std::string_view text);

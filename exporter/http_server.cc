@@ -90,7 +90,9 @@ tl::expected<std::string, std::string> CivetListeningPorts(const std::string& li
   if (colon == std::string::npos) return tl::unexpected("--web.listen-address must be [host]:port, got '" + listen_address + "'");
   const std::string host = listen_address.substr(0, colon);
   const std::string port = listen_address.substr(colon + 1);
-  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos || std::stol(port) > 65535) {
+  // Digits only and at most five of them before converting: no overflow, no exception.
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) > 65535) {
     return tl::unexpected("--web.listen-address has an invalid port: '" + listen_address + "'");
   }
   if (host.empty() || host == "0.0.0.0") return port;  // CivetWeb: a bare port listens on every IPv4 address

@@ -508,3 +508,13 @@ TEST_CASE("a shard polls only the repositories whose name hashes to it") {
   CHECK(world.report.targets() == std::map<std::string, bool>{{"o/r", true}});
   for (const auto& request : world.state->requests) CHECK(request.url.find("/repos/o/c") == std::string::npos);
 }
+
+TEST_CASE("a contributors link with a negative page is a malformed answer") {
+  World world;
+  world.Set(kRepo + "/contributors?per_page=1", "[{}]",
+            {{"link", "<" + kRepo + "/contributors?per_page=1&page=-7>; rel=\"last\""}});
+  auto result = world.Poll();
+  REQUIRE_FALSE(result);
+  CHECK(result.error().reason == "parse");
+  CHECK(result.error().partial);
+}

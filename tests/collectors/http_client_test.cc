@@ -190,6 +190,44 @@ TEST_CASE("a rate-limit reset beyond the documented hour is clamped, and a past 
   CHECK(past.requests().size() == 2);
 }
 
+TEST_CASE("Retry-After dates are read in all three HTTP date formats") {
+  // The client's clock starts at Sunday 2026-11-01 12:00:00 UTC.
+  for (const auto& [date, wait] : std::vector<std::pair<std::string, std::chrono::milliseconds>>{
+           {"Sun, 01 Nov 2026 12:00:05 GMT", 5000ms},    // IMF-fixdate
+           {"Sunday, 01-Nov-26 12:00:06 GMT", 6000ms},   // RFC 850
+           {"Sun Nov  1 12:00:07 2026", 7000ms}}) {      // asctime
+    TestServer server;
+    std::atomic<int> hits{0};
+    server.Handle("/limited", [&](mg_connection* conn, const SeenRequest&) {
+      if (++hits == 1) {
+        TestServer::Respond(conn, 429, "slow down", {{"Retry-After", date}});
+      } else {
+        TestServer::Respond(conn, 200, "[]");
+      }
+    });
+    Client c(Options(server));
+    REQUIRE(c.http->Get(server.url() + "/limited"));
+    CHECK_MESSAGE(c.clock.sleeps() == std::vector<std::chrono::milliseconds>{wait}, date);
+  }
+}
+
+TEST_CASE("a 401 suggests checking credentials only when some were sent") {
+  TestServer server;
+  server.Handle("/private", [](mg_connection* conn, const SeenRequest&) { TestServer::Respond(conn, 401, "{}"); });
+  Client anonymous(Options(server));
+  auto error = anonymous.http->GetOk(server.url() + "/private");
+  REQUIRE_FALSE(error);
+  CHECK(error.error().reason == "unauthorized");
+  CHECK(error.error().message == server.url() + "/private answered HTTP 401");
+
+  HttpClientOptions with_token = Options(server);
+  with_token.authorization = "Bearer t0ken-value";
+  Client authenticated(with_token);
+  auto refused = authenticated.http->GetOk(server.url() + "/private");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message == server.url() + "/private answered HTTP 401 (check the configured credentials)");
+}
+
 TEST_CASE("an ETag answer is revalidated and a 304 reuses the cached body") {
   TestServer server;
   server.Handle("/repo", [](mg_connection* conn, const SeenRequest& request) {

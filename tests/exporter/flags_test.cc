@@ -1,4 +1,5 @@
 #include "exporter/flags.h"
+#include "exporter/http_server.h"
 
 #include <doctest/doctest.h>
 
@@ -55,4 +56,13 @@ TEST_CASE("shard flags come in pairs and in range") {
         "--shard.count must be a whole number from 1 to 1000 (got '0')");
   CHECK(ParseFlags({"--shard.index=x", "--shard.count=2"}).error() ==
         "--shard.index must be a whole number from 0 to 1 (got 'x')");
+}
+
+TEST_CASE("listen addresses that cannot be served are errors, never a crash") {
+  CHECK(CivetListeningPorts(":9877").value() == "9877");
+  CHECK(CivetListeningPorts("127.0.0.1:0").value() == "127.0.0.1:0");
+  CHECK(CivetListeningPorts(":99999999999999999999").error() ==
+        "--web.listen-address has an invalid port: ':99999999999999999999'");
+  CHECK(CivetListeningPorts(":65536").error() == "--web.listen-address has an invalid port: ':65536'");
+  CHECK(CivetListeningPorts("9877").error() == "--web.listen-address must be [host]:port, got '9877'");
 }
