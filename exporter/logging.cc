@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "collectors/json.h"
+#include "collectors/text.h"
 #include "collectors/time_util.h"
 
 namespace kpi {
@@ -18,8 +19,71 @@ void SecretRedactor::SetSecrets(std::vector<std::string> secrets) {
   secrets_ = std::move(secrets);
 }
 
+namespace {
+
+// Where a URL printed inside other text ends.
+bool EndsUrl(char c) { return static_cast<unsigned char>(c) <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>'; }
+
+// Query parameters that carry credentials by convention.
+bool IsCredentialParam(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"token",  "access_token", "api_key",       "apikey",    "key",
+                                                "password", "secret",     "client_secret", "signature", "sig"};
+  const std::string lower = AsciiLower(name);
+  return std::find(std::begin(kNames), std::end(kNames), lower) != std::end(kNames);
+}
+
+// One URL after its "scheme://": userinfo and credential parameter values redacted.
+std::string RedactUrl(std::string_view rest) {
+  const size_t authority_end = rest.find_first_of("/?#");
+  const std::string_view authority = rest.substr(0, authority_end);
+  const size_t at = authority.rfind('@');
+  std::string out = at == std::string_view::npos ? std::string(authority) : "<redacted>" + std::string(authority.substr(at));
+  if (authority_end == std::string_view::npos) return out;
+  const std::string_view tail = rest.substr(authority_end);
+  const size_t question = tail.find('?');
+  if (question == std::string_view::npos) return out + std::string(tail);
+  out += tail.substr(0, question + 1);
+  std::string_view query = tail.substr(question + 1);
+  const size_t hash = query.find('#');
+  const std::string_view fragment = hash == std::string_view::npos ? std::string_view() : query.substr(hash);
+  query = query.substr(0, hash);
+  for (bool first = true;; first = false) {
+    const size_t amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    const size_t eq = param.find('=');
+    if (!first) out += '&';
+    if (eq != std::string_view::npos && IsCredentialParam(param.substr(0, eq))) {
+      out += std::string(param.substr(0, eq + 1)) + "<redacted>";
+    } else {
+      out += param;
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out + std::string(fragment);
+}
+
+// Every URL in `text` loses its userinfo ("https://user:pass@host" ->
+// "https://<redacted>@host") and the values of credential query parameters,
+// whether or not the exporter knows them as secrets.
+std::string RedactUrls(std::string_view text) {
+  std::string out;
+  size_t pos = 0;
+  for (size_t scheme = text.find("://"); scheme != std::string_view::npos; scheme = text.find("://", pos)) {
+    const size_t start = scheme + 3;
+    size_t end = start;
+    while (end < text.size() && !EndsUrl(text[end])) ++end;
+    out += text.substr(pos, start - pos);
+    out += RedactUrl(text.substr(start, end - start));
+    pos = end;
+  }
+  return out + std::string(text.substr(pos));
+}
+
+}  // namespace
+
 std::string SecretRedactor::Redact(std::string_view text) const {
-  std::string out(text);
+  std::string out = RedactUrls(text);
   std::lock_guard lock(mu_);
   for (const auto& secret : secrets_) {
     for (size_t pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos)) {
@@ -43,17 +107,30 @@ std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view text) {
   return std::nullopt;
 }
 
+// Quoted when it holds a space, '=', a quote, a backslash or any control
+// character; control characters are escaped, so upstream text can never start
+// a new log line (\r and \n) or hide in a raw tab.
 std::string LogfmtValue(std::string_view value) {
-  const bool needs_quotes = value.empty() || value.find_first_of(" =\"\\\n\t") != std::string_view::npos;
+  const auto is_control = [](unsigned char c) { return c < 0x20 || c == 0x7f; };
+  const bool needs_quotes = value.empty() || value.find_first_of(" =\"\\") != std::string_view::npos ||
+                            std::any_of(value.begin(), value.end(), is_control);
   if (!needs_quotes) return std::string(value);
   std::string out = "\"";
   for (const char c : value) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
       out += "\\n";
-      continue;
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (is_control(static_cast<unsigned char>(c))) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
     }
-    out += c;
   }
   return out + "\"";
 }

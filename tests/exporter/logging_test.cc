@@ -55,3 +55,23 @@ TEST_CASE("secrets are redacted from messages and fields") {
   CHECK(line.find("token <redacted> leaked") != std::string::npos);
   CHECK(c.redactor->Redact("abc") == "abc");
 }
+
+TEST_CASE("URLs lose their userinfo and credential parameters wherever they are printed") {
+  SecretRedactor redactor;
+  CHECK(redactor.Redact("GET http://user:pass@host:8080/a?b=1 failed") == "GET http://<redacted>@host:8080/a?b=1 failed");
+  CHECK(redactor.Redact("https://jira.acme.test/rest?jql=x&token=abc123&Api_Key=k#f") ==
+        "https://jira.acme.test/rest?jql=x&token=<redacted>&Api_Key=<redacted>#f");
+  CHECK(redactor.Redact("url=\"https://a@b/c\" next=https://plain.test/x?page=2") ==
+        "url=\"https://<redacted>@b/c\" next=https://plain.test/x?page=2");
+  CHECK(redactor.Redact("no url here: a@b") == "no url here: a@b");
+  CHECK(redactor.Redact("https://h/p?q=a@b") == "https://h/p?q=a@b");  // an @ in the query is no userinfo
+}
+
+TEST_CASE("logfmt escapes every control character, so upstream text cannot forge a line") {
+  CHECK(LogfmtValue("plain") == "plain");
+  CHECK(LogfmtValue("a\rb") == "\"a\\rb\"");
+  CHECK(LogfmtValue("a\tb") == "\"a\\tb\"");
+  CHECK(LogfmtValue("a\nlevel=error msg=forged") == "\"a\\nlevel=error msg=forged\"");
+  CHECK(LogfmtValue(std::string("a\x01" "b\x7f", 4)) == "\"a\\u0001b\\u007f\"");
+  CHECK(LogfmtValue("say \"hi\"\\") == "\"say \\\"hi\\\"\\\\\"");
+}
