@@ -1,16 +1,36 @@
 #include "collectors/collector.h"
 
 #include <algorithm>
+#include <memory>
+
+#include <curl/curl.h>
 
 #include "collectors/last_good.h"
 
 namespace kpi {
 
+namespace {
+
+// True when libcurl, which makes the requests, reads `url` as a URL with a host.
+bool HasHost(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(), &curl_url_cleanup);
+  char* host = nullptr;
+  const bool ok = handle && curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+                  curl_url_get(handle.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host;
+  curl_free(host);
+  return ok;
+}
+
+}  // namespace
+
 std::optional<std::string> ReadUrl(SectionReader& reader, std::string_view key) {
   auto url = reader.String(key);
   if (!url) return std::nullopt;
+  const std::string where = "'" + std::string(key) + "' in [" + reader.section() + "]";
   if (!url->starts_with("http://") && !url->starts_with("https://")) {
-    reader.Fail(key, "'" + std::string(key) + "' in [" + reader.section() + "] must start with http:// or https://");
+    reader.Fail(key, where + " must start with http:// or https://");
+  } else if (url->find_first_of(" \t\r\n") != std::string::npos || !HasHost(*url)) {
+    reader.Fail(key, where + " is not a valid URL with a host");
   }
   while (url->ends_with('/')) url->pop_back();
   return url;

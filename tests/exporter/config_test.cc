@@ -94,6 +94,10 @@ TEST_CASE("every kind of bad config is an error with file, line and column") {
   CHECK(ErrorOf("[github]\nrepos = []\n") == "kpi.toml:2:9: [github] needs at least one entry in 'repos' or 'orgs'");
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\napi_url = \"ftp://x\"\n") ==
         "kpi.toml:3:11: 'api_url' in [github] must start with http:// or https://");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\napi_url = \"http://\"\n") ==
+        "kpi.toml:3:11: 'api_url' in [github] is not a valid URL with a host");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\napi_url = \"https://git hub.example\"\n") ==
+        "kpi.toml:3:11: 'api_url' in [github] is not a valid URL with a host");
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ntoken = \"${NOPE}\"\n") ==
         "kpi.toml:3:9: 'token' in [github] refers to environment variable NOPE, which is not set or empty");
   CHECK(ErrorOf("[exporter]\nmax_concurrent_polls = 0\n") ==
