@@ -108,6 +108,7 @@ std::optional<std::chrono::sys_days> NewestDay(const std::vector<DailyTotal>& da
 std::optional<int64_t> PriorWeek(const std::vector<DailyTotal>& days) {
   const auto newest = NewestDay(days);
   if (!newest) return std::nullopt;
+  // The last 7 days are newest-6 .. newest; the prior 7 are newest-13 .. newest-7.
   const auto first = *newest - std::chrono::days(13);
   const auto last = *newest - std::chrono::days(7);
   int64_t sum = 0;
