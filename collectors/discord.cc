@@ -12,9 +12,21 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A negative count only comes from a broken or hostile answer.
+int64_t Count(json::object o, std::string_view key) {
+  const int64_t n = json::Int(o, key);
+  if (n < 0) throw json::JsonError("field '" + std::string(key) + "' is negative");
+  return n;
+}
+
+// Guild fields from `guild`, counts from `counts` (the same object for a
+// guild, the invite around it for an invite). The id becomes a label, so it
+// must be a snowflake.
 discord::Guild GuildFrom(json::object guild, json::object counts) {
-  return discord::Guild{std::string(json::Str(guild, "id")), std::string(json::Str(guild, "name")),
-                        json::Int(counts, "approximate_member_count"), json::Int(counts, "approximate_presence_count")};
+  discord::Guild g{std::string(json::Str(guild, "id")), std::string(json::Str(guild, "name")),
+                   Count(counts, "approximate_member_count"), Count(counts, "approximate_presence_count")};
+  if (!ConsistsOf(g.id, ::isdigit)) throw json::JsonError("field 'id' is not a guild id");
+  return g;
 }
 
 }  // namespace
@@ -33,7 +45,10 @@ tl::expected<Guild, Error> ParseInvite(std::string_view body) {
   return json::ParseJson("invite", [&] {
     simdjson::dom::parser parser;
     const json::object o = json::AsObject(json::Parse(parser, body), "invite");
-    return GuildFrom(json::Obj(o, "guild"), o);
+    // Group DM and friend invites have no guild.
+    const auto guild = json::OptObj(o, "guild");
+    if (!guild) throw json::JsonError("the invite is not for a guild");
+    return GuildFrom(*guild, o);
   });
 }
 
@@ -65,23 +80,32 @@ HttpClientOptions DiscordCollector::http_options() const {
   return BaseHttpOptions(config_.settings, config_.token.empty() ? "" : "Bot " + config_.token);
 }
 
-tl::expected<Snapshot, Error> DiscordCollector::Poll(HttpClient& http, PollContext&) {
+tl::expected<Snapshot, Error> DiscordCollector::Poll(HttpClient& http, PollContext& context) {
   std::vector<Error> errors;
   std::vector<std::string> keys;
+  // The target is the configured guild id or invite code; the key keeps the two
+  // apart for the last good values (a code may be all digits).
+  const auto update = [&](const std::string& target, std::string key, tl::expected<discord::Guild, Error> guild) {
+    keys.push_back(std::move(key));
+    context.report.Target(target, guild.has_value());
+    return guilds_.Update(keys.back(), std::move(guild), errors);
+  };
   const std::string api = config_.settings.api_url;
   for (const auto& id : config_.guilds) {
-    keys.push_back("guild " + id);
-    auto guild = http.GetOk(api + "/guilds/" + id + "?with_counts=true").and_then([](const HttpResponse& r) {
-      return discord::ParseGuild(r.body);
-    });
-    if (!guilds_.Update(keys.back(), std::move(guild), errors)) return tl::unexpected(errors.back());
+    auto guild = http.GetOk(api + "/guilds/" + id + "?with_counts=true")
+                     .and_then([](const HttpResponse& r) { return discord::ParseGuild(r.body); })
+                     .and_then([&](discord::Guild g) -> tl::expected<discord::Guild, Error> {
+                       // The label is the guild's id: an answer about another guild must not stand in for this one.
+                       if (g.id != id) return tl::unexpected(Error{"parse", "guild: the answer is for guild " + g.id});
+                       return g;
+                     });
+    if (!update(id, "guild " + id, std::move(guild))) return tl::unexpected(errors.back());
   }
   for (const auto& code : config_.invites) {
-    keys.push_back("invite " + code);
     // Invites are public: no bot token goes with them.
     auto guild = http.GetOk(api + "/invites/" + code + "?with_counts=true", Credentials::kOmit)
                      .and_then([](const HttpResponse& r) { return discord::ParseInvite(r.body); });
-    if (!guilds_.Update(keys.back(), std::move(guild), errors)) return tl::unexpected(errors.back());
+    if (!update(code, "invite " + code, std::move(guild))) return tl::unexpected(errors.back());
   }
   guilds_.Retain(keys);
 

@@ -2,6 +2,8 @@
 // token (GET /guilds/{id}?with_counts=true) or anonymously through public
 // invite codes (GET /invites/{code}?with_counts=true). Discord's 429s
 // (retry_after in the body, global limits) are honoured by the HTTP client.
+// Each guild id and invite code is a target: one that fails (an expired
+// invite, a malformed answer) keeps its last good values and fails alone.
 #pragma once
 
 #include <memory>
@@ -31,7 +33,9 @@ struct Guild {
   int64_t online = 0;   // approximate_presence_count
 };
 
-// A guild object, or an invite object (whose guild sits under "guild").
+// A guild object, or an invite object (whose guild sits under "guild", with
+// the counts beside it). The guild id must be a snowflake and the counts
+// non-negative; an invite without a guild (group DM) is an error.
 tl::expected<Guild, Error> ParseGuild(std::string_view body);
 tl::expected<Guild, Error> ParseInvite(std::string_view body);
 

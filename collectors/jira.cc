@@ -22,6 +22,13 @@ SystemTime JiraTime(json::object o, std::string_view key) {
   return *time;
 }
 
+// A negative count only comes from a broken or hostile answer.
+int64_t NonNegative(json::object o, std::string_view key) {
+  const int64_t n = json::Int(o, key);
+  if (n < 0) throw json::JsonError("field '" + std::string(key) + "' is negative");
+  return n;
+}
+
 }  // namespace
 
 namespace jira {
@@ -51,12 +58,15 @@ tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool clou
       page.issues.push_back(issue);
     }
     if (cloud) {
-      // The last page has no nextPageToken (or isLast: true).
+      // isLast: true ends the listing even when a nextPageToken comes along;
+      // answers without isLast end where the token does.
+      const auto is_last = json::OptBool(root, "isLast");
       const auto token = json::OptStr(root, "nextPageToken");
-      if (token && !json::OptBool(root, "isLast").value_or(false)) page.next = std::string(*token);
+      if (is_last == false && !token) throw json::JsonError("isLast is false but there is no nextPageToken");
+      if (token && !is_last.value_or(false)) page.next = std::string(*token);
     } else {
       const int64_t start = json::Int(root, "startAt");
-      page.total = json::Int(root, "total");
+      page.total = NonNegative(root, "total");
       const int64_t next = start + int64_t(page.issues.size());
       if (!page.issues.empty() && next < *page.total) page.next = std::to_string(next);
     }
@@ -67,7 +77,7 @@ tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool clou
 tl::expected<int64_t, Error> ParseApproximateCount(std::string_view body) {
   return json::ParseJson("approximate count", [&] {
     simdjson::dom::parser parser;
-    return json::Int(json::AsObject(json::Parse(parser, body), "approximate count"), "count");
+    return NonNegative(json::AsObject(json::Parse(parser, body), "approximate count"), "count");
   });
 }
 
@@ -139,31 +149,50 @@ tl::expected<int64_t, Error> JiraCollector::Count(HttpClient& http, const std::s
       .map([](const jira::SearchPage& page) { return page.total.value_or(0); });
 }
 
+tl::expected<std::optional<std::vector<double>>, Error> JiraCollector::ResolutionTimes(HttpClient& http,
+                                                                                       const JiraQuery& query,
+                                                                                       SystemTime now) {
+  const std::string jql = jira::Refine(query.jql, jira::kResolvedWindowJql, "resolved DESC");
+  std::vector<double> seconds;
+  int listed = 0;
+  const int max_pages = (config_.max_issues + kPageSize - 1) / kPageSize;
+  auto walk = WalkCursor(
+      http, [&](const std::string& cursor) { return SearchUrl(jql, kPageSize, cursor); }, max_pages,
+      [&](const HttpResponse& page) -> tl::expected<std::optional<std::string>, Error> {
+        auto parsed = jira::ParseSearchPage(page.body, config_.cloud);
+        if (!parsed) return tl::unexpected(parsed.error());
+        for (const auto& issue : parsed->issues) {
+          if (++listed > config_.max_issues) return std::nullopt;  // one more than the cap: the listing is cut
+          // Skipped: an issue that matched the JQL yet has no date (reopened since), or one outside the window
+          // (Jira's clock or a stray answer) that would move the number.
+          if (!issue.resolved || *issue.resolved < now - jira::kResolvedWindow) continue;
+          seconds.push_back(std::max(0.0, Seconds(*issue.resolved - issue.created).count()));
+        }
+        return parsed->next;
+      });
+  if (!walk) return tl::unexpected(walk.error());
+  if (walk->truncated || listed > config_.max_issues) return std::nullopt;
+  return seconds;
+}
+
 tl::expected<JiraCollector::QueryStats, Error> JiraCollector::PollQuery(HttpClient& http, const JiraQuery& query,
-                                                                         SystemTime now) {
+                                                                         SystemTime now, PollReport& report) {
   QueryStats stats;
   auto count = Count(http, query.jql);
   if (!count) return tl::unexpected(count.error());
   stats.matching = *count;
 
-  // Resolution time over issues of this query resolved in the last 30 days, capped at max_issues.
-  const std::string resolved_jql = jira::Refine(query.jql, "resolved >= -30d", "resolved DESC");
-  int fetched = 0;
-  const int max_pages = (config_.max_issues + kPageSize - 1) / kPageSize;
-  auto walk = WalkCursor(
-      http, [&](const std::string& cursor) { return SearchUrl(resolved_jql, kPageSize, cursor); }, max_pages,
-      [&](const HttpResponse& page) -> tl::expected<std::optional<std::string>, Error> {
-        auto parsed = jira::ParseSearchPage(page.body, config_.cloud);
-        if (!parsed) return tl::unexpected(parsed.error());
-        for (const auto& issue : parsed->issues) {
-          if (fetched++ >= config_.max_issues) return std::nullopt;
-          // An issue can match "resolved >= -30d" yet come back without a date (reopened since); skip it.
-          if (issue.resolved) stats.resolution_seconds.push_back(std::max(0.0, Seconds(*issue.resolved - issue.created).count()));
-        }
-        return parsed->next;
-      });
-  if (!walk) return tl::unexpected(walk.error());
-  stats.truncated = walk->truncated || fetched > config_.max_issues;
+  auto resolution = ResolutionTimes(http, query, now);
+  if (!resolution) return tl::unexpected(resolution.error());
+  if (*resolution) {
+    stats.resolution_seconds = std::move(**resolution);
+  } else {
+    // A summary over part of the listing would be quietly wrong: keep the last complete one (or none).
+    report.Truncated(query.name, "resolved_issues");
+    if (const auto last = queries_.values().find(query.name); last != queries_.values().end()) {
+      stats.resolution_seconds = last->second.resolution_seconds;
+    }
+  }
 
   // The oldest unresolved issue: one result, oldest first.
   auto oldest = http.GetOk(SearchUrl(jira::Refine(query.jql, "resolution IS EMPTY", "created ASC"), 1, ""))
@@ -179,10 +208,8 @@ tl::expected<Snapshot, Error> JiraCollector::Poll(HttpClient& http, PollContext&
   std::vector<std::string> names;
   for (const auto& query : config_.queries) {
     names.push_back(query.name);
-    if (!queries_.Update(query.name, PollQuery(http, query, now), errors)) return tl::unexpected(errors.back());
-    const auto& stats = queries_.values().find(query.name);
-    if (stats != queries_.values().end() && stats->second.truncated) {
-      context.log.Warn("query " + query.name + ": more than max_issues resolved issues; the summary covers the newest");
+    if (!queries_.UpdateTarget(query.name, PollQuery(http, query, now, context.report), errors, context.report)) {
+      return tl::unexpected(errors.back());
     }
   }
   queries_.Retain(names);
@@ -191,14 +218,13 @@ tl::expected<Snapshot, Error> JiraCollector::Poll(HttpClient& http, PollContext&
   for (const auto& [name, s] : queries_.values()) {
     const Labels q{{"query", name}};
     b.Gauge("jira_issues", "Issues matching the query (Cloud: approximate count).", q, double(s.matching));
-    b.Summary("jira_issue_resolution_seconds",
-              "Created-to-resolved time of the query's issues resolved in the window.", {{"query", name}, {"window", "30d"}},
-              s.resolution_seconds);
+    if (s.resolution_seconds) {
+      b.Summary("jira_issue_resolution_seconds",
+                "Created-to-resolved time of the query's issues resolved in the window.",
+                {{"query", name}, {"window", "30d"}}, *s.resolution_seconds);
+    }
     b.Gauge("jira_issues_oldest_open_age_seconds", "Age of the oldest unresolved issue of the query; 0 when none.", q,
             s.oldest_open_age_seconds);
-    b.Gauge("kpi_exporter_jira_results_truncated",
-            "1 when max_issues cut the issues read for the resolution summary at the last good poll.", q,
-            s.truncated ? 1 : 0);
   }
   return FinishPoll(std::move(b), errors);
 }

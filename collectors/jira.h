@@ -1,12 +1,19 @@
 // Jira collector: per named JQL query, the match count, resolution time of
 // issues resolved in the last 30 days (the support-SLA KPI), and the age of
-// the oldest unresolved issue. Jira Cloud (search/jql with nextPageToken, the
-// approximate-count endpoint) and Data Center (api/2/search with startAt).
+// the oldest unresolved issue. Jira Cloud (search/jql with nextPageToken and
+// isLast, the approximate-count endpoint) and Data Center (api/2/search with
+// startAt and total).
+//
+// The resolution summary is exact or kept: when max_issues (or the page cap)
+// cuts the listing of resolved issues, the summary keeps its last complete
+// value (absent until there is one) and the cut goes to PollReport::Truncated.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collectors/collector.h"
@@ -43,6 +50,11 @@ struct SearchPage {
   std::optional<int64_t> total;     // Data Center only
 };
 
+// The resolution summary's window: the JQL clause Jira applies, and the same
+// span checked again on each issue read.
+inline constexpr std::string_view kResolvedWindowJql = "resolved >= -30d";
+inline constexpr std::chrono::days kResolvedWindow{30};
+
 tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool cloud);
 tl::expected<int64_t, Error> ParseApproximateCount(std::string_view body);
 // "(jql) AND extra", keeping any ORDER BY of `order_by` at the end.
@@ -63,13 +75,16 @@ class JiraCollector final : public Collector {
 
   struct QueryStats {
     int64_t matching = 0;
-    std::vector<double> resolution_seconds;
+    std::optional<std::vector<double>> resolution_seconds;  // absent until a poll read the whole listing
     double oldest_open_age_seconds = 0;
-    bool truncated = false;
   };
 
  private:
-  tl::expected<QueryStats, Error> PollQuery(HttpClient& http, const JiraQuery& query, SystemTime now);
+  tl::expected<QueryStats, Error> PollQuery(HttpClient& http, const JiraQuery& query, SystemTime now, PollReport& report);
+  // Created-to-resolved seconds of the query's issues resolved in the window,
+  // or nullopt when max_issues or the page cap cut the listing.
+  tl::expected<std::optional<std::vector<double>>, Error> ResolutionTimes(HttpClient& http, const JiraQuery& query,
+                                                                          SystemTime now);
   tl::expected<int64_t, Error> Count(HttpClient& http, const std::string& jql);
   std::string SearchUrl(const std::string& jql, int max_results, const std::string& cursor) const;
 

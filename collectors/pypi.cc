@@ -19,6 +19,26 @@ std::optional<std::chrono::sys_days> ParseDate(std::string_view text) {
   return std::chrono::floor<std::chrono::days>(*t);
 }
 
+// Larger counts are not exact as doubles and could overflow a sum: only a
+// broken or hostile answer sends them.
+int64_t Downloads(json::object o, std::string_view key) {
+  const int64_t n = json::Int(o, key);
+  if (n < 0 || n > (int64_t(1) << 53)) throw json::JsonError("field '" + std::string(key) + "' is not a download count");
+  return n;
+}
+
+// pypistats answers 404 for a package it has no download rows for yet (a new
+// or renamed one): nothing was counted, which is no data, not a failure.
+template <typename T>
+tl::expected<std::optional<T>, Error> GetStats(HttpClient& http, const std::string& url,
+                                               tl::expected<T, Error> (*parse)(std::string_view)) {
+  auto response = http.GetOk(url);
+  if (!response && response.error().reason == "not_found") return std::optional<T>();
+  return response.and_then([&](const HttpResponse& r) { return parse(r.body); }).map([](T value) {
+    return std::optional<T>(std::move(value));
+  });
+}
+
 }  // namespace
 
 namespace pypi {
@@ -39,7 +59,7 @@ tl::expected<Recent, Error> ParseRecent(std::string_view body) {
   return json::ParseJson("recent downloads", [&] {
     simdjson::dom::parser parser;
     const json::object data = json::Obj(json::AsObject(json::Parse(parser, body), "recent downloads"), "data");
-    return Recent{json::Int(data, "last_day"), json::Int(data, "last_week"), json::Int(data, "last_month")};
+    return Recent{Downloads(data, "last_day"), Downloads(data, "last_week"), Downloads(data, "last_month")};
   });
 }
 
@@ -49,10 +69,11 @@ tl::expected<std::vector<DailyTotal>, Error> ParseOverall(std::string_view body)
     std::vector<DailyTotal> days;
     for (const json::element e : json::Arr(json::AsObject(json::Parse(parser, body), "daily downloads"), "data")) {
       const json::object day = json::AsObject(e, "day");
+      // mirrors=false answers without_mirrors rows only; a stray other row must not count twice.
       if (json::OptStr(day, "category").value_or("without_mirrors") != "without_mirrors") continue;
-      DailyTotal total{std::string(json::Str(day, "date")), json::Int(day, "downloads")};
-      if (!ParseDate(total.date)) throw json::JsonError("field 'date' is not a YYYY-MM-DD date");
-      days.push_back(std::move(total));
+      const auto date = ParseDate(json::Str(day, "date"));
+      if (!date) throw json::JsonError("field 'date' is not a YYYY-MM-DD date");
+      days.push_back(DailyTotal{*date, Downloads(day, "downloads")});
     }
     return days;
   });
@@ -64,7 +85,7 @@ tl::expected<Release, Error> ParseProject(std::string_view body) {
     const json::object root = json::AsObject(json::Parse(parser, body), "project");
     Release release;
     release.version = std::string(json::OptStr(json::Obj(root, "info"), "version").value_or(""));
-    // "urls" lists the files of info.version; a project without releases has none.
+    // "urls" lists the files of info.version.
     const auto files = json::OptArr(root, "urls");
     if (!files) return release;
     for (const json::element e : *files) {
@@ -77,20 +98,22 @@ tl::expected<Release, Error> ParseProject(std::string_view body) {
   });
 }
 
+std::optional<std::chrono::sys_days> NewestDay(const std::vector<DailyTotal>& days) {
+  const auto newest = std::max_element(days.begin(), days.end(),
+                                       [](const DailyTotal& a, const DailyTotal& b) { return a.date < b.date; });
+  if (newest == days.end()) return std::nullopt;
+  return newest->date;
+}
+
 std::optional<int64_t> PriorWeek(const std::vector<DailyTotal>& days) {
-  std::optional<std::chrono::sys_days> newest;
-  for (const auto& day : days) {
-    const auto date = *ParseDate(day.date);
-    if (!newest || date > *newest) newest = date;
-  }
+  const auto newest = NewestDay(days);
   if (!newest) return std::nullopt;
   // The last 7 days are newest-6 .. newest; the prior 7 are newest-13 .. newest-7.
   const auto first = *newest - std::chrono::days(13);
   const auto last = *newest - std::chrono::days(7);
   int64_t sum = 0;
   for (const auto& day : days) {
-    const auto date = *ParseDate(day.date);
-    if (date >= first && date <= last) sum += day.downloads;
+    if (day.date >= first && day.date <= last) sum += day.downloads;
   }
   return sum;
 }
@@ -120,43 +143,55 @@ HttpClientOptions PypiCollector::http_options() const {
   return BaseHttpOptions(config_.settings, "", {{"Accept", "application/json"}});  // both APIs are public
 }
 
-tl::expected<PypiCollector::PackageStats, Error> PypiCollector::PollPackage(HttpClient& http, const std::string& package) {
+tl::expected<PypiCollector::PackageStats, Error> PypiCollector::PollPackage(HttpClient& http, const std::string& package,
+                                                                            PollLog& log) {
   PackageStats stats;
+  // pypi.org answers 404 for a project that does not exist and for one without
+  // releases: either way there is nothing to report for it, so it fails alone.
   auto release = http.GetOk(config_.settings.api_url + "/pypi/" + package + "/json").and_then([](const HttpResponse& r) {
     return pypi::ParseProject(r.body);
   });
   if (!release) return tl::unexpected(release.error());
   stats.release = std::move(*release);
+
   const std::string stats_base = config_.stats_url + "/api/packages/" + package;
-  auto recent = http.GetOk(stats_base + "/recent").and_then([](const HttpResponse& r) { return pypi::ParseRecent(r.body); });
+  const auto recent = GetStats(http, stats_base + "/recent", pypi::ParseRecent);
   if (!recent) return tl::unexpected(recent.error());
-  stats.recent = *recent;
-  auto daily = http.GetOk(stats_base + "/overall?mirrors=false").and_then([](const HttpResponse& r) {
-    return pypi::ParseOverall(r.body);
-  });
+  const auto daily = GetStats(http, stats_base + "/overall?mirrors=false", pypi::ParseOverall);
   if (!daily) return tl::unexpected(daily.error());
-  stats.prior_week = pypi::PriorWeek(*daily);
+  if (!*recent || !*daily) log.Debug("package " + package + ": pypistats has no download rows for it yet; downloads are 0");
+  stats.recent = recent->value_or(pypi::Recent{});
+  const auto days = daily->value_or(std::vector<pypi::DailyTotal>{});
+  stats.prior_week = pypi::PriorWeek(days);
+  stats.newest_day = pypi::NewestDay(days);
   return stats;
 }
 
-tl::expected<Snapshot, Error> PypiCollector::Poll(HttpClient& http, PollContext&) {
+tl::expected<Snapshot, Error> PypiCollector::Poll(HttpClient& http, PollContext& context) {
   std::vector<Error> errors;
   for (const auto& package : config_.packages) {
-    // An unknown package (404) fails only itself; the others still report.
-    if (!packages_.Update(package, PollPackage(http, package), errors)) return tl::unexpected(errors.back());
+    // A failed package (unknown, no releases, a malformed answer) fails only itself; its last good values stay.
+    if (!packages_.UpdateTarget(package, PollPackage(http, package, context.log), errors, context.report)) {
+      return tl::unexpected(errors.back());
+    }
   }
   packages_.Retain(config_.packages);
 
   SnapshotBuilder b;
-  const char* help = "Downloads in the window (pypistats, without mirrors).";
   for (const auto& [package, s] : packages_.values()) {
     const Labels p{{"package", package}};
-    b.Gauge("pypi_downloads", help, {{"package", package}, {"window", "1d"}}, double(s.recent.last_day));
-    b.Gauge("pypi_downloads", help, {{"package", package}, {"window", "7d"}}, double(s.recent.last_week));
-    b.Gauge("pypi_downloads", help, {{"package", package}, {"window", "30d"}}, double(s.recent.last_month));
+    const auto windowed = [&](std::string_view window) { return Labels{{"package", package}, {"window", std::string(window)}}; };
+    const char* help = "Downloads in the window (pypistats, without mirrors).";
+    b.Gauge("pypi_downloads", help, windowed("1d"), double(s.recent.last_day));
+    b.Gauge("pypi_downloads", help, windowed("7d"), double(s.recent.last_week));
+    b.Gauge("pypi_downloads", help, windowed("30d"), double(s.recent.last_month));
     if (s.prior_week) {
-      b.Gauge("pypi_downloads_prior", "Downloads in the window before the most recent one (7d: days 8-14 ago).",
-              {{"package", package}, {"window", "7d"}}, double(*s.prior_week));
+      b.Gauge("pypi_downloads_prior", "Downloads in the window before the most recent one (7d: days 8-14 back from the newest day).",
+              windowed("7d"), double(*s.prior_week));
+    }
+    if (s.newest_day) {
+      b.Gauge("pypi_downloads_newest_day_timestamp_seconds",
+              "Start (00:00 UTC) of the newest day pypistats has daily downloads for.", p, ToUnixSeconds(*s.newest_day));
     }
     if (!s.release.version.empty()) {
       b.Gauge("pypi_package_info", "The package's latest version as a label; always 1.",

@@ -1,9 +1,12 @@
-// PyPI collector: downloads per package from pypistats (last 1/7/30 days, and
-// the 7 days before the last 7 from daily totals without mirrors, so a
-// week-over-week drop alert works from the first poll) and the latest release
-// from the PyPI JSON API. Package names are normalised as in PEP 503.
+// PyPI collector: downloads per package from pypistats (last 1/7/30 days, the
+// 7 days before the last 7 from daily totals without mirrors, so a
+// week-over-week drop alert works from the first poll, and the newest day
+// pypistats has data for, so stale data can be told from a drop) and the
+// latest release from the PyPI JSON API. Package names are normalised as in
+// PEP 503.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,20 +34,27 @@ struct Recent {
   int64_t last_day = 0, last_week = 0, last_month = 0;
 };
 struct DailyTotal {
-  std::string date;  // YYYY-MM-DD
+  std::chrono::sys_days date;  // the UTC day
   int64_t downloads = 0;
 };
 struct Release {
-  std::string version;                  // "" when the project has none
+  std::string version;                  // "" when the answer names none
   std::optional<SystemTime> uploaded;   // newest file of that version
 };
 
+// Download counts must be whole numbers from 0 to 2^53 (exact as a double,
+// and safe to add up); anything else fails the package's poll.
 tl::expected<Recent, Error> ParseRecent(std::string_view body);
-tl::expected<std::vector<DailyTotal>, Error> ParseOverall(std::string_view body);  // without_mirrors only
+tl::expected<std::vector<DailyTotal>, Error> ParseOverall(std::string_view body);  // without_mirrors rows only
 tl::expected<Release, Error> ParseProject(std::string_view body);
 
-// Downloads on the 7 days before the last 7, counted back from the newest date
-// in `days` (a missing day counts as 0); nullopt when there are no days at all.
+// The newest day pypistats has a row for, whatever its count (a row of 0
+// downloads is data; a day without a row is not); nullopt without rows.
+std::optional<std::chrono::sys_days> NewestDay(const std::vector<DailyTotal>& days);
+
+// Downloads on the 7 days before the last 7, counted back from NewestDay (the
+// last 7 are newest-6 .. newest, the prior 7 are newest-13 .. newest-7; a
+// missing day counts as 0); nullopt without rows.
 std::optional<int64_t> PriorWeek(const std::vector<DailyTotal>& days);
 
 }  // namespace pypi
@@ -61,11 +71,12 @@ class PypiCollector final : public Collector {
   struct PackageStats {
     pypi::Recent recent;
     std::optional<int64_t> prior_week;
+    std::optional<std::chrono::sys_days> newest_day;
     pypi::Release release;
   };
 
  private:
-  tl::expected<PackageStats, Error> PollPackage(HttpClient& http, const std::string& package);
+  tl::expected<PackageStats, Error> PollPackage(HttpClient& http, const std::string& package, PollLog& log);
 
   PypiConfig config_;
   LastGood<PackageStats> packages_;

@@ -30,8 +30,11 @@ struct World {
   }
   tl::expected<Snapshot, Error> Poll() {
     PollContext context{clock, log, {}, {}};
-    return collector.Poll(http, context);
+    auto result = collector.Poll(http, context);
+    report = context.report;
+    return result;
   }
+  PollReport report;  // of the last poll
 };
 
 const char* kGuild = R"({"id":"111","name":"Acme \"Community\"","approximate_member_count":187,"approximate_presence_count":42})";
@@ -51,6 +54,9 @@ TEST_CASE("guilds by id with the bot token, invites anonymously") {
   CHECK(HasLine(text, "discord_guild_members_online{guild=\"111\"} 42"));
   CHECK(HasLine(text, "discord_guild_info{guild=\"111\",name=\"Acme \\\"Community\\\"\"} 1"));
   CHECK(HasLine(text, "discord_guild_members{guild=\"222\"} 95"));
+  CHECK(HasLine(text, "discord_guild_members_online{guild=\"222\"} 7"));
+  CHECK(HasLine(text, "discord_guild_info{guild=\"222\",name=\"Acme Users\"} 1"));
+  CHECK(w.report.targets() == std::map<std::string, bool>{{"111", true}, {"acme", true}});
   for (const auto& request : w.state->requests) {
     const bool has_auth = std::any_of(request.headers.begin(), request.headers.end(),
                                       [](const auto& h) { return h.first == "Authorization" && h.second == "Bot bot-token-xyz"; });
@@ -78,6 +84,7 @@ TEST_CASE("an expired invite fails only itself, the guild still reports") {
   REQUIRE_FALSE(result);
   CHECK(result.error().reason == "not_found");
   CHECK(result.error().message.starts_with("invite expired: "));
+  CHECK(w.report.targets() == std::map<std::string, bool>{{"111", true}, {"expired", false}});
   REQUIRE(result.error().partial);
   CHECK(HasLine(SnapshotText(*result.error().partial), "discord_guild_members{guild=\"111\"} 187"));
 }
@@ -89,6 +96,48 @@ TEST_CASE("a guild configured by id and reached by invite is reported once") {
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
   CHECK(HasLine(SnapshotText(*snapshot), "discord_guild_members{guild=\"222\"} 96"));
+}
+
+TEST_CASE("an answer about another guild fails the guild asked for") {
+  World w(DiscordConfig{{}, "bot-token-xyz", {"111"}, {}});
+  w.Set("/guilds/111?with_counts=true", R"({"id":"333","name":"Other","approximate_member_count":5,"approximate_presence_count":1})");
+  auto result = w.Poll();
+  REQUIRE_FALSE(result);
+  CHECK(result.error().reason == "parse");
+  CHECK(result.error().message == "guild 111: guild: the answer is for guild 333");
+  CHECK(w.report.targets() == std::map<std::string, bool>{{"111", false}});
+  CHECK(SnapshotText(*result.error().partial).empty());
+}
+
+TEST_CASE("a malformed or hostile answer fails only its guild or invite, whose last good values stay") {
+  World w(DiscordConfig{{}, "bot-token-xyz", {"111"}, {"acme"}});
+  w.Set("/guilds/111?with_counts=true", kGuild);
+  w.Set("/invites/acme?with_counts=true", kInvite);
+  REQUIRE(w.Poll());
+  for (const char* bad : {
+           R"({"code":"acme","guild":{"id":"222","name":"Acme Users"},"approximate_member_count":-1,"approximate_presence_count":7})",
+           R"({"code":"acme","guild":{"id":"2\"22","name":"x"},"approximate_member_count":1,"approximate_presence_count":1})",
+           R"({"code":"acme","type":1,"channel":{"id":"9","type":3},"approximate_member_count":3})",  // a group DM invite
+           R"({"code":"acme","guild":{"id":"222","name":"Acme Users"}})",                            // no counts
+           "<html>"}) {
+    CAPTURE(bad);
+    w.Set("/invites/acme?with_counts=true", bad);
+    auto result = w.Poll();
+    REQUIRE_FALSE(result);
+    CHECK(result.error().reason == "parse");
+    CHECK(result.error().message.starts_with("invite acme: "));
+    CHECK(w.report.targets() == std::map<std::string, bool>{{"111", true}, {"acme", false}});
+    REQUIRE(result.error().partial);
+    const std::string text = SnapshotText(*result.error().partial);
+    CHECK(HasLine(text, "discord_guild_members{guild=\"222\"} 95"));
+    CHECK(HasLine(text, "discord_guild_members{guild=\"111\"} 187"));
+  }
+  CHECK(discord::ParseInvite(R"({"code":"x","type":1,"approximate_member_count":3,"approximate_presence_count":1})")
+            .error()
+            .message == "invite: the invite is not for a guild");
+  CHECK(discord::ParseGuild(R"({"id":"abc","name":"x","approximate_member_count":3,"approximate_presence_count":1})")
+            .error()
+            .message == "guild: field 'id' is not a guild id");
 }
 
 TEST_CASE("Discord config rules") {

@@ -364,3 +364,22 @@ TEST_CASE("origins and relative redirects") {
   CHECK(ResolveUrl("http://h:1/a/b", "https://x/y") == "https://x/y");
   CHECK(UrlEncode("a b/c") == "a%20b%2Fc");
 }
+
+TEST_CASE("base64 for basic auth: input lengths with remainder 0, 1 and 2") {
+  // RFC 4648 section 10 test vectors.
+  CHECK(Base64Encode("") == "");
+  CHECK(Base64Encode("f") == "Zg==");
+  CHECK(Base64Encode("fo") == "Zm8=");
+  CHECK(Base64Encode("foo") == "Zm9v");
+  CHECK(Base64Encode("foob") == "Zm9vYg==");
+  CHECK(Base64Encode("fooba") == "Zm9vYmE=");
+  CHECK(Base64Encode("foobar") == "Zm9vYmFy");
+  // Jira Cloud credentials, email:token, of lengths 9, 10 and 11.
+  CHECK(Base64Encode("a@b.c:tok") == "YUBiLmM6dG9r");
+  CHECK(Base64Encode("a@b.c:toke") == "YUBiLmM6dG9rZQ==");
+  CHECK(Base64Encode("a@b.c:token") == "YUBiLmM6dG9rZW4=");
+  // Bytes above 0x7f (no sign extension), and the last two letters of the alphabet.
+  CHECK(Base64Encode("\xff\xfe\xfd") == "//79");
+  CHECK(Base64Encode("\xff") == "/w==");
+  CHECK(Base64Encode("\xfb\xef") == "++8=");
+}

@@ -2,9 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <set>
+
+#include "collectors/all.h"
 #include "collectors/time_util.h"
 #include "exporter/config.h"
-#include "collectors/all.h"
 #include "tests/support/collector_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_transport.h"
@@ -16,6 +19,10 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kSite = "https://acme.atlassian.test";
+// The JQL the collector sends for query "support" (project = SUP), percent-encoded by hand.
+constexpr const char* kSupport = "project%20%3D%20SUP";
+constexpr const char* kResolved = "%28project%20%3D%20SUP%29%20AND%20resolved%20%3E%3D%20-30d%20ORDER%20BY%20resolved%20DESC";
+constexpr const char* kOldest = "%28project%20%3D%20SUP%29%20AND%20resolution%20IS%20EMPTY%20ORDER%20BY%20created%20ASC";
 
 std::string JiraTime(const FakeClock& clock, std::chrono::seconds ago) {
   // Jira's form: milliseconds and a +hhmm offset.
@@ -23,9 +30,29 @@ std::string JiraTime(const FakeClock& clock, std::chrono::seconds ago) {
   return t.substr(0, t.size() - 1) + ".000+0000";
 }
 
+// An issue as search answers carry it when asked for fields=created,resolutiondate.
 std::string IssueJson(const FakeClock& clock, std::chrono::seconds created_ago, std::optional<std::chrono::seconds> resolved_ago) {
-  return "{\"key\":\"SUP-1\",\"fields\":{\"created\":\"" + JiraTime(clock, created_ago) + "\",\"resolutiondate\":" +
+  return "{\"expand\":\"\",\"id\":\"10001\",\"self\":\"https://acme.atlassian.test/rest/api/3/issue/10001\",\"key\":\"SUP-1\","
+         "\"fields\":{\"created\":\"" + JiraTime(clock, created_ago) + "\",\"resolutiondate\":" +
          (resolved_ago ? "\"" + JiraTime(clock, *resolved_ago) + "\"" : std::string("null")) + "}}";
+}
+
+std::string Issues(const std::vector<std::string>& issues) {
+  std::string out;
+  for (const auto& issue : issues) out += (out.empty() ? "" : ",") + issue;
+  return "[" + out + "]";
+}
+
+// A Jira Cloud search/jql page: every page says isLast; all but the last carry a nextPageToken.
+std::string CloudPage(const std::vector<std::string>& issues, const std::string& next_token = "") {
+  if (next_token.empty()) return "{\"issues\":" + Issues(issues) + ",\"isLast\":true}";
+  return "{\"issues\":" + Issues(issues) + ",\"nextPageToken\":\"" + next_token + "\",\"isLast\":false}";
+}
+
+// A Data Center api/2/search page.
+std::string DataCenterPage(const std::vector<std::string>& issues, int start_at, int max_results, int total) {
+  return "{\"expand\":\"schema,names\",\"startAt\":" + std::to_string(start_at) + ",\"maxResults\":" +
+         std::to_string(max_results) + ",\"total\":" + std::to_string(total) + ",\"issues\":" + Issues(issues) + "}";
 }
 
 struct World {
@@ -35,46 +62,54 @@ struct World {
   std::unique_ptr<JiraCollector> collector;
   std::unique_ptr<HttpClient> http;
   JiraConfig config;
+  PollReport report;  // of the last poll
 
-  explicit World(bool cloud, int max_issues = 1000) {
+  explicit World(bool cloud, int max_issues = 1000, std::vector<JiraQuery> queries = {{"support", "project = SUP"}}) {
     config.settings.api_url = kSite;
     config.cloud = cloud;
     config.email = cloud ? "bot@acme.test" : "";
     config.token = "jira-api-token-123";
-    config.queries = {{"support", "project = SUP"}};
+    config.queries = std::move(queries);
     config.max_issues = max_issues;
     collector = std::make_unique<JiraCollector>(config);
     http = std::make_unique<HttpClient>(std::make_unique<FakeTransport>(state), clock, collector->http_options());
   }
+  // `jql` is already percent-encoded.
   std::string Search(const std::string& jql, int max, const std::string& cursor = "") const {
-    std::string url = std::string(kSite) + (config.cloud ? "/rest/api/3/search/jql" : "/rest/api/2/search") +
-                      "?jql=" + UrlEncode(jql) + "&fields=created,resolutiondate&maxResults=" + std::to_string(max);
+    std::string url = std::string(kSite) + (config.cloud ? "/rest/api/3/search/jql" : "/rest/api/2/search") + "?jql=" + jql +
+                      "&fields=created,resolutiondate&maxResults=" + std::to_string(max);
     if (config.cloud) return cursor.empty() ? url : url + "&nextPageToken=" + cursor;
     return url + "&startAt=" + (cursor.empty() ? "0" : cursor);
   }
   void Set(const std::string& url, std::string body, std::map<std::string, std::string> headers = {}, long status = 200) {
     state->routes[url] = FakeExchange{{Json(std::move(body), std::move(headers), status)}, 0};
   }
+  void CloudBasics(int count) {
+    Set(std::string(kSite) + "/rest/api/3/search/approximate-count", "{\"count\":" + std::to_string(count) + "}");
+    Set(Search(kOldest, 1), CloudPage({}));
+  }
   tl::expected<Snapshot, Error> Poll() {
     PollContext context{clock, log, {}, {}};
-    return collector->Poll(*http, context);
+    auto result = collector->Poll(*http, context);
+    report = context.report;
+    return result;
+  }
+  bool Requested(const std::string& url) const {
+    return std::any_of(state->requests.begin(), state->requests.end(), [&](const HttpRequest& r) { return r.url == url; });
   }
 };
 
-const std::string kResolved = "(project = SUP) AND resolved >= -30d ORDER BY resolved DESC";
-const std::string kOldest = "(project = SUP) AND resolution IS EMPTY ORDER BY created ASC";
+using Truncations = std::set<std::pair<std::string, std::string>>;
 
 }  // namespace
 
-TEST_CASE("Jira Cloud: approximate count, nextPageToken pages, missing resolution dates, oldest open") {
+TEST_CASE("Jira Cloud: approximate count, nextPageToken pages, missing resolution dates, oldest open, basic auth") {
   World w(true);
   w.Set(std::string(kSite) + "/rest/api/3/search/approximate-count", R"({"count": 42})");
   // Page 1: resolved after 2h and 10h; page 2: one after 30h and one without a date (skipped).
-  w.Set(w.Search(kResolved, 100),
-        "{\"issues\":[" + IssueJson(w.clock, 5h, 3h) + "," + IssueJson(w.clock, 20h, 10h) + "],\"nextPageToken\":\"tok2\"}");
-  w.Set(w.Search(kResolved, 100, "tok2"),
-        "{\"issues\":[" + IssueJson(w.clock, 40h, 10h) + "," + IssueJson(w.clock, 50h, std::nullopt) + "],\"isLast\":true}");
-  w.Set(w.Search(kOldest, 1), "{\"issues\":[" + IssueJson(w.clock, 72h, std::nullopt) + "],\"nextPageToken\":\"more\"}");
+  w.Set(w.Search(kResolved, 100), CloudPage({IssueJson(w.clock, 5h, 3h), IssueJson(w.clock, 20h, 10h)}, "tok2"));
+  w.Set(w.Search(kResolved, 100, "tok2"), CloudPage({IssueJson(w.clock, 40h, 10h), IssueJson(w.clock, 50h, std::nullopt)}));
+  w.Set(w.Search(kOldest, 1), CloudPage({IssueJson(w.clock, 72h, std::nullopt)}, "more"));
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
   const std::string text = SnapshotText(*snapshot);
@@ -83,47 +118,154 @@ TEST_CASE("Jira Cloud: approximate count, nextPageToken pages, missing resolutio
   CHECK(HasLine(text, "jira_issue_resolution_seconds_sum{query=\"support\",window=\"30d\"} 151200"));  // 2h + 10h + 30h = 42h
   CHECK(HasLine(text, "jira_issue_resolution_seconds{query=\"support\",window=\"30d\",quantile=\"0.5\"} 36000"));
   CHECK(HasLine(text, "jira_issues_oldest_open_age_seconds{query=\"support\"} 259200"));
-  CHECK(HasLine(text, "kpi_exporter_jira_results_truncated{query=\"support\"} 0"));
-  // The count is a POST with the JQL in a JSON body; every request carries basic auth.
+  CHECK(w.report.targets() == std::map<std::string, bool>{{"support", true}});
+  CHECK(w.report.truncations().empty());
+  // The count is a POST with the JQL in a JSON body; every request carries basic auth: base64("bot@acme.test:jira-api-token-123").
   const auto& post = *std::find_if(w.state->requests.begin(), w.state->requests.end(),
                                    [](const HttpRequest& r) { return r.body.has_value(); });
   CHECK(*post.body == R"({"jql":"project = SUP"})");
   for (const auto& request : w.state->requests) {
     CHECK(std::any_of(request.headers.begin(), request.headers.end(), [](const auto& h) {
-      return h.first == "Authorization" && h.second == "Basic " + Base64Encode("bot@acme.test:jira-api-token-123");
+      return h.first == "Authorization" && h.second == "Basic Ym90QGFjbWUudGVzdDpqaXJhLWFwaS10b2tlbi0xMjM=";
     }));
   }
 }
 
+TEST_CASE("Jira Cloud: isLast true ends the listing even when a nextPageToken comes along") {
+  World w(true);
+  w.CloudBasics(2);
+  w.Set(w.Search(kResolved, 100),
+        "{\"issues\":" + Issues({IssueJson(w.clock, 2h, 1h)}) + ",\"nextPageToken\":\"stale\",\"isLast\":true}");
+  w.Set(w.Search(kResolved, 100, "stale"), CloudPage({IssueJson(w.clock, 9h, 1h)}));
+  auto snapshot = w.Poll();
+  REQUIRE(snapshot);
+  CHECK(HasLine(SnapshotText(*snapshot), "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 1"));
+  CHECK_FALSE(w.Requested(w.Search(kResolved, 100, "stale")));
+}
+
+TEST_CASE("Jira Cloud: a page without isLast ends where its nextPageToken does, isLast false without a token is malformed") {
+  const auto older = jira::ParseSearchPage(R"({"issues":[],"nextPageToken":"t2"})", true);
+  REQUIRE(older);
+  CHECK(older->next == "t2");
+  CHECK_FALSE(jira::ParseSearchPage(R"({"issues":[]})", true)->next);
+  CHECK(jira::ParseSearchPage(R"({"issues":[],"isLast":false})", true).error().message ==
+        "search results: isLast is false but there is no nextPageToken");
+}
+
 TEST_CASE("Jira Data Center: total from maxResults=0, startAt pages, bearer token") {
   World w(false);
-  w.Set(w.Search("project = SUP", 0), R"({"startAt":0,"maxResults":0,"total":7,"issues":[]})");
-  w.Set(w.Search(kResolved, 100),
-        "{\"startAt\":0,\"maxResults\":100,\"total\":2,\"issues\":[" + IssueJson(w.clock, 5h, 4h) + "]}");
-  w.Set(w.Search(kResolved, 100, "1"),
-        "{\"startAt\":1,\"maxResults\":100,\"total\":2,\"issues\":[" + IssueJson(w.clock, 9h, 4h) + "]}");
-  w.Set(w.Search(kOldest, 1), R"({"startAt":0,"maxResults":1,"total":0,"issues":[]})");
+  w.Set(w.Search(kSupport, 0), DataCenterPage({}, 0, 0, 7));
+  w.Set(w.Search(kResolved, 100), DataCenterPage({IssueJson(w.clock, 5h, 4h)}, 0, 100, 2));
+  w.Set(w.Search(kResolved, 100, "1"), DataCenterPage({IssueJson(w.clock, 9h, 4h)}, 1, 100, 2));
+  w.Set(w.Search(kOldest, 1), DataCenterPage({}, 0, 1, 0));
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
   const std::string text = SnapshotText(*snapshot);
   CHECK(HasLine(text, "jira_issues{query=\"support\"} 7"));
+  CHECK(HasLine(text, "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 2"));
   CHECK(HasLine(text, "jira_issue_resolution_seconds_sum{query=\"support\",window=\"30d\"} 21600"));  // 1h + 5h
   CHECK(HasLine(text, "jira_issues_oldest_open_age_seconds{query=\"support\"} 0"));
   CHECK(w.state->requests.front().headers.back() == std::make_pair(std::string("Authorization"),
                                                                    std::string("Bearer jira-api-token-123")));
 }
 
-TEST_CASE("max_issues caps the walk and says so") {
-  World w(false, 1);
-  w.Set(w.Search("project = SUP", 0), R"({"startAt":0,"maxResults":0,"total":3,"issues":[]})");
-  w.Set(w.Search(kResolved, 100), "{\"startAt\":0,\"maxResults\":100,\"total\":3,\"issues\":[" +
-                                      IssueJson(w.clock, 5h, 4h) + "," + IssueJson(w.clock, 6h, 4h) + "]}");
-  w.Set(w.Search(kOldest, 1), R"({"startAt":0,"maxResults":1,"total":0,"issues":[]})");
+TEST_CASE("the window: resolved >= -30d in the JQL, resolved 29 days ago counts, 31 days ago does not") {
+  World w(true);
+  w.CloudBasics(3);
+  // Created 40d, resolved 29d ago: 11 days. The one resolved 31d ago is outside, whatever Jira sent.
+  w.Set(w.Search(kResolved, 100),
+        CloudPage({IssueJson(w.clock, 40 * 24h, 29 * 24h), IssueJson(w.clock, 32 * 24h, 31 * 24h)}));
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
-  CHECK(HasLine(SnapshotText(*snapshot), "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 1"));
-  CHECK(HasLine(SnapshotText(*snapshot), "kpi_exporter_jira_results_truncated{query=\"support\"} 1"));
-  CHECK(w.log.warnings.size() == 1);
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(HasLine(text, "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 1"));
+  CHECK(HasLine(text, "jira_issue_resolution_seconds_sum{query=\"support\",window=\"30d\"} 950400"));
+}
+
+TEST_CASE("exactly max_issues resolved issues and no further page is complete") {
+  World w(true, 2);
+  w.CloudBasics(2);
+  w.Set(w.Search(kResolved, 100), CloudPage({IssueJson(w.clock, 3h, 2h), IssueJson(w.clock, 5h, 2h)}));
+  auto snapshot = w.Poll();
+  REQUIRE(snapshot);
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(HasLine(text, "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 2"));
+  CHECK(HasLine(text, "jira_issue_resolution_seconds_sum{query=\"support\",window=\"30d\"} 14400"));  // 1h + 3h
+  CHECK(w.report.truncations().empty());
+  CHECK(text.find("truncated") == std::string::npos);
+}
+
+TEST_CASE("max_issues plus one resolved issue is a cut: reported, no summary yet, the query still up") {
+  World w(true, 2);
+  w.CloudBasics(3);
+  w.Set(w.Search(kResolved, 100),
+        CloudPage({IssueJson(w.clock, 3h, 2h), IssueJson(w.clock, 5h, 2h), IssueJson(w.clock, 9h, 2h)}));
+  auto snapshot = w.Poll();
+  REQUIRE(snapshot);
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(text.find("jira_issue_resolution_seconds") == std::string::npos);
+  CHECK(HasLine(text, "jira_issues{query=\"support\"} 3"));
+  CHECK(w.report.truncations() == Truncations{{"support", "resolved_issues"}});
+  CHECK(w.report.targets() == std::map<std::string, bool>{{"support", true}});
+  CHECK(w.log.warnings.empty());  // the core logs cuts once per poll
+}
+
+TEST_CASE("the page cap cuts too: max_issues on the page and a further page") {
+  World w(false, 1);  // one page of at most 100
+  w.Set(w.Search(kSupport, 0), DataCenterPage({}, 0, 0, 2));
+  w.Set(w.Search(kResolved, 100), DataCenterPage({IssueJson(w.clock, 3h, 2h)}, 0, 1, 2));
+  w.Set(w.Search(kOldest, 1), DataCenterPage({}, 0, 1, 0));
+  auto snapshot = w.Poll();
+  REQUIRE(snapshot);
+  CHECK(SnapshotText(*snapshot).find("jira_issue_resolution_seconds") == std::string::npos);
+  CHECK(w.report.truncations() == Truncations{{"support", "resolved_issues"}});
+  CHECK_FALSE(w.Requested(w.Search(kResolved, 100, "1")));
+}
+
+TEST_CASE("a cut listing keeps the last complete summary while the other values move on") {
+  World w(true, 2);
+  w.CloudBasics(2);
+  w.Set(w.Search(kResolved, 100), CloudPage({IssueJson(w.clock, 3h, 2h), IssueJson(w.clock, 5h, 2h)}));
+  REQUIRE(w.Poll());
+  w.CloudBasics(3);
+  w.Set(w.Search(kResolved, 100),
+        CloudPage({IssueJson(w.clock, 3h, 2h), IssueJson(w.clock, 5h, 2h), IssueJson(w.clock, 100h, 2h)}));
+  auto snapshot = w.Poll();
+  REQUIRE(snapshot);
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(HasLine(text, "jira_issues{query=\"support\"} 3"));
+  CHECK(HasLine(text, "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 2"));
+  CHECK(HasLine(text, "jira_issue_resolution_seconds_sum{query=\"support\",window=\"30d\"} 14400"));
+  CHECK(w.report.truncations() == Truncations{{"support", "resolved_issues"}});
+}
+
+TEST_CASE("a malformed or hostile answer fails only its query, whose last good values stay") {
+  World w(false, 1000, {{"support", "project = SUP"}, {"bugs", "type = Bug"}});
+  const std::string bugs_resolved = "%28type%20%3D%20Bug%29%20AND%20resolved%20%3E%3D%20-30d%20ORDER%20BY%20resolved%20DESC";
+  const std::string bugs_oldest = "%28type%20%3D%20Bug%29%20AND%20resolution%20IS%20EMPTY%20ORDER%20BY%20created%20ASC";
+  w.Set(w.Search(kSupport, 0), DataCenterPage({}, 0, 0, 7));
+  w.Set(w.Search(kResolved, 100), DataCenterPage({IssueJson(w.clock, 5h, 4h)}, 0, 100, 1));
+  w.Set(w.Search(kOldest, 1), DataCenterPage({}, 0, 1, 0));
+  w.Set(w.Search("type%20%3D%20Bug", 0), DataCenterPage({}, 0, 0, 4));
+  w.Set(w.Search(bugs_resolved, 100), DataCenterPage({}, 0, 100, 0));
+  w.Set(w.Search(bugs_oldest, 1), DataCenterPage({}, 0, 1, 0));
+  REQUIRE(w.Poll());
+  w.Set(w.Search("type%20%3D%20Bug", 0), DataCenterPage({}, 0, 0, 5));
+  for (const std::string& bad : {DataCenterPage({}, 0, 0, -1), std::string(R"({"issues":[{"fields":{"created":"soon"}}]})"),
+                                std::string("<html>")}) {
+    CAPTURE(bad);
+    w.Set(w.Search(kSupport, 0), bad);
+    auto result = w.Poll();
+    REQUIRE_FALSE(result);
+    CHECK(result.error().reason == "parse");
+    CHECK(result.error().message.starts_with("support: "));
+    CHECK(w.report.targets() == std::map<std::string, bool>{{"bugs", true}, {"support", false}});
+    REQUIRE(result.error().partial);
+    const std::string text = SnapshotText(*result.error().partial);
+    CHECK(HasLine(text, "jira_issues{query=\"support\"} 7"));
+    CHECK(HasLine(text, "jira_issue_resolution_seconds_count{query=\"support\",window=\"30d\"} 1"));
+    CHECK(HasLine(text, "jira_issues{query=\"bugs\"} 5"));
+  }
 }
 
 TEST_CASE("a 401 is an unauthorized error without the token, a 429 waits for Retry-After") {
@@ -133,12 +275,13 @@ TEST_CASE("a 401 is an unauthorized error without the token, a 429 waits for Ret
   REQUIRE_FALSE(failed);
   CHECK(failed.error().reason == "unauthorized");
   CHECK(failed.error().message.find("jira-api-token-123") == std::string::npos);
+  CHECK(w.report.targets() == std::map<std::string, bool>{{"support", false}});
 
   World limited(true);
   limited.state->routes[std::string(kSite) + "/rest/api/3/search/approximate-count"] =
       FakeExchange{{Json("{}", {{"retry-after", "5"}}, 429), Json(R"({"count": 1})")}, 0};
-  limited.Set(limited.Search(kResolved, 100), R"({"issues":[],"isLast":true})");
-  limited.Set(limited.Search(kOldest, 1), R"({"issues":[]})");
+  limited.Set(limited.Search(kResolved, 100), CloudPage({}));
+  limited.Set(limited.Search(kOldest, 1), CloudPage({}));
   REQUIRE(limited.Poll());
   CHECK(limited.clock.sleeps() == std::vector<std::chrono::milliseconds>{5000ms});
 }
@@ -170,6 +313,8 @@ jql = "type = Bug"
   REQUIRE(ok);
   CHECK(ok->collectors[0]->settings().api_url == "https://acme.atlassian.net");
   CHECK(ok->secrets == std::vector<std::string>{"tok-from-env"});
+  // base64("bot@acme.test:tok-from-env"), by hand.
+  CHECK(ok->collectors[0]->http_options().authorization == "Basic Ym90QGFjbWUudGVzdDp0b2stZnJvbS1lbnY=");
 
   const auto error = [&](const std::string& text) { return parse(text).error().ToString(); };
   CHECK(error("[jira]\nurl = \"https://x\"\nemail = \"a@b\"\ntoken = \"t\"\n[[jira.queries]]\nname = \"a b\"\njql = \"x\"\n") ==

@@ -2,13 +2,13 @@
 
 #include <doctest/doctest.h>
 
-#include "collectors/time_util.h"
 #include "tests/support/collector_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_transport.h"
 
 using namespace kpi;
 using namespace kpi::testing;
+using namespace std::chrono;
 
 namespace {
 
@@ -18,9 +18,9 @@ struct World {
   RecordingLog log;
   PypiCollector collector;
   HttpClient http;
+  PollReport report;  // of the last poll
   explicit World(std::vector<std::string> packages)
-      : collector(PypiConfig{{"https://pypi.test", std::chrono::hours(1), std::chrono::seconds(10)}, "https://stats.test",
-                             std::move(packages)}),
+      : collector(PypiConfig{{"https://pypi.test", hours(1), seconds(10)}, "https://stats.test", std::move(packages)}),
         http(std::make_unique<FakeTransport>(state), clock, collector.http_options()) {}
   void Set(const std::string& url, std::string body, long status = 200) {
     state->routes[url] = FakeExchange{{Json(std::move(body), {}, status)}, 0};
@@ -32,21 +32,28 @@ struct World {
   }
   tl::expected<Snapshot, Error> Poll() {
     PollContext context{clock, log, {}, {}};
-    return collector.Poll(http, context);
+    auto result = collector.Poll(http, context);
+    report = context.report;
+    return result;
   }
 };
 
+// pypistats' /overall?mirrors=false answer: without_mirrors rows in date order.
 std::string Days(std::initializer_list<std::pair<const char*, int>> days) {
-  std::string out = R"({"package":"x","type":"overall_downloads","data":[)";
+  std::string out = R"({"data":[)";
   bool first = true;
   for (const auto& [date, n] : days) {
     out += std::string(first ? "" : ",") + R"({"category":"without_mirrors","date":")" + date +
            R"(","downloads":)" + std::to_string(n) + "}";
-    out += std::string(R"(,{"category":"with_mirrors","date":")") + date + R"(","downloads":999999})";
     first = false;
   }
-  return out + "]}";
+  return out + R"(],"package":"x","type":"overall_downloads"})";
 }
+
+const char* kProject = R"({"info":{"name":"My_Package","version":"2.1.0"},"urls":[
+    {"filename":"my_package-2.1.0.tar.gz","upload_time_iso_8601":"2026-10-01T10:00:00.123456Z"},
+    {"filename":"my_package-2.1.0-py3-none-any.whl","upload_time_iso_8601":"2026-10-01T10:05:00.000000Z"}]})";
+const char* kRecent = R"({"data":{"last_day":120,"last_month":4000,"last_week":900},"package":"my-package","type":"recent_downloads"})";
 
 }  // namespace
 
@@ -57,58 +64,115 @@ TEST_CASE("PEP 503 normalisation") {
   CHECK(pypi::NormalizeName("A-_.b") == "a-b");
 }
 
-TEST_CASE("the prior week sums days 8-14 before the newest day, a missing day counts as 0") {
-  // Newest 2026-01-20: last 7 days are 01-14..01-20, the prior 7 are 01-07..01-13.
-  auto days = pypi::ParseOverall(Days({{"2026-01-06", 1000}, {"2026-01-07", 10}, {"2026-01-08", 20},
-                                       /* 01-09 missing */ {"2026-01-10", 30}, {"2026-01-11", 40},
-                                       {"2026-01-12", 50}, {"2026-01-13", 60}, {"2026-01-14", 500},
-                                       {"2026-01-20", 700}}));
+TEST_CASE("the prior week is days newest-13 to newest-7: boundaries newest-6, newest-7, newest-13, newest-14") {
+  // Newest 2026-01-20. newest-6 = 01-14 (last week), newest-7 = 01-13 and newest-13 = 01-07 (prior week),
+  // newest-14 = 01-06 (before it). 01-09 has no row: it counts as 0.
+  auto days = pypi::ParseOverall(Days({{"2026-01-06", 1000}, {"2026-01-07", 100}, {"2026-01-08", 20000},
+                                       {"2026-01-10", 30000}, {"2026-01-13", 10}, {"2026-01-14", 1},
+                                       {"2026-01-20", 500000}}));
   REQUIRE(days);
-  CHECK(days->size() == 9);  // with_mirrors rows left out
-  CHECK(pypi::PriorWeek(*days) == 10 + 20 + 30 + 40 + 50 + 60);
+  CHECK(pypi::PriorWeek(*days) == 50110);  // 100 + 20000 + 30000 + 10
   CHECK_FALSE(pypi::PriorWeek({}));
 }
 
-TEST_CASE("downloads, prior week, version and release time, names normalised in requests and labels") {
+TEST_CASE("the newest day is the newest row, and a row of 0 downloads is data") {
+  // Out of date order on purpose; 01-21 has a row with 0 downloads, 01-22 has none.
+  auto days = pypi::ParseOverall(Days({{"2026-01-20", 5}, {"2026-01-21", 0}, {"2026-01-08", 7}}));
+  REQUIRE(days);
+  CHECK(pypi::NewestDay(*days) == sys_days{2026y / January / 21});
+  CHECK(pypi::PriorWeek(*days) == 7);  // 01-08 .. 01-14, counted back from 01-21
+  CHECK_FALSE(pypi::NewestDay({}));
+}
+
+TEST_CASE("downloads, prior week, newest day, version and release time, names normalised in requests and labels") {
   World w({"my-package"});
-  w.Package("my-package",
-            R"({"info":{"name":"My_Package","version":"2.1.0"},"urls":[
-                {"upload_time_iso_8601":"2026-10-01T10:00:00.123456Z"},{"upload_time_iso_8601":"2026-10-01T10:05:00.000000Z"}]})",
-            R"({"data":{"last_day":120,"last_week":900,"last_month":4000},"package":"my-package","type":"recent_downloads"})",
-            Days({{"2026-10-01", 100}, {"2026-10-08", 200}}));
+  w.Package("my-package", kProject, kRecent, Days({{"2026-10-01", 100}, {"2026-10-02", 3}, {"2026-10-08", 200}}));
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
   const std::string text = SnapshotText(*snapshot);
   CHECK(HasLine(text, "pypi_downloads{package=\"my-package\",window=\"1d\"} 120"));
   CHECK(HasLine(text, "pypi_downloads{package=\"my-package\",window=\"7d\"} 900"));
   CHECK(HasLine(text, "pypi_downloads{package=\"my-package\",window=\"30d\"} 4000"));
-  CHECK(HasLine(text, "pypi_downloads_prior{package=\"my-package\",window=\"7d\"} 100"));  // 10-01 is 7 days before 10-08
+  CHECK(HasLine(text, "pypi_downloads_prior{package=\"my-package\",window=\"7d\"} 100"));  // 10-01 is newest-7, 10-02 newest-6
+  CHECK(HasLine(text, "pypi_downloads_newest_day_timestamp_seconds{package=\"my-package\"} 1791417600"));  // 2026-10-08T00:00:00Z
   CHECK(HasLine(text, "pypi_package_info{package=\"my-package\",version=\"2.1.0\"} 1"));
-  CHECK(HasLine(text, "pypi_latest_release_timestamp_seconds{package=\"my-package\"} " +
-                      FormatSampleValue(ToUnixSeconds(*ParseTimestamp("2026-10-01T10:05:00Z")))));
+  CHECK(HasLine(text, "pypi_latest_release_timestamp_seconds{package=\"my-package\"} 1790849100"));  // 2026-10-01T10:05:00Z
+  CHECK(w.report.targets() == std::map<std::string, bool>{{"my-package", true}});
 }
 
-TEST_CASE("a package without releases has downloads but no release time, an unknown one fails alone") {
-  World w({"empty-pkg", "missing"});
-  w.Package("empty-pkg", R"({"info":{"name":"empty-pkg","version":""},"releases":{},"urls":[]})",
-            R"({"data":{"last_day":0,"last_week":0,"last_month":3}})", R"({"data":[]})");
-  w.Set("https://pypi.test/pypi/missing/json", R"({"message":"Not Found"})", 404);
+TEST_CASE("a package pypistats answers 404 for has its release and 0 downloads, and is up") {
+  World w({"brand-new"});
+  w.Set("https://pypi.test/pypi/brand-new/json", kProject);
+  // pypistats' 404 for a package without download rows is a plain-text "404".
+  w.Set("https://stats.test/api/packages/brand-new/recent", "404", 404);
+  w.Set("https://stats.test/api/packages/brand-new/overall?mirrors=false", "404", 404);
+  auto snapshot = w.Poll();
+  REQUIRE(snapshot);
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(HasLine(text, "pypi_downloads{package=\"brand-new\",window=\"1d\"} 0"));
+  CHECK(HasLine(text, "pypi_downloads{package=\"brand-new\",window=\"7d\"} 0"));
+  CHECK(HasLine(text, "pypi_downloads{package=\"brand-new\",window=\"30d\"} 0"));
+  CHECK(HasLine(text, "pypi_package_info{package=\"brand-new\",version=\"2.1.0\"} 1"));
+  CHECK(HasLine(text, "pypi_latest_release_timestamp_seconds{package=\"brand-new\"} 1790849100"));
+  // Without any row there is no newest day to count a prior week back from.
+  CHECK(text.find("pypi_downloads_prior{") == std::string::npos);
+  CHECK(text.find("pypi_downloads_newest_day_timestamp_seconds{") == std::string::npos);
+  CHECK(w.report.targets() == std::map<std::string, bool>{{"brand-new", true}});
+}
+
+TEST_CASE("a pypistats error other than 404 fails the package") {
+  World w({"my-package"});
+  w.Package("my-package", kProject, kRecent, Days({{"2026-10-08", 200}}));
+  w.Set("https://stats.test/api/packages/my-package/overall?mirrors=false", "503 TEMPORARILY DISABLED", 503);
+  auto result = w.Poll();
+  REQUIRE_FALSE(result);
+  CHECK(result.error().reason == "http_5xx");
+  CHECK(w.report.targets() == std::map<std::string, bool>{{"my-package", false}});
+}
+
+TEST_CASE("a project pypi.org answers 404 for (unknown, or without releases) fails alone") {
+  World w({"my-package", "missing"});
+  w.Package("my-package", kProject, kRecent, Days({{"2026-10-08", 200}}));
+  w.Set("https://pypi.test/pypi/missing/json", R"({"message": "Not Found"})", 404);
   auto result = w.Poll();
   REQUIRE_FALSE(result);
   CHECK(result.error().reason == "not_found");
   CHECK(result.error().message.starts_with("missing: "));
+  CHECK(w.report.targets() == std::map<std::string, bool>{{"missing", false}, {"my-package", true}});
   REQUIRE(result.error().partial);
   const std::string text = SnapshotText(*result.error().partial);
-  CHECK(HasLine(text, "pypi_downloads{package=\"empty-pkg\",window=\"30d\"} 3"));
-  CHECK(text.find("pypi_latest_release_timestamp_seconds{package=\"empty-pkg\"}") == std::string::npos);
-  CHECK(text.find("pypi_package_info{package=\"empty-pkg\"") == std::string::npos);
-  CHECK(text.find("pypi_downloads_prior{package=\"empty-pkg\"") == std::string::npos);
+  CHECK(HasLine(text, "pypi_downloads{package=\"my-package\",window=\"30d\"} 4000"));
   CHECK(text.find("missing") == std::string::npos);
+  for (const auto& request : w.state->requests) CHECK(request.url.find("stats.test/api/packages/missing") == std::string::npos);
+}
+
+TEST_CASE("a malformed or hostile answer fails only its package, whose last good values stay") {
+  World w({"my-package"});
+  w.Package("my-package", kProject, kRecent, Days({{"2026-10-01", 100}, {"2026-10-08", 200}}));
+  REQUIRE(w.Poll());
+  for (const char* bad : {R"({"data":{"last_day":-5,"last_week":0,"last_month":0}})", R"({"data":)", "[]"}) {
+    CAPTURE(bad);
+    w.Set("https://stats.test/api/packages/my-package/recent", bad);
+    auto result = w.Poll();
+    REQUIRE_FALSE(result);
+    CHECK(result.error().reason == "parse");
+    CHECK(w.report.targets() == std::map<std::string, bool>{{"my-package", false}});
+    REQUIRE(result.error().partial);
+    const std::string text = SnapshotText(*result.error().partial);
+    CHECK(HasLine(text, "pypi_downloads{package=\"my-package\",window=\"1d\"} 120"));
+    CHECK(HasLine(text, "pypi_downloads_prior{package=\"my-package\",window=\"7d\"} 100"));
+    CHECK(HasLine(text, "pypi_downloads_newest_day_timestamp_seconds{package=\"my-package\"} 1791417600"));
+  }
 }
 
 TEST_CASE("malformed answers are parse errors") {
   CHECK(pypi::ParseRecent(R"({"data":{"last_day":"many"}})").error().reason == "parse");
-  CHECK(pypi::ParseOverall(R"({"data":[{"date":"yesterday","downloads":1}]})").error().message ==
+  CHECK(pypi::ParseOverall(R"({"data":[{"category":"without_mirrors","date":"yesterday","downloads":1}]})").error().message ==
         "daily downloads: field 'date' is not a YYYY-MM-DD date");
+  CHECK(pypi::ParseOverall(R"({"data":[{"category":"without_mirrors","date":"2026-02-30","downloads":1}]})").error().reason ==
+        "parse");
+  CHECK(pypi::ParseOverall(R"({"data":[{"date":"2026-01-01","downloads":9007199254740993}]})").error().message ==
+        "daily downloads: field 'downloads' is not a download count");
+  CHECK(pypi::ParseOverall(R"({"data":[{"date":"2026-01-01","downloads":9007199254740992}]})"));  // 2^53 is still exact
   CHECK_FALSE(pypi::ParseProject(R"({"info":)"));
 }

@@ -3,13 +3,14 @@
 exact values for the fixtures (pages, a missing resolution date, a zero-decimal
 currency, coupons, churn), auth as the APIs expect it, promtool check metrics,
 a wrong key kept out of every output, and last values kept after a 401."""
+import json
 import os
 import sys
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (JIRA_TOKEN, STRIPE_KEY, Processes, http, jira_stripe_config, parse_metrics,  # noqa: E402
-                     promtool_check, stop, value, wait_for)
+from harness import (JIRA_TOKEN, STRIPE_KEY, Processes, assert_fake_saw_no_problems, http,  # noqa: E402
+                     jira_stripe_config, parse_metrics, promtool_check, stop, value, wait_for)
 
 DAY = 86400
 
@@ -33,7 +34,14 @@ def main():
         assert value(m, res, window="30d", quantile="0.5", **q) == 86400
         oldest = value(m, "jira_issues_oldest_open_age_seconds", **q)
         assert 3 * DAY <= oldest < 3 * DAY + 300, oldest
-        assert value(m, "kpi_exporter_jira_results_truncated", **q) == 0
+        # Two pages read whole (isLast on the second), so nothing was cut; the query is a healthy target.
+        assert not any(v for (n, l), v in m.items() if n == "kpi_exporter_truncated_total" and ("collector", "jira") in l)
+        assert value(m, "kpi_exporter_target_up", collector="jira", target="support") == 1
+        # The count is a POST of the configured JQL without its ORDER BY; the searches carry
+        # maxResults and fields, which the fake checks (assert_fake_saw_no_problems below).
+        seen = json.loads(http(fake + "/_control/requests")[1])
+        counts = [r for r in seen if r["path"] == "/rest/api/3/search/approximate-count"]
+        assert counts and all(json.loads(r["body"]) == {"jql": "project = SUP"} for r in counts), counts
 
         assert value(m, "stripe_mrr", currency="usd") == 83
         assert value(m, "stripe_mrr", currency="jpy") == 1000
@@ -49,6 +57,7 @@ def main():
         assert value(m, "stripe_revenue", currency="usd", window="1d") == 29
         assert value(m, "stripe_revenue", currency="usd", window="30d") == 529
         assert value(m, "stripe_revenue", currency="jpy", window="30d") == 1000
+        assert_fake_saw_no_problems(fake)
         promtool_check(text)
 
         # A wrong Stripe key after a reload: unauthorized, the last values stay, the key shows nowhere.
