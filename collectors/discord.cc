@@ -12,19 +12,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A negative count only comes from a broken or hostile answer.
-int64_t Count(json::object o, std::string_view key) {
-  const int64_t n = json::Int(o, key);
-  if (n < 0) throw json::JsonError("field '" + std::string(key) + "' is negative");
-  return n;
-}
-
 // Guild fields from `guild`, counts from `counts` (the same object for a
 // guild, the invite around it for an invite). The id becomes a label, so it
 // must be a snowflake.
 discord::Guild GuildFrom(json::object guild, json::object counts) {
   discord::Guild g{std::string(json::Str(guild, "id")), std::string(json::Str(guild, "name")),
-                   Count(counts, "approximate_member_count"), Count(counts, "approximate_presence_count")};
+                   json::Count(counts, "approximate_member_count"), json::Count(counts, "approximate_presence_count")};
   if (!ConsistsOf(g.id, ::isdigit)) throw json::JsonError("field 'id' is not a guild id");
   return g;
 }

@@ -22,13 +22,6 @@ SystemTime JiraTime(json::object o, std::string_view key) {
   return *time;
 }
 
-// A negative count only comes from a broken or hostile answer.
-int64_t NonNegative(json::object o, std::string_view key) {
-  const int64_t n = json::Int(o, key);
-  if (n < 0) throw json::JsonError("field '" + std::string(key) + "' is negative");
-  return n;
-}
-
 }  // namespace
 
 namespace jira {
@@ -66,7 +59,7 @@ tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool clou
       if (token && !is_last.value_or(false)) page.next = std::string(*token);
     } else {
       const int64_t start = json::Int(root, "startAt");
-      page.total = NonNegative(root, "total");
+      page.total = json::Count(root, "total");
       const int64_t next = start + int64_t(page.issues.size());
       if (!page.issues.empty() && next < *page.total) page.next = std::to_string(next);
     }
@@ -77,7 +70,7 @@ tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool clou
 tl::expected<int64_t, Error> ParseApproximateCount(std::string_view body) {
   return json::ParseJson("approximate count", [&] {
     simdjson::dom::parser parser;
-    return NonNegative(json::AsObject(json::Parse(parser, body), "approximate count"), "count");
+    return json::Count(json::AsObject(json::Parse(parser, body), "approximate count"), "count");
   });
 }
 

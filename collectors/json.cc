@@ -82,6 +82,13 @@ array AsArray(element e, std::string_view what) {
 std::string_view Str(object o, std::string_view key) { return As<std::string_view>(Required(o, key), key, "a string"); }
 int64_t Int(object o, std::string_view key) { return As<int64_t>(Required(o, key), key, "an integer"); }
 double Num(object o, std::string_view key) { return AsNumber(Required(o, key), key); }
+
+int64_t Count(object o, std::string_view key) {
+  const int64_t n = Int(o, key);
+  if (n < 0 || n > (int64_t(1) << 53)) throw JsonError("field '" + std::string(key) + "' is not a count");
+  return n;
+}
+
 bool Bool(object o, std::string_view key) { return As<bool>(Required(o, key), key, "a boolean"); }
 array Arr(object o, std::string_view key) { return As<array>(Required(o, key), key, "an array"); }
 object Obj(object o, std::string_view key) { return As<object>(Required(o, key), key, "an object"); }

@@ -41,6 +41,11 @@ bool Bool(object o, std::string_view key);
 array Arr(object o, std::string_view key);
 object Obj(object o, std::string_view key);
 
+// A count (members, issues, downloads): an integer from 0 to 2^53. A negative
+// one, or one too large to be exact as a sample value (and to sum safely),
+// only comes from a broken or hostile answer.
+int64_t Count(object o, std::string_view key);
+
 // Optional fields: nullopt when missing or null; throw when present with a wrong type.
 std::optional<std::string_view> OptStr(object o, std::string_view key);
 std::optional<int64_t> OptInt(object o, std::string_view key);

@@ -19,14 +19,6 @@ std::optional<std::chrono::sys_days> ParseDate(std::string_view text) {
   return std::chrono::floor<std::chrono::days>(*t);
 }
 
-// Larger counts are not exact as doubles and could overflow a sum: only a
-// broken or hostile answer sends them.
-int64_t Downloads(json::object o, std::string_view key) {
-  const int64_t n = json::Int(o, key);
-  if (n < 0 || n > (int64_t(1) << 53)) throw json::JsonError("field '" + std::string(key) + "' is not a download count");
-  return n;
-}
-
 // pypistats answers 404 for a package it has no download rows for yet (a new
 // or renamed one): nothing was counted, which is no data, not a failure.
 template <typename T>
@@ -59,7 +51,7 @@ tl::expected<Recent, Error> ParseRecent(std::string_view body) {
   return json::ParseJson("recent downloads", [&] {
     simdjson::dom::parser parser;
     const json::object data = json::Obj(json::AsObject(json::Parse(parser, body), "recent downloads"), "data");
-    return Recent{Downloads(data, "last_day"), Downloads(data, "last_week"), Downloads(data, "last_month")};
+    return Recent{json::Count(data, "last_day"), json::Count(data, "last_week"), json::Count(data, "last_month")};
   });
 }
 
@@ -73,7 +65,7 @@ tl::expected<std::vector<DailyTotal>, Error> ParseOverall(std::string_view body)
       if (json::OptStr(day, "category").value_or("without_mirrors") != "without_mirrors") continue;
       const auto date = ParseDate(json::Str(day, "date"));
       if (!date) throw json::JsonError("field 'date' is not a YYYY-MM-DD date");
-      days.push_back(DailyTotal{*date, Downloads(day, "downloads")});
+      days.push_back(DailyTotal{*date, json::Count(day, "downloads")});
     }
     return days;
   });

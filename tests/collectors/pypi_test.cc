@@ -172,7 +172,7 @@ TEST_CASE("malformed answers are parse errors") {
   CHECK(pypi::ParseOverall(R"({"data":[{"category":"without_mirrors","date":"2026-02-30","downloads":1}]})").error().reason ==
         "parse");
   CHECK(pypi::ParseOverall(R"({"data":[{"date":"2026-01-01","downloads":9007199254740993}]})").error().message ==
-        "daily downloads: field 'downloads' is not a download count");
+        "daily downloads: field 'downloads' is not a count");
   CHECK(pypi::ParseOverall(R"({"data":[{"date":"2026-01-01","downloads":9007199254740992}]})"));  // 2^53 is still exact
   CHECK_FALSE(pypi::ParseProject(R"({"info":)"));
 }
