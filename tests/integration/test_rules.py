@@ -39,6 +39,13 @@ def main():
             assert f.read() == default.stdout, \
                 "rules/kpi-exporter.rules.yml is stale: run `cmake --build build --target rules` and commit it"
         promtool("check", "rules", RULES)
+        assert "GithubWorkflowFailingRepeatedly" not in default.stdout, "optional alerts are off by default"
+        # A disabled alert's threshold still holds where another rule uses it.
+        off = p.write_config('[alerts.pypi_data_stale]\nenabled = false\nthreshold = "4d"\n', "stale-off.toml")
+        r = run("rules", f"--config.file={off}")
+        assert r.returncode == 0, r.stderr
+        assert "PypiDownloadDataStale" not in r.stdout
+        assert "pypi_downloads_newest_day_timestamp_seconds > 345600)'" in r.stdout
 
         with open(os.path.join(SOURCE_DIR, "tests", "fixtures", "alerts-custom.toml")) as f:
             custom = p.write_config('[alerts]\nrunbook_base_url = "https://wiki.example/kpi-runbook"\n' + f.read(),
@@ -52,8 +59,14 @@ def main():
         assert "GithubBugReportSpike" not in text
         assert "github_issues_awaiting_response_oldest_age_seconds > 172800" in text
         assert "runbook_url: 'https://wiki.example/kpi-runbook#githubworkflowfailing'" in text
-        failing_block = text[text.index("alert: GithubWorkflowFailing"):text.index("alert: GithubWorkflowSuccessRatioLow")]
+        failing_block = text[text.index("alert: GithubWorkflowFailing\n"):text.index("alert: GithubWorkflowFailingRepeatedly")]
         assert "for: 0s" in failing_block
+        # An optional alert switched on, with its own threshold.
+        assert "expr: 'github_workflow_consecutive_failures >= 2'" in text
+        # One threshold in two rules: [alerts.pypi_data_stale] also sets when the drop alert falls silent.
+        assert "expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > 172800'" in text
+        assert "unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > 172800)'" in text
+        assert "259200" not in text
         custom_file = p.write_config(text, "custom.rules.yml")
         promtool("check", "rules", custom_file)
 
@@ -96,6 +109,16 @@ def main():
 
         for test_file in sorted(glob.glob(os.path.join(SOURCE_DIR, "rules", "tests", "*.yml"))):
             promtool("test", "rules", test_file)
+        # Optional alerts (off by default): their tests run against the rules with every one switched on.
+        optional = p.write_config('[alerts.ci_consecutive_failures]\nenabled = true\n', "optional.toml")
+        r = run("rules", f"--config.file={optional}")
+        assert r.returncode == 0, r.stderr
+        p.write_config(r.stdout, "optional.rules.yml")  # beside the copied tests, which name it
+        optional_tests = glob.glob(os.path.join(SOURCE_DIR, "rules", "tests", "optional", "*.yml"))
+        assert optional_tests, "no tests for the optional alerts"
+        for test_file in sorted(optional_tests):
+            with open(test_file) as f:
+                promtool("test", "rules", p.write_config(f.read(), os.path.basename(test_file)))
     print("ok")
 
 
