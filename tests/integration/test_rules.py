@@ -5,6 +5,7 @@ bad [alerts] config is rejected with a position, and the hand-written
 promtool unit tests in rules/tests pass."""
 import glob
 import os
+import re
 import subprocess
 import sys
 
@@ -119,6 +120,22 @@ def main():
         for test_file in sorted(optional_tests):
             with open(test_file) as f:
                 promtool("test", "rules", p.write_config(f.read(), os.path.basename(test_file)))
+
+        # Every alert, optional ones included, has its RUNBOOK section (the runbook_url anchor) and its row
+        # in the README's table, and nothing else has.
+        alerts = re.findall(r"^      - alert: (\w+)$", r.stdout, re.M)
+        assert len(alerts) > len(re.findall(r"^      - alert: ", default.stdout, re.M))
+        with open(os.path.join(SOURCE_DIR, "rules", "RUNBOOK.md")) as f:
+            sections = re.findall(r"^## (\w+)$", f.read(), re.M)
+        assert sorted(sections) == sorted(alerts), f"RUNBOOK.md sections {sections} != alerts {alerts}"
+        with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+            readme = f.read()
+        alerting = readme[readme.index("\n## Alerting\n"):readme.index("\n## ", readme.index("\n## Alerting\n") + 1)]
+        rows = re.findall(r"^\| `(\w+)` \| ([A-Z]\w+) \|", alerting, re.M)
+        helm_keys = re.findall(r"^\{\{- if \.Values\.alerts\.(\w+)\.enabled \}\}\n      - alert: (\w+)$", helm.stdout, re.M)
+        camel = [(re.sub(r"_(\w)", lambda m: m.group(1).upper(), key), name) for key, name in rows]
+        assert camel == helm_keys, f"README alert table {rows} != the alerts and their keys {helm_keys}"
+        assert [name for _, name in rows] == alerts
     print("ok")
 
 
