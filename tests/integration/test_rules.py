@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Generated rules: the checked-in file is current, every output passes
+"""Generated rules: the hand-written promtool unit tests in rules/tests pass
+on what the program generates (rules/tests/optional with the optional alerts
+switched on), the checked-in file is current, every output passes
 `promtool check rules`, config overrides change exactly what they should,
-bad [alerts] config is rejected with a position, and the hand-written
-promtool unit tests in rules/tests pass."""
+bad [alerts] config is rejected with a position, and every alert has its
+RUNBOOK section and README row."""
 import glob
 import os
 import re
@@ -32,14 +34,39 @@ def spec_of(prometheus_rule):
     return "\n".join(line[2:] for line in lines[start:]) + "\n"
 
 
+def unit_tests(p, rules_text, rules_name, tests_glob):
+    """Runs the promtool test files matching tests_glob (relative to the source) against rules_text, written
+    where their rule_files entry finds it."""
+    tests = sorted(glob.glob(os.path.join(SOURCE_DIR, tests_glob)))
+    assert tests, f"no promtool tests match {tests_glob}"
+    os.makedirs(p.path("unit/tests"), exist_ok=True)
+    for test_file in tests:
+        with open(test_file) as f:
+            text = f.read()
+        rule_files = re.findall(r"^rule_files:\n  - (\S+)$", text, re.M)
+        assert rule_files in (["../" + rules_name], [rules_name]), f"{test_file}: rule_files {rule_files}"
+        copy = p.write_config(text, os.path.join("unit", "tests", os.path.basename(test_file)))
+        p.write_config(rules_text, os.path.join("unit", "tests", rule_files[0]))
+        promtool("test", "rules", copy)
+
+
 def main():
     with Processes() as p:
         default = run("rules")
         assert default.returncode == 0, default.stderr
+        # The hand-written promtool tests judge what the program generates (copied side by side, as in rules/),
+        # before the checked-in file is compared with it: a wrong rule fails on its test, not only as stale.
+        unit_tests(p, default.stdout, "kpi-exporter.rules.yml", os.path.join("rules", "tests", "*.yml"))
+        # Optional alerts (off by default): their tests run against the rules with every one switched on.
+        optional = p.write_config('[alerts.ci_consecutive_failures]\nenabled = true\n', "optional.toml")
+        all_on = run("rules", f"--config.file={optional}")
+        assert all_on.returncode == 0, all_on.stderr
+        unit_tests(p, all_on.stdout, "optional.rules.yml", os.path.join("rules", "tests", "optional", "*.yml"))
+
         with open(RULES) as f:
             assert f.read() == default.stdout, \
                 "rules/kpi-exporter.rules.yml is stale: run `cmake --build build --target rules` and commit it"
-        promtool("check", "rules", RULES)
+        promtool("check", "rules", RULES)  # and, being equal, it passes the tests above
         assert "GithubWorkflowFailingRepeatedly" not in default.stdout, "optional alerts are off by default"
         # A disabled alert's threshold still holds where another rule uses it.
         off = p.write_config('[alerts.pypi_data_stale]\nenabled = false\nthreshold = "4d"\n', "stale-off.toml")
@@ -108,22 +135,9 @@ def main():
             r = run("rules", f"--config.file={bad}")
             assert r.returncode == 2 and f"{bad}:{message}" in r.stderr, (text_config, r.stderr)
 
-        for test_file in sorted(glob.glob(os.path.join(SOURCE_DIR, "rules", "tests", "*.yml"))):
-            promtool("test", "rules", test_file)
-        # Optional alerts (off by default): their tests run against the rules with every one switched on.
-        optional = p.write_config('[alerts.ci_consecutive_failures]\nenabled = true\n', "optional.toml")
-        r = run("rules", f"--config.file={optional}")
-        assert r.returncode == 0, r.stderr
-        p.write_config(r.stdout, "optional.rules.yml")  # beside the copied tests, which name it
-        optional_tests = glob.glob(os.path.join(SOURCE_DIR, "rules", "tests", "optional", "*.yml"))
-        assert optional_tests, "no tests for the optional alerts"
-        for test_file in sorted(optional_tests):
-            with open(test_file) as f:
-                promtool("test", "rules", p.write_config(f.read(), os.path.basename(test_file)))
-
         # Every alert, optional ones included, has its RUNBOOK section (the runbook_url anchor) and its row
         # in the README's table, and nothing else has.
-        alerts = re.findall(r"^      - alert: (\w+)$", r.stdout, re.M)
+        alerts = re.findall(r"^      - alert: (\w+)$", all_on.stdout, re.M)
         assert len(alerts) > len(re.findall(r"^      - alert: ", default.stdout, re.M))
         with open(os.path.join(SOURCE_DIR, "rules", "RUNBOOK.md")) as f:
             sections = re.findall(r"^## (\w+)$", f.read(), re.M)
