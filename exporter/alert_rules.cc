@@ -13,13 +13,27 @@ constexpr AlertDefinition kAlerts[] = {
      "CI workflow {{ $labels.workflow }} is failing on {{ $labels.repo }}",
      "The latest completed run of workflow {{ $labels.workflow }} on branch {{ $labels.branch }} of {{ $labels.repo }} "
      "failed (github_workflow_failing = {{ $value }})."},
+    // Optional (off by default): for workflows too flaky to page on one red run, switch ci_failing off and this
+    // on; or keep both as a ladder (ci_failing severity "warning" to chat, this one paging). With both at the
+    // same severity the example Alertmanager config inhibits this one, so one cause pages once.
+    {"ci_consecutive_failures", "GithubWorkflowFailingRepeatedly", "kpis",
+     "github_workflow_consecutive_failures >= {threshold}", 3,
+     "decisive runs failed in a row at the head of the default branch", "5m", "critical",
+     "CI workflow {{ $labels.workflow }} on {{ $labels.repo }} failed {{ $value }} runs in a row",
+     "The last {{ $value }} decisive runs of workflow {{ $labels.workflow }} on branch {{ $labels.branch }} of "
+     "{{ $labels.repo }} failed (alert from {threshold} in a row).",
+     false},
     {"ci_success_ratio", "GithubWorkflowSuccessRatioLow", "kpis", "github_workflow_success_ratio < {threshold}", 0.95,
      "success ratio (0-1) of the last completed runs", "30m", "warning",
      "CI success ratio of {{ $labels.workflow }} on {{ $labels.repo }} is below {threshold}",
      "Only {{ $value | humanizePercentage }} of the recent completed runs of {{ $labels.workflow }} on "
      "{{ $labels.repo }} succeeded (target: at least {threshold})."},
+    // Silent while the package's data is stale (the same test and threshold as PypiDownloadDataStale, which
+    // fires instead): a week that pypistats has not finished counting is no drop.
     {"pypi_download_drop", "PypiDownloadsDropped", "kpis",
-     "pypi_downloads{window=\"7d\"} < {threshold} * pypi_downloads_prior{window=\"7d\"}", 0.5,
+     "(pypi_downloads{window=\"7d\"} < {threshold} * pypi_downloads_prior{window=\"7d\"}) unless ignoring (window) "
+     "(time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > {threshold:pypi_data_stale})",
+     0.5,
      "ratio of the last 7 days to the 7 days before", "1h", "warning",
      "PyPI downloads of {{ $labels.package }} dropped week over week",
      "{{ $labels.package }} was downloaded {{ $value }} times in the last 7 days, less than {threshold} times the 7 "
@@ -58,17 +72,51 @@ constexpr AlertDefinition kAlerts[] = {
     {"stripe_failed_charges", "StripePaymentsFailing", "kpis",
      "stripe_charges{status=\"failed\",window=\"1d\"} > {threshold}", 5, "failed charges in a day", "15m", "warning",
      "Stripe payments are failing", "{{ $value }} charges failed in the last day (more than {threshold})."},
-    {"collector_down", "KpiExporterCollectorDown", "health", "kpi_exporter_collector_up == 0", std::nullopt, "", "15m",
+    // Exporter health, by cause, so one cause raises one alert: a target failing while others of its
+    // collector update (TargetDown); the whole collector failing, no target up (CollectorDown); data not
+    // refreshed although nothing reports a failure, i.e. polls stuck or slower than their interval
+    // (DataStale); a cap cutting a listing, which freezes the series computed from it (Truncated).
+    {"target_down", "KpiExporterTargetDown", "health",
+     "kpi_exporter_target_up == 0 unless ignoring (target) "
+     "(kpi_exporter_collector_up == 0 unless ignoring (target) kpi_exporter_target_up == 1)",
+     std::nullopt, "", "15m", "warning",
+     "kpi-exporter cannot poll {{ $labels.target }} ({{ $labels.collector }})",
+     "Requests for {{ $labels.target }} fail at every poll of collector {{ $labels.collector }} while its other "
+     "targets update. Its series keep their last good values, or are absent if it never succeeded (a typo, a "
+     "renamed or deleted target, missing access?). The landing page of {{ $labels.instance }} shows the error."},
+    {"collector_down", "KpiExporterCollectorDown", "health",
+     "kpi_exporter_collector_up == 0 unless ignoring (target) kpi_exporter_target_up == 1", std::nullopt, "", "15m",
      "warning", "kpi-exporter collector {{ $labels.collector }} is failing",
-     "The last polls of {{ $labels.collector }} failed for 15 minutes or more; its metrics are stale. The landing page "
-     "of {{ $labels.instance }} shows the error."},
+     "The polls of {{ $labels.collector }} fail and none of its targets succeeds (a token, network or upstream "
+     "problem rather than one target): all its metrics keep their last good values, or are absent if it never "
+     "succeeded. The landing page of {{ $labels.instance }} shows the error."},
     {"data_stale", "KpiExporterDataStale", "health",
-     "time() - kpi_exporter_collector_last_success_timestamp_seconds > {threshold} * "
-     "kpi_exporter_collector_interval_seconds",
-     3, "poll intervals without a successful poll", "5m", "warning",
-     "Data of kpi-exporter collector {{ $labels.collector }} is stale",
-     "{{ $labels.collector }} last polled successfully {{ $value | humanizeDuration }} ago, more than {threshold} poll "
-     "intervals."},
+     "(time() - kpi_exporter_target_last_success_timestamp_seconds > ignoring (target) group_left "
+     "{threshold} * kpi_exporter_collector_interval_seconds unless kpi_exporter_target_up == 0) or "
+     "(time() - kpi_exporter_collector_last_success_timestamp_seconds > {threshold} * "
+     "kpi_exporter_collector_interval_seconds unless ignoring (target) kpi_exporter_target_up "
+     "unless kpi_exporter_collector_up == 0)",
+     3, "poll intervals without a successful poll, while no failure is reported", "5m", "warning",
+     "Data of kpi-exporter collector {{ $labels.collector }}{{ with $labels.target }} for {{ . }}{{ end }} is stale",
+     "{{ $labels.collector }}{{ with $labels.target }} last polled {{ . }}{{ else }} last polled{{ end }} "
+     "successfully {{ $value | humanizeDuration }} ago, more than {threshold} poll intervals, although no poll "
+     "reports a failure: polls are stuck or take longer than the interval."},
+    // A new counter series appears at 1, which increase() cannot see, hence the second branch: a series that
+    // did not exist 3 hours ago.
+    {"truncated", "KpiExporterTruncated", "health",
+     "increase(kpi_exporter_truncated_total[3h]) > 0 or "
+     "(kpi_exporter_truncated_total unless kpi_exporter_truncated_total offset 3h)",
+     std::nullopt, "", "0s", "warning",
+     "A cap cut the {{ $labels.what }} listing of {{ $labels.target }} ({{ $labels.collector }})",
+     "A configured cap cut the {{ $labels.what }} listing of {{ $labels.target }} (collector "
+     "{{ $labels.collector }}) in the last 3 hours. The series computed from it keep their last complete values "
+     "instead of a wrong number, so they are stale while the cap cuts: raise the cap."},
+    {"pypi_data_stale", "PypiDownloadDataStale", "health",
+     "time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > {threshold}", 259200,
+     "seconds since the end of the newest day pypistats has downloads for (normally under 1 day)", "0s", "warning",
+     "PyPI download data of {{ $labels.package }} is stale",
+     "The newest day pypistats has downloads of {{ $labels.package }} for ended {{ $value | humanizeDuration }} ago "
+     "(limit: {threshold} s). PypiDownloadsDropped stays silent for it until the data is current again."},
     {"github_rate_limit_low", "GithubRateLimitLow", "health",
      "github_rate_limit_remaining{resource=\"core\"} / github_rate_limit_limit{resource=\"core\"} < {threshold}", 0.1,
      "share (0-1) of the core rate limit left", "5m", "warning", "GitHub API rate limit is nearly spent",
@@ -121,18 +169,32 @@ struct Resolved {
   std::string runbook;
 };
 
+const AlertDefinition* FindAlert(std::string_view key) {
+  const auto it = std::find_if(std::begin(kAlerts), std::end(kAlerts), [&](const auto& a) { return a.key == key; });
+  return it == std::end(kAlerts) ? nullptr : &*it;
+}
+
+// The threshold of alert `a` as it goes into a rule: the override, the default, or the Helm value.
+std::string ThresholdOf(const AlertDefinition& a, const AlertSettings& settings, RulesFormat format) {
+  if (format == RulesFormat::kHelmTemplate) return "{{ .Values.alerts." + CamelCase(a.key) + ".threshold }}";
+  if (const auto o = settings.overrides.find(a.key); o != settings.overrides.end() && o->second.threshold) {
+    return FormatSampleValue(*o->second.threshold);
+  }
+  return a.threshold ? FormatSampleValue(*a.threshold) : "";
+}
+
 Resolved Resolve(const AlertDefinition& a, const AlertSettings& settings, RulesFormat format) {
   const std::string anchor = "#" + AsciiLower(a.name);
+  const std::string threshold = ThresholdOf(a, settings, format);
   if (format == RulesFormat::kHelmTemplate) {
     const std::string v = ".Values.alerts." + CamelCase(a.key);
-    return {true, "{{ " + v + ".threshold }}", "{{ " + v + ".for }}", "{{ " + v + ".severity }}",
+    return {true, threshold, "{{ " + v + ".for }}", "{{ " + v + ".severity }}",
             "{{ .Values.prometheusRule.runbookBaseUrl }}" + anchor};
   }
-  Resolved r{true, a.threshold ? FormatSampleValue(*a.threshold) : "", std::string(a.for_duration),
-             std::string(a.severity), settings.runbook_base_url + anchor};
+  Resolved r{a.enabled_by_default, threshold, std::string(a.for_duration), std::string(a.severity),
+             settings.runbook_base_url + anchor};
   if (const auto o = settings.overrides.find(a.key); o != settings.overrides.end()) {
     if (o->second.enabled) r.enabled = *o->second.enabled;
-    if (o->second.threshold) r.threshold = FormatSampleValue(*o->second.threshold);
     if (o->second.for_duration) r.for_duration = *o->second.for_duration;
     if (o->second.severity) r.severity = *o->second.severity;
   }
@@ -141,9 +203,20 @@ Resolved Resolve(const AlertDefinition& a, const AlertSettings& settings, RulesF
 
 std::string RenderGroups(const AlertSettings& settings, RulesFormat format, const std::string& indent) {
   const bool helm = format == RulesFormat::kHelmTemplate;
+  // Placeholders become control characters before the Helm escaping, and values after it, so a Helm
+  // expression is never wrapped as a literal. "{threshold:<key>}" -> \x02<key>\x03.
   const auto text = [&](std::string_view s, const Resolved& r) {
     std::string out = ReplaceAll(std::string(s), "{threshold}", "\x01");
+    for (size_t pos; (pos = out.find("{threshold:")) != std::string::npos;) {
+      const size_t close = out.find('}', pos);
+      out.replace(pos, close + 1 - pos, "\x02" + out.substr(pos + 11, close - pos - 11) + "\x03");
+    }
     if (helm) out = EscapeForHelm(out);
+    for (size_t pos; (pos = out.find('\x02')) != std::string::npos;) {
+      const size_t close = out.find('\x03', pos);
+      const AlertDefinition* other = FindAlert(std::string_view(out).substr(pos + 1, close - pos - 1));
+      out.replace(pos, close + 1 - pos, other ? ThresholdOf(*other, settings, format) : "");
+    }
     return ReplaceAll(out, "\x01", r.threshold);
   };
   // The chart may set an evaluation interval per group; the rule file leaves it to Prometheus' global one.

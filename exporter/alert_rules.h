@@ -17,7 +17,8 @@ struct AlertDefinition {
   std::string_view key;   // config table [alerts.<key>] and Helm values key alerts.<camelKey>
   std::string_view name;  // AlertName
   std::string_view group; // "kpis" or "health"
-  // PromQL with "{threshold}" where the threshold goes.
+  // PromQL with "{threshold}" where the threshold goes; "{threshold:<key>}" stands for another alert's
+  // threshold (its override or default, also when that alert is disabled), so two rules share one number.
   std::string_view expr;
   std::optional<double> threshold;  // nullopt: nothing to tune
   std::string_view threshold_doc;   // what the number means, for the README and values.yaml
@@ -25,6 +26,7 @@ struct AlertDefinition {
   std::string_view severity;
   std::string_view summary;      // Prometheus templates; "{threshold}" allowed
   std::string_view description;  // idem
+  bool enabled_by_default = true;  // false: an optional alert, switched on with enabled = true
 };
 
 struct RecordingDefinition {

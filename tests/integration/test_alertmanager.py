@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """rules/alertmanager.example.yml: valid for amtool, pages go to the pager,
-warnings to chat, grouped by alertname and repo."""
+warnings to chat, grouped by alertname and repo; and, in a real Alertmanager,
+the inhibit rules hold back exactly the alerts they should (one cause, one page)."""
+import json
 import os
+import socket
 import subprocess
 import sys
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SOURCE_DIR  # noqa: E402
+from harness import SOURCE_DIR, Processes, http, wait_for  # noqa: E402
 
 CONFIG = os.path.join(SOURCE_DIR, "rules", "alertmanager.example.yml")
 
@@ -21,17 +25,69 @@ def route(*labels):
     return amtool("config", "routes", "test", f"--config.file={CONFIG}", *labels)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ci_alert(alertname, severity, repo, workflow="CI"):
+    return {"labels": {"alertname": alertname, "severity": severity, "repo": repo, "workflow": workflow,
+                       "branch": "main", "job": "kpi-exporter", "instance": "kpi:9877"}}
+
+
+def check_inhibition(p):
+    """Posts alerts to a real Alertmanager running the example config and reads back which are inhibited."""
+    port = free_port()
+    p.spawn(["prometheus-alertmanager", f"--config.file={CONFIG}", f"--storage.path={p.path('am-data')}",
+             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="], "alertmanager")
+    am = f"http://127.0.0.1:{port}"
+    wait_for(lambda: http(am + "/-/ready")[0] == 200, timeout=60, what="alertmanager ready")
+    alerts = [
+        # Both critical (both alerts on, defaults): the repeated one adds nothing.
+        ci_alert("GithubWorkflowFailing", "critical", "acme/widgets"),
+        ci_alert("GithubWorkflowFailingRepeatedly", "critical", "acme/widgets"),
+        # A ladder: the first red run to chat, the repeated ones paging; both go out.
+        ci_alert("GithubWorkflowFailing", "warning", "acme/gadgets"),
+        ci_alert("GithubWorkflowFailingRepeatedly", "critical", "acme/gadgets"),
+        # Another workflow of the same repository is not held back by the first one.
+        ci_alert("GithubWorkflowFailingRepeatedly", "critical", "acme/tools", "Release"),
+        ci_alert("GithubWorkflowFailing", "critical", "acme/tools", "CI"),
+    ]
+    request = urllib.request.Request(am + "/api/v2/alerts", data=json.dumps(alerts).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+    def states():
+        status, body = http(am + "/api/v2/alerts")
+        got = {(a["labels"]["alertname"], a["labels"]["repo"], a["labels"]["workflow"]): a["status"]
+               for a in json.loads(body)} if status == 200 else {}
+        return got if len(got) == len(alerts) else None
+
+    got = wait_for(states, what="the posted alerts")
+    suppressed = {key for key, s in got.items() if s["state"] == "suppressed"}
+    assert suppressed == {("GithubWorkflowFailingRepeatedly", "acme/widgets", "CI")}, got
+    assert got[("GithubWorkflowFailingRepeatedly", "acme/widgets", "CI")]["inhibitedBy"], got
+
+
 def main():
     amtool("check-config", CONFIG)
     assert route("alertname=GithubWorkflowFailing", "severity=critical", "repo=acme/widgets") == "pager"
+    assert route("alertname=GithubWorkflowFailingRepeatedly", "severity=critical", "repo=acme/widgets") == "pager"
     assert route("alertname=GithubBugReportSpike", "severity=critical", "repo=acme/widgets") == "pager"
     assert route("alertname=StripeChurnHigh", "severity=warning") == "chat"
     assert route("alertname=KpiExporterCollectorDown", "severity=warning", "collector=github") == "chat"
+    assert route("alertname=KpiExporterTargetDown", "severity=warning", "collector=github",
+                 "target=acme/widgets") == "chat"
+    assert route("alertname=PypiDownloadDataStale", "severity=warning", "package=acme-widgets") == "chat"
     assert route("alertname=Whatever") == "chat", "unlabelled alerts fall back to chat"
     tree = amtool("config", "routes", "show", f"--config.file={CONFIG}")
     assert "receiver: pager" in tree and "receiver: chat" in tree
     with open(CONFIG) as f:
         assert "group_by: [alertname, repo]" in f.read()
+    with Processes() as p:
+        check_inhibition(p)
     print("ok")
 
 

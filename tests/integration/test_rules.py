@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Generated rules: the checked-in file is current, every output passes
+"""Generated rules: the hand-written promtool unit tests in rules/tests pass
+on what the program generates (rules/tests/optional with the optional alerts
+switched on), the checked-in file is current, every output passes
 `promtool check rules`, config overrides change exactly what they should,
-bad [alerts] config is rejected with a position, and the hand-written
-promtool unit tests in rules/tests pass."""
+bad [alerts] config is rejected with a position, and every alert has its
+RUNBOOK section and README row."""
 import glob
 import os
+import re
 import subprocess
 import sys
 
@@ -31,14 +34,46 @@ def spec_of(prometheus_rule):
     return "\n".join(line[2:] for line in lines[start:]) + "\n"
 
 
+def unit_tests(p, rules_text, rules_name, tests_glob):
+    """Runs the promtool test files matching tests_glob (relative to the source) against rules_text, written
+    where their rule_files entry finds it."""
+    tests = sorted(glob.glob(os.path.join(SOURCE_DIR, tests_glob)))
+    assert tests, f"no promtool tests match {tests_glob}"
+    os.makedirs(p.path("unit/tests"), exist_ok=True)
+    for test_file in tests:
+        with open(test_file) as f:
+            text = f.read()
+        rule_files = re.findall(r"^rule_files:\n  - (\S+)$", text, re.M)
+        assert rule_files in (["../" + rules_name], [rules_name]), f"{test_file}: rule_files {rule_files}"
+        copy = p.write_config(text, os.path.join("unit", "tests", os.path.basename(test_file)))
+        p.write_config(rules_text, os.path.join("unit", "tests", rule_files[0]))
+        promtool("test", "rules", copy)
+
+
 def main():
     with Processes() as p:
         default = run("rules")
         assert default.returncode == 0, default.stderr
+        assert "GithubWorkflowFailingRepeatedly" not in default.stdout, "optional alerts are off by default"
+        # The hand-written promtool tests judge what the program generates (copied side by side, as in rules/),
+        # before the checked-in file is compared with it: a wrong rule fails on its test, not only as stale.
+        unit_tests(p, default.stdout, "kpi-exporter.rules.yml", os.path.join("rules", "tests", "*.yml"))
+        # Optional alerts (off by default): their tests run against the rules with every one switched on.
+        optional = p.write_config('[alerts.ci_consecutive_failures]\nenabled = true\n', "optional.toml")
+        all_on = run("rules", f"--config.file={optional}")
+        assert all_on.returncode == 0, all_on.stderr
+        unit_tests(p, all_on.stdout, "optional.rules.yml", os.path.join("rules", "tests", "optional", "*.yml"))
+
         with open(RULES) as f:
             assert f.read() == default.stdout, \
                 "rules/kpi-exporter.rules.yml is stale: run `cmake --build build --target rules` and commit it"
-        promtool("check", "rules", RULES)
+        promtool("check", "rules", RULES)  # and, being equal, it passes the tests above
+        # A disabled alert's threshold still holds where another rule uses it.
+        off = p.write_config('[alerts.pypi_data_stale]\nenabled = false\nthreshold = "4d"\n', "stale-off.toml")
+        r = run("rules", f"--config.file={off}")
+        assert r.returncode == 0, r.stderr
+        assert "PypiDownloadDataStale" not in r.stdout
+        assert "pypi_downloads_newest_day_timestamp_seconds > 345600)'" in r.stdout
 
         with open(os.path.join(SOURCE_DIR, "tests", "fixtures", "alerts-custom.toml")) as f:
             custom = p.write_config('[alerts]\nrunbook_base_url = "https://wiki.example/kpi-runbook"\n' + f.read(),
@@ -52,8 +87,14 @@ def main():
         assert "GithubBugReportSpike" not in text
         assert "github_issues_awaiting_response_oldest_age_seconds > 172800" in text
         assert "runbook_url: 'https://wiki.example/kpi-runbook#githubworkflowfailing'" in text
-        failing_block = text[text.index("alert: GithubWorkflowFailing"):text.index("alert: GithubWorkflowSuccessRatioLow")]
+        failing_block = text[text.index("alert: GithubWorkflowFailing\n"):text.index("alert: GithubWorkflowFailingRepeatedly")]
         assert "for: 0s" in failing_block
+        # An optional alert switched on, with its own threshold.
+        assert "expr: 'github_workflow_consecutive_failures >= 2'" in text
+        # One threshold in two rules: [alerts.pypi_data_stale] also sets when the drop alert falls silent.
+        assert "expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > 172800'" in text
+        assert "unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > 172800)'" in text
+        assert "259200" not in text
         custom_file = p.write_config(text, "custom.rules.yml")
         promtool("check", "rules", custom_file)
 
@@ -94,8 +135,21 @@ def main():
             r = run("rules", f"--config.file={bad}")
             assert r.returncode == 2 and f"{bad}:{message}" in r.stderr, (text_config, r.stderr)
 
-        for test_file in sorted(glob.glob(os.path.join(SOURCE_DIR, "rules", "tests", "*.yml"))):
-            promtool("test", "rules", test_file)
+        # Every alert, optional ones included, has its RUNBOOK section (the runbook_url anchor) and its row
+        # in the README's table, and nothing else has.
+        alerts = re.findall(r"^      - alert: (\w+)$", all_on.stdout, re.M)
+        assert len(alerts) > len(re.findall(r"^      - alert: ", default.stdout, re.M))
+        with open(os.path.join(SOURCE_DIR, "rules", "RUNBOOK.md")) as f:
+            sections = re.findall(r"^## (\w+)$", f.read(), re.M)
+        assert sorted(sections) == sorted(alerts), f"RUNBOOK.md sections {sections} != alerts {alerts}"
+        with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+            readme = f.read()
+        alerting = readme[readme.index("\n## Alerting\n"):readme.index("\n## ", readme.index("\n## Alerting\n") + 1)]
+        rows = re.findall(r"^\| `(\w+)` \| ([A-Z]\w+) \|", alerting, re.M)
+        helm_keys = re.findall(r"^\{\{- if \.Values\.alerts\.(\w+)\.enabled \}\}\n      - alert: (\w+)$", helm.stdout, re.M)
+        camel = [(re.sub(r"_(\w)", lambda m: m.group(1).upper(), key), name) for key, name in rows]
+        assert camel == helm_keys, f"README alert table {rows} != the alerts and their keys {helm_keys}"
+        assert [name for _, name in rows] == alerts
     print("ok")
 
 

@@ -18,6 +18,17 @@ groups:
           description: 'The latest completed run of workflow {{`{{ $labels.workflow }}`}} on branch {{`{{ $labels.branch }}`}} of {{`{{ $labels.repo }}`}} failed (github_workflow_failing = {{`{{ $value }}`}}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubworkflowfailing'
 {{- end }}
+{{- if .Values.alerts.ciConsecutiveFailures.enabled }}
+      - alert: GithubWorkflowFailingRepeatedly
+        expr: 'github_workflow_consecutive_failures >= {{ .Values.alerts.ciConsecutiveFailures.threshold }}'
+        for: {{ .Values.alerts.ciConsecutiveFailures.for }}
+        labels:
+          severity: {{ .Values.alerts.ciConsecutiveFailures.severity }}
+        annotations:
+          summary: 'CI workflow {{`{{ $labels.workflow }}`}} on {{`{{ $labels.repo }}`}} failed {{`{{ $value }}`}} runs in a row'
+          description: 'The last {{`{{ $value }}`}} decisive runs of workflow {{`{{ $labels.workflow }}`}} on branch {{`{{ $labels.branch }}`}} of {{`{{ $labels.repo }}`}} failed (alert from {{ .Values.alerts.ciConsecutiveFailures.threshold }} in a row).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubworkflowfailingrepeatedly'
+{{- end }}
 {{- if .Values.alerts.ciSuccessRatio.enabled }}
       - alert: GithubWorkflowSuccessRatioLow
         expr: 'github_workflow_success_ratio < {{ .Values.alerts.ciSuccessRatio.threshold }}'
@@ -31,7 +42,7 @@ groups:
 {{- end }}
 {{- if .Values.alerts.pypiDownloadDrop.enabled }}
       - alert: PypiDownloadsDropped
-        expr: 'pypi_downloads{window="7d"} < {{ .Values.alerts.pypiDownloadDrop.threshold }} * pypi_downloads_prior{window="7d"}'
+        expr: '(pypi_downloads{window="7d"} < {{ .Values.alerts.pypiDownloadDrop.threshold }} * pypi_downloads_prior{window="7d"}) unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > {{ .Values.alerts.pypiDataStale.threshold }})'
         for: {{ .Values.alerts.pypiDownloadDrop.for }}
         labels:
           severity: {{ .Values.alerts.pypiDownloadDrop.severity }}
@@ -122,27 +133,60 @@ groups:
     interval: {{ . }}
 {{- end }}
     rules:
+{{- if .Values.alerts.targetDown.enabled }}
+      - alert: KpiExporterTargetDown
+        expr: 'kpi_exporter_target_up == 0 unless ignoring (target) (kpi_exporter_collector_up == 0 unless ignoring (target) kpi_exporter_target_up == 1)'
+        for: {{ .Values.alerts.targetDown.for }}
+        labels:
+          severity: {{ .Values.alerts.targetDown.severity }}
+        annotations:
+          summary: 'kpi-exporter cannot poll {{`{{ $labels.target }}`}} ({{`{{ $labels.collector }}`}})'
+          description: 'Requests for {{`{{ $labels.target }}`}} fail at every poll of collector {{`{{ $labels.collector }}`}} while its other targets update. Its series keep their last good values, or are absent if it never succeeded (a typo, a renamed or deleted target, missing access?). The landing page of {{`{{ $labels.instance }}`}} shows the error.'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiexportertargetdown'
+{{- end }}
 {{- if .Values.alerts.collectorDown.enabled }}
       - alert: KpiExporterCollectorDown
-        expr: 'kpi_exporter_collector_up == 0'
+        expr: 'kpi_exporter_collector_up == 0 unless ignoring (target) kpi_exporter_target_up == 1'
         for: {{ .Values.alerts.collectorDown.for }}
         labels:
           severity: {{ .Values.alerts.collectorDown.severity }}
         annotations:
           summary: 'kpi-exporter collector {{`{{ $labels.collector }}`}} is failing'
-          description: 'The last polls of {{`{{ $labels.collector }}`}} failed for 15 minutes or more; its metrics are stale. The landing page of {{`{{ $labels.instance }}`}} shows the error.'
+          description: 'The polls of {{`{{ $labels.collector }}`}} fail and none of its targets succeeds (a token, network or upstream problem rather than one target): all its metrics keep their last good values, or are absent if it never succeeded. The landing page of {{`{{ $labels.instance }}`}} shows the error.'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiexportercollectordown'
 {{- end }}
 {{- if .Values.alerts.dataStale.enabled }}
       - alert: KpiExporterDataStale
-        expr: 'time() - kpi_exporter_collector_last_success_timestamp_seconds > {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_interval_seconds'
+        expr: '(time() - kpi_exporter_target_last_success_timestamp_seconds > ignoring (target) group_left {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_interval_seconds unless kpi_exporter_target_up == 0) or (time() - kpi_exporter_collector_last_success_timestamp_seconds > {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_interval_seconds unless ignoring (target) kpi_exporter_target_up unless kpi_exporter_collector_up == 0)'
         for: {{ .Values.alerts.dataStale.for }}
         labels:
           severity: {{ .Values.alerts.dataStale.severity }}
         annotations:
-          summary: 'Data of kpi-exporter collector {{`{{ $labels.collector }}`}} is stale'
-          description: '{{`{{ $labels.collector }}`}} last polled successfully {{`{{ $value | humanizeDuration }}`}} ago, more than {{ .Values.alerts.dataStale.threshold }} poll intervals.'
+          summary: 'Data of kpi-exporter collector {{`{{ $labels.collector }}`}}{{`{{ with $labels.target }}`}} for {{`{{ . }}`}}{{`{{ end }}`}} is stale'
+          description: '{{`{{ $labels.collector }}`}}{{`{{ with $labels.target }}`}} last polled {{`{{ . }}`}}{{`{{ else }}`}} last polled{{`{{ end }}`}} successfully {{`{{ $value | humanizeDuration }}`}} ago, more than {{ .Values.alerts.dataStale.threshold }} poll intervals, although no poll reports a failure: polls are stuck or take longer than the interval.'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiexporterdatastale'
+{{- end }}
+{{- if .Values.alerts.truncated.enabled }}
+      - alert: KpiExporterTruncated
+        expr: 'increase(kpi_exporter_truncated_total[3h]) > 0 or (kpi_exporter_truncated_total unless kpi_exporter_truncated_total offset 3h)'
+        for: {{ .Values.alerts.truncated.for }}
+        labels:
+          severity: {{ .Values.alerts.truncated.severity }}
+        annotations:
+          summary: 'A cap cut the {{`{{ $labels.what }}`}} listing of {{`{{ $labels.target }}`}} ({{`{{ $labels.collector }}`}})'
+          description: 'A configured cap cut the {{`{{ $labels.what }}`}} listing of {{`{{ $labels.target }}`}} (collector {{`{{ $labels.collector }}`}}) in the last 3 hours. The series computed from it keep their last complete values instead of a wrong number, so they are stale while the cap cuts: raise the cap.'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiexportertruncated'
+{{- end }}
+{{- if .Values.alerts.pypiDataStale.enabled }}
+      - alert: PypiDownloadDataStale
+        expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > {{ .Values.alerts.pypiDataStale.threshold }}'
+        for: {{ .Values.alerts.pypiDataStale.for }}
+        labels:
+          severity: {{ .Values.alerts.pypiDataStale.severity }}
+        annotations:
+          summary: 'PyPI download data of {{`{{ $labels.package }}`}} is stale'
+          description: 'The newest day pypistats has downloads of {{`{{ $labels.package }}`}} for ended {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ .Values.alerts.pypiDataStale.threshold }} s). PypiDownloadsDropped stays silent for it until the data is current again.'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#pypidownloaddatastale'
 {{- end }}
 {{- if .Values.alerts.githubRateLimitLow.enabled }}
       - alert: GithubRateLimitLow
