@@ -59,8 +59,11 @@ class Receiver:
 
 
 def runs(conclusion):
-    run = {"status": "completed", "conclusion": conclusion, "head_branch": "main", "created_at": "{{ago:10m}}",
-           "run_started_at": "{{ago:10m}}", "updated_at": "{{ago:5m}}"}
+    # A push to acme/widgets itself (repository id 1 in the fixtures): the repository's own CI.
+    run = {"event": "push", "status": "completed", "conclusion": conclusion, "head_branch": "main",
+           "created_at": "{{ago:10m}}", "run_started_at": "{{ago:10m}}", "updated_at": "{{ago:5m}}",
+           "head_repository": {"id": 1, "full_name": "acme/widgets"},
+           "repository": {"id": 1, "full_name": "acme/widgets"}}
     return [{"status": 200, "body": {"total_count": 1, "workflow_runs": [run]}}]
 
 
