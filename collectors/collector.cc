@@ -49,11 +49,10 @@ SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults
   SourceSettings settings = std::move(defaults);
   if (auto url = ReadUrl(reader, "api_url")) settings.api_url = *url;
   if (reader.default_interval()) settings.interval = *reader.default_interval();
-  if (auto interval = reader.Duration("interval")) {
-    if (*interval < std::chrono::seconds(1)) reader.Fail("interval", "'interval' must be at least 1s");
-    settings.interval = *interval;
+  if (auto interval = reader.Duration("interval", kMinInterval, kMaxInterval)) settings.interval = *interval;
+  if (auto timeout = reader.Duration("timeout", std::chrono::milliseconds(100), std::chrono::minutes(10))) {
+    settings.timeout = *timeout;
   }
-  if (auto timeout = reader.Duration("timeout")) settings.timeout = *timeout;
   return settings;
 }
 

@@ -49,7 +49,11 @@ struct SourceSettings {
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
 };
 
-// Reads api_url (see ReadUrl), interval (>= 1s) and timeout.
+// Every poll interval lies between these (README: "Keys every source accepts").
+inline constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
+inline constexpr std::chrono::milliseconds kMaxInterval = std::chrono::hours(7 * 24);
+
+// Reads api_url (see ReadUrl), interval (1s to 7d) and timeout (100ms to 10m).
 SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults);
 
 // Reads a URL key: must start with http:// or https://; trailing '/' dropped.

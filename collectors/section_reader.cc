@@ -1,5 +1,7 @@
 #include "collectors/section_reader.h"
 
+#include <cmath>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -72,13 +74,18 @@ std::vector<std::string> SectionReader::StringList(std::string_view key) {
   return out;
 }
 
-std::optional<std::chrono::milliseconds> SectionReader::Duration(std::string_view key) {
+std::optional<std::chrono::milliseconds> SectionReader::Duration(std::string_view key, std::chrono::milliseconds min,
+                                                                 std::chrono::milliseconds max) {
   const toml::node* node = Node(key);
   if (!node) return std::nullopt;
   const auto* text = node->as_string();
   const auto parsed = text ? ParseDuration(text->get()) : std::nullopt;
   if (!parsed) {
     FailAt(node->source(), Where(key) + " must be a duration such as \"30s\", \"5m\" or \"1h\"");
+    return std::nullopt;
+  }
+  if (*parsed < min || *parsed > max) {
+    FailAt(node->source(), Where(key) + " must be from " + FormatDuration(min) + " to " + FormatDuration(max));
     return std::nullopt;
   }
   return parsed;
@@ -124,7 +131,11 @@ std::optional<bool> SectionReader::Bool(std::string_view key) {
 std::optional<double> SectionReader::NumberOrDuration(std::string_view key) {
   const toml::node* node = Node(key);
   if (!node) return std::nullopt;
-  if (const auto* f = node->as_floating_point()) return f->get();
+  if (const auto* f = node->as_floating_point()) {
+    if (std::isfinite(f->get())) return f->get();
+    FailAt(node->source(), Where(key) + " must be a finite number");
+    return std::nullopt;
+  }
   if (const auto* i = node->as_integer()) return double(i->get());
   if (const auto* text = node->as_string()) {
     if (const auto d = ParseDuration(text->get())) return std::chrono::duration<double>(*d).count();

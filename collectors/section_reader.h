@@ -43,11 +43,13 @@ class SectionReader {
 
   std::optional<std::string> String(std::string_view key);
   std::vector<std::string> StringList(std::string_view key);
-  std::optional<std::chrono::milliseconds> Duration(std::string_view key);
+  // A duration in Prometheus' grammar, within [min, max] (every duration is bounded).
+  std::optional<std::chrono::milliseconds> Duration(std::string_view key, std::chrono::milliseconds min,
+                                                    std::chrono::milliseconds max);
   std::optional<int64_t> Integer(std::string_view key, int64_t min, int64_t max);
   std::optional<double> Number(std::string_view key, double min, double max);
   std::optional<bool> Bool(std::string_view key);
-  // A number, or a duration string taken as seconds ("24h" -> 86400).
+  // A finite number, or a duration string taken as seconds ("24h" -> 86400).
   std::optional<double> NumberOrDuration(std::string_view key);
   // A sub-table ([section.key]), read by its own reader; hand it back with Absorb().
   std::optional<SectionReader> Table(std::string_view key);

@@ -80,35 +80,31 @@ std::string FormatTimestamp(SystemTime t) {
 }
 
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  // Prometheus' grammar: [0-9]+ followed by a unit, units descending, each at
+  // most once: y w d h m s ms ("1h30m", not "30m1h" or "5m5m"); "0" alone is zero.
+  static constexpr struct { std::string_view unit; int64_t ms; } kUnits[] = {
+      {"y", 365 * 86'400'000LL}, {"w", 7 * 86'400'000LL}, {"d", 86'400'000}, {"h", 3'600'000},
+      {"m", 60'000},             {"s", 1000},             {"ms", 1}};
+  if (text == "0") return std::chrono::milliseconds(0);
   if (text.empty()) return std::nullopt;
   int64_t total_ms = 0;
+  size_t next_unit = 0;  // units before this one were used or skipped
   size_t pos = 0;
   while (pos < text.size()) {
     int64_t number = 0;
     const auto [end, ec] = std::from_chars(text.data() + pos, text.data() + text.size(), number);
     if (ec != std::errc{} || end == text.data() + pos || number < 0) return std::nullopt;
     pos = size_t(end - text.data());
-    int64_t unit_ms = 0;
-    if (text.substr(pos, 2) == "ms") {
-      unit_ms = 1;
-      pos += 2;
-    } else if (pos < text.size()) {
-      switch (text[pos]) {
-        case 's': unit_ms = 1000; break;
-        case 'm': unit_ms = 60'000; break;
-        case 'h': unit_ms = 3'600'000; break;
-        case 'd': unit_ms = 86'400'000; break;
-        case 'w': unit_ms = 7 * 86'400'000LL; break;
-        default: return std::nullopt;
-      }
-      ++pos;
-    } else {
-      return std::nullopt;  // a number without a unit
-    }
-    if (number > (INT64_MAX / 4) / unit_ms) return std::nullopt;
-    total_ms += number * unit_ms;
+    const size_t unit_end = std::min(text.find_first_of("0123456789", pos), text.size());
+    const std::string_view unit_text = text.substr(pos, unit_end - pos);
+    size_t unit = next_unit;
+    while (unit < std::size(kUnits) && kUnits[unit].unit != unit_text) ++unit;
+    if (unit == std::size(kUnits)) return std::nullopt;  // no unit, an unknown one, or out of order
+    pos += kUnits[unit].unit.size();
+    next_unit = unit + 1;
+    if (number > (kMaxDurationMs - total_ms) / kUnits[unit].ms) return std::nullopt;
+    total_ms += number * kUnits[unit].ms;
   }
-  if (total_ms <= 0) return std::nullopt;
   return std::chrono::milliseconds(total_ms);
 }
 

@@ -17,9 +17,12 @@ std::optional<SystemTime> ParseTimestamp(std::string_view text);
 // UTC, second precision: "2024-05-01T12:34:56Z".
 std::string FormatTimestamp(SystemTime t);
 
-// Config durations: a sequence of <number><unit> with units ms, s, m, h, d, w
-// ("90s", "5m", "1h30m"). Returns nullopt when malformed or zero.
+// Config durations in Prometheus' grammar: <number><unit> parts with units
+// y, w, d, h, m, s, ms in that order, each at most once ("90s", "5m",
+// "1h30m"; "0s" is zero). Returns nullopt when malformed or over 100 years.
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
+// The longest duration ParseDuration accepts (100 years); longer is an error, never an overflow.
+inline constexpr int64_t kMaxDurationMs = 100 * 365 * 86'400'000LL;
 
 // The inverse, shortest form ("5m", "1h30m", "250ms").
 std::string FormatDuration(std::chrono::milliseconds d);

@@ -12,11 +12,10 @@ namespace {
 tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& reader) {
   ExporterSettings settings;
   if (auto polls = reader.Integer("max_concurrent_polls", 1, 64)) settings.max_concurrent_polls = int(*polls);
-  if (auto timeout = reader.Duration("shutdown_timeout")) settings.shutdown_timeout = *timeout;
-  if (auto interval = reader.Duration("default_interval")) {
-    if (*interval < std::chrono::seconds(1)) reader.Fail("default_interval", "'default_interval' must be at least 1s");
-    settings.default_interval = *interval;
+  if (auto timeout = reader.Duration("shutdown_timeout", std::chrono::milliseconds(0), std::chrono::minutes(10))) {
+    settings.shutdown_timeout = *timeout;
   }
+  if (auto interval = reader.Duration("default_interval", kMinInterval, kMaxInterval)) settings.default_interval = *interval;
   if (auto count = reader.Integer("shard_count", 1, kMaxShards)) settings.shard.count = int(*count);
   if (auto index = reader.Integer("shard_index", 0, kMaxShards - 1)) {
     settings.shard.index = int(*index);
@@ -51,7 +50,7 @@ tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader
     o.threshold = table->NumberOrDuration("threshold");
     if (o.threshold && !known->threshold) table->Fail("threshold", "alert '" + key + "' has no threshold to set");
     if (const auto for_text = table->String("for")) {
-      if (*for_text != "0s" && !ParseDuration(*for_text)) {
+      if (!ParseDuration(*for_text)) {
         table->Fail("for", "'for' in [alerts." + key + "] must be a duration such as \"0s\", \"5m\" or \"1h\"");
       }
       o.for_duration = for_text;

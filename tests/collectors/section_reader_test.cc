@@ -32,7 +32,7 @@ TEST_CASE("typed getters read values and mark keys known") {
   Parsed p("[s]\nname = \"x\"\nlist = [\"a\", \"b\"]\nevery = \"90s\"\ncount = 7\nflag = true\nratio = 0.5\n");
   CHECK(p.reader.String("name") == "x");
   CHECK(p.reader.StringList("list") == std::vector<std::string>{"a", "b"});
-  CHECK(p.reader.Duration("every") == std::chrono::seconds(90));
+  CHECK(p.reader.Duration("every", std::chrono::seconds(1), std::chrono::hours(1)) == std::chrono::seconds(90));
   CHECK(p.reader.Integer("count", 1, 10) == 7);
   CHECK(p.reader.Bool("flag") == true);
   CHECK(p.reader.Number("ratio", 0, 1) == 0.5);
@@ -56,7 +56,7 @@ TEST_CASE("wrong types and bad values point at the value") {
   }
   {
     Parsed p("[s]\nevery = \"5 minutes\"\n");
-    (void)p.reader.Duration("every");
+    (void)p.reader.Duration("every", std::chrono::seconds(1), std::chrono::hours(1));
     CHECK(p.reader.Finish().error().ToString() ==
           "test.toml:2:9: 'every' in [s] must be a duration such as \"30s\", \"5m\" or \"1h\"");
   }

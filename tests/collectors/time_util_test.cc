@@ -33,12 +33,18 @@ TEST_CASE("durations parse with every unit and combinations") {
   CHECK(ParseDuration("2d") == 48h);
   CHECK(ParseDuration("1w") == 168h);
   CHECK(ParseDuration("250ms") == 250ms);
+  CHECK(ParseDuration("1y") == 8760h);
+  CHECK(ParseDuration("1d2h3m4s5ms") == 93784005ms);
+  CHECK(ParseDuration("0m") == 0ms);
+  CHECK(ParseDuration("0") == 0ms);
+  CHECK(ParseDuration("100y") == 876000h);
   CHECK(FormatDuration(90min) == "1h30m");
   CHECK(FormatDuration(250ms) == "250ms");
 }
 
 TEST_CASE("bad durations are rejected") {
-  for (const char* bad : {"", "5", "m", "5x", "-5m", "0s", "5 m", "1.5h", "99999999999999999999h"}) {
+  for (const char* bad : {"", "5", "m", "5x", "-5m", "5 m", "1.5h", "99999999999999999999h", "30m1h", "5m5m",
+                          "1ms1s", "640000000000h", "101y", "1h ", "1H"}) {
     CAPTURE(bad);
     CHECK_FALSE(ParseDuration(bad));
   }

@@ -88,7 +88,18 @@ TEST_CASE("every kind of bad config is an error with file, line and column") {
   CHECK(ErrorOf("[github]\nrepos = \"a/b\"\n") == "kpi.toml:2:9: 'repos' in [github] must be an array of strings");
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ninterval = \"soon\"\n") ==
         "kpi.toml:3:12: 'interval' in [github] must be a duration such as \"30s\", \"5m\" or \"1h\"");
-  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ninterval = \"500ms\"\n") == "kpi.toml:3:12: 'interval' must be at least 1s");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ninterval = \"500ms\"\n") ==
+        "kpi.toml:3:12: 'interval' in [github] must be from 1s to 7d");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ninterval = \"8d\"\n") ==
+        "kpi.toml:3:12: 'interval' in [github] must be from 1s to 7d");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ntimeout = \"640000000000h\"\n") ==
+        "kpi.toml:3:11: 'timeout' in [github] must be a duration such as \"30s\", \"5m\" or \"1h\"");
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ntimeout = \"0s\"\n") ==
+        "kpi.toml:3:11: 'timeout' in [github] must be from 100ms to 10m");
+  CHECK(ErrorOf("[alerts.ci_success_ratio]\nthreshold = nan\n") ==
+        "kpi.toml:2:13: 'threshold' in [alerts.ci_success_ratio] must be a finite number");
+  CHECK(ErrorOf("[alerts.ci_success_ratio]\nthreshold = -inf\n") ==
+        "kpi.toml:2:13: 'threshold' in [alerts.ci_success_ratio] must be a finite number");
   CHECK(ErrorOf("[github]\nrepos = [\"not-a-repo\"]\n") ==
         "kpi.toml:2:9: repos entry 'not-a-repo' is not of the form owner/name");
   CHECK(ErrorOf("[github]\nrepos = []\n") == "kpi.toml:2:9: [github] needs at least one entry in 'repos' or 'orgs'");
