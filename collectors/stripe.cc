@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <initializer_list>
+#include <numeric>
 
 #include "collectors/last_good.h"
 #include "collectors/pagination.h"
@@ -17,7 +18,7 @@ using Series = StripeCollector::Series;
 using SubscriptionList = std::vector<Subscription>;
 
 constexpr int64_t kDay = 86400;
-constexpr int64_t kMonth = 30 * kDay;  // the churn window, and the longest window of every other series
+constexpr int64_t kMonth = 30 * kDay;            // the churn window, and the longest window of every other series
 constexpr std::string_view kTarget = "account";  // one collector reads one Stripe account
 
 struct Window {
@@ -29,13 +30,14 @@ constexpr std::array<Window, 2> kWindows = {{{"1d", kDay}, {"30d", kMonth}}};
 // Statuses a subscription can still leave: each is listed in full, however
 // old its subscriptions are. The final ones (canceled, incomplete_expired)
 // pile up for ever and are read only as far back as the windows need.
-constexpr std::array<const char*, 6> kCurrentStatuses = {"active", "past_due", "unpaid", "trialing", "paused", "incomplete"};
+constexpr std::array<const char*, 6> kCurrentStatuses = {"active",   "past_due", "unpaid",
+                                                         "trialing", "paused",   "incomplete"};
 
 // Expansions are at most four levels deep, `data` included (Stripe's limit):
 // the discounts of subscriptions and of their items, and the customer for its
 // own discount. Tiers would be five deep (data.items.data.price.tiers), so
 // they come from /v1/prices, once per price and poll.
-constexpr std::string_view kExpand =
+constexpr const char* kExpand =
     "&expand%5B%5D=data.customer&expand%5B%5D=data.discounts&expand%5B%5D=data.items.data.discounts";
 
 constexpr const char* kMrrHelp = "Monthly recurring revenue of active and past_due subscriptions, in major units.";
@@ -43,9 +45,10 @@ constexpr const char* kStatusHelp = "Subscriptions by current status.";
 constexpr const char* kCreatedHelp = "Subscriptions created in the window.";
 constexpr const char* kCanceledHelp = "Subscriptions that ended (status canceled) in the window.";
 constexpr const char* kChurnHelp =
-    "Share of the subscriptions that paid during the window (paying at its start or starting within it) that ended in it.";
+    "Share of the subscriptions paying during the window (at its start or from within it) that ended in it.";
 constexpr const char* kChargesHelp = "Charges created in the window, by status.";
-constexpr const char* kRevenueHelp = "Captured amounts of succeeded charges created in the window, minus their refunds, in major units.";
+constexpr const char* kRevenueHelp =
+    "Captured amounts of succeeded charges created in the window, minus their refunds, in major units.";
 constexpr const char* kMalformedHelp =
     "Objects of the last complete listing skipped because a status or currency was outside Stripe's enumerations.";
 
@@ -57,6 +60,7 @@ struct Listing {
 };
 
 // The requests of one poll. Failures go to `errors`, cuts to the poll report.
+// After a cancellation (shutdown) it sends nothing more.
 class Reader {
  public:
   Reader(HttpClient& http, PollContext& context, std::vector<Error>& errors, std::string api, int max_pages)
@@ -67,6 +71,7 @@ class Reader {
   Listing<T> List(const std::string& what, const std::string& url,
                   tl::expected<stripe::Page<T>, Error> (*parse)(std::string_view)) {
     Listing<T> listing;
+    if (canceled()) return listing;
     const auto page_url = [&](const std::string& cursor) {
       return cursor.empty() ? url : url + "&starting_after=" + UrlEncode(cursor);
     };
@@ -91,7 +96,7 @@ class Reader {
 
   Listing<Subscription> Subscriptions(const std::string& status, const std::string& filter = "") {
     return List<Subscription>("subscriptions_" + status,
-                              api_ + "/v1/subscriptions?status=" + status + filter + "&limit=100" + std::string(kExpand),
+                              api_ + "/v1/subscriptions?status=" + status + filter + "&limit=100" + kExpand,
                               &stripe::ParseSubscriptions);
   }
 
@@ -119,10 +124,12 @@ class Reader {
   }
 
   bool canceled() const { return Canceled(errors_); }
+  const std::string& api() const { return api_; }
 
  private:
   std::optional<std::vector<stripe::Tier>> Tiers(const std::string& price_id) {
     if (const auto known = tiers_.find(price_id); known != tiers_.end()) return known->second;
+    if (canceled()) return std::nullopt;
     auto price = http_.GetOk(api_ + "/v1/prices/" + UrlEncode(price_id) + "?expand%5B%5D=tiers")
                      .and_then([](const HttpResponse& response) { return stripe::ParsePrice(response.body); });
     if (price && !price->tiers) price = tl::unexpected(Error{"parse", "no tiers in the answer"});
@@ -147,7 +154,9 @@ tl::expected<std::vector<Series>, Error> Mrr(std::initializer_list<const Subscri
   for (const SubscriptionList* list : lists) {
     for (const Subscription& s : *list) {
       const auto monthly = stripe::MonthlyMinorAmount(s, policy);
-      if (!monthly) return tl::unexpected(Error{"parse", "subscription " + s.id + ": a price without a computable amount"});
+      if (!monthly) {
+        return tl::unexpected(Error{"parse", "subscription " + s.id + ": a price without a computable amount"});
+      }
       minor[s.currency] += *monthly;
     }
   }
@@ -222,10 +231,88 @@ std::vector<Series> Charges(const std::vector<stripe::Charge>& charges, int64_t 
     series.push_back({"stripe_charges", kChargesHelp, {{"status", key.first}, {"window", key.second}}, double(count)});
   }
   for (const auto& [key, amount] : minor) {
-    series.push_back({"stripe_revenue", kRevenueHelp, {{"currency", key.first}, {"window", key.second}},
+    series.push_back({"stripe_revenue",
+                      kRevenueHelp,
+                      {{"currency", key.first}, {"window", key.second}},
                       amount / stripe::MinorUnitsPerMajor(key.first)});
   }
   return series;
+}
+
+struct Listings {
+  std::map<std::string, Listing<Subscription>> subscriptions;  // by status
+  bool items_complete = false;  // the active and past_due ones' items and tiers were read in full
+  Listing<stripe::Charge> charges;
+};
+
+Listings ReadListings(Reader& read, int64_t month_ago) {
+  Listings listings;
+  auto& subscriptions = listings.subscriptions;
+  for (const char* status : kCurrentStatuses) subscriptions[status] = read.Subscriptions(status);
+  // Stripe's list has no ended_at filter. In the pinned API version a
+  // subscription's current period only moves forward while it lives, and it
+  // ends at the latest when that period ends (canceled at period end:
+  // ended_at = current_period_end; canceled at once: within the period). So
+  // current_period_end >= window start holds for every subscription that
+  // ended in the window, and the exact ended_at test follows. The one
+  // exception is a `paused` subscription (its trial ended without a payment
+  // method, so it never paid): its period stands still, and canceling it
+  // later is not found here.
+  subscriptions["canceled"] =
+      read.Subscriptions("canceled", "&current_period_end%5Bgte%5D=" + std::to_string(month_ago));
+  // Only for stripe_subscriptions_created: the abandoned ones created in the window.
+  subscriptions["incomplete_expired"] =
+      read.Subscriptions("incomplete_expired", "&created%5Bgte%5D=" + std::to_string(month_ago));
+  auto& active = subscriptions["active"];
+  auto& past_due = subscriptions["past_due"];
+  listings.items_complete = active.complete && past_due.complete && read.CompleteItems(active.objects) &&
+                            read.CompleteItems(past_due.objects);
+  listings.charges = read.List<stripe::Charge>(
+      "charges", read.api() + "/v1/charges?created%5Bgte%5D=" + std::to_string(month_ago) + "&limit=100",
+      &stripe::ParseCharges);
+  return listings;
+}
+
+// The groups of series whose listings were all read in full (see stripe.h).
+std::map<std::string, std::vector<Series>> Groups(const Listings& listings, int64_t now, stripe::DiscountPolicy policy,
+                                                  std::vector<Error>& errors) {
+  std::map<std::string, std::vector<Series>> groups;
+  const auto& subscriptions = listings.subscriptions;
+  const auto& active = subscriptions.at("active");
+  const auto& past_due = subscriptions.at("past_due");
+  const auto& canceled = subscriptions.at("canceled");
+  if (listings.items_complete) {
+    auto mrr = Mrr({&active.objects, &past_due.objects}, policy);
+    if (mrr) {
+      groups["mrr"] = std::move(*mrr);
+    } else {
+      errors.push_back(mrr.error());
+    }
+  }
+  const auto all_complete =
+      std::all_of(subscriptions.begin(), subscriptions.end(), [](const auto& entry) { return entry.second.complete; });
+  if (all_complete) groups["created"] = Created(subscriptions, now);
+  if (canceled.complete) groups["canceled"] = Ended(canceled.objects, now);
+  if (active.complete && past_due.complete && canceled.complete) {
+    groups["churn"] = Churn(active.objects, past_due.objects, canceled.objects, now - kMonth);
+  }
+  if (listings.charges.complete) groups["charges"] = Charges(listings.charges.objects, now);
+
+  const auto malformed = [&](const std::string& what, const auto& listing) {
+    if (!listing.complete) return;
+    groups["malformed_" + what] = {
+        {"stripe_malformed_objects", kMalformedHelp, {{"listing", what}}, double(listing.malformed)}};
+  };
+  malformed("charges", listings.charges);
+  for (const auto& [status, listing] : subscriptions) {
+    malformed("subscriptions_" + status, listing);
+    const bool current = std::find(kCurrentStatuses.begin(), kCurrentStatuses.end(), status) != kCurrentStatuses.end();
+    if (current && listing.complete) {
+      groups["status_" + status] = {
+          {"stripe_subscriptions", kStatusHelp, {{"status", status}}, double(listing.objects.size())}};
+    }
+  }
+  return groups;
 }
 
 }  // namespace
@@ -255,78 +342,19 @@ HttpClientOptions StripeCollector::http_options() const {
 
 tl::expected<Snapshot, Error> StripeCollector::Poll(HttpClient& http, PollContext& context) {
   const int64_t now = int64_t(ToUnixSeconds(context.clock.Now()));
-  const int64_t month_ago = now - kMonth;
   std::vector<Error> errors;
   Reader read(http, context, errors, config_.settings.api_url, config_.max_pages);
-
-  std::map<std::string, Listing<Subscription>> subscriptions;  // by status
-  for (const char* status : kCurrentStatuses) {
-    subscriptions[status] = read.Subscriptions(status);
-    if (read.canceled()) return tl::unexpected(errors.back());
-  }
-  // Stripe's list has no ended_at filter. In the pinned API version a
-  // subscription's current period only moves forward while it lives, and it
-  // ends at the latest when that period ends (canceled at period end:
-  // ended_at = current_period_end; canceled now: within the period). So
-  // current_period_end >= window start holds for every subscription that
-  // ended in the window, and the exact ended_at test follows below. The one
-  // exception is a `paused` subscription (its trial ended without a payment
-  // method, so it never paid): its period stands still, and canceling it
-  // later is not found here.
-  subscriptions["canceled"] = read.Subscriptions("canceled", "&current_period_end%5Bgte%5D=" + std::to_string(month_ago));
-  if (read.canceled()) return tl::unexpected(errors.back());
-  // Only for stripe_subscriptions_created: the abandoned ones created in the window.
-  subscriptions["incomplete_expired"] = read.Subscriptions("incomplete_expired", "&created%5Bgte%5D=" + std::to_string(month_ago));
+  Listings listings = ReadListings(read, now - kMonth);
   if (read.canceled()) return tl::unexpected(errors.back());
 
-  auto& active = subscriptions["active"];
-  auto& past_due = subscriptions["past_due"];
-  const auto& canceled = subscriptions["canceled"];
-  const bool mrr_complete = active.complete && past_due.complete && read.CompleteItems(active.objects) &&
-                            read.CompleteItems(past_due.objects);
-  if (read.canceled()) return tl::unexpected(errors.back());
-
-  const auto charges = read.List<stripe::Charge>(
-      "charges", config_.settings.api_url + "/v1/charges?created%5Bgte%5D=" + std::to_string(month_ago) + "&limit=100",
-      &stripe::ParseCharges);
-  if (read.canceled()) return tl::unexpected(errors.back());
-
-  if (mrr_complete) {
-    auto mrr = Mrr({&active.objects, &past_due.objects}, config_.mrr_discounts);
-    if (mrr) {
-      kept_["mrr"] = std::move(*mrr);
-    } else {
-      errors.push_back(mrr.error());
-    }
-  }
-  for (const char* status : kCurrentStatuses) {
-    const auto& listing = subscriptions[status];
-    if (listing.complete) {
-      kept_[std::string("status_") + status] = {
-          {"stripe_subscriptions", kStatusHelp, {{"status", status}}, double(listing.objects.size())}};
-    }
-  }
-  const bool all_complete = std::all_of(subscriptions.begin(), subscriptions.end(),
-                                        [](const auto& entry) { return entry.second.complete; });
-  if (all_complete) kept_["created"] = Created(subscriptions, now);
-  if (canceled.complete) kept_["canceled"] = Ended(canceled.objects, now);
-  if (active.complete && past_due.complete && canceled.complete) {
-    kept_["churn"] = Churn(active.objects, past_due.objects, canceled.objects, month_ago);
-  }
-  if (charges.complete) kept_["charges"] = Charges(charges.objects, now);
-
-  int malformed = charges.malformed;
-  const auto keep_malformed = [&](const std::string& what, const auto& listing) {
-    if (listing.complete) kept_["malformed_" + what] = {{"stripe_malformed_objects", kMalformedHelp, {{"listing", what}}, double(listing.malformed)}};
-  };
-  keep_malformed("charges", charges);
-  for (const auto& [status, listing] : subscriptions) {
-    keep_malformed("subscriptions_" + status, listing);
-    malformed += listing.malformed;
-  }
+  for (auto& [group, series] : Groups(listings, now, config_.mrr_discounts, errors)) kept_[group] = std::move(series);
+  const int malformed =
+      std::accumulate(listings.subscriptions.begin(), listings.subscriptions.end(), listings.charges.malformed,
+                      [](int sum, const auto& entry) { return sum + entry.second.malformed; });
   if (malformed > 0) {
-    context.log.Warn("skipped " + std::to_string(malformed) +
-                     " objects whose status or currency is outside Stripe's enumerations (see stripe_malformed_objects)");
+    context.log.Warn(
+        "skipped " + std::to_string(malformed) +
+        " objects whose status or currency is outside Stripe's enumerations (see stripe_malformed_objects)");
   }
 
   SnapshotBuilder b;

@@ -19,9 +19,12 @@ bool Contains(const std::array<std::string_view, N>& list, std::string_view valu
 
 bool Counts(const Coupon& coupon, DiscountPolicy policy) {
   switch (policy) {
-    case DiscountPolicy::kForever: return coupon.duration == "forever";
-    case DiscountPolicy::kAll: return true;
-    case DiscountPolicy::kNone: return false;
+    case DiscountPolicy::kForever:
+      return coupon.duration == "forever";
+    case DiscountPolicy::kAll:
+      return true;
+    case DiscountPolicy::kNone:
+      return false;
   }
   return false;
 }

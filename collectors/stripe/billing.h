@@ -20,9 +20,9 @@ enum class DiscountPolicy { kForever, kAll, kNone };
 std::optional<DiscountPolicy> ParseDiscountPolicy(std::string_view text);
 
 struct Coupon {
-  std::string duration;                // forever, once, repeating
-  std::optional<double> percent_off;   // 0-100
-  std::optional<int64_t> amount_off;   // minor units of `currency`, per invoice
+  std::string duration;               // forever, once, repeating
+  std::optional<double> percent_off;  // 0-100
+  std::optional<int64_t> amount_off;  // minor units of `currency`, per invoice
   std::string currency;
 };
 
@@ -37,12 +37,12 @@ struct Price {
   bool recurring = false;  // one-time prices are no recurring revenue
   std::string interval;    // day, week, month, year
   int64_t interval_count = 1;
-  bool metered = false;    // usage-based: Stripe leaves it out of MRR
-  bool tiered = false;     // billing_scheme "tiered" (else "per_unit")
-  bool volume = false;     // tiers_mode "volume" (else "graduated")
+  bool metered = false;                    // usage-based: Stripe leaves it out of MRR
+  bool tiered = false;                     // billing_scheme "tiered" (else "per_unit")
+  bool volume = false;                     // tiers_mode "volume" (else "graduated")
   std::optional<double> unit_amount;       // per_unit: unit_amount, else unit_amount_decimal
   std::optional<std::vector<Tier>> tiers;  // tiered: present only when expanded
-  int64_t divide_by = 1;   // transform_quantity: bill ceil/floor(quantity / divide_by) units
+  int64_t divide_by = 1;                   // transform_quantity: bill ceil/floor(quantity / divide_by) units
   bool round_up = false;
 };
 

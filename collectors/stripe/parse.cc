@@ -73,7 +73,8 @@ Price ParsePriceObject(json::object o) {
   if (scheme != "per_unit" && scheme != "tiered") throw JsonError("price " + price.id + ": unknown billing_scheme");
   price.tiered = scheme == "tiered";
   const auto mode = json::OptStr(o, "tiers_mode");
-  if (price.tiered && mode != "graduated" && mode != "volume") throw JsonError("price " + price.id + ": unknown tiers_mode");
+  if (price.tiered && mode != "graduated" && mode != "volume")
+    throw JsonError("price " + price.id + ": unknown tiers_mode");
   price.volume = mode == "volume";
   price.unit_amount = Amount(o, "unit_amount");
   if (const auto tiers = json::OptArr(o, "tiers")) {
@@ -126,9 +127,11 @@ std::optional<Subscription> ParseSubscription(json::object o) {
 }
 
 std::optional<Charge> ParseCharge(json::object o) {
-  Charge c{std::string(json::Str(o, "status")), std::string(json::Str(o, "currency")), json::Int(o, "amount_captured"),
-           json::Int(o, "amount_refunded"),     json::Bool(o, "captured"),                json::Int(o, "created")};
-  const bool known_status = std::find(kChargeStatuses.begin(), kChargeStatuses.end(), c.status) != kChargeStatuses.end();
+  Charge c{std::string(json::Str(o, "status")), std::string(json::Str(o, "currency")),
+           json::Int(o, "amount_captured"),     json::Int(o, "amount_refunded"),
+           json::Bool(o, "captured"),           json::Int(o, "created")};
+  const bool known_status =
+      std::find(kChargeStatuses.begin(), kChargeStatuses.end(), c.status) != kChargeStatuses.end();
   if (!known_status || !IsCurrencyCode(c.currency)) return std::nullopt;
   return c;
 }
@@ -165,7 +168,8 @@ bool IsSubscriptionStatus(std::string_view status) {
 }
 
 bool IsCurrencyCode(std::string_view currency) {
-  return currency.size() == 3 && std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  return currency.size() == 3 &&
+         std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'a' && c <= 'z'; });
 }
 
 tl::expected<Page<Subscription>, Error> ParseSubscriptions(std::string_view body) {

@@ -9,9 +9,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tl/expected.hpp>
+#include <vector>
 
 #include "collectors/error.h"
 #include "collectors/stripe/billing.h"

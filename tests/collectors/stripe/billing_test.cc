@@ -88,8 +88,8 @@ TEST_CASE("MRR: an amount_off coupon comes off each invoice, in its own currency
 TEST_CASE("MRR: item discounts apply to their item before the subscription's discounts apply to the total") {
   const Item halved{Monthly(3000), 1, {PercentOff("forever", 50)}};
   const Item full{Monthly(2000), 1, {}};
-  CHECK(Mrr(Usd({halved, full})) == doctest::Approx(3500));                                  // 1500 + 2000
-  CHECK(Mrr(Usd({halved, full}, {PercentOff("forever", 10)})) == doctest::Approx(3150));     // 3500 x 0.9
+  CHECK(Mrr(Usd({halved, full})) == doctest::Approx(3500));                               // 1500 + 2000
+  CHECK(Mrr(Usd({halved, full}, {PercentOff("forever", 10)})) == doctest::Approx(3150));  // 3500 x 0.9
   CHECK(Mrr(Usd({Item{Monthly(3000), 2, {AmountOff("forever", 500, "usd")}}})) == doctest::Approx(5500));  // 6000 - 500
   CHECK(Mrr(Usd({Item{Monthly(3000), 1, {PercentOff("once", 50)}}})) == doctest::Approx(3000));
 }
@@ -135,9 +135,9 @@ TEST_CASE("currency: zero-decimal currencies are whole units, three-decimal ones
 
 TEST_CASE("tiers: graduated tiers bill the units inside each tier and each reached tier's flat amount") {
   const Price graduated = Tiered(false);
-  CHECK(*InvoiceAmount(graduated, 5) == doctest::Approx(5000));   // 5 x 1000
-  CHECK(*InvoiceAmount(graduated, 6) == doctest::Approx(7800));   // 5000 + 1 x 800 + 2000
-  CHECK(*InvoiceAmount(graduated, 12) == doctest::Approx(12000)); // 5000 + 5 x 800 + 2000 + 2 x 500
+  CHECK(*InvoiceAmount(graduated, 5) == doctest::Approx(5000));    // 5 x 1000
+  CHECK(*InvoiceAmount(graduated, 6) == doctest::Approx(7800));    // 5000 + 1 x 800 + 2000
+  CHECK(*InvoiceAmount(graduated, 12) == doctest::Approx(12000));  // 5000 + 5 x 800 + 2000 + 2 x 500
   CHECK(*InvoiceAmount(graduated, 0) == 0);
 }
 
@@ -165,6 +165,6 @@ TEST_CASE("prices: transform_quantity bills whole packages, rounded as the price
   package.round_up = true;
   CHECK(*InvoiceAmount(package, 25) == doctest::Approx(1500));  // 3 packages
   package.round_up = false;
-  CHECK(*InvoiceAmount(package, 25) == doctest::Approx(1000));  // 2 packages
+  CHECK(*InvoiceAmount(package, 25) == doctest::Approx(1000));         // 2 packages
   CHECK(*InvoiceAmount(Monthly(1234.5), 2) == doctest::Approx(2469));  // fractional minor units (unit_amount_decimal)
 }
