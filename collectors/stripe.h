@@ -8,7 +8,8 @@
 // active and past_due subscriptions, churn from those and the canceled ones,
 // ...). A group is recomputed only when each of its listings was read in full
 // in this poll; otherwise it keeps its last complete values (or stays absent),
-// and the cut or failure is reported to the core.
+// and the cut or failure is reported to the core. Polled by one thread at a
+// time; the kept groups live between polls.
 #pragma once
 
 #include <map>

@@ -73,8 +73,9 @@ Price ParsePriceObject(json::object o) {
   if (scheme != "per_unit" && scheme != "tiered") throw JsonError("price " + price.id + ": unknown billing_scheme");
   price.tiered = scheme == "tiered";
   const auto mode = json::OptStr(o, "tiers_mode");
-  if (price.tiered && mode != "graduated" && mode != "volume")
+  if (price.tiered && mode != "graduated" && mode != "volume") {
     throw JsonError("price " + price.id + ": unknown tiers_mode");
+  }
   price.volume = mode == "volume";
   price.unit_amount = Amount(o, "unit_amount");
   if (const auto tiers = json::OptArr(o, "tiers")) {
@@ -117,7 +118,7 @@ std::optional<Subscription> ParseSubscription(json::object o) {
   AddDiscounts(json::Arr(o, "discounts"), seen, s.coupons);
   // The deprecated single `discount` repeats one of `discounts`, or stands alone on older subscriptions.
   if (const auto discount = json::OptObj(o, "discount")) AddDiscount(*discount, seen, s.coupons);
-  // Expanded (a deleted customer has no discount field).
+  // The customer is expanded; a deleted one carries no discount.
   if (const auto discount = json::OptObj(json::Obj(o, "customer"), "discount")) {
     s.customer_coupons.push_back(ParseDiscount(*discount));
   }
