@@ -2,136 +2,334 @@
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
+#include <numeric>
 
-#include "collectors/json.h"
+#include "collectors/last_good.h"
 #include "collectors/pagination.h"
-#include "collectors/text.h"
+#include "collectors/stripe/parse.h"
 
 namespace kpi {
 namespace {
 
 using namespace std::chrono_literals;
+using stripe::Subscription;
+using Series = StripeCollector::Series;
+using SubscriptionList = std::vector<Subscription>;
 
-constexpr int64_t kDaySeconds = 86400;
-constexpr std::array<std::string_view, 8> kStatuses = {"active",    "past_due", "unpaid",   "canceled",
-                                                        "incomplete", "incomplete_expired", "trialing", "paused"};
+constexpr int64_t kDay = 86400;
+constexpr int64_t kMonth = 30 * kDay;            // the churn window, and the longest window of every other series
+constexpr std::string_view kTarget = "account";  // one collector reads one Stripe account
 
-// Stripe's zero-decimal currencies: amounts are already in major units.
-constexpr std::array<std::string_view, 16> kZeroDecimal = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
-                                                           "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"};
+struct Window {
+  const char* label;
+  int64_t seconds;
+};
+constexpr std::array<Window, 2> kWindows = {{{"1d", kDay}, {"30d", kMonth}}};
 
-std::optional<stripe::Coupon> ParseCoupon(json::object discount) {
-  // Older API versions carry the coupon directly, newer ones under source.coupon.
-  std::optional<json::object> coupon = json::OptObj(discount, "coupon");
-  if (!coupon) {
-    if (const auto source = json::OptObj(discount, "source")) coupon = json::OptObj(*source, "coupon");
+// Statuses a subscription can still leave: each is listed in full, however
+// old its subscriptions are. The final ones (canceled, incomplete_expired)
+// pile up for ever and are read only as far back as the windows need.
+constexpr std::array<const char*, 6> kCurrentStatuses = {"active",   "past_due", "unpaid",
+                                                         "trialing", "paused",   "incomplete"};
+
+// Expansions are at most four levels deep, `data` included (Stripe's limit):
+// the discounts of subscriptions and of their items, and the customer for its
+// own discount. Tiers would be five deep (data.items.data.price.tiers), so
+// they come from /v1/prices, once per price and poll.
+constexpr const char* kExpand =
+    "&expand%5B%5D=data.customer&expand%5B%5D=data.discounts&expand%5B%5D=data.items.data.discounts";
+
+constexpr const char* kMrrHelp = "Monthly recurring revenue of active and past_due subscriptions, in major units.";
+constexpr const char* kStatusHelp = "Subscriptions by current status.";
+constexpr const char* kCreatedHelp = "Subscriptions created in the window.";
+constexpr const char* kCanceledHelp = "Subscriptions that ended (status canceled) in the window.";
+constexpr const char* kChurnHelp =
+    "Share of the subscriptions paying during the window (at its start or from within it) that ended in it.";
+constexpr const char* kChargesHelp = "Charges created in the window, by status.";
+constexpr const char* kRevenueHelp =
+    "Captured amounts of succeeded charges created in the window, minus their refunds, in major units.";
+constexpr const char* kMalformedHelp =
+    "Objects of the last complete listing skipped because a status or currency was outside Stripe's enumerations.";
+
+template <typename T>
+struct Listing {
+  std::vector<T> objects;
+  int malformed = 0;
+  bool complete = false;  // read to its end in this poll
+};
+
+// The requests of one poll. Failures go to `errors`, cuts to the poll report.
+// After a cancellation (shutdown) it sends nothing more.
+class Reader {
+ public:
+  Reader(HttpClient& http, PollContext& context, std::vector<Error>& errors, std::string api, int max_pages)
+      : http_(http), context_(context), errors_(errors), api_(std::move(api)), max_pages_(max_pages) {}
+
+  // Pages through `url` with starting_after; `what` names the listing in reports.
+  template <typename T>
+  Listing<T> List(const std::string& what, const std::string& url,
+                  tl::expected<stripe::Page<T>, Error> (*parse)(std::string_view)) {
+    Listing<T> listing;
+    if (canceled()) return listing;
+    const auto page_url = [&](const std::string& cursor) {
+      return cursor.empty() ? url : url + "&starting_after=" + UrlEncode(cursor);
+    };
+    auto walk = WalkCursor(http_, page_url, max_pages_,
+                           [&](const HttpResponse& response) -> tl::expected<std::optional<std::string>, Error> {
+                             auto page = parse(response.body);
+                             if (!page) return tl::unexpected(page.error());
+                             std::move(page->data.begin(), page->data.end(), std::back_inserter(listing.objects));
+                             listing.malformed += page->malformed;
+                             if (!page->has_more || page->last_id.empty()) return std::nullopt;
+                             return page->last_id;
+                           });
+    if (!walk) {
+      errors_.push_back(Error{walk.error().reason, what + ": " + walk.error().message});
+    } else if (walk->truncated) {
+      context_.report.Truncated(kTarget, what);
+    } else {
+      listing.complete = true;
+    }
+    return listing;
   }
-  if (!coupon) return std::nullopt;
-  return stripe::Coupon{json::OptNum(*coupon, "percent_off"), json::OptInt(*coupon, "amount_off"),
-                        AsciiLower(json::OptStr(*coupon, "currency").value_or(""))};
+
+  Listing<Subscription> Subscriptions(const std::string& status, const std::string& filter = "") {
+    return List<Subscription>("subscriptions_" + status,
+                              api_ + "/v1/subscriptions?status=" + status + filter + "&limit=100" + kExpand,
+                              &stripe::ParseSubscriptions);
+  }
+
+  // Reads what a subscription listing leaves out for MRR: the rest of an items
+  // list that has_more, and the tiers of tiered prices. False when something
+  // could not be read.
+  bool CompleteItems(SubscriptionList& subscriptions) {
+    for (Subscription& s : subscriptions) {
+      if (s.more_items) {
+        auto items = List<stripe::Item>("subscription_items",
+                                        api_ + "/v1/subscription_items?subscription=" + UrlEncode(s.id) +
+                                            "&limit=100&expand%5B%5D=data.discounts&expand%5B%5D=data.price.tiers",
+                                        &stripe::ParseSubscriptionItems);
+        if (!items.complete) return false;
+        s.items = std::move(items.objects);
+        s.more_items = false;
+      }
+      for (stripe::Item& item : s.items) {
+        if (!item.price.tiered || item.price.tiers) continue;
+        item.price.tiers = Tiers(item.price.id);
+        if (!item.price.tiers) return false;
+      }
+    }
+    return true;
+  }
+
+  bool canceled() const { return Canceled(errors_); }
+  const std::string& api() const { return api_; }
+
+ private:
+  std::optional<std::vector<stripe::Tier>> Tiers(const std::string& price_id) {
+    if (const auto known = tiers_.find(price_id); known != tiers_.end()) return known->second;
+    if (canceled()) return std::nullopt;
+    auto price = http_.GetOk(api_ + "/v1/prices/" + UrlEncode(price_id) + "?expand%5B%5D=tiers")
+                     .and_then([](const HttpResponse& response) { return stripe::ParsePrice(response.body); });
+    if (price && !price->tiers) price = tl::unexpected(Error{"parse", "no tiers in the answer"});
+    if (!price) {
+      errors_.push_back(Error{price.error().reason, "price " + price_id + ": " + price.error().message});
+      return std::nullopt;
+    }
+    return tiers_[price_id] = *price->tiers;
+  }
+
+  HttpClient& http_;
+  PollContext& context_;
+  std::vector<Error>& errors_;
+  const std::string api_;
+  const int max_pages_;
+  std::map<std::string, std::vector<stripe::Tier>> tiers_;  // price id -> tiers, for this poll
+};
+
+tl::expected<std::vector<Series>, Error> Mrr(std::initializer_list<const SubscriptionList*> lists,
+                                             stripe::DiscountPolicy policy) {
+  std::map<std::string, double> minor;  // currency -> minor units a month
+  for (const SubscriptionList* list : lists) {
+    for (const Subscription& s : *list) {
+      const auto monthly = stripe::MonthlyMinorAmount(s, policy);
+      if (!monthly) {
+        return tl::unexpected(Error{"parse", "subscription " + s.id + ": a price without a computable amount"});
+      }
+      minor[s.currency] += *monthly;
+    }
+  }
+  std::vector<Series> series;
+  for (const auto& [currency, amount] : minor) {
+    series.push_back({"stripe_mrr", kMrrHelp, {{"currency", currency}}, amount / stripe::MinorUnitsPerMajor(currency)});
+  }
+  return series;
 }
 
-template <typename T, typename F>
-tl::expected<stripe::Page<T>, Error> ParseList(std::string_view what, std::string_view body, F&& parse_one) {
-  return json::ParseJson(what, [&] {
-    simdjson::dom::parser parser;
-    const json::object root = json::AsObject(json::Parse(parser, body), what);
-    stripe::Page<T> page;
-    for (const json::element item : json::Arr(root, "data")) page.data.push_back(parse_one(json::AsObject(item, "list element")));
-    page.has_more = json::Bool(root, "has_more");
-    return page;
+// A canceled subscription paid before it ended unless it ended in its trial
+// (or at the trial's end).
+bool PaidBeforeEnding(const Subscription& s) {
+  return *s.ended_at > std::max(s.created, s.trial_end.value_or(s.created));
+}
+
+// Stripe's subscriber churn rate, counted per subscription: among the
+// subscriptions that paid at some time in the window (active or past_due now,
+// or canceled within it after paying), the share that ended within it.
+// unpaid, trialing, paused and incomplete ones are not paying.
+std::vector<Series> Churn(const SubscriptionList& active, const SubscriptionList& past_due,
+                          const SubscriptionList& canceled, int64_t window_start) {
+  const auto churned = std::count_if(canceled.begin(), canceled.end(), [&](const Subscription& s) {
+    return *s.ended_at >= window_start && PaidBeforeEnding(s);
   });
+  const auto paid = int64_t(active.size() + past_due.size()) + churned;
+  if (paid == 0) return {};
+  return {{"stripe_churn_ratio", kChurnHelp, {{"window", "30d"}}, double(churned) / double(paid)}};
+}
+
+std::vector<Series> Created(const std::map<std::string, Listing<Subscription>>& listings, int64_t now) {
+  std::vector<Series> series;
+  for (const Window& window : kWindows) {
+    int64_t created = 0;
+    for (const auto& [status, listing] : listings) {
+      created += std::count_if(listing.objects.begin(), listing.objects.end(),
+                               [&](const Subscription& s) { return s.created >= now - window.seconds; });
+    }
+    series.push_back({"stripe_subscriptions_created", kCreatedHelp, {{"window", window.label}}, double(created)});
+  }
+  return series;
+}
+
+std::vector<Series> Ended(const SubscriptionList& canceled, int64_t now) {
+  std::vector<Series> series;
+  for (const Window& window : kWindows) {
+    const auto ended = std::count_if(canceled.begin(), canceled.end(),
+                                     [&](const Subscription& s) { return *s.ended_at >= now - window.seconds; });
+    series.push_back({"stripe_subscriptions_canceled", kCanceledHelp, {{"window", window.label}}, double(ended)});
+  }
+  return series;
+}
+
+// Revenue is what was collected: the captured part of succeeded charges,
+// less refunds. An uncaptured charge collected nothing (and one that expired
+// uncaptured shows its whole amount as refunded).
+std::vector<Series> Charges(const std::vector<stripe::Charge>& charges, int64_t now) {
+  std::map<std::pair<std::string, std::string>, int64_t> counts;  // (status, window)
+  std::map<std::pair<std::string, std::string>, double> minor;    // (currency, window)
+  for (const Window& window : kWindows) {
+    for (const char* status : {"succeeded", "pending", "failed"}) counts[{status, window.label}] = 0;
+    for (const stripe::Charge& c : charges) {
+      if (c.created < now - window.seconds) continue;
+      ++counts[{c.status, window.label}];
+      if (c.status != "succeeded") continue;
+      const int64_t collected = c.captured ? std::max<int64_t>(0, c.amount_captured - c.amount_refunded) : 0;
+      minor[{c.currency, window.label}] += double(collected);
+    }
+  }
+  std::vector<Series> series;
+  for (const auto& [key, count] : counts) {
+    series.push_back({"stripe_charges", kChargesHelp, {{"status", key.first}, {"window", key.second}}, double(count)});
+  }
+  for (const auto& [key, amount] : minor) {
+    series.push_back({"stripe_revenue",
+                      kRevenueHelp,
+                      {{"currency", key.first}, {"window", key.second}},
+                      amount / stripe::MinorUnitsPerMajor(key.first)});
+  }
+  return series;
+}
+
+struct Listings {
+  std::map<std::string, Listing<Subscription>> subscriptions;  // by status
+  bool items_complete = false;  // the active and past_due ones' items and tiers were read in full
+  Listing<stripe::Charge> charges;
+};
+
+Listings ReadListings(Reader& read, int64_t month_ago) {
+  Listings listings;
+  auto& subscriptions = listings.subscriptions;
+  for (const char* status : kCurrentStatuses) subscriptions[status] = read.Subscriptions(status);
+  // Stripe's list has no ended_at filter. In the pinned API version a
+  // subscription's current period only moves forward while it lives, and it
+  // ends at the latest when that period ends (canceled at period end:
+  // ended_at = current_period_end; canceled at once: within the period). So
+  // current_period_end >= window start holds for every subscription that
+  // ended in the window, and the exact ended_at test follows. The one
+  // exception is a `paused` subscription (its trial ended without a payment
+  // method, so it never paid): its period stands still, and canceling it
+  // later is not found here.
+  subscriptions["canceled"] =
+      read.Subscriptions("canceled", "&current_period_end%5Bgte%5D=" + std::to_string(month_ago));
+  // Only for stripe_subscriptions_created: the abandoned ones created in the window.
+  subscriptions["incomplete_expired"] =
+      read.Subscriptions("incomplete_expired", "&created%5Bgte%5D=" + std::to_string(month_ago));
+  auto& active = subscriptions["active"];
+  auto& past_due = subscriptions["past_due"];
+  listings.items_complete = active.complete && past_due.complete && read.CompleteItems(active.objects) &&
+                            read.CompleteItems(past_due.objects);
+  listings.charges = read.List<stripe::Charge>(
+      "charges", read.api() + "/v1/charges?created%5Bgte%5D=" + std::to_string(month_ago) + "&limit=100",
+      &stripe::ParseCharges);
+  return listings;
+}
+
+// The groups of series whose listings were all read in full (see stripe.h).
+std::map<std::string, std::vector<Series>> Groups(const Listings& listings, int64_t now, stripe::DiscountPolicy policy,
+                                                  std::vector<Error>& errors) {
+  std::map<std::string, std::vector<Series>> groups;
+  const auto& subscriptions = listings.subscriptions;
+  const auto& active = subscriptions.at("active");
+  const auto& past_due = subscriptions.at("past_due");
+  const auto& canceled = subscriptions.at("canceled");
+  if (listings.items_complete) {
+    auto mrr = Mrr({&active.objects, &past_due.objects}, policy);
+    if (mrr) {
+      groups["mrr"] = std::move(*mrr);
+    } else {
+      errors.push_back(mrr.error());
+    }
+  }
+  const auto all_complete =
+      std::all_of(subscriptions.begin(), subscriptions.end(), [](const auto& entry) { return entry.second.complete; });
+  if (all_complete) groups["created"] = Created(subscriptions, now);
+  if (canceled.complete) groups["canceled"] = Ended(canceled.objects, now);
+  if (active.complete && past_due.complete && canceled.complete) {
+    groups["churn"] = Churn(active.objects, past_due.objects, canceled.objects, now - kMonth);
+  }
+  if (listings.charges.complete) groups["charges"] = Charges(listings.charges.objects, now);
+
+  const auto malformed = [&](const std::string& what, const auto& listing) {
+    if (!listing.complete) return;
+    groups["malformed_" + what] = {
+        {"stripe_malformed_objects", kMalformedHelp, {{"listing", what}}, double(listing.malformed)}};
+  };
+  malformed("charges", listings.charges);
+  for (const auto& [status, listing] : subscriptions) {
+    malformed("subscriptions_" + status, listing);
+    const bool current = std::find(kCurrentStatuses.begin(), kCurrentStatuses.end(), status) != kCurrentStatuses.end();
+    if (current && listing.complete) {
+      groups["status_" + status] = {
+          {"stripe_subscriptions", kStatusHelp, {{"status", status}}, double(listing.objects.size())}};
+    }
+  }
+  return groups;
 }
 
 }  // namespace
-
-namespace stripe {
-
-double MinorUnitsPerMajor(std::string_view currency) {
-  const std::string lower = AsciiLower(currency);
-  return std::find(kZeroDecimal.begin(), kZeroDecimal.end(), lower) != kZeroDecimal.end() ? 1.0 : 100.0;
-}
-
-std::optional<double> ChargesPerMonth(std::string_view interval, int64_t interval_count) {
-  if (interval_count < 1) return std::nullopt;
-  const double count = double(interval_count);
-  if (interval == "day") return 365.0 / 12.0 / count;
-  if (interval == "week") return 52.0 / 12.0 / count;
-  if (interval == "month") return 1.0 / count;
-  if (interval == "year") return 1.0 / 12.0 / count;
-  return std::nullopt;
-}
-
-double MonthlyMinorAmount(const Subscription& s) {
-  double monthly = 0;
-  std::optional<double> invoices_per_month;  // the billing cycle amount coupons apply to
-  for (const Item& item : s.items) {
-    const auto per_month = ChargesPerMonth(item.interval, item.interval_count);
-    if (!per_month || item.metered || !item.unit_amount) continue;
-    monthly += double(*item.unit_amount) * double(item.quantity) * *per_month;
-    if (!invoices_per_month) invoices_per_month = per_month;
-  }
-  for (const Coupon& coupon : s.coupons) {
-    if (coupon.percent_off) monthly *= 1.0 - std::clamp(*coupon.percent_off, 0.0, 100.0) / 100.0;
-    if (coupon.amount_off && coupon.currency == s.currency && invoices_per_month) {
-      monthly -= double(*coupon.amount_off) * *invoices_per_month;
-    }
-  }
-  return std::max(0.0, monthly);
-}
-
-tl::expected<Page<Subscription>, Error> ParseSubscriptions(std::string_view body) {
-  return ParseList<Subscription>("subscriptions", body, [](json::object o) {
-    Subscription s;
-    s.id = std::string(json::Str(o, "id"));
-    s.status = std::string(json::Str(o, "status"));
-    s.currency = AsciiLower(json::OptStr(o, "currency").value_or(""));
-    s.created = json::Int(o, "created");
-    s.ended_at = json::OptInt(o, "ended_at");
-    if (!s.ended_at && s.status == "canceled") s.ended_at = json::OptInt(o, "canceled_at");
-    s.trial_end = json::OptInt(o, "trial_end");
-    for (const json::element element : json::Arr(json::Obj(o, "items"), "data")) {
-      const json::object item = json::AsObject(element, "subscription item");
-      const json::object price = json::Obj(item, "price");
-      Item parsed;
-      parsed.unit_amount = json::OptInt(price, "unit_amount");
-      parsed.quantity = json::OptInt(item, "quantity").value_or(1);
-      if (const auto recurring = json::OptObj(price, "recurring")) {
-        parsed.interval = std::string(json::Str(*recurring, "interval"));
-        parsed.interval_count = json::OptInt(*recurring, "interval_count").value_or(1);
-        parsed.metered = json::OptStr(*recurring, "usage_type") == std::optional<std::string_view>("metered");
-      }
-      if (s.currency.empty()) s.currency = AsciiLower(json::OptStr(price, "currency").value_or(""));
-      s.items.push_back(parsed);
-    }
-    if (const auto discount = json::OptObj(o, "discount")) {
-      if (auto coupon = ParseCoupon(*discount)) s.coupons.push_back(*coupon);
-    } else if (const auto discounts = json::OptArr(o, "discounts")) {
-      for (const json::element d : *discounts) {
-        json::object expanded;
-        if (d.get(expanded) != simdjson::SUCCESS) continue;  // an unexpanded ID says nothing about the amount
-        if (auto coupon = ParseCoupon(expanded)) s.coupons.push_back(*coupon);
-      }
-    }
-    return s;
-  });
-}
-
-tl::expected<Page<Charge>, Error> ParseCharges(std::string_view body) {
-  return ParseList<Charge>("charges", body, [](json::object o) {
-    return Charge{std::string(json::Str(o, "id")),       std::string(json::Str(o, "status")),
-                  AsciiLower(json::Str(o, "currency")),         json::Int(o, "amount"),
-                  json::OptInt(o, "amount_refunded").value_or(0), json::Int(o, "created")};
-  });
-}
-
-}  // namespace stripe
 
 std::unique_ptr<Collector> MakeStripeCollector(SectionReader& reader) {
   StripeConfig config;
   config.settings = ReadSourceSettings(reader, {"https://api.stripe.com", 15min, 20s});
   config.api_key = reader.Secret("api_key").value_or("");
   if (auto pages = reader.Integer("max_pages", 1, 10000)) config.max_pages = int(*pages);
+  if (const auto discounts = reader.String("mrr_discounts")) {
+    const auto policy = stripe::ParseDiscountPolicy(*discounts);
+    if (policy) {
+      config.mrr_discounts = *policy;
+    } else {
+      reader.Fail("mrr_discounts", "'mrr_discounts' in [stripe] must be \"forever\", \"all\" or \"none\"");
+    }
+  }
   if (reader.ok() && config.api_key.empty()) reader.Fail("api_key", "[stripe] needs 'api_key' or 'api_key_file'");
   if (!reader.ok()) return nullptr;
   return std::make_unique<StripeCollector>(std::move(config));
@@ -142,109 +340,28 @@ HttpClientOptions StripeCollector::http_options() const {
   return BaseHttpOptions(config_.settings, "Bearer " + config_.api_key, {{"Stripe-Version", "2024-06-20"}});
 }
 
-template <typename T>
-tl::expected<std::vector<T>, Error> StripeCollector::List(HttpClient& http, PollContext& context, const std::string& url,
-                                                          tl::expected<stripe::Page<T>, Error> (*parse)(std::string_view),
-                                                          std::string (*id_of)(const T&)) {
-  std::vector<T> all;
-  auto walk = WalkCursor(
-      http, [&](const std::string& cursor) { return cursor.empty() ? url : url + "&starting_after=" + UrlEncode(cursor); },
-      config_.max_pages, [&](const HttpResponse& page) -> tl::expected<std::optional<std::string>, Error> {
-        auto parsed = parse(page.body);
-        if (!parsed) return tl::unexpected(parsed.error());
-        all.insert(all.end(), parsed->data.begin(), parsed->data.end());
-        if (!parsed->has_more || parsed->data.empty()) return std::nullopt;
-        return id_of(parsed->data.back());
-      });
-  if (!walk) return tl::unexpected(walk.error());
-  if (walk->truncated) context.log.Warn(url + ": more than max_pages pages; counts are a lower bound");
-  return all;
-}
-
 tl::expected<Snapshot, Error> StripeCollector::Poll(HttpClient& http, PollContext& context) {
-  const SystemTime now = context.clock.Now();
-  const int64_t now_s = int64_t(ToUnixSeconds(now));
-  const int64_t month_ago = now_s - 30 * kDaySeconds;
+  const int64_t now = int64_t(ToUnixSeconds(context.clock.Now()));
   std::vector<Error> errors;
-  const std::string api = config_.settings.api_url;
-  if (!subscriptions_.Update("subscriptions",
-                             List<stripe::Subscription>(
-                                 http, context, api + "/v1/subscriptions?status=all&limit=100&expand%5B%5D=data.discounts",
-                                 &stripe::ParseSubscriptions, [](const stripe::Subscription& s) { return s.id; }),
-                             errors) ||
-      !charges_.Update("charges",
-                       List<stripe::Charge>(http, context,
-                                            api + "/v1/charges?limit=100&created%5Bgte%5D=" + std::to_string(month_ago),
-                                            &stripe::ParseCharges, [](const stripe::Charge& c) { return c.id; }),
-                       errors)) {
-    return tl::unexpected(errors.back());
+  Reader read(http, context, errors, config_.settings.api_url, config_.max_pages);
+  Listings listings = ReadListings(read, now - kMonth);
+  if (read.canceled()) return tl::unexpected(errors.back());
+
+  for (auto& [group, series] : Groups(listings, now, config_.mrr_discounts, errors)) kept_[group] = std::move(series);
+  const int malformed =
+      std::accumulate(listings.subscriptions.begin(), listings.subscriptions.end(), listings.charges.malformed,
+                      [](int sum, const auto& entry) { return sum + entry.second.malformed; });
+  if (malformed > 0) {
+    context.log.Warn(
+        "skipped " + std::to_string(malformed) +
+        " objects whose status or currency is outside Stripe's enumerations (see stripe_malformed_objects)");
   }
 
   SnapshotBuilder b;
-  if (const auto subs = subscriptions_.values().find("subscriptions"); subs != subscriptions_.values().end()) {
-    std::map<std::string, double> mrr_minor;
-    std::map<std::string, int64_t> by_status;
-    for (const auto status : kStatuses) by_status[std::string(status)] = 0;
-    int64_t created_1d = 0, created_30d = 0, canceled_1d = 0, canceled_30d = 0;
-    int64_t active_at_start = 0, churned = 0;
-    for (const auto& s : subs->second) {
-      ++by_status[s.status];
-      if ((s.status == "active" || s.status == "past_due") && !s.currency.empty()) {
-        mrr_minor[s.currency] += stripe::MonthlyMinorAmount(s);
-      }
-      created_1d += s.created >= now_s - kDaySeconds;
-      created_30d += s.created >= month_ago;
-      const bool ended = s.status == "canceled" && s.ended_at;
-      canceled_1d += ended && *s.ended_at >= now_s - kDaySeconds;
-      canceled_30d += ended && *s.ended_at >= month_ago;
-      const bool paying_at_start = s.created < month_ago && (!s.ended_at || *s.ended_at >= month_ago) &&
-                                   (!s.trial_end || *s.trial_end <= month_ago) && s.status != "incomplete" &&
-                                   s.status != "incomplete_expired";
-      active_at_start += paying_at_start;
-      churned += paying_at_start && ended && *s.ended_at >= month_ago;
-    }
-    for (const auto& [currency, minor] : mrr_minor) {
-      b.Gauge("stripe_mrr", "Monthly recurring revenue of active and past_due subscriptions, in major units.",
-              {{"currency", currency}}, minor / stripe::MinorUnitsPerMajor(currency));
-    }
-    for (const auto& [status, count] : by_status) {
-      b.Gauge("stripe_subscriptions", "Subscriptions by status.", {{"status", status}}, double(count));
-    }
-    const char* created_help = "Subscriptions created in the window.";
-    b.Gauge("stripe_subscriptions_created", created_help, {{"window", "1d"}}, double(created_1d));
-    b.Gauge("stripe_subscriptions_created", created_help, {{"window", "30d"}}, double(created_30d));
-    const char* canceled_help = "Subscriptions that ended (canceled) in the window.";
-    b.Gauge("stripe_subscriptions_canceled", canceled_help, {{"window", "1d"}}, double(canceled_1d));
-    b.Gauge("stripe_subscriptions_canceled", canceled_help, {{"window", "30d"}}, double(canceled_30d));
-    if (active_at_start > 0) {
-      b.Gauge("stripe_churn_ratio",
-              "Subscriptions paying at the window's start that ended within it, divided by those paying at its start.",
-              {{"window", "30d"}}, double(churned) / double(active_at_start));
-    }
+  for (const auto& [group, series] : kept_) {
+    for (const Series& s : series) b.Gauge(s.name, s.help, s.labels, s.value);
   }
-  if (const auto charges = charges_.values().find("charges"); charges != charges_.values().end()) {
-    std::map<std::pair<std::string, std::string>, int64_t> counts;  // (status, window)
-    std::map<std::pair<std::string, std::string>, double> revenue;  // (currency, window), minor units
-    for (const auto status : {"succeeded", "pending", "failed"}) {
-      counts[{status, "1d"}] = 0;
-      counts[{status, "30d"}] = 0;
-    }
-    for (const auto& c : charges->second) {
-      for (const auto& [window, start] : {std::pair{"1d", now_s - kDaySeconds}, std::pair{"30d", month_ago}}) {
-        if (c.created < start) continue;
-        ++counts[{c.status, window}];
-        if (c.status == "succeeded") revenue[{c.currency, window}] += double(c.amount - c.amount_refunded);
-      }
-    }
-    for (const auto& [key, count] : counts) {
-      b.Gauge("stripe_charges", "Charges created in the window, by status.", {{"status", key.first}, {"window", key.second}},
-              double(count));
-    }
-    for (const auto& [key, minor] : revenue) {
-      b.Gauge("stripe_revenue", "Succeeded charges minus refunds in the window, in major units.",
-              {{"currency", key.first}, {"window", key.second}}, minor / stripe::MinorUnitsPerMajor(key.first));
-    }
-  }
+  context.report.Target(kTarget, errors.empty());
   return FinishPoll(std::move(b), errors);
 }
 

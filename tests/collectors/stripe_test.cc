@@ -1,179 +1,276 @@
-// Stripe collector over an in-memory transport with hand-built answers. Every
-// expected figure is worked out by hand in the comments, never by calling the
-// code under test.
-#include "collectors/stripe.h"
-
-#include <doctest/doctest.h>
-
-#include "tests/support/collector_test_util.h"
-#include "tests/support/fake_clock.h"
-#include "tests/support/fake_transport.h"
+// Stripe collector over an in-memory transport: MRR from the answers, the
+// requests, caps, malformed objects, failures and config. Every expected
+// figure is worked out by hand in the comments, never by calling the code
+// under test.
+#include "collectors/all.h"
+#include "exporter/config.h"
+#include "tests/collectors/stripe/answers.h"
 
 using namespace kpi;
 using namespace kpi::testing;
+using namespace kpi::testing::stripe_answers;
 
-namespace {
-
-constexpr const char* kApi = "https://stripe.test";
-constexpr int64_t kDay = 86400;
-
-std::string Price(int64_t unit_amount, const char* currency, const char* interval, int count = 1,
-                  const char* usage = "licensed") {
-  return "{\"unit_amount\":" + std::to_string(unit_amount) + ",\"currency\":\"" + currency +
-         "\",\"recurring\":{\"interval\":\"" + interval + "\",\"interval_count\":" + std::to_string(count) +
-         ",\"usage_type\":\"" + usage + "\"}}";
-}
-
-std::string Sub(const std::string& id, const std::string& status, const char* currency, int64_t created,
-                const std::string& items, const std::string& extra = "") {
-  return "{\"id\":\"" + id + "\",\"object\":\"subscription\",\"status\":\"" + status + "\",\"currency\":\"" + currency +
-         "\",\"created\":" + std::to_string(created) + ",\"items\":{\"object\":\"list\",\"data\":[" + items +
-         "],\"has_more\":false}" + extra + "}";
-}
-
-std::string Item(const std::string& price, int quantity = 1) {
-  return "{\"quantity\":" + std::to_string(quantity) + ",\"price\":" + price + "}";
-}
-
-std::string Charge(const std::string& id, const char* status, const char* currency, int64_t amount, int64_t refunded,
-                   int64_t created) {
-  return "{\"id\":\"" + id + "\",\"status\":\"" + status + "\",\"currency\":\"" + currency +
-         "\",\"amount\":" + std::to_string(amount) + ",\"amount_refunded\":" + std::to_string(refunded) +
-         ",\"created\":" + std::to_string(created) + "}";
-}
-
-struct World {
-  FakeClock clock;
-  int64_t now = int64_t(ToUnixSeconds(clock.Now()));
-  std::shared_ptr<FakeTransport::State> state = std::make_shared<FakeTransport::State>();
-  StripeCollector collector{StripeConfig{{kApi, std::chrono::minutes(15), std::chrono::seconds(10)}, "rk_test_s3cret", 100}};
-  HttpClient http{std::make_unique<FakeTransport>(state), clock, collector.http_options()};
-  RecordingLog log;
-  std::string subs_url = std::string(kApi) + "/v1/subscriptions?status=all&limit=100&expand%5B%5D=data.discounts";
-  std::string charges_url = std::string(kApi) + "/v1/charges?limit=100&created%5Bgte%5D=" + std::to_string(now - 30 * kDay);
-
-  World() {
-    const int64_t day = kDay;
-    const std::string page1 = "{\"object\":\"list\",\"has_more\":true,\"data\":[" +
-        Sub("sub_1", "active", "usd", now - 90 * day, Item(Price(4900, "usd", "month"))) + "," +
-        Sub("sub_2", "active", "usd", now - 90 * day, Item(Price(120000, "usd", "year"), 2),
-            ",\"discount\":{\"coupon\":{\"percent_off\":20,\"amount_off\":null}}") + "," +
-        Sub("sub_3", "active", "usd", now - 90 * day, Item(Price(1000, "usd", "week")),
-            ",\"discounts\":[{\"coupon\":{\"percent_off\":null,\"amount_off\":500,\"currency\":\"usd\"}}]") + "," +
-        Sub("sub_4", "active", "jpy", now - 90 * day, Item(Price(5000, "jpy", "month"), 3)) + "," +
-        Sub("sub_5", "past_due", "eur", now - 90 * day, Item(Price(9000, "eur", "month", 3))) + "]}";
-    const std::string page2 = "{\"object\":\"list\",\"has_more\":false,\"data\":[" +
-        Sub("sub_6", "trialing", "usd", now - 3 * day, Item(Price(9900, "usd", "month")),
-            ",\"trial_end\":" + std::to_string(now + 11 * day)) + "," +
-        Sub("sub_7", "canceled", "usd", now - 60 * day, Item(Price(4900, "usd", "month")),
-            ",\"canceled_at\":" + std::to_string(now - 12 * day) + ",\"ended_at\":" + std::to_string(now - 10 * day)) + "," +
-        Sub("sub_8", "canceled", "usd", now - 5 * day, Item(Price(4900, "usd", "month")),
-            ",\"canceled_at\":" + std::to_string(now - 7200)) + "," +
-        Sub("sub_9", "active", "usd", now - 3600, Item(Price(3, "usd", "month", 1, "metered"))) + "]}";
-    Set(subs_url, page1);
-    Set(subs_url + "&starting_after=sub_5", page2);
-    Set(charges_url, "{\"object\":\"list\",\"has_more\":false,\"data\":[" +
-                         Charge("ch_1", "succeeded", "usd", 5000, 1000, now - 7200) + "," +
-                         Charge("ch_2", "succeeded", "jpy", 3000, 0, now - 5 * day) + "," +
-                         Charge("ch_3", "failed", "usd", 2000, 0, now - 3 * 3600) + "," +
-                         Charge("ch_4", "pending", "usd", 100, 0, now - 10 * day) + "," +
-                         Charge("ch_5", "succeeded", "usd", 10000, 0, now - 20 * day) + "]}");
-  }
-  void Set(const std::string& url, std::string body, std::map<std::string, std::string> headers = {}, long status = 200) {
-    state->routes[url] = FakeExchange{{Json(std::move(body), std::move(headers), status)}, 0};
-  }
-  tl::expected<Snapshot, Error> Poll() {
-    PollContext context{clock, log, {}, {}};
-    return collector.Poll(http, context);
-  }
-};
-
-std::map<std::string, double> Samples(const Snapshot& snapshot) {
-  std::map<std::string, double> out;
-  for (const auto& family : snapshot.families()) {
-    std::string_view text = family.samples;
-    while (!text.empty()) {
-      const auto end = text.find('\n');
-      const auto line = text.substr(0, end);
-      const auto space = line.rfind(' ');
-      out[std::string(line.substr(0, space))] = std::stod(std::string(line.substr(space + 1)));
-      text.remove_prefix(end + 1);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-TEST_CASE("MRR: intervals, quantities, coupons, zero-decimal currencies, trials and metered items excluded") {
+TEST_CASE("MRR: active and past_due subscriptions count, unpaid, trialing, paused and incomplete ones do not") {
   World world;
+  world.Subscriptions("active", {Monthly("sub_a", "active", 1000)});
+  world.Subscriptions("past_due", {Monthly("sub_p", "past_due", 2000)});
+  world.Subscriptions("unpaid", {Monthly("sub_u", "unpaid", 4000)});
+  world.Subscriptions("trialing", {Monthly("sub_t", "trialing", 8000).Set("trial_end", N(kNow + 5 * kDay))});
+  world.Subscriptions("paused", {Monthly("sub_z", "paused", 16000)});
+  world.Subscriptions("incomplete", {Monthly("sub_i", "incomplete", 32000)});
+  const auto m = PollOk(world);
+  CHECK(m.at("stripe_mrr{currency=\"usd\"}") == 30);  // 1000 + 2000 cents
+  for (const char* status : {"active", "past_due", "unpaid", "trialing", "paused", "incomplete"}) {
+    CHECK(m.at(std::string("stripe_subscriptions{status=\"") + status + "\"}") == 1);
+  }
+  // Final statuses are read only back to the window start: no total for them.
+  CHECK_FALSE(m.contains("stripe_subscriptions{status=\"canceled\"}"));
+  CHECK_FALSE(m.contains("stripe_subscriptions{status=\"incomplete_expired\"}"));
+  CHECK(world.report.targets() == std::map<std::string, bool>{{"account", true}});
+  CHECK(world.report.truncations().empty());
+}
+
+TEST_CASE("MRR: quantities, zero-decimal and three-decimal currencies from the answer") {
+  World world;
+  world.Subscriptions(
+      "active",
+      {Sub("sub_j", "active", kNow - 90 * kDay, {Item("si_j", Price("price_j", 5000, "month", 1, "jpy"), 3)}, "jpy"),
+       Monthly("sub_k", "active", 12345, kNow - 90 * kDay, "kwd"),
+       Sub("sub_u", "active", kNow - 90 * kDay, {Item("si_u", Price("price_u", 120000, "year"), 2)})});
+  const auto m = PollOk(world);
+  CHECK(m.at("stripe_mrr{currency=\"jpy\"}") == 15000);                    // 5000 x 3 yen, not 150
+  CHECK(m.at("stripe_mrr{currency=\"kwd\"}") == doctest::Approx(12.345));  // thousandths, not 123.45
+  CHECK(m.at("stripe_mrr{currency=\"usd\"}") == doctest::Approx(200));     // 1200.00 a year x 2 / 12
+}
+
+TEST_CASE("MRR: a 20 % forever coupon counts once though discount repeats it, a once coupon not at all") {
+  World world;
+  const Obj forever = Discount("di_1", PercentOff("forever", "20"));
+  world.Subscriptions("active",
+                      {WithDiscounts(Monthly("sub_a", "active", 5000), {forever}).Set("discount", forever.json()),
+                       WithDiscounts(Monthly("sub_b", "active", 5000, kNow - 90 * kDay, "eur"),
+                                     {Discount("di_2", PercentOff("once", "50"))}),
+                       // An older subscription with only the deprecated single discount.
+                       Monthly("sub_c", "active", 5000, kNow - 900 * kDay, "gbp")
+                           .Set("discount", Discount("di_3", PercentOff("forever", "10")).json())});
+  const auto m = PollOk(world);
+  CHECK(m.at("stripe_mrr{currency=\"usd\"}") == doctest::Approx(40));  // 50.00 x 0.8, not x 0.64
+  CHECK(m.at("stripe_mrr{currency=\"eur\"}") == doctest::Approx(50));
+  CHECK(m.at("stripe_mrr{currency=\"gbp\"}") == doctest::Approx(45));  // 50.00 x 0.9
+}
+
+TEST_CASE("MRR: item discounts and the customer's discount from the answer, amount_off per invoice") {
+  World world;
+  Obj halved = Item("si_1", Price("price_1", 3000));
+  halved.Set("discounts", Array({Discount("di_1", PercentOff("forever", "50"))}));
+  const std::string customer_discount = Discount("di_c", PercentOff("forever", "20")).json();
+  world.Subscriptions(
+      "active",
+      {Sub("sub_a", "active", kNow - 90 * kDay, {halved, Item("si_2", Price("price_2", 2000))}),
+       Monthly("sub_b", "active", 5000, kNow - 90 * kDay, "eur").Set("customer", Customer(customer_discount).json()),
+       WithDiscounts(Monthly("sub_c", "active", 5000, kNow - 90 * kDay, "gbp"),
+                     {Discount("di_3", PercentOff("once", "10"))})
+           .Set("customer", Customer(customer_discount).json())});
+  world.Subscriptions(
+      "past_due",
+      {WithDiscounts(Monthly("sub_d", "past_due", 4000, kNow - 90 * kDay, "chf"),
+                     {Discount("di_4", Coupon("forever").Set("amount_off", "500").Set("currency", Q("chf")))})});
+  const auto m = PollOk(world);
+  CHECK(m.at("stripe_mrr{currency=\"usd\"}") == doctest::Approx(35));  // 30.00 x 0.5 + 20.00
+  CHECK(m.at("stripe_mrr{currency=\"eur\"}") == doctest::Approx(40));  // the customer's 20 % off 50.00
+  CHECK(m.at("stripe_mrr{currency=\"gbp\"}") == doctest::Approx(50));  // its own once coupon overrides the customer's
+  CHECK(m.at("stripe_mrr{currency=\"chf\"}") == doctest::Approx(35));  // 40.00 - 5.00 each month
+}
+
+TEST_CASE("MRR: mrr_discounts all and none") {
+  const auto mrr = [](stripe::DiscountPolicy policy) {
+    World world(100, policy);
+    world.Subscriptions(
+        "active", {WithDiscounts(Monthly("sub_a", "active", 5000), {Discount("di_1", PercentOff("forever", "20")),
+                                                                    Discount("di_2", PercentOff("once", "10"))})});
+    return PollOk(world).at("stripe_mrr{currency=\"usd\"}");
+  };
+  CHECK(mrr(stripe::DiscountPolicy::kForever) == doctest::Approx(40));  // 50.00 x 0.8
+  CHECK(mrr(stripe::DiscountPolicy::kAll) == doctest::Approx(36));      // 50.00 x 0.8 x 0.9
+  CHECK(mrr(stripe::DiscountPolicy::kNone) == doctest::Approx(50));
+}
+
+TEST_CASE("MRR: a price without unit_amount is billed at unit_amount_decimal") {
+  World world;
+  Obj price = Price("price_d", 0);
+  price.Set("unit_amount", "null").Set("unit_amount_decimal", Q("1234.5"));
+  world.Subscriptions("active", {Sub("sub_d", "active", kNow - 90 * kDay, {Item("si_d", price, 2)})});
+  CHECK(PollOk(world).at("stripe_mrr{currency=\"usd\"}") == doctest::Approx(24.69));  // 1234.5 x 2 cents
+}
+
+TEST_CASE("tiers: tiered prices are read from /v1/prices once per price and poll") {
+  World world;
+  const std::string graduated_url = std::string(kApi) + "/v1/prices/price_g?expand%5B%5D=tiers";
+  const std::string volume_url = std::string(kApi) + "/v1/prices/price_v?expand%5B%5D=tiers";
+  world.Set(graduated_url, Tiered("price_g", "graduated", true).json());
+  world.Set(volume_url, Tiered("price_v", "volume", true).Set("currency", Q("eur")).json());
+  world.Subscriptions(
+      "active",
+      {Sub("sub_1", "active", kNow - 90 * kDay, {Item("si_1", Tiered("price_g", "graduated", false), 6)}),
+       Sub("sub_2", "active", kNow - 90 * kDay, {Item("si_2", Tiered("price_g", "graduated", false), 12)}),
+       Sub("sub_3", "active", kNow - 90 * kDay, {Item("si_3", Tiered("price_v", "volume", false), 6)}, "eur")});
+  const auto m = PollOk(world);
+  // Graduated: 6 -> 5 x 1000 + 800 + 2000 = 7800; 12 -> 5000 + 5 x 800 + 2000 + 2 x 500 = 12000.
+  CHECK(m.at("stripe_mrr{currency=\"usd\"}") == doctest::Approx(198));
+  // Volume: 6 -> 6 x 800 + 2000 = 6800.
+  CHECK(m.at("stripe_mrr{currency=\"eur\"}") == doctest::Approx(68));
+  CHECK(world.Requests(graduated_url) == 1);
+  CHECK(world.Requests(volume_url) == 1);
+}
+
+TEST_CASE("MRR: an items list with has_more is read in full from /v1/subscription_items") {
+  World world;
+  const std::string items_url =
+      std::string(kApi) +
+      "/v1/"
+      "subscription_items?subscription=sub_long&limit=100&expand%5B%5D=data.discounts&expand%5B%5D=data.price.tiers";
+  const Obj first = Item("si_1", Price("price_1", 1000));
+  world.Subscriptions("active",
+                      {Sub("sub_long", "active", kNow - 90 * kDay, {first})
+                           .Set("items", ListOf({first}, "/v1/subscription_items?subscription=sub_long", true))});
+  world.Set(items_url, ListOf({first, Item("si_2", Price("price_2", 2000))}, "/v1/subscription_items", true));
+  world.Set(items_url + "&starting_after=si_2",
+            ListOf({Item("si_3", Tiered("price_t", "graduated", true), 6)}, "/v1/subscription_items"));
+  // 10.00 + 20.00 + 78.00 (6 graduated units, tiers expanded in the listing: no /v1/prices request).
+  CHECK(PollOk(world).at("stripe_mrr{currency=\"usd\"}") == doctest::Approx(108));
+  CHECK(world.Requests(std::string(kApi) + "/v1/prices/price_t?expand%5B%5D=tiers") == 0);
+}
+
+TEST_CASE("completeness: every current status is listed in full however old, canceled ones from the window start") {
+  World world;
+  world.Subscriptions("active", {Monthly("sub_new", "active", 1000, kNow - 2 * kDay)}, true);
+  world.Subscriptions("active", {Monthly("sub_old", "active", 4900, kNow - 5 * 365 * kDay)}, false, "sub_new");
+  const auto m = PollOk(world);
+  CHECK(m.at("stripe_mrr{currency=\"usd\"}") ==
+        doctest::Approx(59));  // 10.00 + 49.00 from a five-year-old subscription
+  CHECK(m.at("stripe_subscriptions{status=\"active\"}") == 2);
+  std::vector<std::string> urls;
+  for (const auto& request : world.state->requests) urls.push_back(request.url);
+  const std::string subs = std::string(kApi) + "/v1/subscriptions?status=";
+  CHECK(urls ==
+        std::vector<std::string>{subs + "active" + kExpand, subs + "active" + kExpand + "&starting_after=sub_new",
+                                 subs + "past_due" + kExpand, subs + "unpaid" + kExpand, subs + "trialing" + kExpand,
+                                 subs + "paused" + kExpand, subs + "incomplete" + kExpand,
+                                 subs + "canceled&current_period_end%5Bgte%5D=1790942400" + kExpand,
+                                 subs + "incomplete_expired&created%5Bgte%5D=1790942400" + kExpand,
+                                 std::string(kApi) + "/v1/charges?created%5Bgte%5D=1790942400&limit=100"});
+}
+
+TEST_CASE("caps: a listing cut by max_pages keeps the last complete values of its series and is reported") {
+  World world(1);
+  world.Subscriptions("active", {Monthly("sub_a", "active", 4900)});
+  world.Subscriptions("canceled", {Ended(Monthly("sub_c", "canceled", 1000), kNow - 5 * kDay)});
+  auto m = PollOk(world);
+  REQUIRE(m.at("stripe_mrr{currency=\"usd\"}") == 49);
+  REQUIRE(m.at("stripe_churn_ratio{window=\"30d\"}") == 0.5);
+
+  // Now a second page: the first alone would give MRR 140.00, 2 active, 2 created and churn 1/3.
+  world.Subscriptions(
+      "active", {Monthly("sub_b", "active", 7000, kNow - 3 * kDay), Monthly("sub_b2", "active", 7000, kNow - 3 * kDay)},
+      true);
+  world.Charges({Charge("ch_1", "succeeded", "usd", 2500, 2500, 0, kNow - kHour)});
+  m = PollOk(world);
+  CHECK(m.at("stripe_mrr{currency=\"usd\"}") == 49);
+  CHECK(m.at("stripe_subscriptions{status=\"active\"}") == 1);
+  CHECK(m.at("stripe_subscriptions_created{window=\"30d\"}") == 0);
+  CHECK(m.at("stripe_churn_ratio{window=\"30d\"}") == 0.5);
+  CHECK(m.at("stripe_subscriptions{status=\"past_due\"}") == 0);        // its own listing was complete
+  CHECK(m.at("stripe_revenue{currency=\"usd\",window=\"1d\"}") == 25);  // so was the charges listing
+  CHECK(world.report.truncations() ==
+        std::set<std::pair<std::string, std::string>>{{"account", "subscriptions_active"}});
+  CHECK(world.report.targets() == std::map<std::string, bool>{{"account", true}});  // a cut is not a failure
+
+  World fresh(1);
+  fresh.Subscriptions("active", {Monthly("sub_b", "active", 7000)}, true);
+  m = PollOk(fresh);
+  CHECK_FALSE(m.contains("stripe_mrr{currency=\"usd\"}"));
+  CHECK_FALSE(m.contains("stripe_subscriptions{status=\"active\"}"));
+  CHECK_FALSE(m.contains("stripe_churn_ratio{window=\"30d\"}"));
+  CHECK(m.at("stripe_charges{status=\"succeeded\",window=\"30d\"}") == 0);
+}
+
+TEST_CASE("caps: a cut items listing keeps the last MRR and is reported as subscription_items") {
+  World world(1);
+  const std::string items_url =
+      std::string(kApi) +
+      "/v1/"
+      "subscription_items?subscription=sub_long&limit=100&expand%5B%5D=data.discounts&expand%5B%5D=data.price.tiers";
+  const Obj first = Item("si_1", Price("price_1", 1000));
+  world.Subscriptions("active",
+                      {Sub("sub_long", "active", kNow - 90 * kDay, {first})
+                           .Set("items", ListOf({first}, "/v1/subscription_items?subscription=sub_long", true))});
+  world.Set(items_url, ListOf({first, Item("si_2", Price("price_2", 2000))}, "/v1/subscription_items", true));
+  const auto m = PollOk(world);
+  CHECK_FALSE(m.contains("stripe_mrr{currency=\"usd\"}"));
+  CHECK(m.at("stripe_subscriptions{status=\"active\"}") == 1);
+  CHECK(world.report.truncations() == std::set<std::pair<std::string, std::string>>{{"account", "subscription_items"}});
+}
+
+TEST_CASE("malformed: a status or currency outside Stripe's enumerations skips the object and is counted") {
+  World world;
+  world.Subscriptions("active",
+                      {Monthly("sub_ok", "active", 1000), Monthly("sub_cur", "active", 2000, kNow - kDay, "US$"),
+                       Monthly("sub_status", "activated", 4000)});
+  world.Charges({Charge("ch_ok", "succeeded", "usd", 500, 500, 0, kNow - kHour),
+                 Charge("ch_status", "refunded", "usd", 500, 500, 500, kNow - kHour),
+                 Charge("ch_cur", "succeeded", "dollars", 500, 500, 0, kNow - kHour)});
   auto snapshot = world.Poll();
   REQUIRE(snapshot);
+  const std::string text = SnapshotText(*snapshot);
+  CHECK(text.find("US$") == std::string::npos);
+  CHECK(text.find("activated") == std::string::npos);
+  CHECK(text.find("dollars") == std::string::npos);
+  CHECK(text.find("\"refunded\"") == std::string::npos);
   const auto m = Samples(*snapshot);
-  // USD: sub_1 $49/month; sub_2 $1200/year x2 = $200/month, 20 % off = $160;
-  // sub_3 $10/week = 10*52/12, minus a $5-per-invoice coupon = 5*52/12 = $21.666...;
-  // sub_6 is trialing, sub_9 metered: no MRR.
-  CHECK(m.at("stripe_mrr{currency=\"usd\"}") == doctest::Approx(49.0 + 160.0 + 5.0 * 52.0 / 12.0));
-  // JPY is zero-decimal: 5000 x 3 = 15000 yen, not 150.
-  CHECK(m.at("stripe_mrr{currency=\"jpy\"}") == 15000);
-  // EUR: past_due counts; 90 EUR every 3 months = 30 EUR a month.
-  CHECK(m.at("stripe_mrr{currency=\"eur\"}") == doctest::Approx(30.0));
+  CHECK(m.at("stripe_mrr{currency=\"usd\"}") == 10);
+  CHECK(m.at("stripe_subscriptions{status=\"active\"}") == 1);
+  CHECK(m.at("stripe_subscriptions_created{window=\"1d\"}") == 0);  // sub_cur was skipped
+  CHECK(m.at("stripe_revenue{currency=\"usd\",window=\"1d\"}") == 5);
+  CHECK(m.at("stripe_malformed_objects{listing=\"subscriptions_active\"}") == 2);
+  CHECK(m.at("stripe_malformed_objects{listing=\"charges\"}") == 2);
+  CHECK(m.at("stripe_malformed_objects{listing=\"subscriptions_past_due\"}") == 0);
+  REQUIRE(world.log.warnings.size() == 1);  // once per poll, not per object
+  CHECK(world.log.warnings[0].find("skipped 4 objects") != std::string::npos);
 }
 
-TEST_CASE("subscriptions by status, created, canceled and churn over two pages") {
+TEST_CASE("parse: a discount left as an ID is an error, never an undiscounted MRR") {
   World world;
-  auto snapshot = world.Poll();
-  REQUIRE(snapshot);
-  const auto m = Samples(*snapshot);
-  CHECK(m.at("stripe_subscriptions{status=\"active\"}") == 5);  // sub_1-4, sub_9
-  CHECK(m.at("stripe_subscriptions{status=\"past_due\"}") == 1);
-  CHECK(m.at("stripe_subscriptions{status=\"trialing\"}") == 1);
-  CHECK(m.at("stripe_subscriptions{status=\"canceled\"}") == 2);
-  CHECK(m.at("stripe_subscriptions{status=\"unpaid\"}") == 0);
-  CHECK(m.at("stripe_subscriptions_created{window=\"1d\"}") == 1);   // sub_9
-  CHECK(m.at("stripe_subscriptions_created{window=\"30d\"}") == 3);  // sub_6, sub_8, sub_9
-  CHECK(m.at("stripe_subscriptions_canceled{window=\"1d\"}") == 1);  // sub_8 (canceled_at stands in for ended_at)
-  CHECK(m.at("stripe_subscriptions_canceled{window=\"30d\"}") == 2);
-  // Paying 30 days ago: sub_1-5 and sub_7 = 6. Of those, sub_7 ended inside the window.
-  // sub_8 began and ended inside the window: canceled, but not churn of a paying base.
-  CHECK(m.at("stripe_churn_ratio{window=\"30d\"}") == doctest::Approx(1.0 / 6.0));
+  world.Subscriptions("active", {Monthly("sub_a", "active", 5000).Set("discounts", R"(["di_123"])")});
+  auto result = world.Poll();
+  REQUIRE_FALSE(result);
+  CHECK(result.error().reason == "parse");
+  CHECK(result.error().message.find("di_123 was not expanded") != std::string::npos);
+  CHECK_FALSE(Samples(*result.error().partial).contains("stripe_mrr{currency=\"usd\"}"));
+  CHECK(world.report.targets() == std::map<std::string, bool>{{"account", false}});
 }
 
-TEST_CASE("charges by status and revenue net of refunds, per window") {
+TEST_CASE("target: an invalid key fails the poll without the key, reports the account down and keeps the last values") {
   World world;
-  auto snapshot = world.Poll();
-  REQUIRE(snapshot);
-  const auto m = Samples(*snapshot);
-  CHECK(m.at("stripe_charges{status=\"succeeded\",window=\"1d\"}") == 1);
-  CHECK(m.at("stripe_charges{status=\"succeeded\",window=\"30d\"}") == 3);
-  CHECK(m.at("stripe_charges{status=\"failed\",window=\"1d\"}") == 1);
-  CHECK(m.at("stripe_charges{status=\"pending\",window=\"1d\"}") == 0);
-  CHECK(m.at("stripe_charges{status=\"pending\",window=\"30d\"}") == 1);
-  CHECK(m.at("stripe_revenue{currency=\"usd\",window=\"1d\"}") == 40);    // (5000 - 1000) cents
-  CHECK(m.at("stripe_revenue{currency=\"usd\",window=\"30d\"}") == 140);  // + 10000 cents
-  CHECK(m.at("stripe_revenue{currency=\"jpy\",window=\"30d\"}") == 3000);
-  CHECK_FALSE(m.contains("stripe_revenue{currency=\"jpy\",window=\"1d\"}"));
-}
-
-TEST_CASE("an invalid key is a clear error without the key, and the last values stay") {
-  World world;
+  world.Subscriptions("active", {Monthly("sub_j", "active", 5000, kNow - 90 * kDay, "jpy")});
   REQUIRE(world.Poll());
-  world.Set(world.subs_url, R"({"error":{"message":"Invalid API Key provided: rk_test_****cret","type":"invalid_request_error"}})",
-            {}, 401);
+  CHECK(world.report.targets() == std::map<std::string, bool>{{"account", true}});
+  world.Set(SubscriptionsUrl("active"),
+            R"({"error":{"message":"Invalid API Key provided: rk_test_****cret","type":"invalid_request_error"}})",
+            401);
   auto result = world.Poll();
   REQUIRE_FALSE(result);
   CHECK(result.error().reason == "unauthorized");
   CHECK(result.error().message.find("check the configured credentials") != std::string::npos);
   CHECK(result.error().message.find("rk_test_s3cret") == std::string::npos);
   REQUIRE(result.error().partial);
-  CHECK(Samples(*result.error().partial).at("stripe_mrr{currency=\"jpy\"}") == 15000);
+  CHECK(Samples(*result.error().partial).at("stripe_mrr{currency=\"jpy\"}") == 5000);
+  CHECK(world.report.targets() == std::map<std::string, bool>{{"account", false}});
 }
 
 TEST_CASE("429 answers are honoured with their Retry-After") {
   World world;
-  world.state->routes[world.charges_url].answers.insert(
-      world.state->routes[world.charges_url].answers.begin(),
-      Json(R"({"error":{"type":"rate_limit_error"}})", {{"retry-after", "3"}}, 429));
+  auto& answers = world.state->routes[kChargesUrl].answers;
+  answers.insert(answers.begin(), Json(R"({"error":{"type":"rate_limit_error"}})", {{"retry-after", "3"}}, 429));
   REQUIRE(world.Poll());
   CHECK(world.clock.sleeps() == std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(3000)});
 }
@@ -181,6 +278,7 @@ TEST_CASE("429 answers are honoured with their Retry-After") {
 TEST_CASE("the key is sent as a bearer token with a pinned API version") {
   World world;
   REQUIRE(world.Poll());
+  REQUIRE(world.state->requests.size() == 9);
   for (const auto& request : world.state->requests) {
     const auto has = [&](const char* name, const char* value) {
       return std::any_of(request.headers.begin(), request.headers.end(),
@@ -191,13 +289,17 @@ TEST_CASE("the key is sent as a bearer token with a pinned API version") {
   }
 }
 
-TEST_CASE("interval normalisation and currency units") {
-  CHECK(*stripe::ChargesPerMonth("year", 1) == doctest::Approx(1.0 / 12));
-  CHECK(*stripe::ChargesPerMonth("month", 3) == doctest::Approx(1.0 / 3));
-  CHECK(*stripe::ChargesPerMonth("week", 2) == doctest::Approx(52.0 / 24));
-  CHECK(*stripe::ChargesPerMonth("day", 1) == doctest::Approx(365.0 / 12));
-  CHECK_FALSE(stripe::ChargesPerMonth("fortnight", 1));
-  CHECK(stripe::MinorUnitsPerMajor("JPY") == 1);
-  CHECK(stripe::MinorUnitsPerMajor("krw") == 1);
-  CHECK(stripe::MinorUnitsPerMajor("usd") == 100);
+TEST_CASE("config: mrr_discounts is forever, all or none, and anything else points at the key") {
+  const auto parse = [](const std::string& text) {
+    return ParseConfig(text, "s.toml", AllCollectorFactories(),
+                       [](const std::string&) -> std::optional<std::string> { return std::nullopt; });
+  };
+  for (const char* value : {"forever", "all", "none"}) {
+    CHECK(parse(std::string("[stripe]\napi_key = \"sk_test_x\"\nmrr_discounts = \"") + value + "\"\n"));
+  }
+  CHECK(parse("[stripe]\napi_key = \"sk_test_x\"\nmrr_discounts = \"sometimes\"\n").error().ToString() ==
+        "s.toml:3:17: 'mrr_discounts' in [stripe] must be \"forever\", \"all\" or \"none\"");
+  CHECK(parse("[stripe]\napi_key = \"sk_test_x\"\nmrr_discounts = \"Forever\"\n").error().ToString() ==
+        "s.toml:3:17: 'mrr_discounts' in [stripe] must be \"forever\", \"all\" or \"none\"");
+  CHECK(parse("[stripe]\napi_key = \"sk_test_x\"\nmrr_discounts = true\n").error().line == 3);
 }

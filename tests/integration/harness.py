@@ -163,6 +163,7 @@ jql = "project = SUP ORDER BY created DESC"
 api_url = "{fake_url}"
 api_key = "${{KPI_STRIPE_KEY}}"
 interval = "{interval}"
+mrr_discounts = "forever"
 """
 
 
