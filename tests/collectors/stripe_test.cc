@@ -123,8 +123,11 @@ TEST_CASE("tiers: tiered prices are read from /v1/prices once per price and poll
   CHECK(world.Requests(volume_url) == 1);
 }
 
-TEST_CASE("MRR: an items list with has_more is read in full from /v1/subscription_items") {
-  World world;
+namespace {
+
+// sub_long: an active subscription whose embedded items list (si_1) has more;
+// /v1/subscription_items answers si_1 and si_2 with has_more. Returns that URL.
+std::string SetLongSubscription(World& world) {
   const std::string items_url =
       std::string(kApi) +
       "/v1/"
@@ -134,6 +137,14 @@ TEST_CASE("MRR: an items list with has_more is read in full from /v1/subscriptio
                       {Sub("sub_long", "active", kNow - 90 * kDay, {first})
                            .Set("items", ListOf({first}, "/v1/subscription_items?subscription=sub_long", true))});
   world.Set(items_url, ListOf({first, Item("si_2", Price("price_2", 2000))}, "/v1/subscription_items", true));
+  return items_url;
+}
+
+}  // namespace
+
+TEST_CASE("MRR: an items list with has_more is read in full from /v1/subscription_items") {
+  World world;
+  const std::string items_url = SetLongSubscription(world);
   world.Set(items_url + "&starting_after=si_2",
             ListOf({Item("si_3", Tiered("price_t", "graduated", true), 6)}, "/v1/subscription_items"));
   // 10.00 + 20.00 + 78.00 (6 graduated units, tiers expanded in the listing: no /v1/prices request).
@@ -196,15 +207,7 @@ TEST_CASE("caps: a listing cut by max_pages keeps the last complete values of it
 
 TEST_CASE("caps: a cut items listing keeps the last MRR and is reported as subscription_items") {
   World world(1);
-  const std::string items_url =
-      std::string(kApi) +
-      "/v1/"
-      "subscription_items?subscription=sub_long&limit=100&expand%5B%5D=data.discounts&expand%5B%5D=data.price.tiers";
-  const Obj first = Item("si_1", Price("price_1", 1000));
-  world.Subscriptions("active",
-                      {Sub("sub_long", "active", kNow - 90 * kDay, {first})
-                           .Set("items", ListOf({first}, "/v1/subscription_items?subscription=sub_long", true))});
-  world.Set(items_url, ListOf({first, Item("si_2", Price("price_2", 2000))}, "/v1/subscription_items", true));
+  const std::string items_url = SetLongSubscription(world);
   const auto m = PollOk(world);
   CHECK_FALSE(m.contains("stripe_mrr{currency=\"usd\"}"));
   CHECK(m.at("stripe_subscriptions{status=\"active\"}") == 1);
