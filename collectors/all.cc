@@ -1,10 +1,10 @@
 #include "collectors/all.h"
 
 #include "collectors/discord.h"
-#include "collectors/github.h"
+#include "collectors/github/collector.h"
 #include "collectors/jira.h"
 #include "collectors/pypi.h"
-#include "collectors/stripe.h"
+#include "collectors/stripe/collector.h"
 
 namespace kpi {
 

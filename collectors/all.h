@@ -3,7 +3,7 @@
 
 #include <span>
 
-#include "collectors/collector.h"
+#include "collectors/common/collector.h"
 
 namespace kpi {
 

@@ -4,8 +4,8 @@
 #include <cctype>
 #include <set>
 
-#include "collectors/json.h"
-#include "collectors/text.h"
+#include "collectors/common/upstream/json.h"
+#include "collectors/common/text.h"
 
 namespace kpi {
 namespace {

@@ -4,10 +4,10 @@
 #include <cctype>
 #include <set>
 
-#include "collectors/json.h"
-#include "collectors/pagination.h"
-#include "collectors/text.h"
-#include "collectors/time_util.h"
+#include "collectors/common/upstream/json.h"
+#include "collectors/common/upstream/pagination.h"
+#include "collectors/common/text.h"
+#include "collectors/common/time_util.h"
 
 namespace kpi {
 namespace {

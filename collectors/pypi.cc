@@ -4,9 +4,9 @@
 #include <cctype>
 #include <chrono>
 
-#include "collectors/json.h"
-#include "collectors/text.h"
-#include "collectors/time_util.h"
+#include "collectors/common/upstream/json.h"
+#include "collectors/common/text.h"
+#include "collectors/common/time_util.h"
 
 namespace kpi {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "collectors/collector.h"
-#include "collectors/last_good.h"
+#include "collectors/common/collector.h"
+#include "collectors/common/last_good.h"
 
 namespace kpi {
 

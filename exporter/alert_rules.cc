@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "collectors/snapshot.h"
-#include "collectors/text.h"
+#include "collectors/common/snapshot.h"
+#include "collectors/common/text.h"
 
 namespace kpi {
 namespace {

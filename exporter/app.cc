@@ -3,7 +3,7 @@
 #include <csignal>
 
 #include "collectors/all.h"
-#include "collectors/curl_transport.h"
+#include "collectors/common/upstream/curl_transport.h"
 #include "exporter/process_metrics.h"
 #include "version.h"
 

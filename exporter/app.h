@@ -11,7 +11,7 @@
 
 #include <tl/expected.hpp>
 
-#include "collectors/clock.h"
+#include "collectors/common/clock.h"
 #include "exporter/config.h"
 #include "exporter/flags.h"
 #include "exporter/http_server.h"

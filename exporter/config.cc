@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "collectors/time_util.h"
+#include "collectors/common/time_util.h"
 
 namespace kpi {
 namespace {

@@ -13,8 +13,8 @@
 
 #include <tl/expected.hpp>
 
-#include "collectors/collector.h"
-#include "collectors/section_reader.h"
+#include "collectors/common/collector.h"
+#include "collectors/common/section_reader.h"
 #include "exporter/alert_rules.h"
 
 namespace kpi {

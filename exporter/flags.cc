@@ -4,7 +4,7 @@
 #include <functional>
 #include <map>
 
-#include "collectors/shard.h"
+#include "collectors/common/shard.h"
 #include "exporter/logging.h"
 
 namespace kpi {

@@ -5,7 +5,7 @@
 #include <ctime>
 #include <optional>
 
-#include "collectors/time_util.h"
+#include "collectors/common/time_util.h"
 #include "exporter/gzip.h"
 
 namespace kpi {

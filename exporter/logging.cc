@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <chrono>
 
-#include "collectors/json.h"
-#include "collectors/text.h"
-#include "collectors/time_util.h"
+#include "collectors/common/upstream/json.h"
+#include "collectors/common/text.h"
+#include "collectors/common/time_util.h"
 
 namespace kpi {
 

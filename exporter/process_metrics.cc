@@ -8,7 +8,7 @@
 #include <sstream>
 #include <vector>
 
-#include "collectors/snapshot.h"
+#include "collectors/common/snapshot.h"
 
 namespace kpi {
 namespace {

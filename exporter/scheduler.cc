@@ -3,7 +3,7 @@
 #include <condition_variable>
 #include <random>
 
-#include "collectors/http_client.h"
+#include "collectors/common/upstream/http_client.h"
 
 namespace kpi {
 namespace {

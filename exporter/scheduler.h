@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "collectors/clock.h"
-#include "collectors/collector.h"
+#include "collectors/common/clock.h"
+#include "collectors/common/collector.h"
 #include "exporter/logging.h"
 #include "exporter/self_metrics.h"
 #include "exporter/snapshot_store.h"

@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "collectors/error.h"
+#include "collectors/common/error.h"
 
 namespace kpi {
 

@@ -18,7 +18,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include "collectors/poll_report.h"
+#include "collectors/common/poll_report.h"
 
 namespace kpi {
 

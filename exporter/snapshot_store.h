@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/snapshot.h"
+#include "collectors/common/snapshot.h"
 
 namespace kpi {
 

@@ -1,7 +1,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include "collectors/curl_transport.h"
+#include "collectors/common/upstream/curl_transport.h"
 
 int main(int argc, char** argv) {
   kpi::CurlGlobal curl;  // before any test starts threads

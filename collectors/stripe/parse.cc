@@ -6,7 +6,7 @@
 #include <optional>
 #include <set>
 
-#include "collectors/json.h"
+#include "collectors/common/upstream/json.h"
 
 namespace kpi::stripe {
 namespace {

@@ -12,7 +12,7 @@
 #include <tl/expected.hpp>
 #include <vector>
 
-#include "collectors/error.h"
+#include "collectors/common/error.h"
 #include "collectors/stripe/billing.h"
 
 namespace kpi::stripe {

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "collectors/all.h"
-#include "collectors/time_util.h"
+#include "collectors/common/time_util.h"
 #include "exporter/config.h"
 #include "tests/support/collector_test_util.h"
 #include "tests/support/fake_clock.h"

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "collectors/collector.h"
-#include "collectors/snapshot.h"
+#include "collectors/common/collector.h"
+#include "collectors/common/snapshot.h"
 
 namespace kpi::testing {
 

@@ -6,8 +6,8 @@
 #include <mutex>
 #include <vector>
 
-#include "collectors/clock.h"
-#include "collectors/time_util.h"
+#include "collectors/common/clock.h"
+#include "collectors/common/time_util.h"
 
 namespace kpi::testing {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/http_client.h"
+#include "collectors/common/upstream/http_client.h"
 
 namespace kpi::testing {
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/stripe.h"
+#include "collectors/stripe/collector.h"
 #include "tests/support/collector_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_transport.h"

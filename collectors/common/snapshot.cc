@@ -1,0 +1,187 @@
+#include "collectors/common/snapshot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <numeric>
+#include <set>
+
+namespace kpi {
+namespace {
+
+bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+
+std::string SeriesKey(std::string_view name, const Labels& labels) {
+  std::string key(name);
+  for (const auto& [label, value] : labels) key += '\xff' + label + '\xfe' + value;
+  return key;
+}
+
+std::string SampleLine(std::string_view name, const Labels& labels, double value) {
+  std::string line(name);
+  if (!labels.empty()) {
+    line += '{';
+    for (size_t i = 0; i < labels.size(); ++i) {
+      if (i) line += ',';
+      line += labels[i].first + "=\"" + EscapeLabelValue(labels[i].second) + '"';
+    }
+    line += '}';
+  }
+  line += ' ';
+  line += FormatSampleValue(value);
+  line += '\n';
+  return line;
+}
+
+RenderedFamily Finished(RenderedFamily family) {
+  family.samples.clear();
+  for (const auto& series : family.series) family.samples += series.text;
+  return family;
+}
+
+}  // namespace
+
+size_t Snapshot::series() const {
+  size_t total = 0;
+  for (const auto& family : families_) total += family.series.size();
+  return total;
+}
+
+Snapshot Snapshot::MergedOver(const Snapshot& older) const {
+  std::map<std::string, RenderedFamily> merged;
+  for (const auto& family : families_) merged[family.name] = family;
+  for (const auto& old : older.families_) {
+    auto [it, inserted] = merged.try_emplace(old.name, old);
+    if (inserted || it->second.type != old.type) continue;
+    std::set<std::string> present;
+    for (const auto& series : it->second.series) present.insert(series.key);
+    for (const auto& series : old.series) {
+      if (!present.contains(series.key)) it->second.series.push_back(series);
+    }
+  }
+  std::vector<RenderedFamily> out;
+  for (auto& [name, family] : merged) out.push_back(Finished(std::move(family)));
+  return Snapshot(std::move(out));
+}
+
+
+bool IsValidMetricName(std::string_view name) {
+  if (name.empty() || !(IsNameStart(name[0]) || name[0] == ':')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return IsNameChar(c) || c == ':'; });
+}
+
+bool IsValidLabelName(std::string_view name) {
+  if (name.empty() || !IsNameStart(name[0]) || name.starts_with("__")) return false;
+  return std::all_of(name.begin(), name.end(), IsNameChar);
+}
+
+std::string FormatSampleValue(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    return std::to_string(static_cast<long long>(value));
+  }
+  // The shortest text that round-trips; 17 significant digits always do.
+  char buf[32];
+  for (int precision = 6;; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, value);
+    if (precision == 17 || std::strtod(buf, nullptr) == value) return buf;
+  }
+}
+
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string EscapeHelp(std::string_view help) {
+  std::string out;
+  for (const char c : help) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+double NearestRankQuantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const auto rank = static_cast<size_t>(std::ceil(q * double(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
+SnapshotBuilder::Family* SnapshotBuilder::FamilyFor(std::string_view name, std::string_view help,
+                                                    std::string_view type) {
+  if (!IsValidMetricName(name)) {
+    problems_.push_back("invalid metric name '" + std::string(name) + "'");
+    return nullptr;
+  }
+  auto [it, inserted] = families_.try_emplace(std::string(name));
+  Family& family = it->second;
+  if (inserted) {
+    family.help = EscapeHelp(help);
+    family.type = std::string(type);
+  } else if (family.type != type || family.help != EscapeHelp(help)) {
+    problems_.push_back("metric '" + std::string(name) + "' declared twice with different type or help");
+    return nullptr;
+  }
+  return &family;
+}
+
+void SnapshotBuilder::Gauge(std::string_view name, std::string_view help, Labels labels, double value) {
+  Family* family = FamilyFor(name, help, "gauge");
+  if (!family) return;
+  for (const auto& label : labels) {
+    if (!IsValidLabelName(label.first)) problems_.push_back("invalid label name '" + label.first + "'");
+  }
+  family->series.push_back(RenderedSeries{SeriesKey(name, labels), SampleLine(name, labels, value)});
+}
+
+void SnapshotBuilder::Summary(std::string_view name, std::string_view help, Labels labels,
+                              std::vector<double> observations) {
+  Family* family = FamilyFor(name, help, "summary");
+  if (!family) return;
+  for (const auto& label : labels) {
+    if (!IsValidLabelName(label.first) || label.first == "quantile") {
+      problems_.push_back("invalid label name '" + label.first + "' on summary");
+    }
+  }
+  std::sort(observations.begin(), observations.end());
+  std::string text;
+  for (const double q : {0.5, 0.9, 0.99}) {
+    Labels with_quantile = labels;
+    with_quantile.emplace_back("quantile", FormatSampleValue(q));
+    text += SampleLine(name, with_quantile, NearestRankQuantile(observations, q));
+  }
+  const std::string base(name);
+  text += SampleLine(base + "_sum", labels, std::accumulate(observations.begin(), observations.end(), 0.0));
+  text += SampleLine(base + "_count", labels, double(observations.size()));
+  family->series.push_back(RenderedSeries{SeriesKey(name, labels), std::move(text)});
+}
+
+tl::expected<Snapshot, Error> SnapshotBuilder::Build() && {
+  std::vector<RenderedFamily> rendered;
+  for (auto& [name, family] : families_) {
+    std::vector<std::string> keys;
+    for (const auto& series : family.series) keys.push_back(series.key);
+    std::sort(keys.begin(), keys.end());
+    if (std::adjacent_find(keys.begin(), keys.end()) != keys.end()) {
+      problems_.push_back("metric '" + name + "' has the same series twice");
+    }
+    rendered.push_back(Finished(RenderedFamily{name, family.help, family.type, std::move(family.series), {}}));
+  }
+  if (!problems_.empty()) return tl::unexpected(Error{"internal", problems_.front()});
+  return Snapshot(std::move(rendered));
+}
+
+}  // namespace kpi

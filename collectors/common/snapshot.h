@@ -1,0 +1,87 @@
+// Snapshot: the immutable result of one successful poll, as metric families
+// whose exposition text is rendered once when the poll finishes (not per
+// scrape). SnapshotBuilder validates names, label sets and types up front, so
+// a scrape only concatenates stored bytes.
+//
+// Thread-safety: a built Snapshot is immutable and safe to share; a builder is
+// used by one thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "collectors/common/error.h"
+
+namespace kpi {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+struct RenderedSeries {
+  std::string key;   // metric name and label pairs: identifies the series
+  std::string text;  // its sample lines (five for a summary), each ending in '\n'
+};
+
+struct RenderedFamily {
+  std::string name;
+  std::string help;     // already escaped for the text format
+  std::string type;     // "gauge" or "summary"
+  std::vector<RenderedSeries> series;
+  std::string samples;  // every series' text, concatenated once for scrapes
+};
+
+class Snapshot {
+ public:
+  Snapshot() = default;
+  explicit Snapshot(std::vector<RenderedFamily> families) : families_(std::move(families)) {}
+  const std::vector<RenderedFamily>& families() const { return families_; }  // sorted by name
+  size_t series() const;
+
+  // This snapshot, plus every series of `older` it lacks. Used when a poll
+  // fails in part right after a reload: the new collector has no last good
+  // values of its own yet, and the previous ones must not be lost.
+  Snapshot MergedOver(const Snapshot& older) const;
+
+ private:
+  std::vector<RenderedFamily> families_;
+};
+
+class SnapshotBuilder {
+ public:
+  void Gauge(std::string_view name, std::string_view help, Labels labels, double value);
+  // A summary over `observations` with quantiles 0.5, 0.9 and 0.99 (nearest
+  // rank), _sum and _count. No observations: quantiles NaN, sum and count 0.
+  void Summary(std::string_view name, std::string_view help, Labels labels, std::vector<double> observations);
+
+  // Fails on an invalid metric or label name, a family used with two types or
+  // two HELP texts, or the same series twice: all programming errors that a
+  // test should catch, never something an upstream answer can cause.
+  tl::expected<Snapshot, Error> Build() &&;
+
+ private:
+  struct Family {
+    std::string help;
+    std::string type;
+    std::vector<RenderedSeries> series;
+  };
+  Family* FamilyFor(std::string_view name, std::string_view help, std::string_view type);
+
+  std::map<std::string, Family, std::less<>> families_;
+  std::vector<std::string> problems_;
+};
+
+// Text-format helpers, shared with anything else that renders exposition text.
+bool IsValidMetricName(std::string_view name);
+bool IsValidLabelName(std::string_view name);
+std::string FormatSampleValue(double value);
+std::string EscapeLabelValue(std::string_view value);
+std::string EscapeHelp(std::string_view help);
+
+// Nearest-rank quantile of sorted values (q in [0,1]); NaN when empty.
+double NearestRankQuantile(const std::vector<double>& sorted, double q);
+
+}  // namespace kpi

@@ -1,0 +1,20 @@
+#include "collectors/common/text.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace kpi {
+
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return out;
+}
+
+bool ConsistsOf(std::string_view text, int (*char_class)(int), std::string_view extra) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
+    return char_class(static_cast<unsigned char>(c)) != 0 || extra.find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace kpi

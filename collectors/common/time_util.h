@@ -1,0 +1,30 @@
+// Parsing and formatting of the time forms upstream APIs and our config use.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "collectors/common/clock.h"
+
+namespace kpi {
+
+// "2024-05-01T12:34:56Z", "2024-05-01T12:34:56.123Z", "2024-05-01T12:34:56+02:00",
+// "2024-05-01T12:34:56.000+0200" (Jira). Returns nullopt for anything else.
+std::optional<SystemTime> ParseTimestamp(std::string_view text);
+
+// UTC, second precision: "2024-05-01T12:34:56Z".
+std::string FormatTimestamp(SystemTime t);
+
+// Config durations in Prometheus' grammar: <number><unit> parts with units
+// y, w, d, h, m, s, ms in that order, each at most once ("90s", "5m",
+// "1h30m"; "0s" is zero). Returns nullopt when malformed or over 100 years.
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
+// The longest duration ParseDuration accepts (100 years); longer is an error, never an overflow.
+inline constexpr int64_t kMaxDurationMs = 100 * 365 * 86'400'000LL;
+
+// The inverse, shortest form ("5m", "1h30m", "250ms").
+std::string FormatDuration(std::chrono::milliseconds d);
+
+}  // namespace kpi

@@ -1,0 +1,342 @@
+#include "collectors/common/upstream/http_client.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include <curl/curl.h>
+
+#include "collectors/common/upstream/json.h"
+#include "collectors/common/text.h"
+#include "collectors/common/time_util.h"
+
+namespace kpi {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool IsRetryableStatus(long status) { return status == 429 || (status >= 500 && status <= 599); }
+
+bool IsRedirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<double> ParseNumber(std::string_view text) {
+  text = Trim(text);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// RFC 9110 requires all three HTTP date formats (IMF-fixdate, RFC 850,
+// asctime); libcurl's parser reads each of them.
+std::optional<SystemTime> ParseHttpDate(std::string_view text) {
+  const std::string date(Trim(text));
+  const time_t seconds = curl_getdate(date.c_str(), nullptr);
+  if (seconds == -1) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(seconds);
+}
+
+// GitHub's secondary limits answer 403 or 429 with this in the message
+// ("You have exceeded a secondary rate limit..."), with or without retry-after.
+bool IsSecondaryRateLimit(const HttpResponse& response) {
+  if (response.status != 403 && response.status != 429) return false;
+  return AsciiLower(std::string_view(response.body).substr(0, 4096)).find("secondary rate limit") != std::string::npos;
+}
+
+// GitHub: "wait for at least one minute" when a secondary limit gives no retry-after.
+constexpr milliseconds kSecondaryRateLimitWait{60'000};
+
+// The longest wait any vendor documents (GitHub's rate-limit window is an
+// hour); a reset or retry-after beyond it is a broken header, not a plan.
+constexpr auto kMaxDocumentedWait = std::chrono::hours(1);
+
+}  // namespace
+
+Error HttpStatusError(long status, std::string_view url, bool rate_limited, bool credentials_sent) {
+  std::string reason = rate_limited                     ? "rate_limited"
+                       : status == 401 || status == 403 ? "unauthorized"
+                       : status == 404                  ? "not_found"
+                       : status == 429                  ? "rate_limited"
+                       : status >= 500                  ? "http_5xx"
+                                                        : "http_4xx";
+  std::string message = std::string(url) + " answered HTTP " + std::to_string(status);
+  // A hint names only what the user can change: no credentials, no hint about them.
+  if (reason == "unauthorized" && credentials_sent) message += " (check the configured credentials)";
+  return Error{std::move(reason), std::move(message)};
+}
+
+std::string_view HttpResponse::Header(std::string_view name) const {
+  const auto it = headers.find(std::string(name));
+  return it == headers.end() ? std::string_view{} : std::string_view{it->second};
+}
+
+std::string OriginOf(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  const std::string scheme = AsciiLower(url.substr(0, scheme_end));
+  std::string_view rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+  std::string host = AsciiLower(rest);
+  const bool has_port = host.rfind(':') != std::string::npos && host.back() != ']';
+  if (!has_port) host += scheme == "https" ? ":443" : ":80";
+  return scheme + "://" + host;
+}
+
+std::string ResolveUrl(std::string_view base, std::string_view location) {
+  if (location.find("://") != std::string_view::npos) return std::string(location);
+  const auto scheme_end = base.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(location);
+  const auto path_start = base.find('/', scheme_end + 3);
+  const std::string_view origin = base.substr(0, path_start);
+  if (location.starts_with("//")) return std::string(base.substr(0, scheme_end + 1)) + std::string(location);
+  if (location.starts_with("/")) return std::string(origin) + std::string(location);
+  std::string_view dir = path_start == std::string_view::npos ? std::string_view("/") : base.substr(path_start);
+  dir = dir.substr(0, dir.find('?'));
+  dir = dir.substr(0, dir.rfind('/') + 1);
+  return std::string(origin) + std::string(dir) + std::string(location);
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t n = uint32_t(uint8_t(bytes[i])) << 16 | uint32_t(uint8_t(bytes[i + 1])) << 8 | uint8_t(bytes[i + 2]);
+    for (const int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+  }
+  if (const size_t rest = bytes.size() - i; rest > 0) {
+    uint32_t n = uint32_t(uint8_t(bytes[i])) << 16;
+    if (rest == 2) n |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+HttpClient::HttpClient(std::unique_ptr<HttpTransport> transport, const Clock& clock,
+                       HttpClientOptions options, AttemptObserver observer, std::stop_token stop)
+    : transport_(std::move(transport)),
+      clock_(clock),
+      options_(std::move(options)),
+      observer_(std::move(observer)),
+      stop_(std::move(stop)),
+      api_origin_(OriginOf(options_.api_url)),
+      rng_(std::random_device{}()) {}
+
+tl::expected<HttpResponse, Error> HttpClient::GetOk(const std::string& url, Credentials credentials) {
+  auto response = Get(url, credentials);
+  if (response && (response->status < 200 || response->status > 299)) {
+    return tl::unexpected(
+        HttpStatusError(response->status, url, false, credentials == Credentials::kSend && SendsCredentialsTo(url)));
+  }
+  return response;
+}
+
+tl::expected<HttpResponse, Error> HttpClient::PostOk(const std::string& url, std::string body,
+                                                     std::string content_type) {
+  HttpRequest request{url, options_.extra_headers, std::move(body)};
+  request.headers.emplace_back("Content-Type", std::move(content_type));
+  auto response = SendWithRetries(std::move(request), Credentials::kSend);
+  if (response && (response->status < 200 || response->status > 299)) {
+    return tl::unexpected(HttpStatusError(response->status, url, false, SendsCredentialsTo(url)));
+  }
+  return response;
+}
+
+bool HttpClient::SendsCredentialsTo(std::string_view url) const {
+  return !options_.authorization.empty() && !api_origin_.empty() && OriginOf(url) == api_origin_;
+}
+
+tl::expected<HttpResponse, Error> HttpClient::Get(const std::string& first_url, Credentials credentials) {
+  std::string url = first_url;
+  for (int hop = 0;; ++hop) {
+    auto response = SendWithRetries(HttpRequest{url, options_.extra_headers, std::nullopt}, credentials);
+    if (!response || !IsRedirect(response->status)) return response;
+    const auto location = response->Header("location");
+    if (location.empty()) return response;
+    if (hop >= options_.max_redirects) {
+      return tl::unexpected(Error{"http_4xx", url + ": too many redirects"});
+    }
+    // The next hop gets credentials only if it is the API's own origin again;
+    // SendsCredentialsTo checks every hop afresh.
+    url = ResolveUrl(url, location);
+  }
+}
+
+tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest request, Credentials credentials) {
+  const std::string url = request.url;
+  const bool cacheable = !request.body;
+  if (credentials == Credentials::kSend && SendsCredentialsTo(url)) {
+    request.headers.emplace_back("Authorization", options_.authorization);
+  }
+  const CacheEntry* cached = cacheable ? Lookup(url) : nullptr;
+  if (cached) request.headers.emplace_back(cached->validator_header, cached->validator);
+
+  Error last_error{"network", url + ": no attempt made"};
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    if (auto error = WaitForRateLimitReset()) return tl::unexpected(*error);
+    if (stop_.stop_requested()) return tl::unexpected(Error{"canceled", url + ": shutting down"});
+
+    auto response = transport_->Perform(request, options_.limits, stop_);
+    std::optional<milliseconds> delay;
+    if (!response) {
+      if (observer_) observer_("error");
+      last_error = response.error();
+      if (last_error.reason == "response_too_large" || last_error.reason == "canceled") break;
+    } else {
+      if (observer_) observer_(std::to_string(response->status));
+      RememberRateLimit(*response);
+      if (response->status == 304 && cached) {
+        HttpResponse reused = cached->response;
+        for (const auto& [name, value] : response->headers) {
+          if (name.starts_with("x-ratelimit") || name == "date") reused.headers[name] = value;
+        }
+        reused.from_cache = true;
+        return reused;
+      }
+      const bool secondary_rate_limit = IsSecondaryRateLimit(*response);
+      const bool primary_rate_limit = !secondary_rate_limit && response->status == 403 &&
+                                      response->Header("x-ratelimit-remaining") == "0";
+      if (!IsRetryableStatus(response->status) && !primary_rate_limit && !secondary_rate_limit) {
+        if (cacheable) Store(url, *response);
+        return response;
+      }
+      last_error = HttpStatusError(response->status, url, primary_rate_limit || secondary_rate_limit);
+      if (secondary_rate_limit) last_error.message += " (secondary rate limit)";
+      delay = RetryDelay(*response);
+      if (secondary_rate_limit && !delay) delay = kSecondaryRateLimitWait;
+      if (delay && *delay > options_.max_rate_limit_wait) {
+        last_error.message += " and asked to wait " + FormatDuration(*delay) + "; giving up this poll";
+        return tl::unexpected(last_error);
+      }
+      // A 429 or secondary limit holds for every request of this client (limits may be global), not just this URL.
+      if ((response->status == 429 || secondary_rate_limit) && delay) rate_limited_until_ = clock_.Now() + *delay;
+      if (primary_rate_limit && !delay) break;
+    }
+    if (attempt == options_.max_attempts) break;
+    if (!clock_.SleepFor(delay.value_or(Backoff(attempt)), stop_)) {
+      return tl::unexpected(Error{"canceled", url + ": shutting down"});
+    }
+  }
+  return tl::unexpected(last_error);
+}
+
+std::optional<Error> HttpClient::WaitForRateLimitReset() {
+  if (!rate_limited_until_) return std::nullopt;
+  const auto wait = std::chrono::ceil<milliseconds>(*rate_limited_until_ - clock_.Now());
+  if (wait <= milliseconds::zero()) {
+    rate_limited_until_.reset();
+    return std::nullopt;
+  }
+  if (wait > options_.max_rate_limit_wait) {
+    return Error{"rate_limited", "rate limit exhausted until " + FormatTimestamp(*rate_limited_until_) +
+                                     "; not calling the API before then"};
+  }
+  if (!clock_.SleepFor(wait, stop_)) return Error{"canceled", "shutting down"};
+  rate_limited_until_.reset();
+  return std::nullopt;
+}
+
+void HttpClient::RememberRateLimit(const HttpResponse& response) {
+  // GitHub style: remaining hits 0, reset is a Unix time in seconds.
+  if (Trim(response.Header("x-ratelimit-remaining")) != "0") return;
+  const auto reset = ParseNumber(response.Header("x-ratelimit-reset"));
+  if (!reset) return;
+  // Clamped in seconds before any conversion: 1e300 would overflow into the past.
+  const double now = ToUnixSeconds(clock_.Now());
+  const double until = std::clamp(*reset, now, now + double(Seconds(kMaxDocumentedWait).count()));
+  rate_limited_until_ = SystemTime{} + std::chrono::duration_cast<SystemTime::duration>(Seconds(until));
+}
+
+std::optional<milliseconds> HttpClient::RetryDelay(const HttpResponse& response) const {
+  const auto to_ms = [](double seconds) {
+    const double clamped = std::clamp(seconds, 0.0, double(Seconds(kMaxDocumentedWait).count()));
+    return milliseconds(int64_t(std::ceil(clamped * 1000)));
+  };
+  // Discord style: {"retry_after": 0.25, "global": false} in a 429's body, more precise than its header.
+  if (response.status == 429 && response.Header("content-type").find("json") != std::string_view::npos) {
+    const auto seconds = json::ParseJson("429 body", [&] {
+      simdjson::dom::parser parser;
+      return json::OptNum(json::AsObject(json::Parse(parser, response.body), "429 body"), "retry_after");
+    });
+    if (seconds && *seconds && std::isfinite(**seconds)) return to_ms(**seconds);
+  }
+  if (const auto retry_after = response.Header("retry-after"); !retry_after.empty()) {
+    if (const auto seconds = ParseNumber(retry_after)) return to_ms(*seconds);
+    if (const auto date = ParseHttpDate(retry_after)) return to_ms(Seconds(*date - clock_.Now()).count());
+  }
+  if (rate_limited_until_) return to_ms(Seconds(*rate_limited_until_ - clock_.Now()).count());
+  return std::nullopt;
+}
+
+milliseconds HttpClient::Backoff(int attempt) {
+  const double exponential = double(options_.backoff_base.count()) * std::pow(2.0, attempt - 1);
+  const double capped = std::min(exponential, double(options_.backoff_max.count()));
+  // "Equal jitter": at least half the delay, so retries never bunch up at zero.
+  std::uniform_real_distribution<double> jitter(capped / 2, capped);
+  return milliseconds(int64_t(jitter(rng_)));
+}
+
+const HttpClient::CacheEntry* HttpClient::Lookup(const std::string& url) {
+  const auto it = cache_.find(url);
+  if (it == cache_.end()) return nullptr;
+  cache_lru_.splice(cache_lru_.begin(), cache_lru_, it->second.lru_position);
+  return &it->second;
+}
+
+void HttpClient::Store(const std::string& url, const HttpResponse& response) {
+  if (response.status != 200) return;
+  std::string validator_header, validator;
+  if (const auto etag = response.Header("etag"); !etag.empty()) {
+    validator_header = "If-None-Match";
+    validator = etag;
+  } else if (const auto modified = response.Header("last-modified"); !modified.empty()) {
+    validator_header = "If-Modified-Since";
+    validator = modified;
+  } else {
+    return;
+  }
+  if (response.body.size() > options_.cache_max_bytes / 4) return;  // one answer may not flush the cache
+  if (const auto old = cache_.find(url); old != cache_.end()) {
+    cache_bytes_ -= old->second.response.body.size();
+    cache_lru_.erase(old->second.lru_position);
+    cache_.erase(old);
+  }
+  cache_lru_.push_front(url);
+  cache_bytes_ += response.body.size();
+  cache_.emplace(url, CacheEntry{std::move(validator_header), std::move(validator), response, cache_lru_.begin()});
+  while (cache_.size() > options_.cache_max_entries || cache_bytes_ > options_.cache_max_bytes) {
+    const auto victim = cache_.find(cache_lru_.back());
+    cache_bytes_ -= victim->second.response.body.size();
+    cache_.erase(victim);
+    cache_lru_.pop_back();
+  }
+}
+
+}  // namespace kpi

@@ -1,0 +1,158 @@
+// HttpClient: every upstream request goes through here. It owns the policy
+// (retries with backoff and jitter, Retry-After and x-ratelimit handling,
+// the ETag cache, redirects that never carry credentials to another host);
+// an HttpTransport performs single attempts on the wire (libcurl in
+// production, in-memory fakes in unit tests).
+//
+// Thread-safety: an HttpClient is used by one worker at a time (one per
+// collector); it is not safe to share between threads.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "collectors/common/clock.h"
+#include "collectors/common/error.h"
+
+namespace kpi {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string url;
+  Headers headers;                  // sent as given, in addition to the transport's defaults
+  std::optional<std::string> body;  // set: a POST with this body; unset: a GET
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased; a repeated header keeps the last value
+  std::string body;
+  bool from_cache = false;  // true when a 304 let us reuse the cached body
+
+  // The header's value, or "" when absent. `name` must be lower case.
+  std::string_view Header(std::string_view name) const;
+};
+
+struct TransferLimits {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds total_timeout{10000};
+  size_t max_body_bytes = 32u << 20;  // decoded size; guards against gzip bombs too
+  std::string user_agent;
+};
+
+// One attempt, no policy. Errors: reason "timeout", "network", "response_too_large", "canceled".
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  virtual tl::expected<HttpResponse, Error> Perform(const HttpRequest& request,
+                                                    const TransferLimits& limits,
+                                                    std::stop_token stop) = 0;
+};
+
+struct HttpClientOptions {
+  std::string api_url;        // credentials go only to this URL's scheme://host:port
+  std::string authorization;  // full Authorization header value, or empty; a secret
+  Headers extra_headers;      // e.g. Accept, API version headers
+  TransferLimits limits;
+  int max_attempts = 3;                                  // total tries for 5xx, 429 and network errors
+  std::chrono::milliseconds backoff_base{500};           // doubled per retry, full jitter
+  std::chrono::milliseconds backoff_max{30'000};
+  std::chrono::milliseconds max_rate_limit_wait{60'000};  // longer waits fail the poll instead
+  int max_redirects = 5;
+  size_t cache_max_entries = 2000;
+  size_t cache_max_bytes = 64u << 20;
+};
+
+// Called once per attempt with the status code as text ("200", "304", "500")
+// or "error" for a transport failure; feeds kpi_exporter_upstream_requests_total.
+using AttemptObserver = std::function<void(std::string_view code)>;
+
+// Whether a request may carry the configured Authorization (still only ever to
+// the api_url origin). kOmit is for public endpoints that must be called anonymously.
+enum class Credentials { kSend, kOmit };
+
+class HttpClient {
+ public:
+  HttpClient(std::unique_ptr<HttpTransport> transport, const Clock& clock, HttpClientOptions options,
+             AttemptObserver observer = {}, std::stop_token stop = {});
+
+  // GETs `url` with the full policy. Any final HTTP status is returned as a
+  // response; only transport failures, exhausted retries and rate limits that
+  // would take too long are errors.
+  tl::expected<HttpResponse, Error> Get(const std::string& url, Credentials credentials = Credentials::kSend);
+
+  // Like Get, but a non-2xx final status is an error too (reason "unauthorized",
+  // "not_found", "rate_limited", "http_4xx" or "http_5xx").
+  tl::expected<HttpResponse, Error> GetOk(const std::string& url, Credentials credentials = Credentials::kSend);
+
+  // A POST for read-only query endpoints (e.g. Jira's approximate-count): same
+  // retries and rate-limit handling as GET, no cache, no redirects; non-2xx is an error.
+  tl::expected<HttpResponse, Error> PostOk(const std::string& url, std::string body,
+                                           std::string content_type = "application/json");
+
+  const HttpClientOptions& options() const { return options_; }
+
+ private:
+  struct CacheEntry {
+    std::string validator_header;  // "if-none-match" or "if-modified-since"
+    std::string validator;
+    HttpResponse response;
+    std::list<std::string>::iterator lru_position;
+  };
+
+  tl::expected<HttpResponse, Error> SendWithRetries(HttpRequest request, Credentials credentials);
+  std::optional<Error> WaitForRateLimitReset();
+  void RememberRateLimit(const HttpResponse& response);
+  std::optional<std::chrono::milliseconds> RetryDelay(const HttpResponse& response) const;
+  std::chrono::milliseconds Backoff(int attempt);
+  bool SendsCredentialsTo(std::string_view url) const;
+  void Store(const std::string& url, const HttpResponse& response);
+  const CacheEntry* Lookup(const std::string& url);
+
+  std::unique_ptr<HttpTransport> transport_;
+  const Clock& clock_;
+  HttpClientOptions options_;
+  AttemptObserver observer_;
+  std::stop_token stop_;
+  std::string api_origin_;
+  std::mt19937_64 rng_;
+  std::optional<SystemTime> rate_limited_until_;
+  std::unordered_map<std::string, CacheEntry> cache_;
+  std::list<std::string> cache_lru_;  // front = most recently used
+  size_t cache_bytes_ = 0;
+};
+
+// "https://api.github.com:443/x?y" -> "https://api.github.com:443"; the port is
+// made explicit so "https://h" and "https://h:443" compare equal.
+std::string OriginOf(std::string_view url);
+
+// Resolves a Location header against the URL it came from.
+std::string ResolveUrl(std::string_view base, std::string_view location);
+
+// The error for a final non-2xx answer: reason "unauthorized" (401/403),
+// "not_found", "rate_limited" (429, or `rate_limited` for a 403 that is one),
+// "http_4xx" or "http_5xx". Only an "unauthorized" answer to a request that
+// carried credentials suggests checking them.
+Error HttpStatusError(long status, std::string_view url, bool rate_limited = false, bool credentials_sent = true);
+
+// Percent-encodes a query parameter value or path segment.
+std::string UrlEncode(std::string_view text);
+
+// Standard base64 with padding (for HTTP Basic credentials).
+std::string Base64Encode(std::string_view bytes);
+
+}  // namespace kpi

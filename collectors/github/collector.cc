@@ -1,0 +1,498 @@
+#include "collectors/github/collector.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "collectors/common/upstream/pagination.h"
+#include "collectors/common/text.h"
+#include "collectors/common/time_util.h"
+
+namespace kpi {
+namespace {
+
+using namespace std::chrono_literals;
+using github::Issue;
+
+constexpr auto kDay = std::chrono::hours(24);
+constexpr auto kMonth = 30 * kDay;  // the "30d" window
+
+bool IsValidRepoName(std::string_view repo) {
+  const auto slash = repo.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == repo.size()) return false;
+  return ConsistsOf(repo, ::isalnum, "-_./") && repo.find('/', slash + 1) == std::string_view::npos;
+}
+
+// The CI verdict table (README "GitHub Actions"): success passes; failure,
+// timed_out and startup_failure fail; cancelled, skipped, neutral,
+// action_required and stale say nothing about the code and are skipped.
+enum class Verdict { kPass, kFail, kNone };
+
+Verdict VerdictOf(std::string_view conclusion) {
+  if (conclusion == "success") return Verdict::kPass;
+  if (conclusion == "failure" || conclusion == "timed_out" || conclusion == "startup_failure") return Verdict::kFail;
+  return Verdict::kNone;
+}
+
+double SecondsBetween(SystemTime from, SystemTime to) { return Seconds(to - from).count(); }
+
+// A group computed from cut data keeps its previous value (absent if none).
+template <typename T>
+void Keep(std::optional<T>& group, const std::optional<T>& previous) {
+  group = previous;
+}
+
+bool Contains(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+struct GithubCollector::PollState {
+  SystemTime now;
+  PollLog& log;
+  PollReport& report;
+  Shard shard;
+  int comment_requests_left;
+  std::set<std::string> live_cache_keys;  // first-response entries still needed
+  std::map<std::string, FirstResponseLookup> checked;  // this poll's lookups
+};
+
+std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
+  GithubConfig config;
+  config.settings = ReadSourceSettings(reader, {"https://api.github.com", 5min, 10s});
+  config.token = reader.Secret("token").value_or("");
+  config.repos = reader.StringList("repos");
+  config.orgs = reader.StringList("orgs");
+  if (reader.ok()) {
+    for (const auto& repo : config.repos) {
+      if (!IsValidRepoName(repo)) reader.Fail("repos", "repos entry '" + repo + "' is not of the form owner/name");
+    }
+  }
+  if (auto labels = reader.StringList("bug_labels"); !labels.empty() || !reader.ok()) config.bug_labels = labels;
+  if (auto events = reader.StringList("ci_events"); !events.empty() || !reader.ok()) config.ci_events = events;
+  if (auto runs = reader.Integer("workflow_runs", 1, 100)) config.workflow_runs = int(*runs);
+  if (auto pages = reader.Integer("max_pages", 1, 1000)) config.max_pages = int(*pages);
+  if (auto comments = reader.Integer("max_comment_requests", 0, 100000)) config.max_comment_requests = int(*comments);
+  if (reader.ok() && config.repos.empty() && config.orgs.empty()) {
+    reader.Fail("repos", "[github] needs at least one entry in 'repos' or 'orgs'");
+  }
+  if (!reader.ok()) return nullptr;
+  return std::make_unique<GithubCollector>(std::move(config));
+}
+
+GithubCollector::GithubCollector(GithubConfig config) : config_(std::move(config)) {
+  for (auto& label : config_.bug_labels) label = AsciiLower(label);
+}
+
+HttpClientOptions GithubCollector::http_options() const {
+  return BaseHttpOptions(config_.settings, config_.token.empty() ? "" : "Bearer " + config_.token,
+                         {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}});
+}
+
+tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContext& context) {
+  PollState state{context.clock.Now(), context.log, context.report, context.shard, config_.max_comment_requests, {}, {}};
+  std::vector<Error> errors;
+
+  auto repos = ResolveRepos(http, state, errors);
+  if (!repos) return tl::unexpected(repos.error());
+  for (const auto& repo : *repos) {
+    if (!repos_.UpdateTarget(repo, PollRepo(http, state, repo), errors, context.report)) {
+      return tl::unexpected(errors.back());
+    }
+  }
+  repos_.Retain(*repos);
+  std::erase_if(first_response_cache_, [&](const auto& entry) { return !state.live_cache_keys.contains(entry.first); });
+
+  // /rate_limit is free: it does not count against the limit it reports.
+  rate_limits_.Update("rate_limit",
+                      http.GetOk(config_.settings.api_url + "/rate_limit").and_then([](const HttpResponse& r) {
+                        return github::ParseRateLimits(r.body);
+                      }),
+                      errors);
+  if (Canceled(errors)) return tl::unexpected(errors.back());
+
+  SnapshotBuilder builder;
+  AddMetrics(builder, *repos, state.now);
+  return FinishPoll(std::move(builder), errors);
+}
+
+tl::expected<std::vector<std::string>, Error> GithubCollector::ResolveRepos(HttpClient& http, PollState& state,
+                                                                           std::vector<Error>& errors) {
+  std::set<std::string> repos(config_.repos.begin(), config_.repos.end());
+  for (const auto& org : config_.orgs) {
+    std::vector<std::string> names;
+    auto walk = WalkPages(http, config_.settings.api_url + "/orgs/" + UrlEncode(org) + "/repos?type=all&per_page=100",
+                          config_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+                            auto page_names = github::ParseActiveRepoNames(page.body);
+                            if (!page_names) return tl::unexpected(page_names.error());
+                            names.insert(names.end(), page_names->begin(), page_names->end());
+                            return true;
+                          });
+    const std::string target = "org " + org;
+    // A cut listing would silently drop repositories: keep the last complete one.
+    if (walk && walk->truncated) state.report.Truncated(target, "repositories");
+    if (walk && !walk->truncated) {
+      if (!org_repos_.UpdateTarget(target, std::move(names), errors, state.report)) return tl::unexpected(errors.back());
+    } else if (!walk && !org_repos_.UpdateTarget(target, tl::unexpected(walk.error()), errors, state.report)) {
+      return tl::unexpected(errors.back());
+    }
+    if (const auto known = org_repos_.values().find(target); known != org_repos_.values().end()) {
+      repos.insert(known->second.begin(), known->second.end());
+    }
+  }
+  // Sharded: this process polls only its own repositories (also those found through orgs).
+  std::erase_if(repos, [&](const std::string& repo) { return !state.shard.Owns(repo); });
+  return std::vector<std::string>(repos.begin(), repos.end());
+}
+
+tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpClient& http, PollState& state,
+                                                                          const std::string& repo) {
+  const auto found = repos_.values().find(repo);
+  const RepoStats* previous = found == repos_.values().end() ? nullptr : &found->second;
+  RepoStats stats;
+  auto info = http.GetOk(config_.settings.api_url + "/repos/" + repo).and_then([](const HttpResponse& r) {
+    return github::ParseRepo(r.body);
+  });
+  if (!info) return tl::unexpected(info.error());
+  stats.repo = std::move(*info);
+
+  for (auto step : {&GithubCollector::CollectIssues, &GithubCollector::CollectWorkflows,
+                    &GithubCollector::CollectMergeLeadTimes}) {
+    if (auto done = (this->*step)(http, state, repo, previous, stats); !done) return tl::unexpected(done.error());
+  }
+  if (auto done = CountContributors(http, state, repo, stats); !done) return tl::unexpected(done.error());
+  return stats;
+}
+
+tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollState& state, const std::string& repo,
+                                                         const RepoStats* previous, RepoStats& stats) {
+  const std::string base = config_.settings.api_url + "/repos/" + repo + "/issues?per_page=100";
+  OpenCounts open;
+  std::vector<Issue> open_issues;
+  std::vector<Issue> recent_issues;  // opened in the last 30 days, any state
+  const auto collect = [&](std::vector<Issue>& into, int64_t* pull_requests) {
+    return [&, pull_requests](const HttpResponse& page) -> tl::expected<bool, Error> {
+      auto issues = github::ParseIssues(page.body);
+      if (!issues) return tl::unexpected(issues.error());
+      for (auto& issue : *issues) {
+        if (issue.is_pull_request) {
+          if (pull_requests) ++*pull_requests;
+        } else {
+          into.push_back(std::move(issue));
+        }
+      }
+      return true;
+    };
+  };
+  // The issues API lists pull requests too; they are counted apart, never as issues.
+  auto open_walk = WalkPages(http, base + "&state=open", config_.max_pages, collect(open_issues, &open.pull_requests));
+  if (!open_walk) return tl::unexpected(open_walk.error());
+  open.issues = int64_t(open_issues.size());
+
+  // `since` filters by last update, a superset of issues created since then.
+  const SystemTime month_ago = state.now - kMonth;
+  auto recent_walk = WalkPages(http, base + "&state=all&since=" + FormatTimestamp(month_ago), config_.max_pages,
+                               collect(recent_issues, nullptr));
+  if (!recent_walk) return tl::unexpected(recent_walk.error());
+  std::erase_if(recent_issues, [&](const Issue& issue) { return issue.created_at < month_ago; });
+
+  Opened opened;
+  std::vector<double> first_responses;
+  bool responses_complete = true;
+  for (const Issue& issue : recent_issues) {
+    const bool is_bug = std::any_of(issue.labels.begin(), issue.labels.end(), [&](const std::string& label) {
+      return Contains(config_.bug_labels, AsciiLower(label));
+    });
+    const bool last_day = issue.created_at >= state.now - kDay;
+    opened.month += 1;
+    opened.month_bugs += is_bug;
+    opened.day += last_day;
+    opened.day_bugs += last_day && is_bug;
+    auto response = FirstResponse(http, state, repo, issue);
+    if (!response) return tl::unexpected(response.error());
+    responses_complete = responses_complete && response->complete;
+    if (response->at) first_responses.push_back(SecondsBetween(issue.created_at, *response->at));
+  }
+
+  Awaiting awaiting;
+  bool awaiting_complete = true;
+  for (const Issue& issue : open_issues) {
+    auto response = FirstResponse(http, state, repo, issue);
+    if (!response) return tl::unexpected(response.error());
+    awaiting_complete = awaiting_complete && response->complete;
+    if (response->at) continue;
+    ++awaiting.count;
+    if (!awaiting.oldest_created || issue.created_at < *awaiting.oldest_created) awaiting.oldest_created = issue.created_at;
+  }
+
+  static const RepoStats kNever;  // "previous" before the first good poll: every group absent
+  const RepoStats& last = previous ? *previous : kNever;
+  stats.open = open;
+  stats.awaiting = awaiting;
+  stats.opened = opened;
+  stats.first_responses = std::move(first_responses);
+  if (open_walk->truncated) {
+    state.report.Truncated(repo, "open_issues");
+    Keep(stats.open, last.open);
+    Keep(stats.awaiting, last.awaiting);
+  } else if (!awaiting_complete) {
+    state.report.Truncated(repo, "comments");
+    Keep(stats.awaiting, last.awaiting);
+  }
+  if (recent_walk->truncated) {
+    state.report.Truncated(repo, "recent_issues");
+    Keep(stats.opened, last.opened);
+    Keep(stats.first_responses, last.first_responses);
+  } else if (!responses_complete) {
+    state.report.Truncated(repo, "comments");
+    Keep(stats.first_responses, last.first_responses);
+  }
+  return {};
+}
+
+tl::expected<GithubCollector::FirstResponseLookup, Error> GithubCollector::FirstResponse(HttpClient& http,
+                                                                                        PollState& state,
+                                                                                        const std::string& repo,
+                                                                                        const Issue& issue) {
+  if (issue.comments == 0) return FirstResponseLookup{};
+  const std::string key = repo + "#" + std::to_string(issue.number);
+  state.live_cache_keys.insert(key);
+  if (const auto cached = first_response_cache_.find(key); cached != first_response_cache_.end()) {
+    return FirstResponseLookup{true, cached->second};
+  }
+  if (const auto checked = state.checked.find(key); checked != state.checked.end()) return checked->second;
+  std::optional<SystemTime> first;
+  const std::string url = config_.settings.api_url + "/repos/" + repo + "/issues/" + std::to_string(issue.number) +
+                          "/comments?per_page=100";
+  auto walk = WalkPages(http, url, state.comment_requests_left, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+    auto comments = github::ParseComments(page.body);
+    if (!comments) return tl::unexpected(comments.error());
+    for (const auto& comment : *comments) {
+      // A deleted author (no login) can only be answered by someone with one.
+      if (comment.author_is_bot || comment.author.empty() || comment.author == issue.author) continue;
+      if (!first || comment.created_at < *first) first = comment.created_at;
+    }
+    return !first;  // pages come oldest first: a later page cannot hold an earlier answer
+  });
+  if (!walk) return tl::unexpected(walk.error());
+  state.comment_requests_left -= walk->pages;
+  const FirstResponseLookup lookup{first || !walk->truncated, first};
+  if (first) first_response_cache_[key] = *first;
+  state.checked[key] = lookup;
+  return lookup;
+}
+
+tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, PollState& state, const std::string& repo,
+                                                             RepoStats& stats) {
+  // One item per page: the rel="last" link's page number is the count.
+  const std::string url = config_.settings.api_url + "/repos/" + repo + "/contributors?per_page=1";
+  auto page = http.Get(url);
+  if (!page) return tl::unexpected(page.error());
+  // Very large repositories: 403 "The history or contributor list is too large
+  // to list contributors for this repository via the API." Only this metric is
+  // absent; it is no failure, and it is logged once.
+  if (page->status == 403 && AsciiLower(page->body).find("too large") != std::string::npos) {
+    if (contributors_refused_.insert(repo).second) {
+      state.log.Warn(repo + ": GitHub will not list contributors of a repository this large; "
+                            "github_repo_contributors is left out for it");
+    }
+    return {};
+  }
+  if (page->status < 200 || page->status > 299) {
+    return tl::unexpected(HttpStatusError(page->status, url, false, !config_.token.empty()));
+  }
+  contributors_refused_.erase(repo);
+  if (page->status == 204) {  // an empty repository
+    stats.contributors = 0;
+    return {};
+  }
+  const auto links = ParseLinkHeader(page->Header("link"));
+  if (const auto last = links.find("last"); last != links.end()) {
+    const auto number = QueryParam(last->second, "page");
+    try {
+      // A count below zero is a malformed answer, not a number to export.
+      if (number && std::stoll(*number) >= 0) {
+        stats.contributors = std::stoll(*number);
+        return {};
+      }
+    } catch (const std::exception&) {
+    }
+    return tl::unexpected(Error{"parse", "contributors: rel=\"last\" link without a valid page number"});
+  }
+  auto count = github::ParseArrayLength(page->body);
+  if (!count) return tl::unexpected(count.error());
+  stats.contributors = *count;
+  return {};
+}
+
+tl::expected<void, Error> GithubCollector::CollectWorkflows(HttpClient& http, PollState& state, const std::string& repo,
+                                                            const RepoStats* previous, RepoStats& stats) {
+  const std::string base = config_.settings.api_url + "/repos/" + repo + "/actions/workflows";
+  auto workflows = http.GetOk(base + "?per_page=100").and_then([](const HttpResponse& r) {
+    return github::ParseWorkflows(r.body);
+  });
+  if (!workflows) return tl::unexpected(workflows.error());
+  const std::string& branch = stats.repo.default_branch;
+  for (const auto& workflow : *workflows) {
+    if (!workflow.active) continue;
+    // Newest first; skip runs that say nothing about this repository's own
+    // code on its default branch, and look further back until enough decisive ones.
+    std::vector<github::WorkflowRun> decisive;
+    auto walk = WalkPages(http,
+                          base + "/" + std::to_string(workflow.id) + "/runs?branch=" + UrlEncode(branch) +
+                              "&status=completed&exclude_pull_requests=true&per_page=100",
+                          config_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+                            auto runs = github::ParseWorkflowRuns(page.body);
+                            if (!runs) return tl::unexpected(runs.error());
+                            for (auto& run : *runs) {
+                              if (!run.from_own_repository || !Contains(config_.ci_events, run.event) ||
+                                  VerdictOf(run.conclusion) == Verdict::kNone) {
+                                continue;
+                              }
+                              decisive.push_back(std::move(run));
+                              if (int(decisive.size()) == config_.workflow_runs) return false;
+                            }
+                            return true;
+                          });
+    if (!walk) return tl::unexpected(walk.error());
+    if (walk->truncated) {
+      state.report.Truncated(repo, "workflow_runs");
+      if (previous) {
+        if (const auto kept = previous->workflows.find(workflow.id); kept != previous->workflows.end()) {
+          stats.workflows[workflow.id] = kept->second;
+        }
+      }
+      continue;
+    }
+    if (decisive.empty()) continue;  // nothing to judge yet: no series rather than a made-up value
+    const auto& latest = decisive.front();
+    WorkflowStats w;
+    w.name = workflow.name;
+    w.path = workflow.path;
+    const auto first_pass = std::find_if(decisive.begin(), decisive.end(), [](const github::WorkflowRun& run) {
+      return VerdictOf(run.conclusion) == Verdict::kPass;
+    });
+    w.consecutive_failures = first_pass - decisive.begin();
+    const auto passes = std::count_if(decisive.begin(), decisive.end(), [](const github::WorkflowRun& run) {
+      return VerdictOf(run.conclusion) == Verdict::kPass;
+    });
+    w.success_ratio = double(passes) / double(decisive.size());
+    w.last_run_duration_seconds = std::max(0.0, SecondsBetween(latest.started_at, latest.updated_at));
+    w.last_run_timestamp_seconds = ToUnixSeconds(latest.updated_at);
+    stats.workflows[workflow.id] = w;
+  }
+  return {};
+}
+
+tl::expected<void, Error> GithubCollector::CollectMergeLeadTimes(HttpClient& http, PollState& state,
+                                                                 const std::string& repo, const RepoStats* previous,
+                                                                 RepoStats& stats) {
+  const SystemTime month_ago = state.now - kMonth;
+  std::vector<double> lead_times;
+  // Newest updates first: once a page reaches PRs last touched before the
+  // window, no later page can hold a PR merged inside it.
+  auto walk = WalkPages(http, config_.settings.api_url + "/repos/" + repo +
+                                  "/pulls?state=closed&sort=updated&direction=desc&per_page=100",
+                        config_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+                          auto pulls = github::ParsePullRequests(page.body);
+                          if (!pulls) return tl::unexpected(pulls.error());
+                          bool reached_window_start = false;
+                          for (const auto& pull : *pulls) {
+                            if (pull.updated_at < month_ago) reached_window_start = true;
+                            if (pull.merged_at && *pull.merged_at >= month_ago) {
+                              lead_times.push_back(std::max(0.0, SecondsBetween(pull.created_at, *pull.merged_at)));
+                            }
+                          }
+                          return !reached_window_start;
+                        });
+  if (!walk) return tl::unexpected(walk.error());
+  stats.merge_lead_times = std::move(lead_times);
+  if (walk->truncated) {
+    state.report.Truncated(repo, "pull_requests");
+    Keep(stats.merge_lead_times, previous ? previous->merge_lead_times : std::nullopt);
+  }
+  return {};
+}
+
+void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::string>& repos, SystemTime now) const {
+  for (const auto& repo : repos) {
+    const auto found = repos_.values().find(repo);
+    if (found == repos_.values().end()) continue;  // never polled successfully yet
+    const RepoStats& s = found->second;
+    const Labels r{{"repo", repo}};
+    b.Gauge("github_repo_stars", "Stargazers of the repository.", r, double(s.repo.stars));
+    b.Gauge("github_repo_forks", "Forks of the repository.", r, double(s.repo.forks));
+    b.Gauge("github_repo_watchers", "Users watching the repository (subscribers).", r, double(s.repo.watchers));
+    if (s.open) {
+      b.Gauge("github_repo_open_issues", "Open issues, pull requests excluded.", r, double(s.open->issues));
+      b.Gauge("github_repo_open_pull_requests", "Open pull requests.", r, double(s.open->pull_requests));
+    }
+    if (s.contributors) {
+      b.Gauge("github_repo_contributors", "Contributors with commits on the default branch.", r,
+              double(*s.contributors));
+    }
+    b.Gauge("github_repo_info", "Repository facts as labels; always 1.",
+            {{"repo", repo}, {"default_branch", s.repo.default_branch}, {"language", s.repo.language},
+             {"archived", s.repo.archived ? "true" : "false"}},
+            1);
+    std::set<std::string> workflow_names;
+    for (const auto& [id, w] : s.workflows) {
+      // GitHub allows two workflow files with one name: the oldest keeps the
+      // name, the others are told apart by their file so no series collide.
+      const std::string name = workflow_names.insert(w.name).second ? w.name : w.name + " (" + w.path + ")";
+      workflow_names.insert(name);
+      const Labels wl{{"repo", repo}, {"workflow", name}, {"branch", s.repo.default_branch}};
+      b.Gauge("github_workflow_failing", "1 when the latest decisive run of the repository's own CI on the default "
+              "branch failed.", wl, w.consecutive_failures > 0 ? 1 : 0);
+      b.Gauge("github_workflow_consecutive_failures",
+              "Decisive runs on the default branch that failed in a row at the head; 0 when the latest passed.", wl,
+              double(w.consecutive_failures));
+      b.Gauge("github_workflow_success_ratio", "Share of successful runs among the last decisive runs (0-1).", wl,
+              w.success_ratio);
+      b.Gauge("github_workflow_last_run_duration_seconds", "Duration of the latest decisive run.", wl,
+              w.last_run_duration_seconds);
+      b.Gauge("github_workflow_last_run_timestamp_seconds", "When the latest decisive run finished.", wl,
+              w.last_run_timestamp_seconds);
+    }
+    const Labels month{{"repo", repo}, {"window", "30d"}};
+    if (s.merge_lead_times) {
+      b.Summary("github_pull_request_merge_lead_time_seconds", "Time from opening to merge of PRs merged in the window.",
+                month, *s.merge_lead_times);
+    }
+    if (s.first_responses) {
+      b.Summary("github_issue_first_response_seconds",
+                "Time to the first comment by someone other than the author (bots excluded), issues opened in the "
+                "window.",
+                month, *s.first_responses);
+    }
+    if (s.awaiting) {
+      b.Gauge("github_issues_awaiting_response", "Open issues without a response from anyone but the author or bots.",
+              r, double(s.awaiting->count));
+      b.Gauge("github_issues_awaiting_response_oldest_age_seconds",
+              "Age of the oldest open issue still awaiting a first response; 0 when none.", r,
+              s.awaiting->oldest_created ? std::max(0.0, SecondsBetween(*s.awaiting->oldest_created, now)) : 0);
+    }
+    if (s.opened) {
+      const char* help =
+          "Issues opened in the window (pull requests excluded); kind=bug counts the configured bug labels.";
+      const Opened& o = *s.opened;
+      b.Gauge("github_issues_opened", help, {{"repo", repo}, {"window", "1d"}, {"kind", "all"}}, double(o.day));
+      b.Gauge("github_issues_opened", help, {{"repo", repo}, {"window", "1d"}, {"kind", "bug"}}, double(o.day_bugs));
+      b.Gauge("github_issues_opened", help, {{"repo", repo}, {"window", "30d"}, {"kind", "all"}}, double(o.month));
+      b.Gauge("github_issues_opened", help, {{"repo", repo}, {"window", "30d"}, {"kind", "bug"}},
+              double(o.month_bugs));
+    }
+  }
+  const auto limits = rate_limits_.values().find("rate_limit");
+  if (limits == rate_limits_.values().end()) return;
+  for (const auto& limit : limits->second) {
+    const Labels l{{"resource", limit.resource}};
+    b.Gauge("github_rate_limit_remaining", "Requests left in the current rate-limit window.", l, double(limit.remaining));
+    b.Gauge("github_rate_limit_limit", "Requests allowed per rate-limit window.", l, double(limit.limit));
+    b.Gauge("github_rate_limit_reset_timestamp_seconds", "When the current rate-limit window resets.", l,
+            double(limit.reset));
+  }
+}
+
+}  // namespace kpi

@@ -1,0 +1,115 @@
+// GitHub collector: repository counters, Actions health on the default
+// branch, PR merge lead time, issue first-response time and bug intake,
+// and the API rate limit. See README "GitHub" for every metric.
+//
+// One poll per interval; a repository whose requests fail keeps its values
+// from its last good poll (and the poll reports the error), so one bad repo
+// never blanks the others.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "collectors/common/collector.h"
+#include "collectors/github/parse.h"
+#include "collectors/common/last_good.h"
+
+namespace kpi {
+
+struct GithubConfig {
+  SourceSettings settings;
+  std::string token;  // secret; empty = unauthenticated (60 requests/hour)
+  std::vector<std::string> repos;
+  std::vector<std::string> orgs;
+  std::vector<std::string> bug_labels{"bug"};
+  // Events whose runs are the repository's own CI (pull_request runs are not:
+  // a fork's branch may share the default branch's name).
+  std::vector<std::string> ci_events{"push", "schedule", "workflow_dispatch", "merge_group"};
+  int workflow_runs = 20;          // decisive runs per workflow for the success ratio
+  int max_pages = 50;              // per listing, 100 items a page
+  int max_comment_requests = 300;  // per poll, for first-response lookups
+};
+
+std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader);
+
+class GithubCollector final : public Collector {
+ public:
+  explicit GithubCollector(GithubConfig config);
+
+  std::string_view name() const override { return "github"; }
+  const SourceSettings& settings() const override { return config_.settings; }
+  HttpClientOptions http_options() const override;
+  tl::expected<Snapshot, Error> Poll(HttpClient& http, PollContext& context) override;
+
+  struct WorkflowStats {
+    std::string name;
+    std::string path;
+    int64_t consecutive_failures = 0;  // decisive runs failed in a row at the head
+    double success_ratio = 0;
+    double last_run_duration_seconds = 0;
+    double last_run_timestamp_seconds = 0;
+  };
+  struct OpenCounts {
+    int64_t issues = 0;
+    int64_t pull_requests = 0;
+  };
+  struct Awaiting {
+    int64_t count = 0;
+    std::optional<SystemTime> oldest_created;  // the age is taken at render time
+  };
+  struct Opened {
+    int64_t day = 0, day_bugs = 0, month = 0, month_bugs = 0;
+  };
+  // Each group is absent until it was computed from complete data once; a
+  // group whose listing a cap cut keeps its previous value (see Keep()).
+  struct RepoStats {
+    github::Repo repo;
+    std::optional<OpenCounts> open;
+    std::optional<Awaiting> awaiting;
+    std::optional<Opened> opened;
+    std::optional<std::vector<double>> first_responses;
+    std::optional<std::vector<double>> merge_lead_times;
+    std::optional<int64_t> contributors;  // absent when GitHub will not count them
+    std::map<int64_t, WorkflowStats> workflows;  // by workflow id
+  };
+
+ private:
+  struct PollState;
+  // A first-response lookup: `complete` is false when max_comment_requests ran
+  // out before the answer was known.
+  struct FirstResponseLookup {
+    bool complete = true;
+    std::optional<SystemTime> at;
+  };
+
+  tl::expected<std::vector<std::string>, Error> ResolveRepos(HttpClient& http, PollState& state,
+                                                             std::vector<Error>& errors);
+  tl::expected<RepoStats, Error> PollRepo(HttpClient& http, PollState& state, const std::string& repo);
+  tl::expected<void, Error> CollectIssues(HttpClient& http, PollState& state, const std::string& repo,
+                                          const RepoStats* previous, RepoStats& stats);
+  tl::expected<FirstResponseLookup, Error> FirstResponse(HttpClient& http, PollState& state, const std::string& repo,
+                                                         const github::Issue& issue);
+  tl::expected<void, Error> CollectWorkflows(HttpClient& http, PollState& state, const std::string& repo,
+                                             const RepoStats* previous, RepoStats& stats);
+  tl::expected<void, Error> CollectMergeLeadTimes(HttpClient& http, PollState& state, const std::string& repo,
+                                                  const RepoStats* previous, RepoStats& stats);
+  tl::expected<void, Error> CountContributors(HttpClient& http, PollState& state, const std::string& repo,
+                                              RepoStats& stats);
+  void AddMetrics(SnapshotBuilder& builder, const std::vector<std::string>& repos, SystemTime now) const;
+
+  GithubConfig config_;
+  // Last good results, kept across polls (see header comment).
+  LastGood<RepoStats> repos_;
+  LastGood<std::vector<std::string>> org_repos_;
+  LastGood<std::vector<github::RateLimit>> rate_limits_;
+  // A first response never changes once it happened: "repo#number" -> time.
+  std::map<std::string, SystemTime> first_response_cache_;
+  // Repositories GitHub refuses to count contributors for (too large); logged once.
+  std::set<std::string> contributors_refused_;
+};
+
+}  // namespace kpi

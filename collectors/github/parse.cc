@@ -1,0 +1,157 @@
+#include "collectors/github/parse.h"
+
+#include "collectors/common/upstream/json.h"
+#include "collectors/common/time_util.h"
+
+namespace kpi::github {
+namespace {
+
+using namespace kpi::json;
+
+SystemTime Time(object o, std::string_view key) {
+  const auto text = Str(o, key);
+  const auto time = ParseTimestamp(text);
+  if (!time) throw JsonError("field '" + std::string(key) + "' is not a timestamp");
+  return *time;
+}
+
+std::optional<SystemTime> OptTime(object o, std::string_view key) {
+  const auto text = OptStr(o, key);
+  if (!text) return std::nullopt;
+  const auto time = ParseTimestamp(*text);
+  if (!time) throw JsonError("field '" + std::string(key) + "' is not a timestamp");
+  return time;
+}
+
+// GitHub marks apps with type "Bot"; their logins also end in "[bot]".
+bool IsBot(object user) {
+  const auto login = Str(user, "login");
+  return OptStr(user, "type") == std::optional<std::string_view>("Bot") || login.ends_with("[bot]");
+}
+
+template <typename T, typename F>
+tl::expected<std::vector<T>, Error> ParseList(std::string_view what, std::string_view body,
+                                              std::optional<std::string_view> wrapper_key, F&& parse_one) {
+  return ParseJson(what, [&] {
+    simdjson::dom::parser parser;
+    element root = json::Parse(parser, body);
+    array items = wrapper_key ? Arr(AsObject(root, what), *wrapper_key) : AsArray(root, what);
+    std::vector<T> out;
+    for (element item : items) out.push_back(parse_one(AsObject(item, "list element")));
+    return out;
+  });
+}
+
+}  // namespace
+
+tl::expected<Repo, Error> ParseRepo(std::string_view body) {
+  return ParseJson("repository", [&] {
+    simdjson::dom::parser parser;
+    const object o = AsObject(json::Parse(parser, body), "repository");
+    Repo repo;
+    repo.stars = Int(o, "stargazers_count");
+    repo.forks = Int(o, "forks_count");
+    repo.watchers = Int(o, "subscribers_count");
+    repo.open_issues_count = Int(o, "open_issues_count");
+    repo.default_branch = std::string(Str(o, "default_branch"));
+    repo.language = std::string(OptStr(o, "language").value_or(""));
+    repo.archived = OptBool(o, "archived").value_or(false);
+    return repo;
+  });
+}
+
+tl::expected<std::vector<Issue>, Error> ParseIssues(std::string_view body) {
+  return ParseList<Issue>("issues", body, std::nullopt, [](object o) {
+    Issue issue;
+    issue.number = Int(o, "number");
+    issue.is_pull_request = OptObj(o, "pull_request").has_value();
+    issue.created_at = Time(o, "created_at");
+    // A deleted account comes back as user: null.
+    if (const auto user = OptObj(o, "user")) issue.author = std::string(Str(*user, "login"));
+    issue.comments = OptInt(o, "comments").value_or(0);
+    if (const auto labels = OptArr(o, "labels")) {
+      // The schema allows a label as an object or as a plain string.
+      for (element label : *labels) {
+        std::string_view name;
+        if (label.get(name) != simdjson::SUCCESS) name = Str(AsObject(label, "label"), "name");
+        issue.labels.emplace_back(name);
+      }
+    }
+    return issue;
+  });
+}
+
+tl::expected<std::vector<Comment>, Error> ParseComments(std::string_view body) {
+  return ParseList<Comment>("comments", body, std::nullopt, [](object o) {
+    Comment comment;
+    // A deleted account ("ghost") comes back as user: null; it is nobody's bot.
+    if (const auto user = OptObj(o, "user")) {
+      comment.author = std::string(Str(*user, "login"));
+      comment.author_is_bot = IsBot(*user);
+    }
+    comment.created_at = Time(o, "created_at");
+    return comment;
+  });
+}
+
+tl::expected<std::vector<Workflow>, Error> ParseWorkflows(std::string_view body) {
+  return ParseList<Workflow>("workflows", body, "workflows", [](object o) {
+    return Workflow{Int(o, "id"), std::string(Str(o, "name")), std::string(OptStr(o, "path").value_or("")),
+                    Str(o, "state") == "active"};
+  });
+}
+
+tl::expected<std::vector<WorkflowRun>, Error> ParseWorkflowRuns(std::string_view body) {
+  return ParseList<WorkflowRun>("workflow runs", body, "workflow_runs", [](object o) {
+    WorkflowRun run;
+    run.event = std::string(OptStr(o, "event").value_or(""));
+    run.conclusion = std::string(OptStr(o, "conclusion").value_or(""));
+    // head_repository is null when the fork was deleted; ids never change on a rename.
+    const auto head = OptObj(o, "head_repository");
+    const auto own = OptObj(o, "repository");
+    run.from_own_repository = head && own && Int(*head, "id") == Int(*own, "id");
+    run.updated_at = Time(o, "updated_at");
+    run.started_at = OptTime(o, "run_started_at").value_or(Time(o, "created_at"));
+    return run;
+  });
+}
+
+tl::expected<std::vector<PullRequest>, Error> ParsePullRequests(std::string_view body) {
+  return ParseList<PullRequest>("pull requests", body, std::nullopt, [](object o) {
+    return PullRequest{Time(o, "created_at"), Time(o, "updated_at"), OptTime(o, "merged_at")};
+  });
+}
+
+tl::expected<std::vector<RateLimit>, Error> ParseRateLimits(std::string_view body) {
+  return ParseJson("rate limit", [&] {
+    simdjson::dom::parser parser;
+    const object resources = Obj(AsObject(json::Parse(parser, body), "rate limit"), "resources");
+    std::vector<RateLimit> out;
+    for (const auto field : resources) {
+      const object r = AsObject(field.value, "resource");
+      out.push_back(RateLimit{std::string(field.key), Int(r, "limit"), Int(r, "remaining"), Int(r, "reset")});
+    }
+    return out;
+  });
+}
+
+tl::expected<std::vector<std::string>, Error> ParseActiveRepoNames(std::string_view body) {
+  auto repos = ParseList<std::pair<std::string, bool>>("repositories", body, std::nullopt, [](object o) {
+    return std::make_pair(std::string(Str(o, "full_name")), OptBool(o, "archived").value_or(false));
+  });
+  if (!repos) return tl::unexpected(repos.error());
+  std::vector<std::string> names;
+  for (auto& [name, archived] : *repos) {
+    if (!archived) names.push_back(std::move(name));
+  }
+  return names;
+}
+
+tl::expected<int64_t, Error> ParseArrayLength(std::string_view body) {
+  return ParseJson("list", [&] {
+    simdjson::dom::parser parser;
+    return int64_t(AsArray(json::Parse(parser, body), "list").size());
+  });
+}
+
+}  // namespace kpi::github

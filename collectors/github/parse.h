@@ -1,0 +1,86 @@
+// GitHub REST API answers parsed into plain structs. Pure functions of the
+// body, so every malformed shape is unit-tested without a network.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "collectors/common/clock.h"
+#include "collectors/common/error.h"
+
+namespace kpi::github {
+
+struct Repo {
+  int64_t stars = 0;
+  int64_t forks = 0;
+  int64_t watchers = 0;           // subscribers_count; watchers_count is a legacy alias of stars
+  int64_t open_issues_count = 0;  // GitHub counts open pull requests here too
+  std::string default_branch;
+  std::string language;  // "" when GitHub detected none
+  bool archived = false;
+};
+
+// An entry of /issues, which lists pull requests too (they carry "pull_request").
+struct Issue {
+  int64_t number = 0;
+  bool is_pull_request = false;
+  SystemTime created_at;
+  std::string author;  // "" for a deleted account (user: null)
+  std::vector<std::string> labels;
+  int64_t comments = 0;
+};
+
+struct Comment {
+  std::string author;
+  bool author_is_bot = false;
+  SystemTime created_at;
+};
+
+struct Workflow {
+  int64_t id = 0;
+  std::string name;  // not unique: two workflow files may share a name
+  std::string path;  // ".github/workflows/ci.yml": unique within the repository
+  bool active = false;
+};
+
+struct WorkflowRun {
+  std::string event;       // push, schedule, pull_request, ...
+  std::string conclusion;  // success, failure, cancelled, skipped, timed_out, ...
+  // False when the run's code came from another repository (a fork's pull
+  // request whose branch has the default branch's name) or from a deleted one.
+  bool from_own_repository = false;
+  SystemTime started_at;
+  SystemTime updated_at;
+};
+
+struct PullRequest {
+  SystemTime created_at;
+  SystemTime updated_at;
+  std::optional<SystemTime> merged_at;
+};
+
+struct RateLimit {
+  std::string resource;
+  int64_t limit = 0;
+  int64_t remaining = 0;
+  int64_t reset = 0;  // Unix seconds
+};
+
+tl::expected<Repo, Error> ParseRepo(std::string_view body);
+tl::expected<std::vector<Issue>, Error> ParseIssues(std::string_view body);
+tl::expected<std::vector<Comment>, Error> ParseComments(std::string_view body);
+tl::expected<std::vector<Workflow>, Error> ParseWorkflows(std::string_view body);
+tl::expected<std::vector<WorkflowRun>, Error> ParseWorkflowRuns(std::string_view body);
+tl::expected<std::vector<PullRequest>, Error> ParsePullRequests(std::string_view body);
+tl::expected<std::vector<RateLimit>, Error> ParseRateLimits(std::string_view body);
+// full_name of every repository on the page that is not archived.
+tl::expected<std::vector<std::string>, Error> ParseActiveRepoNames(std::string_view body);
+// Number of elements of a top-level array.
+tl::expected<int64_t, Error> ParseArrayLength(std::string_view body);
+
+}  // namespace kpi::github

@@ -1,0 +1,115 @@
+#include "collectors/common/snapshot.h"
+#include "collectors/common/shard.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+using namespace kpi;
+
+TEST_CASE("gauges render in the text format with escaped labels") {
+  SnapshotBuilder b;
+  b.Gauge("demo_value", "A value.\nSecond line \\ here.", {{"repo", "a/b"}, {"text", "quote\" back\\ nl\n"}}, 1.5);
+  b.Gauge("demo_value", "A value.\nSecond line \\ here.", {{"repo", "c/d"}, {"text", ""}}, 3);
+  auto snapshot = std::move(b).Build();
+  REQUIRE(snapshot);
+  REQUIRE(snapshot->families().size() == 1);
+  const auto& family = snapshot->families()[0];
+  CHECK(family.help == "A value.\\nSecond line \\\\ here.");
+  CHECK(family.type == "gauge");
+  CHECK(family.samples ==
+        "demo_value{repo=\"a/b\",text=\"quote\\\" back\\\\ nl\\n\"} 1.5\n"
+        "demo_value{repo=\"c/d\",text=\"\"} 3\n");
+  CHECK(snapshot->series() == 2);
+}
+
+TEST_CASE("summaries have nearest-rank quantiles, sum and count") {
+  SnapshotBuilder b;
+  b.Summary("demo_seconds", "Durations.", {{"repo", "a/b"}}, {40, 10, 30, 20});
+  b.Summary("demo_seconds", "Durations.", {{"repo", "empty"}}, {});
+  auto snapshot = std::move(b).Build();
+  REQUIRE(snapshot);
+  CHECK(snapshot->families()[0].samples ==
+        "demo_seconds{repo=\"a/b\",quantile=\"0.5\"} 20\n"
+        "demo_seconds{repo=\"a/b\",quantile=\"0.9\"} 40\n"
+        "demo_seconds{repo=\"a/b\",quantile=\"0.99\"} 40\n"
+        "demo_seconds_sum{repo=\"a/b\"} 100\n"
+        "demo_seconds_count{repo=\"a/b\"} 4\n"
+        "demo_seconds{repo=\"empty\",quantile=\"0.5\"} NaN\n"
+        "demo_seconds{repo=\"empty\",quantile=\"0.9\"} NaN\n"
+        "demo_seconds{repo=\"empty\",quantile=\"0.99\"} NaN\n"
+        "demo_seconds_sum{repo=\"empty\"} 0\n"
+        "demo_seconds_count{repo=\"empty\"} 0\n");
+}
+
+TEST_CASE("sample values use the shortest exact form") {
+  CHECK(FormatSampleValue(0.1) == "0.1");
+  CHECK(FormatSampleValue(7.0 / 9.0) == "0.7777777777777778");
+  CHECK(FormatSampleValue(1795500025.045399) == "1795500025.045399");
+  CHECK(FormatSampleValue(1e20) == "1e+20");
+  CHECK(FormatSampleValue(-3) == "-3");
+  CHECK(FormatSampleValue(INFINITY) == "+Inf");
+}
+
+TEST_CASE("builder rejects invalid names, conflicting types and duplicate series") {
+  {
+    SnapshotBuilder b;
+    b.Gauge("bad-name", "x", {}, 1);
+    CHECK_FALSE(std::move(b).Build());
+  }
+  {
+    SnapshotBuilder b;
+    b.Gauge("ok_name", "x", {{"bad-label", "v"}}, 1);
+    CHECK_FALSE(std::move(b).Build());
+  }
+  {
+    SnapshotBuilder b;
+    b.Gauge("same", "x", {}, 1);
+    b.Summary("same", "x", {}, {1});
+    CHECK_FALSE(std::move(b).Build());
+  }
+  {
+    SnapshotBuilder b;
+    b.Gauge("dup", "x", {{"a", "1"}}, 1);
+    b.Gauge("dup", "x", {{"a", "1"}}, 2);
+    auto built = std::move(b).Build();
+    REQUIRE_FALSE(built);
+    CHECK(built.error().message.find("same series twice") != std::string::npos);
+  }
+}
+
+TEST_CASE("families come out sorted by name") {
+  SnapshotBuilder b;
+  b.Gauge("zeta", "z", {}, 1);
+  b.Gauge("alpha", "a", {}, 1);
+  auto snapshot = std::move(b).Build();
+  REQUIRE(snapshot);
+  CHECK(snapshot->families()[0].name == "alpha");
+  CHECK(snapshot->families()[1].name == "zeta");
+}
+
+TEST_CASE("MergedOver keeps the newer series and adds only what the newer lacks") {
+  SnapshotBuilder older;
+  older.Gauge("stars", "s", {{"repo", "a"}}, 1);
+  older.Gauge("stars", "s", {{"repo", "b"}}, 2);
+  older.Summary("lead", "l", {{"repo", "a"}}, {5});
+  SnapshotBuilder newer;
+  newer.Gauge("stars", "s", {{"repo", "b"}}, 20);
+  const auto merged = std::move(newer).Build()->MergedOver(*std::move(older).Build());
+  REQUIRE(merged.families().size() == 2);
+  CHECK(merged.families()[1].name == "stars");
+  CHECK(merged.families()[1].samples == "stars{repo=\"b\"} 20\nstars{repo=\"a\"} 1\n");
+  CHECK(merged.families()[0].samples.find("lead_count{repo=\"a\"} 1\n") != std::string::npos);
+  CHECK(merged.series() == 3);
+}
+
+TEST_CASE("shards split targets by a stable hash of the name") {
+  // FNV-1a-64 of the name, computed independently: o/r 1815681932991956195, o/a 1815665440317533030, o/c 1815663241294276608.
+  CHECK(Shard{1, 2}.Owns("o/r"));
+  CHECK_FALSE(Shard{0, 2}.Owns("o/r"));
+  CHECK(Shard{2, 3}.Owns("o/r"));
+  CHECK(Shard{0, 2}.Owns("o/a"));
+  CHECK(Shard{0, 3}.Owns("o/c"));
+  CHECK_FALSE(Shard{1, 3}.Owns("o/c"));
+  CHECK(Shard{}.Owns("anything"));
+}
