@@ -4,7 +4,11 @@ matrix of values; every rendered object validated against the Kubernetes and
 prometheus-operator schemas; the PrometheusRule equal to `kpi_exporter rules`
 for the same thresholds and accepted by promtool; values the schema must
 reject; the generated rules template current; the dashboard's PromQL naming
-only metrics the exporter (or its recording rules) produces; the sidecar recipe."""
+only metrics the exporter (or its recording rules) produces, aggregated across
+shards in the health row; the sidecar recipe; and `shards`: a StatefulSet whose
+pods take their ordinal as shard index, every pod scraped, one token per shard,
+and three real exporters started with the rendered args, each repository
+appearing in exactly one of them."""
 import json
 import os
 import re
@@ -13,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (EXPORTER, SOURCE_DIR, TOKEN, Processes, discord_pypi_config, github_config, http,  # noqa: E402
-                     jira_stripe_config, parse_metrics, wait_for)
+                     jira_stripe_config, parse_metrics, stop, wait_for)
 
 CHART = os.path.join(SOURCE_DIR, "helm", "kpi-exporter")
 TOOLS = os.path.join(SOURCE_DIR, "tools", "k8s")
@@ -84,6 +88,140 @@ def metric_names(expr):
     return names
 
 
+def container(workload):
+    return workload["spec"]["template"]["spec"]["containers"][0]
+
+
+def is_subset(small, big):
+    return all(big.get(k) == v for k, v in small.items())
+
+
+def check_sharded_chart(p):
+    """shards=3: a StatefulSet of three pods, each taking its ordinal as shard index
+    from the pod-index label; the headless Service and the ServiceMonitor reach every
+    pod; each pod mounts only its own token; values that cannot work are refused."""
+    s = Rendered(p, "sharded", "-f", os.path.join(CHART, "ci", "sharded-values.yaml"))
+    assert s.kinds() == ["ConfigMap", "NetworkPolicy", "PrometheusRule", "Service", "ServiceAccount",
+                         "ServiceMonitor", "StatefulSet"], s.kinds()
+    sts, svc, sm = s.one("StatefulSet"), s.one("Service"), s.one("ServiceMonitor")
+    assert sts["spec"]["replicas"] == 3 and sts["spec"]["podManagementPolicy"] == "Parallel"
+    pod_labels = sts["spec"]["template"]["metadata"]["labels"]
+    assert is_subset(sts["spec"]["selector"]["matchLabels"], pod_labels)
+    c = container(sts)
+    assert c["args"][-2:] == ["--shard.index=$(SHARD_INDEX)", "--shard.count=3"], c["args"]
+    # $(SHARD_INDEX) expands only to a variable of the container: the first one, from the pod's ordinal.
+    assert c["env"][0] == {"name": "SHARD_INDEX", "valueFrom": {"fieldRef": {
+        "fieldPath": "metadata.labels['apps.kubernetes.io/pod-index']"}}}, c["env"]
+    assert "checksum/config" in sts["spec"]["template"]["metadata"]["annotations"]
+
+    # Every pod is a scrape target: the ServiceMonitor selects the Service (same namespace,
+    # its port by name), whose selector matches the pods; headless, it resolves to each of them.
+    assert sts["spec"]["serviceName"] == svc["metadata"]["name"] and svc["spec"]["clusterIP"] == "None"
+    assert is_subset(sm["spec"]["selector"]["matchLabels"], svc["metadata"]["labels"])
+    assert svc["metadata"]["namespace"] in sm["spec"]["namespaceSelector"]["matchNames"]
+    port = next(sp for sp in svc["spec"]["ports"] if sp["name"] == sm["spec"]["endpoints"][0]["port"])
+    assert port["targetPort"] in [cp["name"] for cp in c["ports"]]
+    assert is_subset(svc["spec"]["selector"], pod_labels)
+    assert is_subset(s.one("NetworkPolicy")["spec"]["podSelector"]["matchLabels"], pod_labels)
+
+    # One token per shard: key github-token-<i> is file <i>/github-token, pod i mounts directory <i>
+    # where the one shared config looks for it.
+    volume = next(v for v in sts["spec"]["template"]["spec"]["volumes"] if v["name"] == "shard-secrets")
+    assert volume["secret"]["secretName"] == "kpi-exporter-shard-tokens"
+    assert volume["secret"]["items"] == [{"key": f"github-token-{i}", "path": f"{i}/github-token"} for i in range(3)]
+    mount = next(m for m in c["volumeMounts"] if m["name"] == "shard-secrets")
+    assert mount["subPathExpr"] == "$(SHARD_INDEX)" and mount["readOnly"]
+    config = s.one("ConfigMap")["data"]["config.toml"]
+    assert f'token_file = "{mount["mountPath"]}/github-token"' in config, config
+    # Outside the pod the token file is missing, which check-config reports, and nothing else.
+    r = run([EXPORTER, "check-config", f"--config.file={p.write_config(config, 'sharded.toml')}"])
+    assert r.returncode != 0 and "cannot read" in r.stderr and "github-token" in r.stderr, r.stderr
+
+    # Unsharded, the same secret layout works (the keys ending in -0) and nothing else changes.
+    one = Rendered(p, "one-shard-secret", "--set", "shardSecret.name=tokens")
+    dep = one.one("Deployment")
+    assert next(m for m in container(dep)["volumeMounts"] if m["name"] == "shard-secrets")["subPath"] == "0"
+    assert next(v for v in dep["spec"]["template"]["spec"]["volumes"] if v["name"] == "shard-secrets")[
+        "secret"]["items"] == [{"key": "github-token-0", "path": "0/github-token"}]
+    assert not any("--shard" in arg for arg in container(dep)["args"]) and "env" not in container(dep)
+    # replicaCount 0 scales every shard down.
+    zero = Rendered(p, "sharded-zero", "--set", "shards=3", "--set", "replicaCount=0")
+    assert zero.one("StatefulSet")["spec"]["replicas"] == 0 and zero.kinds().count("Deployment") == 0
+
+    for args, message in [(["--set", "shards=0"], "/shards"),
+                          (["--set", "shards=1001"], "/shards"),
+                          (["--set-string", "shards=3"], "/shards"),
+                          (["--set", "shardSecret.keys[0]=github/token"], "/shardSecret/keys/0"),
+                          (["--set", "shards=3", "--kube-version", "1.27.9"], "Kubernetes 1.28 or later"),
+                          (["--set", "shards=3", "--set", "service.type=NodePort"], "service.type ClusterIP"),
+                          (["--set", "shards=3", "--set-string", "config=[github]\nrepos = [\"a/b\"]\n\n[stripe]\n"
+                            "api_key_file = \"/x\"\n\n[[jira.queries]]\nname = \"q\"\n"],
+                           "other sources again ([jira], [stripe])")]:
+        r = run([HELM, "template", "rel", CHART, *args])
+        assert r.returncode != 0 and message in r.stderr, f"{args} must be rejected: {r.stderr}"
+    # 1.28 is enough; the org listing and alert thresholds are no other source.
+    Rendered(p, "sharded-1.28", "--set", "shards=2", "--kube-version", "1.28.0", "--set-string",
+             "config=[github]\norgs = [\"acme\"]\n\n[alerts.stripe_churn]\nthreshold = 0.05\n")
+
+
+def check_shards_run(p):
+    """Renders shards=3 over a config for the fake upstream and runs three real exporters
+    with the StatefulSet's args, $(SHARD_INDEX) replaced by each pod's ordinal: every
+    repository appears in exactly one exporter's github_repo_stars."""
+    repos = ("acme/widgets", "acme/huge")
+    fake = p.start_fake()
+    config = github_config(fake, repos=repos).replace('orgs = ["acme"]\n', "")
+    values = p.write_config(json.dumps({"shards": 3, "config": config}), "sharded-run-values.yaml")  # JSON is YAML
+    s = Rendered(p, "sharded-run", "-f", values)
+    sts = s.one("StatefulSet")
+    config_file = p.write_config(s.one("ConfigMap")["data"]["config.toml"], "sharded-run.toml")
+    mount = next(m for m in container(sts)["volumeMounts"] if m["name"] == "config")
+
+    def local(arg, index):
+        """The pod's view translated to this machine: the mounted config file, a free port."""
+        arg = arg.replace("$(SHARD_INDEX)", str(index))
+        if arg == f"--config.file={mount['mountPath']}/config.toml":
+            return "--config.file=" + config_file
+        if arg.startswith("--web.listen-address="):
+            return "--web.listen-address=127.0.0.1:0"
+        assert "/etc/" not in arg, arg
+        return arg
+
+    # Without the pod-index label (Kubernetes < 1.28, or its feature gate off) SHARD_INDEX is empty;
+    # were the variable undefined, $(SHARD_INDEX) would stay as it is. Either way the exporter refuses to start.
+    for unset in ("", "$(SHARD_INDEX)"):
+        r = run([EXPORTER, *[local(a, unset) for a in container(sts)["args"]]])
+        assert r.returncode == 2 and "--shard.index" in r.stderr, (unset, r.returncode, r.stderr)
+    exporters = [p.start_exporter(config_file, *[local(a, i) for a in container(sts)["args"]])
+                 for i in range(sts["spec"]["replicas"])]
+    assert len(exporters) == 3
+    seen = {}
+    for index, (_, _, base) in enumerate(exporters):
+        wait_for(lambda: http(base + "/readyz")[0] == 200, what=f"/readyz of shard {index}")
+        for name, labels in parse_metrics(http(base + "/metrics")[1]):
+            if name == "github_repo_stars":
+                seen.setdefault(dict(labels)["repo"], []).append(index)
+    assert sorted(seen) == sorted(repos) and all(len(shards) == 1 for shards in seen.values()), seen
+    for proc, _, _ in exporters:
+        assert stop(proc) == 0
+
+
+def check_dashboard_health_row(dashboard):
+    """The exporter-health row shows per-target health, aggregated so that several
+    shards (pods) never show one collector or target twice."""
+    rows = [i for i, panel in enumerate(dashboard["panels"]) if panel["type"] == "row"]
+    start = next(i for i in rows if "Exporter health" in dashboard["panels"][i]["title"])
+    end = next((i for i in rows if i > start), len(dashboard["panels"]))
+    exprs = [t["expr"] for panel in dashboard["panels"][start + 1:end] for t in panel.get("targets", [])]
+    for expr in exprs:
+        assert re.match(r"^(sum|min|max) by \(collector\b|^(min|max) by \(resource\)", expr), \
+            f"exporter health expr {expr!r} is not aggregated across shards"
+    for metric in ("kpi_exporter_target_up", "kpi_exporter_target_last_success_timestamp_seconds",
+                   "kpi_exporter_truncated_total"):
+        assert any(metric in expr and re.match(r"^(sum|min|max) by \(collector, target\b", expr) for expr in exprs), \
+            f"no exporter health panel shows {metric} per collector and target"
+
+
 def main():
     with Processes() as p:
         version = run([EXPORTER, "--version"]).stdout.split()[2].rstrip(",")
@@ -109,6 +247,7 @@ def main():
         assert c["livenessProbe"]["httpGet"]["path"] == "/healthz" and c["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert c["image"].endswith(":" + version)
         assert "--config.file=/etc/kpi-exporter/config/config.toml" in c["args"]
+        assert not any("--shard" in arg for arg in c["args"]) and "env" not in c  # shards: 1
         assert "checksum/config" in dep["spec"]["template"]["metadata"]["annotations"]
         config = d.one("ConfigMap")["data"]["config.toml"]
         toml = p.write_config(config, "chart-default.toml")
@@ -190,6 +329,7 @@ def main():
         for panel in dashboard["panels"]:
             for t in panel.get("targets", []):
                 assert t["datasource"]["uid"] == "${datasource}"
+        check_dashboard_health_row(dashboard)
 
         fake = p.start_fake()
         config = p.write_config(github_config(fake, "60s") + jira_stripe_config(fake, "60s") +
@@ -197,6 +337,13 @@ def main():
         _, _, base = p.start_exporter(config, env={"KPI_TEST_TOKEN": TOKEN})
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
         produced = {name for name, _ in parse_metrics(http(base + "/metrics")[1])}
+        # A second one whose Jira cap cuts a listing, so that kpi_exporter_truncated_total exists.
+        capped = jira_stripe_config(fake, "60s").replace("[[jira.queries]]", "max_issues = 1\n\n[[jira.queries]]")
+        _, _, capped_base = p.start_exporter(p.write_config(capped, "capped.toml"))
+        wait_for(lambda: http(capped_base + "/readyz")[0] == 200, what="/readyz of the capped exporter")
+        capped_names = {name for name, _ in parse_metrics(http(capped_base + "/metrics")[1])}
+        assert "kpi_exporter_truncated_total" in capped_names
+        produced |= capped_names
         produced |= {r["record"] for g in program_groups(p) for r in g["rules"] if "record" in r}
         for expr in exprs:
             unknown = metric_names(expr) - produced
@@ -211,6 +358,10 @@ def main():
         r = run(["node", VALIDATE, "validate", pod_manifest, p.path("sidecar-pod.json")])
         assert r.returncode == 0, r.stderr
         assert recipe["additionalScrapeConfigs"][0]["static_configs"][0]["targets"] == ["127.0.0.1:9877"]
+
+        # 9. shards > 1.
+        check_sharded_chart(p)
+        check_shards_run(p)
     print("ok")
 
 

@@ -52,3 +52,27 @@ app.kubernetes.io/part-of: kpi-exporter
 {{- define "kpi-exporter.namespace" -}}
 {{- .Values.namespaceOverride | default .Release.Namespace }}
 {{- end }}
+
+{{/*
+Fails the render for values that cannot work sharded (shards > 1), with the
+reason: every check here would otherwise surface only in the cluster.
+*/}}
+{{- define "kpi-exporter.checkShards" -}}
+{{- if semverCompare "<1.28.0-0" .Capabilities.KubeVersion.Version }}
+{{- fail (printf "shards > 1 needs Kubernetes 1.28 or later (each pod reads its shard index from the pod label apps.kubernetes.io/pod-index, which StatefulSets set from 1.28 on); this cluster is %s" .Capabilities.KubeVersion.Version) }}
+{{- end }}
+{{- if ne .Values.service.type "ClusterIP" }}
+{{- fail (printf "shards > 1 makes the Service headless (clusterIP: None, one endpoint per shard), which needs service.type ClusterIP, not %s" .Values.service.type) }}
+{{- end }}
+{{- if not .Values.existingConfigMap }}
+{{- $other := list }}
+{{- range list "jira" "stripe" "discord" "pypi" }}
+{{- if regexMatch (printf "(?m)^\\s*\\[\\[?\\s*%s\\s*[].]" .) $.Values.config }}
+{{- $other = append $other (printf "[%s]" .) }}
+{{- end }}
+{{- end }}
+{{- if $other }}
+{{- fail (printf "shards > 1 splits only the GitHub repositories; every shard would poll the other sources again (%s), exporting each of their series once per pod, so sums (and stripe ARR) would count them %d times. Run the other sources in a second release with shards: 1" (join ", " $other) (int .Values.shards)) }}
+{{- end }}
+{{- end }}
+{{- end }}
