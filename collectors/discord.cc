@@ -85,6 +85,7 @@ tl::expected<Snapshot, Error> DiscordCollector::Poll(HttpClient& http, PollConte
   };
   const std::string api = config_.settings.api_url;
   for (const auto& id : config_.guilds) {
+    if (!context.shard.Owns(id)) continue;  // another shard's
     auto guild = http.GetOk(api + "/guilds/" + id + "?with_counts=true")
                      .and_then([](const HttpResponse& r) { return discord::ParseGuild(r.body); })
                      .and_then([&](discord::Guild g) -> tl::expected<discord::Guild, Error> {
@@ -95,6 +96,7 @@ tl::expected<Snapshot, Error> DiscordCollector::Poll(HttpClient& http, PollConte
     if (!update(id, "guild " + id, std::move(guild))) return tl::unexpected(errors.back());
   }
   for (const auto& code : config_.invites) {
+    if (!context.shard.Owns(code)) continue;
     // Invites are public: no bot token goes with them.
     auto guild = http.GetOk(api + "/invites/" + code + "?with_counts=true", Credentials::kOmit)
                      .and_then([](const HttpResponse& r) { return discord::ParseInvite(r.body); });

@@ -200,6 +200,7 @@ tl::expected<Snapshot, Error> JiraCollector::Poll(HttpClient& http, PollContext&
   std::vector<Error> errors;
   std::vector<std::string> names;
   for (const auto& query : config_.queries) {
+    if (!context.shard.Owns(query.name)) continue;  // another shard's
     names.push_back(query.name);
     if (!queries_.UpdateTarget(query.name, PollQuery(http, query, now, context.report), errors, context.report)) {
       return tl::unexpected(errors.back());

@@ -161,13 +161,16 @@ tl::expected<PypiCollector::PackageStats, Error> PypiCollector::PollPackage(Http
 
 tl::expected<Snapshot, Error> PypiCollector::Poll(HttpClient& http, PollContext& context) {
   std::vector<Error> errors;
+  std::vector<std::string> owned;
   for (const auto& package : config_.packages) {
+    if (!context.shard.Owns(package)) continue;  // another shard's
+    owned.push_back(package);
     // A failed package (unknown, no releases, a malformed answer) fails only itself; its last good values stay.
     if (!packages_.UpdateTarget(package, PollPackage(http, package, context.log), errors, context.report)) {
       return tl::unexpected(errors.back());
     }
   }
-  packages_.Retain(config_.packages);
+  packages_.Retain(owned);
 
   SnapshotBuilder b;
   for (const auto& [package, s] : packages_.values()) {

@@ -341,6 +341,8 @@ HttpClientOptions StripeCollector::http_options() const {
 }
 
 tl::expected<Snapshot, Error> StripeCollector::Poll(HttpClient& http, PollContext& context) {
+  // Sharded, the account belongs to one shard like any other target; the others export nothing for it.
+  if (!context.shard.Owns(kTarget)) return Snapshot();
   const int64_t now = int64_t(ToUnixSeconds(context.clock.Now()));
   std::vector<Error> errors;
   Reader read(http, context, errors, config_.settings.api_url, config_.max_pages);

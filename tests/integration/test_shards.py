@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Three exporters over one config, each with its own --shard.index: every
 repository is polled by exactly one of them, and per-target self-metrics carry
-only the shard's own repositories. [exporter] shard_index/shard_count work too."""
+only the shard's own repositories; with every source configured, each source
+series exists in exactly one shard and together they equal one unsharded
+exporter's. [exporter] shard_index/shard_count work too."""
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Processes, github_config, http, parse_metrics, stop, wait_for  # noqa: E402
+from harness import (Processes, discord_pypi_config, github_config, http, jira_stripe_config,  # noqa: E402
+                     parse_metrics, stop, wait_for)
+
+SOURCES = ("github_", "jira_", "stripe_", "discord_", "pypi_")
 
 REPOS = ("acme/widgets", "acme/huge")
 
@@ -32,6 +37,24 @@ def main():
         assert seen == {"acme/widgets": [2], "acme/huge": [2]}, seen
         for proc, _, _ in shards:
             assert stop(proc) == 0
+
+        # Every source: each source series in exactly one shard, the union equal to one unsharded exporter.
+        everything = p.write_config(github_config(fake, repos=REPOS) + jira_stripe_config(fake) +
+                                    discord_pypi_config(fake), "all.toml")
+
+        def source_series(*flags):
+            proc, _, base = p.start_exporter(everything, *flags)
+            wait_for(lambda: http(base + "/readyz")[0] == 200, what=f"/readyz {flags}")
+            m = parse_metrics(http(base + "/metrics")[1])
+            assert stop(proc) == 0
+            # The rate limit belongs to the token, which every shard reads for itself.
+            return {key for key in m if key[0].startswith(SOURCES) and not key[0].startswith("github_rate_limit")}
+
+        whole = source_series()
+        parts = [source_series(f"--shard.index={i}", "--shard.count=3") for i in range(3)]
+        assert not (parts[0] & parts[1]) and not (parts[0] & parts[2]) and not (parts[1] & parts[2])
+        assert {name for name, _ in parts[0] | parts[1] | parts[2]} == {name for name, _ in whole}
+        assert len(parts[0] | parts[1] | parts[2]) == len(whole)
 
         in_file = p.write_config("[exporter]\nshard_count = 2\nshard_index = 0\n" +
                                  github_config(fake, repos=REPOS).replace('orgs = ["acme"]\n', ""), "file.toml")

@@ -64,15 +64,4 @@ reason: every check here would otherwise surface only in the cluster.
 {{- if ne .Values.service.type "ClusterIP" }}
 {{- fail (printf "shards > 1 makes the Service headless (clusterIP: None, one endpoint per shard), which needs service.type ClusterIP, not %s" .Values.service.type) }}
 {{- end }}
-{{- if not .Values.existingConfigMap }}
-{{- $other := list }}
-{{- range list "jira" "stripe" "discord" "pypi" }}
-{{- if regexMatch (printf "(?m)^\\s*\\[\\[?\\s*%s\\s*[].]" .) $.Values.config }}
-{{- $other = append $other (printf "[%s]" .) }}
-{{- end }}
-{{- end }}
-{{- if $other }}
-{{- fail (printf "shards > 1 splits only the GitHub repositories; every shard would poll the other sources again (%s), exporting each of their series once per pod, so sums (and stripe ARR) would count them %d times. Run the other sources in a second release with shards: 1" (join ", " $other) (int .Values.shards)) }}
-{{- end }}
-{{- end }}
 {{- end }}
