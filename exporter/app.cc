@@ -40,7 +40,8 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
   if (!server) return tl::unexpected(std::make_pair(1, server.error()));
   server_ = std::move(*server);
 
-  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard());
+  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
+                   config_.exporter.max_series_per_collector);
   std::string ports;
   for (const int port : server_->ports()) ports += (ports.empty() ? "" : ",") + std::to_string(port);
   logger_.Info("kpi-exporter started", {{"version", kVersion},
@@ -64,7 +65,8 @@ tl::expected<void, std::string> App::Reload() {
   config_ = std::move(*config);
   std::vector<std::string> secrets = config_.secrets;
   redactor_->SetSecrets(std::move(secrets));
-  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard());
+  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
+                   config_.exporter.max_series_per_collector);
   self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
   logger_.Info("config reloaded", {{"collectors", std::to_string(config_.collectors.size())}});
   return {};
