@@ -78,31 +78,43 @@ std::string_view HttpResponse::Header(std::string_view name) const {
   return it == headers.end() ? std::string_view{} : std::string_view{it->second};
 }
 
+namespace {
+
+// libcurl's own URL parser, so the credential decision, redirects and the
+// connection all read a URL the same way.
+using CurlUrl = std::unique_ptr<CURLU, decltype(&curl_url_cleanup)>;
+
+CurlUrl ParseCurlUrl(const std::string& url) {
+  CurlUrl handle(curl_url(), &curl_url_cleanup);
+  if (handle && curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) handle.reset();
+  return handle;
+}
+
+std::string Part(CURLU* handle, CURLUPart part, unsigned flags = 0) {
+  char* text = nullptr;
+  if (curl_url_get(handle, part, &text, flags) != CURLUE_OK || !text) return {};
+  std::string out(text);
+  curl_free(text);
+  return out;
+}
+
+}  // namespace
+
 std::string OriginOf(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return {};
-  const std::string scheme = AsciiLower(url.substr(0, scheme_end));
-  std::string_view rest = url.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
-  std::string host = AsciiLower(rest);
-  const bool has_port = host.rfind(':') != std::string::npos && host.back() != ']';
-  if (!has_port) host += scheme == "https" ? ":443" : ":80";
-  return scheme + "://" + host;
+  const CurlUrl handle = ParseCurlUrl(std::string(url));
+  if (!handle) return {};
+  const std::string host = Part(handle.get(), CURLUPART_HOST);
+  if (host.empty()) return {};
+  return AsciiLower(Part(handle.get(), CURLUPART_SCHEME)) + "://" + AsciiLower(host) + ":" +
+         Part(handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
 }
 
 std::string ResolveUrl(std::string_view base, std::string_view location) {
-  if (location.find("://") != std::string_view::npos) return std::string(location);
-  const auto scheme_end = base.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(location);
-  const auto path_start = base.find('/', scheme_end + 3);
-  const std::string_view origin = base.substr(0, path_start);
-  if (location.starts_with("//")) return std::string(base.substr(0, scheme_end + 1)) + std::string(location);
-  if (location.starts_with("/")) return std::string(origin) + std::string(location);
-  std::string_view dir = path_start == std::string_view::npos ? std::string_view("/") : base.substr(path_start);
-  dir = dir.substr(0, dir.find('?'));
-  dir = dir.substr(0, dir.rfind('/') + 1);
-  return std::string(origin) + std::string(dir) + std::string(location);
+  const CurlUrl handle = ParseCurlUrl(std::string(base));
+  if (!handle) return std::string(location);
+  // Setting a relative URL on a parsed one resolves it as RFC 3986 says.
+  if (curl_url_set(handle.get(), CURLUPART_URL, std::string(location).c_str(), 0) != CURLUE_OK) return {};
+  return Part(handle.get(), CURLUPART_URL);
 }
 
 std::string Base64Encode(std::string_view bytes) {

@@ -362,6 +362,13 @@ TEST_CASE("origins and relative redirects") {
   CHECK(ResolveUrl("http://h:1/a/b?q", "/c") == "http://h:1/c");
   CHECK(ResolveUrl("http://h:1/a/b?q", "c") == "http://h:1/a/c");
   CHECK(ResolveUrl("http://h:1/a/b", "https://x/y") == "https://x/y");
+  // RFC 3986 resolution: a query alone keeps the path, dot segments are removed.
+  CHECK(ResolveUrl("http://h:1/a/b", "?page=2") == "http://h:1/a/b?page=2");
+  CHECK(ResolveUrl("http://h:1/a/b/c", "../d") == "http://h:1/a/d");
+  CHECK(ResolveUrl("https://h/a", "//other.example/x") == "https://other.example/x");
+  CHECK(OriginOf("HTTPS://Api.GitHub.com") == "https://api.github.com:443");
+  CHECK(OriginOf("http://[::1]:9/x") == "http://[::1]:9");
+  CHECK(OriginOf("not a url") == "");
   CHECK(UrlEncode("a b/c") == "a%20b%2Fc");
 }
 
