@@ -14,7 +14,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int64_t UnixSeconds(SystemTime t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
+int64_t UnixSeconds(SystemTime t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
 
 // GitHub's tokens live an hour; renewing in the last five minutes leaves room
 // for a long poll and clock drift. A token issued for less (an Enterprise
@@ -53,7 +55,8 @@ JwtSigner Rs256Signer(std::string private_key_pem) {
     const std::unique_ptr<char, decltype(&std::free)> encoded(built ? jwt_encode_str(jwt.get()) : nullptr, &std::free);
     if (!encoded) {
       // libjwt refuses a key that is not an RSA private key only when signing.
-      return tl::unexpected(Error{"internal", "the private key cannot sign an RS256 JWT (not an RSA private key in PEM form)"});
+      return tl::unexpected(
+          Error{"internal", "the private key cannot sign an RS256 JWT (not an RSA private key in PEM form)"});
     }
     return std::string(encoded.get());
   };
@@ -95,8 +98,11 @@ AppAuth::AppAuth(AppCredentials credentials, std::string api_url)
 
 void AppAuth::UseInstallationOf(std::string_view target) {
   const auto slash = target.find('/');
-  account_ = AsciiLower(target.substr(0, slash));
-  lookup_path_ = (slash == std::string_view::npos ? "/orgs/" : "/repos/") + std::string(target) + "/installation";
+  const std::string_view owner = target.substr(0, slash);
+  account_ = AsciiLower(owner);
+  lookup_path_ = slash == std::string_view::npos
+                     ? "/orgs/" + UrlEncode(owner) + "/installation"
+                     : "/repos/" + UrlEncode(owner) + "/" + UrlEncode(target.substr(slash + 1)) + "/installation";
 }
 
 tl::expected<std::string, Error> AppAuth::SignedJwt(SystemTime now) const {
@@ -108,7 +114,9 @@ tl::expected<std::string, Error> AppAuth::SignedJwt(SystemTime now) const {
 tl::expected<int64_t, Error> AppAuth::InstallationId(HttpClient& http, SystemTime now) {
   if (credentials_.installation_id) return *credentials_.installation_id;
   if (const auto known = installations_.find(account_); known != installations_.end()) return known->second;
-  if (lookup_path_.empty()) return tl::unexpected(Error{"internal", "GitHub App: no account to look the installation up for"});
+  if (lookup_path_.empty()) {
+    return tl::unexpected(Error{"internal", "GitHub App: no account to look the installation up for"});
+  }
   auto id = SignedJwt(now)
                 .and_then([&](const std::string& jwt) { return http.RequestOkWith(api_url_ + lookup_path_, jwt); })
                 .and_then([](const HttpResponse& r) { return ParseInstallationId(r.body); });
@@ -132,7 +140,9 @@ tl::expected<std::string, Error> AppAuth::Authorization(HttpClient& http) {
                    .and_then([](const HttpResponse& r) { return ParseInstallationToken(r.body); });
   if (!token) {
     // The App was uninstalled (and maybe installed again, with a new id): look it up afresh next time.
-    if (token.error().reason == "not_found") std::erase_if(installations_, [&](const auto& e) { return e.second == *id; });
+    if (token.error().reason == "not_found") {
+      std::erase_if(installations_, [&](const auto& entry) { return entry.second == *id; });
+    }
     return tl::unexpected(AppError(token.error(), "installation token"));
   }
   tokens_[*id] = Token{token->token, token->expires_at, token->expires_at - now};

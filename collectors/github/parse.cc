@@ -150,7 +150,8 @@ tl::expected<InstallationToken, Error> ParseInstallationToken(std::string_view b
     const object o = AsObject(json::Parse(parser, body), "installation token");
     InstallationToken token{std::string(Str(o, "token")), Time(o, "expires_at")};
     // It goes into a header line: only visible ASCII, so an answer cannot add headers of its own.
-    const bool visible = std::all_of(token.token.begin(), token.token.end(), [](char c) { return c > ' ' && c < 0x7f; });
+    const bool visible =
+        std::all_of(token.token.begin(), token.token.end(), [](char c) { return c > ' ' && c < 0x7f; });
     if (token.token.empty() || !visible) throw JsonError("field 'token' is not a token");
     return token;
   });

@@ -237,14 +237,38 @@ TEST_CASE("an App not installed on the account fails the request, naming the acc
   CHECK(world.AuthorizationsTo("/repos/o/r").empty());
 }
 
-TEST_CASE("App credentials never leave the API origin and are not asked for there") {
+TEST_CASE("an App installed again under a new id is looked up afresh") {
+  AppWorld world;
+  const SystemTime start = world.clock.Now();
+  world.Answer("/repos/o/r/installation", {Json(R"({"id":1})"), Json(R"({"id":2})")});
+  world.Answer("/app/installations/1/access_tokens",
+               {Json(TokenJson("ghs_old", start + 10min)), Json(R"({"message":"Not Found"})", {}, 404)});
+  world.Answer("/app/installations/2/access_tokens", {Json(TokenJson("ghs_new", start + 1h))});
+  world.Answer("/x", {Json("{}")});
+  REQUIRE(world.http->GetOk(std::string(kApi) + "/x"));
+  world.clock.Advance(6min);  // due for renewal, and installation 1 is gone
+  auto gone = world.http->GetOk(std::string(kApi) + "/x");
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().reason == "not_found");
+  CHECK(gone.error().message.starts_with("GitHub App installation token: "));
+  REQUIRE(world.http->GetOk(std::string(kApi) + "/x"));
+  CHECK(world.AuthorizationsTo("/x") == std::vector<std::string>{"Bearer ghs_old", "Bearer ghs_new"});
+  CHECK(world.AuthorizationsTo("/repos/o/r/installation").size() == 2);
+}
+
+TEST_CASE("App credentials never leave the API origin, also across a redirect") {
   AppWorld world(7);
   world.Answer("/app/installations/7/access_tokens", {Json(TokenJson("ghs_token", world.clock.Now() + 1h))});
+  world.Answer("/away", {Json("", {{"location", "https://elsewhere.test/file"}}, 302)});
   world.state->routes["https://elsewhere.test/file"] = FakeExchange{{Json("{}")}, 0};
   REQUIRE(world.http->Get("https://elsewhere.test/file"));
   REQUIRE(world.http->RequestOkWith("https://elsewhere.test/file", "Bearer jwt-x"));
-  for (const auto& request : world.state->requests) CHECK(AuthorizationOf(request).empty());
-  CHECK(world.signed_claims->empty());
+  CHECK(world.signed_claims->empty());  // not even asked for a token
+  REQUIRE(world.http->GetOk(std::string(kApi) + "/away"));
+  CHECK(world.AuthorizationsTo("/away") == std::vector<std::string>{"Bearer ghs_token"});
+  for (const auto& request : world.state->requests) {
+    if (request.url.starts_with("https://elsewhere.test")) CHECK(AuthorizationOf(request).empty());
+  }
 }
 
 TEST_CASE("the GitHub collector asks for the installation of each repository it polls") {
