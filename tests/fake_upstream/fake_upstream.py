@@ -195,8 +195,9 @@ class GithubApp:
 
     def status(self):
         with self.lock:
+            newest = list(self.tokens.values())[-1]["expires"] if self.tokens else 0
             return {"tokens": list(self.tokens), "jwts_verified": self.jwts_verified, "api_calls": self.api_calls,
-                    "refused": list(self.refused)}
+                    "refused": list(self.refused), "newest_token_expires_in": newest - time.time()}
 
 
 INSTALLATION_PATH = re.compile(r"^/(orgs/[^/]+|repos/[^/]+/[^/]+)/installation$")
