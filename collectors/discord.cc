@@ -104,7 +104,7 @@ tl::expected<Snapshot, Error> DiscordCollector::Poll(HttpClient& http, PollConte
   }
   guilds_.Retain(keys);
 
-  SnapshotBuilder b;
+  SnapshotBuilder b(context.max_series);
   std::set<std::string> seen;  // a guild configured by id and by invite is reported once (by id: listed first)
   for (const auto& key : keys) {
     const auto found = guilds_.values().find(key);

@@ -208,7 +208,7 @@ tl::expected<Snapshot, Error> JiraCollector::Poll(HttpClient& http, PollContext&
   }
   queries_.Retain(names);
 
-  SnapshotBuilder b;
+  SnapshotBuilder b(context.max_series);
   for (const auto& [name, s] : queries_.values()) {
     const Labels q{{"query", name}};
     b.Gauge("jira_issues", "Issues matching the query (Cloud: approximate count).", q, double(s.matching));

@@ -172,7 +172,7 @@ tl::expected<Snapshot, Error> PypiCollector::Poll(HttpClient& http, PollContext&
   }
   packages_.Retain(owned);
 
-  SnapshotBuilder b;
+  SnapshotBuilder b(context.max_series);
   for (const auto& [package, s] : packages_.values()) {
     const Labels p{{"package", package}};
     const auto windowed = [&](std::string_view window) { return Labels{{"package", package}, {"window", std::string(window)}}; };

@@ -35,12 +35,14 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
       [this] { return scheduler_.Status(); },
       [this] { return Reload(); },
       [this](std::string_view text) { return redactor_->Redact(text); },
+      flags_.enable_lifecycle,
   };
   auto server = HttpServer::Start(flags_.listen_address, flags_.telemetry_path, kVersion, std::move(callbacks));
   if (!server) return tl::unexpected(std::make_pair(1, server.error()));
   server_ = std::move(*server);
 
-  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard());
+  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
+                   config_.exporter.max_series_per_collector);
   std::string ports;
   for (const int port : server_->ports()) ports += (ports.empty() ? "" : ",") + std::to_string(port);
   logger_.Info("kpi-exporter started", {{"version", kVersion},
@@ -64,7 +66,8 @@ tl::expected<void, std::string> App::Reload() {
   config_ = std::move(*config);
   std::vector<std::string> secrets = config_.secrets;
   redactor_->SetSecrets(std::move(secrets));
-  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard());
+  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
+                   config_.exporter.max_series_per_collector);
   self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
   logger_.Info("config reloaded", {{"collectors", std::to_string(config_.collectors.size())}});
   return {};

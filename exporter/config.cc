@@ -16,6 +16,7 @@ tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& r
     settings.shutdown_timeout = *timeout;
   }
   if (auto interval = reader.Duration("default_interval", kMinInterval, kMaxInterval)) settings.default_interval = *interval;
+  if (auto series = reader.Integer("max_series_per_collector", 1, 10'000'000)) settings.max_series_per_collector = size_t(*series);
   if (auto count = reader.Integer("shard_count", 1, kMaxShards)) settings.shard.count = int(*count);
   if (auto index = reader.Integer("shard_index", 0, kMaxShards - 1)) {
     settings.shard.index = int(*index);

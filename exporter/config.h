@@ -24,6 +24,7 @@ struct ExporterSettings {
   std::chrono::milliseconds shutdown_timeout{10'000};    // grace for in-flight polls on SIGTERM/reload
   std::optional<std::chrono::milliseconds> default_interval;  // for sources without their own interval
   Shard shard;  // shard_index / shard_count; --shard.* flags override them
+  size_t max_series_per_collector = kDefaultMaxSeries;
 };
 
 struct Config {

@@ -34,6 +34,8 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       flags.help = true;
     } else if (arg == "--version") {
       flags.version = true;
+    } else if (arg == "--web.enable-lifecycle") {
+      flags.enable_lifecycle = true;
     } else if (arg.starts_with("--")) {
       const auto eq = arg.find('=');
       const std::string name = arg.substr(0, eq);
@@ -101,6 +103,7 @@ Flags:
   --config.file=PATH           TOML configuration file (default "kpi-exporter.toml")
   --web.listen-address=ADDR    address to serve on, [host]:port (default ":9877"; port 0 picks a free port)
   --web.telemetry-path=PATH    path of the metrics page (default "/metrics")
+  --web.enable-lifecycle       allow POST /-/reload (off by default, as in Prometheus; SIGHUP always reloads)
   --shard.index=N              this process's shard, 0 .. count-1 (with --shard.count; overrides [exporter] shard_index)
   --shard.count=N              processes sharing the config; each polls the repositories whose name hashes to its index
   --log.level=LEVEL            debug, info, warn or error (default "info")

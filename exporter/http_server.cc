@@ -13,8 +13,12 @@ namespace {
 
 void Reply(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
            std::string_view extra_headers = "") {
-  const char* text = status == 200 ? "OK" : status == 405 ? "Method Not Allowed" : status == 503 ? "Service Unavailable"
-                                                                                                   : "Error";
+  const char* text = status == 200   ? "OK"
+                     : status == 403 ? "Forbidden"
+                     : status == 404 ? "Not Found"
+                     : status == 405 ? "Method Not Allowed"
+                     : status == 503 ? "Service Unavailable"
+                                     : "Error";
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
             "%.*sConnection: close\r\n\r\n",
@@ -59,16 +63,26 @@ std::string HtmlEscape(std::string_view text) {
   return out;
 }
 
+// One endpoint at one exact path. CivetWeb matches handlers by prefix and
+// without regard to case ("/METRICS", "/-/reload/x"); anything but the exact
+// path is a 404 here.
 class FunctionHandler final : public CivetHandler {
  public:
   using Fn = std::function<void(mg_connection*)>;
-  FunctionHandler(Fn get, Fn post) : get_(std::move(get)), post_(std::move(post)) {}
+  FunctionHandler(std::string path, Fn get, Fn post)
+      : path_(std::move(path)), get_(std::move(get)), post_(std::move(post)) {}
   bool handleGet(CivetServer*, mg_connection* conn) override { return Dispatch(get_, conn); }
   bool handlePost(CivetServer*, mg_connection* conn) override { return Dispatch(post_, conn); }
   bool handleHead(CivetServer*, mg_connection* conn) override { return Dispatch(get_, conn); }
+  const std::string& path() const { return path_; }
 
  private:
-  static bool Dispatch(const Fn& fn, mg_connection* conn) {
+  bool Dispatch(const Fn& fn, mg_connection* conn) const {
+    const char* uri = mg_get_request_info(conn)->local_uri;
+    if (!uri || path_ != uri) {
+      Reply(conn, 404, "text/plain; charset=utf-8", "not found\n");
+      return true;
+    }
     if (!fn) {
       Reply(conn, 405, "text/plain; charset=utf-8", "method not allowed\n");
       return true;
@@ -76,8 +90,29 @@ class FunctionHandler final : public CivetHandler {
     fn(conn);
     return true;
   }
+  std::string path_;
   Fn get_, post_;
 };
+
+// POST /-/reload: only with --web.enable-lifecycle (as Prometheus), and never
+// from a web page: a browser marks every cross-site POST with Origin, the
+// tools that reload (curl, configmap-reload, kubectl exec) send none.
+void ReplyReload(mg_connection* conn, const HttpServerCallbacks& cb) {
+  if (!cb.enable_lifecycle) {
+    Reply(conn, 403, "text/plain; charset=utf-8", "Lifecycle API is not enabled (--web.enable-lifecycle).\n");
+    return;
+  }
+  if (mg_get_header(conn, "Origin")) {
+    Reply(conn, 403, "text/plain; charset=utf-8", "a reload is not accepted from a web page (Origin header)\n");
+    return;
+  }
+  auto result = cb.reload();
+  if (result) {
+    Reply(conn, 200, "text/plain; charset=utf-8", "config reloaded\n");
+  } else {
+    Reply(conn, 500, "text/plain; charset=utf-8", "reload failed: " + cb.redact(result.error()) + "\n");
+  }
+}
 
 }  // namespace
 
@@ -117,13 +152,13 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
   }
 
   auto& routes = server->handlers_->routes;
-  routes.emplace_back(telemetry_path, std::make_unique<FunctionHandler>(
+  routes.emplace_back(telemetry_path, std::make_unique<FunctionHandler>(telemetry_path,
                                           [cb](mg_connection* conn) { ReplyMetrics(conn, cb.render_metrics()); },
                                           nullptr));
-  routes.emplace_back("/healthz", std::make_unique<FunctionHandler>(
+  routes.emplace_back("/healthz", std::make_unique<FunctionHandler>("/healthz",
                                       [](mg_connection* conn) { Reply(conn, 200, "text/plain; charset=utf-8", "OK\n"); },
                                       nullptr));
-  routes.emplace_back("/readyz", std::make_unique<FunctionHandler>(
+  routes.emplace_back("/readyz", std::make_unique<FunctionHandler>("/readyz",
                                      [cb](mg_connection* conn) {
                                        if (cb.ready()) {
                                          Reply(conn, 200, "text/plain; charset=utf-8", "ready\n");
@@ -134,16 +169,9 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
                                      },
                                      nullptr));
   routes.emplace_back("/-/reload", std::make_unique<FunctionHandler>(
-                                       nullptr, [cb](mg_connection* conn) {
-                                         auto result = cb.reload();
-                                         if (result) {
-                                           Reply(conn, 200, "text/plain; charset=utf-8", "config reloaded\n");
-                                         } else {
-                                           Reply(conn, 500, "text/plain; charset=utf-8",
-                                                 "reload failed: " + cb.redact(result.error()) + "\n");
-                                         }
-                                       }));
-  routes.emplace_back("/$", std::make_unique<FunctionHandler>(
+                                       "/-/reload", nullptr, [cb](mg_connection* conn) { ReplyReload(conn, cb); }));
+  // "/" would match every path by prefix: "/$" asks CivetWeb for the root alone.
+  routes.emplace_back("/$", std::make_unique<FunctionHandler>("/",
                                 [cb, telemetry_path, version](mg_connection* conn) {
                                   std::string rows;
                                   for (const auto& s : cb.status()) {

@@ -3,7 +3,9 @@
 //   GET  /healthz          200 while the process runs
 //   GET  /readyz           200 once every collector finished its first poll, else 503
 //   GET  /                 landing page: collectors, last poll, status, last error
-//   POST /-/reload         re-reads the config (200, or 500 with the error)
+//   POST /-/reload         re-reads the config (200, or 500 with the error); only
+//                          with --web.enable-lifecycle, never with an Origin header
+// Paths match exactly (case included); anything else is a 404.
 // Handlers only read shared state through the callbacks given; they never
 // call an upstream API.
 #pragma once
@@ -36,6 +38,7 @@ struct HttpServerCallbacks {
   std::function<std::vector<CollectorStatus>()> status;
   std::function<tl::expected<void, std::string>()> reload;
   std::function<std::string(std::string_view)> redact;
+  bool enable_lifecycle = false;  // --web.enable-lifecycle: POST /-/reload allowed
 };
 
 class HttpServer {

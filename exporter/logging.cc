@@ -166,7 +166,13 @@ void Logger::Log(spdlog::level::level_enum level, std::string_view msg, const Lo
 
   std::string line;
   for (size_t i = 0; i < all.size(); ++i) {
-    const std::string value = redactor_ ? redactor_->Redact(all[i].second) : all[i].second;
+    std::string value = redactor_ ? redactor_->Redact(all[i].second) : all[i].second;
+    // Upstream text reaches logs in errors: a 1 MB answer must not make a 1 MB line.
+    if (value.size() > kMaxLogValueBytes) {
+      const size_t full = value.size();
+      value.resize(kMaxLogValueBytes);
+      value += "... (" + std::to_string(full) + " bytes)";
+    }
     if (format_ == LogFormat::kJson) {
       line += (i ? ",\"" : "{\"") + json::Escape(all[i].first) + "\":\"" + json::Escape(value) + "\"";
     } else {

@@ -20,6 +20,9 @@ namespace kpi {
 
 using LogFields = std::vector<std::pair<std::string, std::string>>;
 
+// Longer field values (and messages) are cut, saying how long they were.
+inline constexpr size_t kMaxLogValueBytes = 2048;
+
 // Replaces every known secret in a text with "<redacted>". Secrets are set
 // from the loaded config and replaced as a whole on reload.
 class SecretRedactor {

@@ -36,6 +36,16 @@ void LogTruncations(const Logger& logger, const PollReport& report) {
               {{"truncated", cuts}});
 }
 
+// Series the snapshot left out: counted, and logged once per poll.
+void RecordDropped(const Logger& logger, SelfMetrics& metrics, const std::string& collector,
+                   const DroppedSeries& dropped) {
+  if (dropped.over_limit == 0 && dropped.duplicates == 0) return;
+  metrics.CountDroppedSeries(collector, "limit", dropped.over_limit);
+  metrics.CountDroppedSeries(collector, "duplicate", dropped.duplicates);
+  logger.Warn("series left out of the collector's snapshot",
+              {{"over_limit", std::to_string(dropped.over_limit)}, {"duplicates", std::to_string(dropped.duplicates)}});
+}
+
 // The landing page's per-target view; same rule as SelfMetrics::RecordTargets.
 void UpdateTargets(std::map<std::string, TargetStatus>& targets, const PollReport& report, bool poll_ok,
                    SystemTime now) {
@@ -80,8 +90,9 @@ Scheduler::Scheduler(const Clock& clock, SnapshotStore& store, SelfMetrics& metr
 Scheduler::~Scheduler() { Stop(milliseconds(0)); }
 
 void Scheduler::Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls,
-                      Shard shard) {
+                      Shard shard, size_t max_series) {
   shard_ = shard;
+  max_series_ = max_series;
   poll_slots_ = std::make_unique<std::counting_semaphore<64>>(std::clamp(max_concurrent_polls, 1, 64));
   {
     std::lock_guard lock(status_mu_);
@@ -143,7 +154,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
     if (!acquired) break;
     const auto started = std::chrono::steady_clock::now();
     WorkerLog log(worker.logger);
-    PollContext context{clock_, log, worker.cancel.get_token(), {}, shard_};
+    PollContext context{clock_, log, worker.cancel.get_token(), {}, shard_, max_series_};
     tl::expected<Snapshot, Error> result = tl::unexpected(Error{"internal", "poll did not run"});
     try {
       result = worker.collector->Poll(http, context);
@@ -164,7 +175,10 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
       const auto previous = store_.Get(name);
       snapshot = previous ? std::make_shared<const Snapshot>(partial->MergedOver(*previous)) : partial;
     }
-    if (snapshot) store_.Put(name, snapshot);
+    if (snapshot) {
+      store_.Put(name, snapshot);
+      RecordDropped(worker.logger, metrics_, name, snapshot->dropped());
+    }
     const bool canceled = !result && result.error().reason == "canceled";
     if (!canceled) {
       metrics_.RecordPoll(name, result.has_value(), took, ToUnixSeconds(now));

@@ -56,7 +56,9 @@ class Scheduler {
   // Starts one worker per collector. Status of collectors that keep their
   // name across a reload carries over (so /readyz stays ready).
   // `shard` tells every poll which targets this process owns.
-  void Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls, Shard shard = {});
+  // Each collector's snapshot holds at most `max_series` series.
+  void Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls, Shard shard = {},
+             size_t max_series = kDefaultMaxSeries);
   // Stops every worker: no new polls start; polls in flight get `grace` to
   // finish, then their requests are aborted. Returns once all threads joined.
   void Stop(std::chrono::milliseconds grace);
@@ -78,6 +80,7 @@ class Scheduler {
 
   std::unique_ptr<std::counting_semaphore<64>> poll_slots_;
   Shard shard_;
+  size_t max_series_ = kDefaultMaxSeries;
   std::vector<std::unique_ptr<Worker>> workers_;
 
   mutable std::mutex status_mu_;

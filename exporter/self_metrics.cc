@@ -50,6 +50,11 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                      .Help("Polls at which a configured cap cut a listing of the target; the series computed from "
                            "it kept their last complete values.")
                      .Register(*registry_)),
+      series_dropped_(BuildCounter()
+                          .Name("kpi_exporter_series_dropped_total")
+                          .Help("Series left out of a collector's snapshot: past max_series_per_collector (reason "
+                                "limit) or the same series twice in one poll (reason duplicate).")
+                          .Register(*registry_)),
       reload_successful_(BuildGauge()
                              .Name("kpi_exporter_config_last_reload_successful")
                              .Help("1 when the last config (re)load succeeded.")
@@ -86,6 +91,11 @@ void SelfMetrics::RecordPoll(const std::string& collector, bool ok, std::chrono:
 void SelfMetrics::SetInterval(const std::string& collector, std::chrono::duration<double> interval) {
   interval_.Add({{"collector", collector}}).Set(interval.count());
   for (const auto reason : kErrorReasons) errors_.Add({{"collector", collector}, {"reason", std::string(reason)}});
+  for (const char* reason : {"limit", "duplicate"}) series_dropped_.Add({{"collector", collector}, {"reason", reason}});
+}
+
+void SelfMetrics::CountDroppedSeries(const std::string& collector, const std::string& reason, size_t count) {
+  series_dropped_.Add({{"collector", collector}, {"reason", reason}}).Increment(double(count));
 }
 
 void SelfMetrics::RecordTargets(const std::string& collector, const PollReport& report, bool poll_ok,

@@ -33,6 +33,8 @@ class SelfMetrics {
   // not name are set down when the poll failed, and forgotten when it
   // succeeded (a reload removed them).
   void RecordTargets(const std::string& collector, const PollReport& report, bool poll_ok, double now_unix_seconds);
+  // reason: "limit" (past max_series_per_collector) or "duplicate" (the same series twice).
+  void CountDroppedSeries(const std::string& collector, const std::string& reason, size_t count);
   void CountUpstreamRequest(const std::string& collector, std::string_view code);
   void RecordReload(bool ok, double now_unix_seconds);
   // Also starts kpi_exporter_collector_errors_total at 0 for every reason.
@@ -55,6 +57,7 @@ class SelfMetrics {
   prometheus::Family<prometheus::Gauge>& target_up_;
   prometheus::Family<prometheus::Gauge>& target_last_success_;
   prometheus::Family<prometheus::Counter>& truncated_;
+  prometheus::Family<prometheus::Counter>& series_dropped_;
   prometheus::Gauge& reload_successful_;
   prometheus::Gauge& reload_timestamp_;
   prometheus::Gauge& start_time_;

@@ -34,12 +34,17 @@ class PollLog {
   virtual void Warn(std::string_view message) = 0;
 };
 
+// [exporter] max_series_per_collector's default: generous for real
+// organisations, small enough that no upstream answer can make the page huge.
+inline constexpr size_t kDefaultMaxSeries = 100'000;
+
 struct PollContext {
   const Clock& clock;
   PollLog& log;
   std::stop_token stop;
   PollReport report;  // filled by the collector, read by the core after Poll returns
   Shard shard = {};   // the targets this process owns; a collector that shards skips the rest
+  size_t max_series = kDefaultMaxSeries;  // hand to SnapshotBuilder: the collector's series cap
 };
 
 // Keys every source section accepts: api_url, interval, timeout.

@@ -104,6 +104,43 @@ std::string EscapeLabelValue(std::string_view value) {
   return out;
 }
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at the start of `text`, or 0.
+size_t Utf8SequenceLength(std::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char c = byte(0);
+  const size_t length = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (length == 0 || length > text.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(k) >> 6) != 0x2) return 0;
+  }
+  // No overlong forms, no surrogates, nothing past U+10FFFF.
+  if ((c == 0xE0 && byte(1) < 0xA0) || (c == 0xED && byte(1) >= 0xA0) || (c == 0xF0 && byte(1) < 0x90) ||
+      (c == 0xF4 && byte(1) >= 0x90)) {
+    return 0;
+  }
+  return length;
+}
+
+}  // namespace
+
+std::string SanitizeLabelValue(std::string_view value) {
+  std::string out;
+  for (size_t i = 0; i < value.size();) {
+    const size_t length = Utf8SequenceLength(value.substr(i));
+    out += length ? value.substr(i, length) : "\xEF\xBF\xBD";  // U+FFFD for a broken byte
+    i += length ? length : 1;
+    if (out.size() > kMaxLabelValueBytes) break;  // enough to decide; the rest is cut anyway
+  }
+  if (out.size() <= kMaxLabelValueBytes) return out;
+  constexpr std::string_view kCut = "\xE2\x80\xA6";  // "…"
+  size_t end = kMaxLabelValueBytes - kCut.size();
+  while (end > 0 && (static_cast<unsigned char>(out[end]) >> 6) == 0x2) --end;  // not inside a character
+  out.resize(end);
+  return out + std::string(kCut);
+}
+
 std::string EscapeHelp(std::string_view help) {
   std::string out;
   for (const char c : help) {
@@ -138,11 +175,21 @@ SnapshotBuilder::Family* SnapshotBuilder::FamilyFor(std::string_view name, std::
   return &family;
 }
 
+bool SnapshotBuilder::Admit() {
+  if (series_ >= max_series_) {
+    ++dropped_.over_limit;
+    return false;
+  }
+  ++series_;
+  return true;
+}
+
 void SnapshotBuilder::Gauge(std::string_view name, std::string_view help, Labels labels, double value) {
   Family* family = FamilyFor(name, help, "gauge");
-  if (!family) return;
-  for (const auto& label : labels) {
+  if (!family || !Admit()) return;
+  for (auto& label : labels) {
     if (!IsValidLabelName(label.first)) problems_.push_back("invalid label name '" + label.first + "'");
+    label.second = SanitizeLabelValue(label.second);
   }
   family->series.push_back(RenderedSeries{SeriesKey(name, labels), SampleLine(name, labels, value)});
 }
@@ -150,11 +197,12 @@ void SnapshotBuilder::Gauge(std::string_view name, std::string_view help, Labels
 void SnapshotBuilder::Summary(std::string_view name, std::string_view help, Labels labels,
                               std::vector<double> observations) {
   Family* family = FamilyFor(name, help, "summary");
-  if (!family) return;
-  for (const auto& label : labels) {
+  if (!family || !Admit()) return;
+  for (auto& label : labels) {
     if (!IsValidLabelName(label.first) || label.first == "quantile") {
       problems_.push_back("invalid label name '" + label.first + "' on summary");
     }
+    label.second = SanitizeLabelValue(label.second);
   }
   std::sort(observations.begin(), observations.end());
   std::string text;
@@ -172,16 +220,20 @@ void SnapshotBuilder::Summary(std::string_view name, std::string_view help, Labe
 tl::expected<Snapshot, Error> SnapshotBuilder::Build() && {
   std::vector<RenderedFamily> rendered;
   for (auto& [name, family] : families_) {
-    std::vector<std::string> keys;
-    for (const auto& series : family.series) keys.push_back(series.key);
-    std::sort(keys.begin(), keys.end());
-    if (std::adjacent_find(keys.begin(), keys.end()) != keys.end()) {
-      problems_.push_back("metric '" + name + "' has the same series twice");
+    std::set<std::string> seen;
+    std::vector<RenderedSeries> unique;
+    for (auto& series : family.series) {
+      if (seen.insert(series.key).second) {
+        unique.push_back(std::move(series));
+      } else {
+        ++dropped_.duplicates;
+      }
     }
-    rendered.push_back(Finished(RenderedFamily{name, family.help, family.type, std::move(family.series), {}}));
+    if (unique.empty()) continue;  // every series of it fell past the cap
+    rendered.push_back(Finished(RenderedFamily{name, family.help, family.type, std::move(unique), {}}));
   }
   if (!problems_.empty()) return tl::unexpected(Error{"internal", problems_.front()});
-  return Snapshot(std::move(rendered));
+  return Snapshot(std::move(rendered), dropped_);
 }
 
 }  // namespace kpi

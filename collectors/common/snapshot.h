@@ -7,6 +7,7 @@
 // used by one thread.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -34,12 +35,22 @@ struct RenderedFamily {
   std::string samples;  // every series' text, concatenated once for scrapes
 };
 
+// Series a builder left out instead of failing the poll: what the upstream
+// sent decides how many series there would be, so a cap bounds them, and two
+// answers that name the same series keep the first.
+struct DroppedSeries {
+  size_t over_limit = 0;  // past the collector's series cap
+  size_t duplicates = 0;  // the same name and labels again
+};
+
 class Snapshot {
  public:
   Snapshot() = default;
-  explicit Snapshot(std::vector<RenderedFamily> families) : families_(std::move(families)) {}
+  explicit Snapshot(std::vector<RenderedFamily> families, DroppedSeries dropped = {})
+      : families_(std::move(families)), dropped_(dropped) {}
   const std::vector<RenderedFamily>& families() const { return families_; }  // sorted by name
   size_t series() const;
+  const DroppedSeries& dropped() const { return dropped_; }
 
   // This snapshot, plus every series of `older` it lacks. Used when a poll
   // fails in part right after a reload: the new collector has no last good
@@ -48,18 +59,27 @@ class Snapshot {
 
  private:
   std::vector<RenderedFamily> families_;
+  DroppedSeries dropped_;
 };
+
+// Label values longer than this are cut (at a UTF-8 boundary, marked "…"):
+// an upstream string must not make a series, a page or a log line huge.
+inline constexpr size_t kMaxLabelValueBytes = 256;
 
 class SnapshotBuilder {
  public:
+  // At most `max_series` series (a summary is one); the rest are dropped and counted.
+  explicit SnapshotBuilder(size_t max_series = SIZE_MAX) : max_series_(max_series) {}
+
   void Gauge(std::string_view name, std::string_view help, Labels labels, double value);
   // A summary over `observations` with quantiles 0.5, 0.9 and 0.99 (nearest
   // rank), _sum and _count. No observations: quantiles NaN, sum and count 0.
   void Summary(std::string_view name, std::string_view help, Labels labels, std::vector<double> observations);
 
-  // Fails on an invalid metric or label name, a family used with two types or
-  // two HELP texts, or the same series twice: all programming errors that a
-  // test should catch, never something an upstream answer can cause.
+  // Fails on an invalid metric or label name, or a family used with two types
+  // or two HELP texts: programming errors that a test should catch, never
+  // something an upstream answer can cause. The same series twice (which an
+  // upstream can cause) keeps the first and is counted in Snapshot::dropped().
   tl::expected<Snapshot, Error> Build() &&;
 
  private:
@@ -70,8 +90,13 @@ class SnapshotBuilder {
   };
   Family* FamilyFor(std::string_view name, std::string_view help, std::string_view type);
 
+  bool Admit();  // false, counted, once the cap is reached
+
   std::map<std::string, Family, std::less<>> families_;
   std::vector<std::string> problems_;
+  size_t max_series_;
+  size_t series_ = 0;
+  DroppedSeries dropped_;
 };
 
 // Text-format helpers, shared with anything else that renders exposition text.
@@ -79,6 +104,8 @@ bool IsValidMetricName(std::string_view name);
 bool IsValidLabelName(std::string_view name);
 std::string FormatSampleValue(double value);
 std::string EscapeLabelValue(std::string_view value);
+// Valid UTF-8 (invalid bytes become U+FFFD) of at most kMaxLabelValueBytes.
+std::string SanitizeLabelValue(std::string_view value);
 std::string EscapeHelp(std::string_view help);
 
 // Nearest-rank quantile of sorted values (q in [0,1]); NaN when empty.

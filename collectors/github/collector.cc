@@ -74,6 +74,7 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   if (auto events = reader.StringList("ci_events"); !events.empty() || !reader.ok()) config.ci_events = events;
   if (auto runs = reader.Integer("workflow_runs", 1, 100)) config.workflow_runs = int(*runs);
   if (auto pages = reader.Integer("max_pages", 1, 1000)) config.max_pages = int(*pages);
+  if (auto workflows = reader.Integer("max_workflows", 1, 1000)) config.max_workflows = int(*workflows);
   if (auto comments = reader.Integer("max_comment_requests", 0, 100000)) config.max_comment_requests = int(*comments);
   if (reader.ok() && config.repos.empty() && config.orgs.empty()) {
     reader.Fail("repos", "[github] needs at least one entry in 'repos' or 'orgs'");
@@ -127,7 +128,7 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
                       errors);
   if (Canceled(errors)) return tl::unexpected(errors.back());
 
-  SnapshotBuilder builder;
+  SnapshotBuilder builder(context.max_series);
   AddMetrics(builder, *repos, state.now);
   return FinishPoll(std::move(builder), errors);
 }
@@ -346,13 +347,25 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
 tl::expected<void, Error> GithubCollector::CollectWorkflows(HttpClient& http, PollState& state, const std::string& repo,
                                                             const RepoStats* previous, RepoStats& stats) {
   const std::string base = config_.settings.api_url + "/repos/" + repo + "/actions/workflows";
-  auto workflows = http.GetOk(base + "?per_page=100").and_then([](const HttpResponse& r) {
-    return github::ParseWorkflows(r.body);
-  });
-  if (!workflows) return tl::unexpected(workflows.error());
+  std::vector<github::Workflow> active;
+  auto listing = WalkPages(http, base + "?per_page=100", config_.max_pages,
+                           [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+                             auto workflows = github::ParseWorkflows(page.body);
+                             if (!workflows) return tl::unexpected(workflows.error());
+                             for (auto& w : *workflows) {
+                               if (w.active) active.push_back(std::move(w));
+                             }
+                             return true;
+                           });
+  if (!listing) return tl::unexpected(listing.error());
+  // Each workflow costs requests and series: an answer listing thousands must
+  // not decide either. Past the cap (or a cut listing) the rest stay absent.
+  if (listing->truncated || active.size() > size_t(config_.max_workflows)) {
+    state.report.Truncated(repo, "workflows");
+    if (active.size() > size_t(config_.max_workflows)) active.resize(size_t(config_.max_workflows));
+  }
   const std::string& branch = stats.repo.default_branch;
-  for (const auto& workflow : *workflows) {
-    if (!workflow.active) continue;
+  for (const auto& workflow : active) {
     // Newest first; skip runs that say nothing about this repository's own
     // code on its default branch, and look further back until enough decisive ones.
     std::vector<github::WorkflowRun> decisive;

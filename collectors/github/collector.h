@@ -32,6 +32,7 @@ struct GithubConfig {
   // a fork's branch may share the default branch's name).
   std::vector<std::string> ci_events{"push", "schedule", "workflow_dispatch", "merge_group"};
   int workflow_runs = 20;          // decisive runs per workflow for the success ratio
+  int max_workflows = 100;         // active workflows read per repository
   int max_pages = 50;              // per listing, 100 items a page
   int max_comment_requests = 300;  // per poll, for first-response lookups
 };

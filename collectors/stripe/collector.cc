@@ -359,7 +359,7 @@ tl::expected<Snapshot, Error> StripeCollector::Poll(HttpClient& http, PollContex
         " objects whose status or currency is outside Stripe's enumerations (see stripe_malformed_objects)");
   }
 
-  SnapshotBuilder b;
+  SnapshotBuilder b(context.max_series);
   for (const auto& [group, series] : kept_) {
     for (const Series& s : series) b.Gauge(s.name, s.help, s.labels, s.value);
   }

@@ -115,6 +115,8 @@ TEST_CASE("every kind of bad config is an error with file, line and column") {
         "kpi.toml:2:24: 'max_concurrent_polls' in [exporter] must be an integer from 1 to 64");
   CHECK(ErrorOf("[exporter]\nlisten = \":1\"\n") == "kpi.toml:2:1: unknown key 'listen' in [exporter]");
   CHECK(ErrorOf("github = 5\n") == "kpi.toml:1:1: 'github' must be a table ([github])");
+  CHECK(ErrorOf("[exporter]\nmax_series_per_collector = 0\n") ==
+        "kpi.toml:2:28: 'max_series_per_collector' in [exporter] must be an integer from 1 to 10000000");
   CHECK(ErrorOf("[exporter]\nshard_count = 2\nshard_index = 2\n") ==
         "kpi.toml:3:15: 'shard_index' must be less than 'shard_count' (2)");
 }

@@ -75,3 +75,11 @@ TEST_CASE("logfmt escapes every control character, so upstream text cannot forge
   CHECK(LogfmtValue(std::string("a\x01" "b\x7f", 4)) == "\"a\\u0001b\\u007f\"");
   CHECK(LogfmtValue("say \"hi\"\\") == "\"say \\\"hi\\\"\\\\\"");
 }
+
+TEST_CASE("a huge upstream string makes a bounded log line") {
+  Captured c;
+  c.Make(LogFormat::kLogfmt).Error("poll failed", {{"err", std::string(1 << 20, 'x')}});
+  const std::string line = c.out.str();
+  CHECK(line.size() < 2300);
+  CHECK(line.find(std::string(2048, 'x') + "... (1048576 bytes)") != std::string::npos);
+}

@@ -29,8 +29,9 @@ class ScriptedCollector final : public Collector {
     context.report.Target("t1", !failing_.contains(n));
     context.report.Truncated("t1", "listing");
     if (failing_.contains(n)) return tl::unexpected(Error{"parse", "scripted failure"});
-    SnapshotBuilder b;
+    SnapshotBuilder b(context.max_series);
     b.Gauge("scripted_value", "Poll number.", {{"collector", name_}}, n);
+    b.Gauge("scripted_extra", "A second series, past a cap of 1.", {}, n);
     return std::move(b).Build();
   }
   std::atomic<int> polls{0};
@@ -160,4 +161,16 @@ TEST_CASE("a poll's report reaches the per-target metrics and the landing page s
   REQUIRE(status[0].targets.contains("t1"));
   CHECK_FALSE(status[0].targets.at("t1").ok);
   CHECK(status[0].targets.at("t1").last_success.time_since_epoch().count() > 0);
+}
+
+TEST_CASE("the series cap reaches every poll, and what it drops is counted") {
+  Fixture f;
+  auto collector = std::make_shared<ScriptedCollector>("scripted");
+  f.scheduler.Start({collector}, 1, Shard{}, 1);
+  REQUIRE(Eventually([&] { return collector->polls >= 2; }));
+  f.scheduler.Stop(1s);
+  CHECK(f.store.Render().find("scripted_extra") == std::string::npos);
+  const std::string self = f.metrics.Render();
+  CHECK(self.find("kpi_exporter_series_dropped_total{collector=\"scripted\",reason=\"limit\"} 0") == std::string::npos);
+  CHECK(self.find("kpi_exporter_series_dropped_total{collector=\"scripted\",reason=\"limit\"}") != std::string::npos);
 }

@@ -13,6 +13,8 @@ TEST_CASE("every error reason of a collector is exported at 0 from the start") {
   SelfMetrics metrics("1.0", "abc");
   metrics.SetInterval("github", std::chrono::minutes(5));
   const std::string text = metrics.Render();
+  CHECK(HasLine(text, "kpi_exporter_series_dropped_total{collector=\"github\",reason=\"limit\"} 0"));
+  CHECK(HasLine(text, "kpi_exporter_series_dropped_total{collector=\"github\",reason=\"duplicate\"} 0"));
   for (const char* reason : {"unauthorized", "not_found", "rate_limited", "http_4xx", "http_5xx", "timeout", "network",
                              "response_too_large", "parse", "internal"}) {
     CHECK_MESSAGE(HasLine(text, std::string("kpi_exporter_collector_errors_total{collector=\"github\",reason=\"") +

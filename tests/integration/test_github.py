@@ -22,6 +22,8 @@ def main():
         exporter, log, base = p.start_exporter(p.write_config(github_config(fake, repos=("acme/widgets", "acme/huge"))))
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
         assert http(base + "/healthz") == (200, "OK\n")
+        status, body = http(base + "/-/reload", method="POST", data=b"")
+        assert status == 403 and "--web.enable-lifecycle" in body, "reload needs --web.enable-lifecycle"
         status, text = http(base + "/metrics")
         assert status == 200
         m = parse_metrics(text)

@@ -21,7 +21,7 @@ def main():
     with Processes() as p:
         fake = p.start_fake()
         config = p.write_config(jira_stripe_config(fake))
-        exporter, log, base = p.start_exporter(config)
+        exporter, log, base = p.start_exporter(config, "--web.enable-lifecycle")
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
         status, text = http(base + "/metrics")
         m = parse_metrics(text)

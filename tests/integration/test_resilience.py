@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import sys
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -28,7 +29,7 @@ def main():
     with Processes() as p:
         fake = p.start_fake()
         config = p.write_config(github_config(fake, interval="1s"))
-        exporter, log, base = p.start_exporter(config, "--log.format=json")
+        exporter, log, base = p.start_exporter(config, "--log.format=json", "--web.enable-lifecycle")
         scrape = lambda: parse_metrics(http(base + "/metrics")[1])  # noqa: E731
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
         assert value(scrape(), "github_repo_stars", **REPO) == 1234
@@ -81,6 +82,11 @@ def main():
         assert status == 200, body
         assert value(scrape(), "kpi_exporter_config_last_reload_successful") == 1
         assert http(base + "/-/reload")[0] == 405, "reload must be POST only"
+        assert http(base + "/-/reload/x", method="POST", data=b"")[0] == 404, "paths match exactly"
+        status, body = http_with_headers(base + "/-/reload", {"Origin": "https://evil.example"})
+        assert status == 403 and "Origin" in body, (status, body)
+        for path in ("/METRICS", "/metrics/extra", "/healthz/", "/readyzz", "/x"):
+            assert http(base + path)[0] == 404, path
 
         # 7. Nothing we serve or log carries the token; every log line is JSON.
         for name, text in [("metrics", http(base + "/metrics")[1]), ("landing", http(base + "/")[1])]:
@@ -95,6 +101,16 @@ def main():
         assert stop(exporter) == 0
         assert '"msg":"stopped"' in open(log).read()
     print("ok")
+
+
+def http_with_headers(url, headers):
+    """A POST with extra headers, as a browser would send it; (status, body)."""
+    request = urllib.request.Request(url, method="POST", data=b"", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
 
 
 if __name__ == "__main__":

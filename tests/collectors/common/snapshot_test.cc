@@ -51,7 +51,7 @@ TEST_CASE("sample values use the shortest exact form") {
   CHECK(FormatSampleValue(INFINITY) == "+Inf");
 }
 
-TEST_CASE("builder rejects invalid names, conflicting types and duplicate series") {
+TEST_CASE("builder rejects invalid names and conflicting types") {
   {
     SnapshotBuilder b;
     b.Gauge("bad-name", "x", {}, 1);
@@ -68,14 +68,50 @@ TEST_CASE("builder rejects invalid names, conflicting types and duplicate series
     b.Summary("same", "x", {}, {1});
     CHECK_FALSE(std::move(b).Build());
   }
-  {
-    SnapshotBuilder b;
-    b.Gauge("dup", "x", {{"a", "1"}}, 1);
-    b.Gauge("dup", "x", {{"a", "1"}}, 2);
-    auto built = std::move(b).Build();
-    REQUIRE_FALSE(built);
-    CHECK(built.error().message.find("same series twice") != std::string::npos);
-  }
+}
+
+TEST_CASE("the same series twice keeps the first and is counted, never a failed poll") {
+  SnapshotBuilder b;
+  b.Gauge("dup", "x", {{"a", "1"}}, 1);
+  b.Gauge("dup", "x", {{"a", "2"}}, 5);
+  b.Gauge("dup", "x", {{"a", "1"}}, 2);
+  auto built = std::move(b).Build();
+  REQUIRE(built);
+  CHECK(built->families()[0].samples == "dup{a=\"1\"} 1\ndup{a=\"2\"} 5\n");
+  CHECK(built->dropped().duplicates == 1);
+  CHECK(built->dropped().over_limit == 0);
+}
+
+TEST_CASE("past the series cap further series are dropped and counted") {
+  SnapshotBuilder b(3);
+  for (int i = 0; i < 5; ++i) b.Gauge("many", "x", {{"i", std::to_string(i)}}, i);
+  b.Summary("late_summary", "x", {}, {1, 2});
+  auto built = std::move(b).Build();
+  REQUIRE(built);
+  CHECK(built->series() == 3);
+  CHECK(built->dropped().over_limit == 3);
+  CHECK(built->families()[0].samples == "many{i=\"0\"} 0\nmany{i=\"1\"} 1\nmany{i=\"2\"} 2\n");
+}
+
+TEST_CASE("label values are valid UTF-8 and at most 256 bytes, whatever the upstream sends") {
+  CHECK(SanitizeLabelValue("main") == "main");
+  CHECK(SanitizeLabelValue("caf\xC3\xA9") == "caf\xC3\xA9");                      // é stays
+  CHECK(SanitizeLabelValue("a\xFF" "b") == "a\xEF\xBF\xBD" "b");                     // a stray byte
+  CHECK(SanitizeLabelValue("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");              // overlong '/'
+  CHECK(SanitizeLabelValue("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
+  CHECK(SanitizeLabelValue("\xE2\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD");              // cut short
+  const std::string exactly(256, 'x');
+  CHECK(SanitizeLabelValue(exactly) == exactly);
+  const std::string longer = std::string(300, 'y');
+  CHECK(SanitizeLabelValue(longer) == std::string(253, 'y') + "\xE2\x80\xA6");
+  // A 3-byte character straddling the cut is not split.
+  const std::string wide = std::string(252, 'z') + "\xE2\x82\xAC" + std::string(10, 'z');
+  CHECK(SanitizeLabelValue(wide) == std::string(252, 'z') + "\xE2\x80\xA6");
+  SnapshotBuilder b;
+  b.Gauge("info", "x", {{"branch", std::string(1 << 20, 'b')}}, 1);
+  auto built = std::move(b).Build();
+  REQUIRE(built);
+  CHECK(built->families()[0].samples.size() < 300);
 }
 
 TEST_CASE("families come out sorted by name") {

@@ -518,3 +518,18 @@ TEST_CASE("a contributors link with a negative page is a malformed answer") {
   CHECK(result.error().reason == "parse");
   CHECK(result.error().partial);
 }
+
+TEST_CASE("past max_workflows the other workflows are left out and the cut is reported") {
+  GithubConfig config;
+  config.max_workflows = 1;
+  World world(config);
+  world.Set(kRepo + "/actions/workflows?per_page=100",
+            R"({"workflows":[{"id":7,"name":"CI","path":".github/workflows/ci.yml","state":"active"},)"
+            R"({"id":8,"name":"Nightly","path":".github/workflows/nightly.yml","state":"active"}]})");
+  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(world.clock, "success", 1) + "]}");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
+  CHECK(text.find("Nightly") == std::string::npos);
+  CHECK(world.report.truncations().contains({"o/r", "workflows"}));
+  for (const auto& request : world.state->requests) CHECK(request.url.find("/workflows/8/") == std::string::npos);
+}
