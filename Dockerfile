@@ -7,7 +7,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config git ca-certificates \
       prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libsimdjson-dev \
-      libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev zlib1g-dev \
+      libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev zlib1g-dev libjwt-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -27,6 +27,7 @@ RUN apt-get update \
       libcivetweb1 \
       libcurl4 \
       libfmt9 \
+      libjwt0 \
       libprometheus-cpp-core1.0 \
       libsimdjson14 \
       libspdlog1.10 \

@@ -62,6 +62,7 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   GithubConfig config;
   config.settings = ReadSourceSettings(reader, {"https://api.github.com", 5min, 10s});
   config.token = reader.Secret("token").value_or("");
+  config.app = github::ReadAppCredentials(reader, !config.token.empty());
   config.repos = reader.StringList("repos");
   config.orgs = reader.StringList("orgs");
   if (reader.ok()) {
@@ -84,11 +85,25 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
 
 GithubCollector::GithubCollector(GithubConfig config) : config_(std::move(config)) {
   for (auto& label : config_.bug_labels) label = AsciiLower(label);
+  if (config_.app) {
+    app_auth_ = std::make_shared<github::AppAuth>(std::move(*config_.app), config_.settings.api_url);
+    config_.app.reset();
+    // Requests before the first target (none today) still have an account to go by.
+    const auto& targets = config_.orgs.empty() ? config_.repos : config_.orgs;
+    if (!targets.empty()) UseInstallationOf(targets.front());
+  }
 }
 
 HttpClientOptions GithubCollector::http_options() const {
-  return BaseHttpOptions(config_.settings, config_.token.empty() ? "" : "Bearer " + config_.token,
-                         {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}});
+  HttpClientOptions options =
+      BaseHttpOptions(config_.settings, config_.token.empty() ? "" : "Bearer " + config_.token,
+                      {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}});
+  options.authorization_provider = app_auth_;
+  return options;
+}
+
+void GithubCollector::UseInstallationOf(std::string_view target) {
+  if (app_auth_) app_auth_->UseInstallationOf(target);
 }
 
 tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContext& context) {
@@ -122,6 +137,7 @@ tl::expected<std::vector<std::string>, Error> GithubCollector::ResolveRepos(Http
                                                                            std::vector<Error>& errors) {
   std::set<std::string> repos(config_.repos.begin(), config_.repos.end());
   for (const auto& org : config_.orgs) {
+    UseInstallationOf(org);
     std::vector<std::string> names;
     auto walk = WalkPages(http, config_.settings.api_url + "/orgs/" + UrlEncode(org) + "/repos?type=all&per_page=100",
                           config_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
@@ -152,6 +168,7 @@ tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpCl
   const auto found = repos_.values().find(repo);
   const RepoStats* previous = found == repos_.values().end() ? nullptr : &found->second;
   RepoStats stats;
+  UseInstallationOf(repo);
   auto info = http.GetOk(config_.settings.api_url + "/repos/" + repo).and_then([](const HttpResponse& r) {
     return github::ParseRepo(r.body);
   });
@@ -301,7 +318,7 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
     return {};
   }
   if (page->status < 200 || page->status > 299) {
-    return tl::unexpected(HttpStatusError(page->status, url, false, !config_.token.empty()));
+    return tl::unexpected(HttpStatusError(page->status, url, false, http.SendsCredentialsTo(url)));
   }
   contributors_refused_.erase(repo);
   if (page->status == 204) {  // an empty repository

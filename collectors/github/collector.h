@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "collectors/common/collector.h"
+#include "collectors/github/app_auth.h"
 #include "collectors/github/parse.h"
 #include "collectors/common/last_good.h"
 
@@ -22,7 +23,8 @@ namespace kpi {
 
 struct GithubConfig {
   SourceSettings settings;
-  std::string token;  // secret; empty = unauthenticated (60 requests/hour)
+  std::string token;  // secret; empty = unauthenticated (60 requests/hour), unless `app` is set
+  std::optional<github::AppCredentials> app;  // GitHub App installation auth instead of `token`
   std::vector<std::string> repos;
   std::vector<std::string> orgs;
   std::vector<std::string> bug_labels{"bug"};
@@ -102,7 +104,11 @@ class GithubCollector final : public Collector {
                                               RepoStats& stats);
   void AddMetrics(SnapshotBuilder& builder, const std::vector<std::string>& repos, SystemTime now) const;
 
+  // Tells the App auth (if any) whose installation the next requests are for.
+  void UseInstallationOf(std::string_view target);
+
   GithubConfig config_;
+  std::shared_ptr<github::AppAuth> app_auth_;  // shared with the HttpClient built from http_options()
   // Last good results, kept across polls (see header comment).
   LastGood<RepoStats> repos_;
   LastGood<std::vector<std::string>> org_repos_;

@@ -1,5 +1,7 @@
 #include "collectors/github/parse.h"
 
+#include <algorithm>
+
 #include "collectors/common/upstream/json.h"
 #include "collectors/common/time_util.h"
 
@@ -132,6 +134,26 @@ tl::expected<std::vector<RateLimit>, Error> ParseRateLimits(std::string_view bod
       out.push_back(RateLimit{std::string(field.key), Int(r, "limit"), Int(r, "remaining"), Int(r, "reset")});
     }
     return out;
+  });
+}
+
+tl::expected<int64_t, Error> ParseInstallationId(std::string_view body) {
+  return ParseJson("installation", [&] {
+    simdjson::dom::parser parser;
+    return Int(AsObject(json::Parse(parser, body), "installation"), "id");
+  });
+}
+
+tl::expected<InstallationToken, Error> ParseInstallationToken(std::string_view body) {
+  return ParseJson("installation token", [&] {
+    simdjson::dom::parser parser;
+    const object o = AsObject(json::Parse(parser, body), "installation token");
+    InstallationToken token{std::string(Str(o, "token")), Time(o, "expires_at")};
+    // It goes into a header line: only visible ASCII, so an answer cannot add headers of its own.
+    const bool visible =
+        std::all_of(token.token.begin(), token.token.end(), [](char c) { return c > ' ' && c < 0x7f; });
+    if (token.token.empty() || !visible) throw JsonError("field 'token' is not a token");
+    return token;
   });
 }
 

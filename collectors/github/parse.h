@@ -71,6 +71,12 @@ struct RateLimit {
   int64_t reset = 0;  // Unix seconds
 };
 
+// An installation access token (POST /app/installations/{id}/access_tokens).
+struct InstallationToken {
+  std::string token;  // a secret: never in an error or a log
+  SystemTime expires_at;
+};
+
 tl::expected<Repo, Error> ParseRepo(std::string_view body);
 tl::expected<std::vector<Issue>, Error> ParseIssues(std::string_view body);
 tl::expected<std::vector<Comment>, Error> ParseComments(std::string_view body);
@@ -80,6 +86,9 @@ tl::expected<std::vector<PullRequest>, Error> ParsePullRequests(std::string_view
 tl::expected<std::vector<RateLimit>, Error> ParseRateLimits(std::string_view body);
 // full_name of every repository on the page that is not archived.
 tl::expected<std::vector<std::string>, Error> ParseActiveRepoNames(std::string_view body);
+// The "id" of an installation (GET /orgs/{org}/installation, /repos/{owner}/{repo}/installation).
+tl::expected<int64_t, Error> ParseInstallationId(std::string_view body);
+tl::expected<InstallationToken, Error> ParseInstallationToken(std::string_view body);
 // Number of elements of a top-level array.
 tl::expected<int64_t, Error> ParseArrayLength(std::string_view body);
 

@@ -32,14 +32,30 @@ that is one day off is caught.
 Control endpoints (for tests): POST /_control/routes with {"name": ..., "responses": [...]}
 replaces a route's answers; GET /_control/requests lists the requests seen;
 GET /_control/problems lists every request an "expect" refused.
+
+GitHub App mode (--github-app-id and --github-app-public-key) plays GitHub's
+App auth in front of the routes: GET /orgs/{org}/installation and
+/repos/{owner}/{repo}/installation answer installation 4242, and POST
+/app/installations/4242/access_tokens issues a token that expires after
+--github-app-token-lifetime seconds; both require an app JWT whose RS256
+signature verifies with the public key and whose iat, exp and iss are what
+GitHub accepts (a refused JWT is a problem too). Every other request (but
+/_control) must then carry "Bearer <a live installation token>", else it gets
+GitHub's 401. GET /_control/app tells what happened (tokens issued, refused
+calls); POST /_control/app with {"token_lifetime": seconds} changes the
+lifetime of tokens issued from then on; POST /_control/app/revoke revokes
+every token issued so far.
 """
 import argparse
+import base64
 import datetime
 import json
 import os
 import re
+import secrets
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -90,6 +106,102 @@ class Routes:
                     route["served"] = 0
                     return True
         return False
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class GithubApp:
+    """GitHub's App auth: verifies app JWTs, issues and checks installation tokens."""
+
+    INSTALLATION_ID = 4242
+
+    def __init__(self, app_id, public_key_file, token_lifetime):
+        # Imported here so the fake needs python3-cryptography only in this mode.
+        from cryptography.hazmat.primitives import serialization
+        with open(public_key_file, "rb") as f:
+            self.public_key = serialization.load_pem_public_key(f.read())
+        self.app_id = app_id
+        self.token_lifetime = token_lifetime
+        self.lock = threading.Lock()
+        self.tokens = {}  # token -> {"expires": epoch, "revoked": bool}
+        self.jwts_verified = 0
+        self.api_calls = 0
+        self.refused = []  # {"path", "why"} for API calls with no live token
+
+    def jwt_problem(self, authorization):
+        """None when `authorization` is "Bearer <a JWT GitHub would accept>", else what is wrong."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+        if not (authorization or "").startswith("Bearer "):
+            return "no bearer JWT"
+        parts = authorization[len("Bearer "):].split(".")
+        if len(parts) != 3:
+            return "not a compact JWT"
+        try:
+            header = json.loads(b64url_decode(parts[0]))
+            claims = json.loads(b64url_decode(parts[1]))
+            signature = b64url_decode(parts[2])
+        except ValueError:
+            return "JWT parts are not base64url JSON"
+        if header.get("alg") != "RS256":
+            return f"alg {header.get('alg')!r}, expected RS256"
+        try:
+            self.public_key.verify(signature, f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            return "signature does not verify with the app's public key"
+        now = time.time()
+        iat, exp, iss = claims.get("iat"), claims.get("exp"), claims.get("iss")
+        if not isinstance(iat, int) or not isinstance(exp, int):
+            return f"iat and exp must be integers: {claims}"
+        if str(iss) != str(self.app_id):
+            return f"iss {iss!r}, expected the app id {self.app_id}"
+        if iat > now + 1 or iat < now - 120:
+            return f"iat {iat} is not around now ({int(now)})"
+        if exp <= now or exp > now + 600:
+            return f"exp {exp} is not within 10 minutes from now ({int(now)})"
+        with self.lock:
+            self.jwts_verified += 1
+        return None
+
+    def issue_token(self):
+        token = "ghs_" + secrets.token_hex(18)
+        expires = int(time.time()) + self.token_lifetime
+        with self.lock:
+            self.tokens[token] = {"expires": expires, "revoked": False}
+        expires_at = datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"token": token, "expires_at": expires_at, "permissions": {"metadata": "read", "issues": "read"},
+                "repository_selection": "all"}
+
+    def token_problem(self, authorization, path):
+        """None when `authorization` carries a live installation token, else why not (also recorded)."""
+        token = (authorization or "").removeprefix("Bearer ")
+        with self.lock:
+            known = self.tokens.get(token)
+            why = ("not an issued token" if known is None else "revoked" if known["revoked"]
+                   else "expired" if known["expires"] <= time.time() else None)
+            if why:
+                self.refused.append({"path": path, "why": why})
+            else:
+                self.api_calls += 1
+        return why
+
+    def revoke_all(self):
+        with self.lock:
+            for token in self.tokens.values():
+                token["revoked"] = True
+
+    def status(self):
+        with self.lock:
+            newest = list(self.tokens.values())[-1]["expires"] if self.tokens else 0
+            return {"tokens": list(self.tokens), "jwts_verified": self.jwts_verified, "api_calls": self.api_calls,
+                    "refused": list(self.refused), "newest_token_expires_in": newest - time.time()}
+
+
+INSTALLATION_PATH = re.compile(r"^/(orgs/[^/]+|repos/[^/]+/[^/]+)/installation$")
+ACCESS_TOKENS_PATH = re.compile(r"^/app/installations/(\d+)/access_tokens$")
 
 
 def as_epoch(text):
@@ -144,6 +256,8 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         routes = self.server.routes
+        if url.path == "/_control/app" and self.server.github_app:
+            return self.send_json(200, self.server.github_app.status())
         if url.path in ("/_control/requests", "/_control/problems"):
             with routes.lock:
                 body = json.dumps(routes.requests if url.path.endswith("requests") else routes.problems).encode()
@@ -152,6 +266,8 @@ class Handler(BaseHTTPRequestHandler):
             routes.requests.append({"method": self.command, "path": url.path, "query": query, "body": body,
                                     "authorization": self.headers.get("Authorization"),
                                     "if_none_match": self.headers.get("If-None-Match")})
+        if self.server.github_app and self.answer_as_github_app(url.path):
+            return
         route = routes.match(url.path, query)
         if route is None:
             return self.send(404, b'{"message": "Not Found"}', {"Content-Type": "application/json"})
@@ -182,6 +298,33 @@ class Handler(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
+    def send_json(self, status, payload):
+        self.send(status, json.dumps(payload).encode(), {"Content-Type": "application/json; charset=utf-8"})
+
+    def answer_as_github_app(self, path):
+        """GitHub App mode: answers App endpoints and refused credentials; False lets the routes answer."""
+        app = self.server.github_app
+        authorization = self.headers.get("Authorization")
+        lookup, exchange = INSTALLATION_PATH.match(path), ACCESS_TOKENS_PATH.match(path)
+        if lookup or exchange:
+            problem = app.jwt_problem(authorization)
+            if exchange and (self.command != "POST" or int(exchange.group(1)) != app.INSTALLATION_ID):
+                problem = problem or f"{self.command} for installation {exchange.group(1)}"
+            if problem:
+                with self.server.routes.lock:
+                    self.server.routes.problems.append({"path": path, "query": {}, "problems": [problem]})
+                self.send_json(401, {"message": "A JSON web token could not be decoded"})
+            elif lookup:
+                self.send_json(200, {"id": app.INSTALLATION_ID, "account": {"login": lookup.group(1).split("/")[1]},
+                                     "app_id": app.app_id})
+            else:
+                self.send_json(201, app.issue_token())
+            return True
+        if app.token_problem(authorization, path):
+            self.send_json(401, {"message": "Bad credentials"})
+            return True
+        return False
+
     def check_expectations(self, route, query):
         problems = []
         tolerance = route.get("tolerance", 600)
@@ -205,6 +348,12 @@ class Handler(BaseHTTPRequestHandler):
             payload = json.loads(raw or b"{}")
             ok = self.server.routes.replace(payload["name"], payload["responses"])
             return self.send(200 if ok else 404, b"ok\n" if ok else b"no such route\n")
+        if url.path == "/_control/app/revoke" and self.server.github_app:
+            self.server.github_app.revoke_all()
+            return self.send(200, b"ok\n")
+        if url.path == "/_control/app" and self.server.github_app:
+            self.server.github_app.token_lifetime = int(json.loads(raw)["token_lifetime"])
+            return self.send(200, b"ok\n")
         self.do_GET(body=raw.decode(errors="replace"))
 
 
@@ -216,6 +365,10 @@ def main():
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--port-file", help="write the bound port here once listening")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--github-app-id", type=int, help="GitHub App mode: the app id JWTs must be issued by")
+    parser.add_argument("--github-app-public-key", help="GitHub App mode: PEM public key that verifies app JWTs")
+    parser.add_argument("--github-app-token-lifetime", type=int, default=3600,
+                        help="seconds an installation token lives (GitHub: 3600)")
     args = parser.parse_args()
 
     server = ThreadingHTTPServer((args.host, args.port), Handler)
@@ -225,6 +378,9 @@ def main():
     port = server.server_address[1]
     server.base_url = f"http://{args.host}:{port}"
     server.verbose = args.verbose
+    server.github_app = None
+    if args.github_app_id is not None:
+        server.github_app = GithubApp(args.github_app_id, args.github_app_public_key, args.github_app_token_lifetime)
     if args.port_file:
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:

@@ -174,21 +174,38 @@ tl::expected<HttpResponse, Error> HttpClient::PostOk(const std::string& url, std
                                                      std::string content_type) {
   HttpRequest request{url, options_.extra_headers, std::move(body)};
   request.headers.emplace_back("Content-Type", std::move(content_type));
-  auto response = SendWithRetries(std::move(request), Credentials::kSend);
+  auto response = Send(std::move(request), Credentials::kSend);
   if (response && (response->status < 200 || response->status > 299)) {
     return tl::unexpected(HttpStatusError(response->status, url, false, SendsCredentialsTo(url)));
   }
   return response;
 }
 
+tl::expected<HttpResponse, Error> HttpClient::RequestOkWith(const std::string& url, const std::string& authorization,
+                                                            std::optional<std::string> body) {
+  HttpRequest request{url, options_.extra_headers, std::move(body)};
+  if (request.body) request.headers.emplace_back("Content-Type", "application/json");
+  const bool credentials_sent = IsApiOrigin(url);
+  if (credentials_sent) request.headers.emplace_back("Authorization", authorization);
+  auto response = SendWithRetries(std::move(request), false);
+  if (response && (response->status < 200 || response->status > 299)) {
+    return tl::unexpected(HttpStatusError(response->status, url, false, credentials_sent));
+  }
+  return response;
+}
+
+bool HttpClient::IsApiOrigin(std::string_view url) const {
+  return !api_origin_.empty() && OriginOf(url) == api_origin_;
+}
+
 bool HttpClient::SendsCredentialsTo(std::string_view url) const {
-  return !options_.authorization.empty() && !api_origin_.empty() && OriginOf(url) == api_origin_;
+  return (options_.authorization_provider || !options_.authorization.empty()) && IsApiOrigin(url);
 }
 
 tl::expected<HttpResponse, Error> HttpClient::Get(const std::string& first_url, Credentials credentials) {
   std::string url = first_url;
   for (int hop = 0;; ++hop) {
-    auto response = SendWithRetries(HttpRequest{url, options_.extra_headers, std::nullopt}, credentials);
+    auto response = Send(HttpRequest{url, options_.extra_headers, std::nullopt}, credentials);
     if (!response || !IsRedirect(response->status)) return response;
     const auto location = response->Header("location");
     if (location.empty()) return response;
@@ -201,12 +218,32 @@ tl::expected<HttpResponse, Error> HttpClient::Get(const std::string& first_url, 
   }
 }
 
-tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest request, Credentials credentials) {
-  const std::string url = request.url;
+tl::expected<HttpResponse, Error> HttpClient::Send(HttpRequest request, Credentials credentials) {
   const bool cacheable = !request.body;
-  if (credentials == Credentials::kSend && SendsCredentialsTo(url)) {
-    request.headers.emplace_back("Authorization", options_.authorization);
+  if (credentials == Credentials::kOmit || !SendsCredentialsTo(request.url)) {
+    return SendWithRetries(std::move(request), cacheable);
   }
+  const auto& provider = options_.authorization_provider;
+  if (!provider) {
+    request.headers.emplace_back("Authorization", options_.authorization);
+    return SendWithRetries(std::move(request), cacheable);
+  }
+  for (int round = 1;; ++round) {
+    // Asked before every request (not once per client): the provider renews what expires.
+    auto authorization = provider->Authorization(*this);
+    if (!authorization) return tl::unexpected(authorization.error());
+    HttpRequest attempt = request;
+    attempt.headers.emplace_back("Authorization", std::move(*authorization));
+    auto response = SendWithRetries(std::move(attempt), cacheable);
+    // A short-lived credential can be revoked or expire early: one fresh value,
+    // one more try; a second 401 is the caller's to report.
+    if (round == 2 || !response || response->status != 401) return response;
+    provider->Invalidate();
+  }
+}
+
+tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest request, bool cacheable) {
+  const std::string url = request.url;
   const CacheEntry* cached = cacheable ? Lookup(url) : nullptr;
   if (cached) request.headers.emplace_back(cached->validator_header, cached->validator);
 

@@ -63,9 +63,29 @@ class HttpTransport {
                                                     std::stop_token stop) = 0;
 };
 
+class HttpClient;
+
+// Supplies the Authorization value per request, for credentials that expire
+// (GitHub App installation tokens). Called by the HttpClient it is set on,
+// on that client's thread, before each request that carries credentials; it
+// may make requests of its own through that client with RequestOkWith (which
+// never asks it again).
+class AuthorizationProvider {
+ public:
+  virtual ~AuthorizationProvider() = default;
+  // The full Authorization header value; an error fails the request it was for.
+  virtual tl::expected<std::string, Error> Authorization(HttpClient& http) = 0;
+  // The API answered 401 to the value last returned (revoked, or expired
+  // early): the next Authorization() must not return it again.
+  virtual void Invalidate() = 0;
+};
+
 struct HttpClientOptions {
   std::string api_url;        // credentials go only to this URL's scheme://host:port
   std::string authorization;  // full Authorization header value, or empty; a secret
+  // When set, asked per request instead of `authorization`. A 401 invalidates
+  // its value and the request goes once more with a fresh one.
+  std::shared_ptr<AuthorizationProvider> authorization_provider;
   Headers extra_headers;      // e.g. Accept, API version headers
   TransferLimits limits;
   int max_attempts = 3;                                  // total tries for 5xx, 429 and network errors
@@ -104,7 +124,19 @@ class HttpClient {
   tl::expected<HttpResponse, Error> PostOk(const std::string& url, std::string body,
                                            std::string content_type = "application/json");
 
+  // A request with exactly this Authorization value (still only to api_url's
+  // origin), for an AuthorizationProvider's own calls such as trading an app
+  // JWT for a token. A GET without `body`, else a POST of JSON. Retried like any
+  // request; no cache, no redirects; non-2xx is an error.
+  tl::expected<HttpResponse, Error> RequestOkWith(const std::string& url, const std::string& authorization,
+                                                  std::optional<std::string> body = std::nullopt);
+
+  // Whether a request to `url` would carry credentials (some are set and `url`
+  // is on api_url's origin).
+  bool SendsCredentialsTo(std::string_view url) const;
+
   const HttpClientOptions& options() const { return options_; }
+  const Clock& clock() const { return clock_; }
 
  private:
   struct CacheEntry {
@@ -114,12 +146,14 @@ class HttpClient {
     std::list<std::string>::iterator lru_position;
   };
 
-  tl::expected<HttpResponse, Error> SendWithRetries(HttpRequest request, Credentials credentials);
+  // Adds the credentials `credentials` allows, renewing a provider's value once on a 401.
+  tl::expected<HttpResponse, Error> Send(HttpRequest request, Credentials credentials);
+  tl::expected<HttpResponse, Error> SendWithRetries(HttpRequest request, bool cacheable);
+  bool IsApiOrigin(std::string_view url) const;
   std::optional<Error> WaitForRateLimitReset();
   void RememberRateLimit(const HttpResponse& response);
   std::optional<std::chrono::milliseconds> RetryDelay(const HttpResponse& response) const;
   std::chrono::milliseconds Backoff(int attempt);
-  bool SendsCredentialsTo(std::string_view url) const;
   void Store(const std::string& url, const HttpResponse& response);
   const CacheEntry* Lookup(const std::string& url);
 

@@ -216,3 +216,20 @@ TEST_CASE("a run from the repository itself is told from a fork's by repository 
   CHECK_FALSE((*runs)[2].from_own_repository);
   CHECK(ToUnixSeconds((*runs)[0].started_at) == 1767225600);  // created_at when run_started_at is absent
 }
+
+TEST_CASE("an installation and its access token, as GitHub documents them") {
+  // The shapes of GitHub's examples for GET /orgs/{org}/installation and POST .../access_tokens.
+  CHECK(ParseInstallationId(R"({"id": 1, "account": {"login": "octocat"}, "app_id": 1})") == 1);
+  CHECK_FALSE(ParseInstallationId(R"({"account": {}})"));
+  auto token = ParseInstallationToken(R"({"token": "ghs_16C7e42F292c6912E7710c838347Ae178B4a",
+    "expires_at": "2016-07-11T22:14:10Z", "permissions": {"issues": "write"}, "repository_selection": "selected"})");
+  REQUIRE(token);
+  CHECK(token->token == "ghs_16C7e42F292c6912E7710c838347Ae178B4a");
+  CHECK(ToUnixSeconds(token->expires_at) == 1468275250);
+  // A token goes into a header line: a line break in it is a malformed answer, not a second header.
+  auto injected = ParseInstallationToken(R"({"token": "ghs_x\r\nX-Evil: 1", "expires_at": "2016-07-11T22:14:10Z"})");
+  REQUIRE_FALSE(injected);
+  CHECK(injected.error().message.find("ghs_x") == std::string::npos);
+  CHECK_FALSE(ParseInstallationToken(R"({"token": "", "expires_at": "2016-07-11T22:14:10Z"})"));
+  CHECK_FALSE(ParseInstallationToken(R"({"token": "ghs_y", "expires_at": "soon"})"));
+}
