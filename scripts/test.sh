@@ -8,9 +8,16 @@
 # (scripts/sanitize.sh runs 2 or 3 alone.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+stage() {  # stage <name> <command...>: runs it and says how long it took
+  local name=$1 started=$SECONDS
+  shift
+  "$@"
+  echo "test.sh: $name took $((SECONDS - started)) s"
+}
+
 bash scripts/install-deps.sh
 bash scripts/install-k8s-tools.sh
-bash scripts/build.sh
-ctest --test-dir build --output-on-failure --timeout 300 -j "$(nproc)"
-bash scripts/sanitize.sh address
-bash scripts/sanitize.sh thread
+stage "normal build and tests" bash -c 'bash scripts/build.sh && ctest --test-dir build --output-on-failure --timeout 300 -j "$(nproc)"'
+stage "ASan+UBSan build and tests" bash scripts/sanitize.sh address
+stage "TSan build and tests" bash scripts/sanitize.sh thread

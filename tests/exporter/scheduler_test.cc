@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/support/fake_transport.h"
 
