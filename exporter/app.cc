@@ -56,6 +56,7 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
 
 tl::expected<void, std::string> App::Reload() {
   std::lock_guard lock(reload_mu_);
+  if (stopping_) return tl::unexpected(std::string("the exporter is shutting down"));
   auto config = LoadConfig(flags_.config_file, AllCollectorFactories(), ProcessEnvironment());
   if (!config) {
     self_metrics_.RecordReload(false, ToUnixSeconds(clock_.Now()));
@@ -79,9 +80,14 @@ Shard App::EffectiveShard() const {
 }
 
 void App::Shutdown() {
-  std::lock_guard lock(reload_mu_);
-  if (!server_) return;
-  scheduler_.Stop(config_.exporter.shutdown_timeout);
+  {
+    std::lock_guard lock(reload_mu_);
+    stopping_ = true;
+    scheduler_.Stop(config_.exporter.shutdown_timeout);  // no-op when already stopped
+  }
+  // Closing the server waits for every running handler, and a POST /-/reload
+  // handler may be waiting for reload_mu_: close it only after letting go of
+  // the lock (the handler then sees stopping_ and answers 500).
   server_.reset();
 }
 

@@ -2,7 +2,8 @@
 // server together, and owns reload and shutdown.
 //
 // Thread-safety: Reload may be called from the signal loop and from HTTP
-// handler threads at once; it serialises itself.
+// handler threads at once; it serialises itself, and fails once Shutdown
+// began. Start and Shutdown belong to the thread that owns the App.
 #pragma once
 
 #include <memory>
@@ -45,6 +46,7 @@ class App {
   Scheduler scheduler_;
   std::unique_ptr<HttpServer> server_;
   std::mutex reload_mu_;
+  bool stopping_ = false;  // under reload_mu_: Shutdown began, so a reload must not start polling again
   Config config_;
 };
 

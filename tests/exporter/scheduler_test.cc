@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/support/fake_transport.h"
 
@@ -173,4 +175,48 @@ TEST_CASE("the series cap reaches every poll, and what it drops is counted") {
   const std::string self = f.metrics.Render();
   CHECK(self.find("kpi_exporter_series_dropped_total{collector=\"scripted\",reason=\"limit\"} 0") == std::string::npos);
   CHECK(self.find("kpi_exporter_series_dropped_total{collector=\"scripted\",reason=\"limit\"}") != std::string::npos);
+}
+
+// What the HTTP server does while workers poll and a reload restarts them
+// (scripts/test.sh also runs this under ThreadSanitizer): status, readiness,
+// the stored page and the self-metrics are read from other threads throughout.
+TEST_CASE("status, readiness, page and self-metrics are read while workers poll and reloads restart them") {
+  Fixture f;
+  std::atomic<bool> running{true};
+  std::atomic<int> reads{0};
+  std::atomic<int> broken{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&] {
+      while (running) {
+        for (const auto& status : f.scheduler.Status()) {
+          if (status.name.empty() || status.interval.count() <= 0) ++broken;  // Start sets both
+        }
+        (void)f.scheduler.Ready();
+        const auto page = f.store.CurrentPage();
+        if (!page->text.empty() && !page->text.starts_with("# HELP scripted_")) ++broken;
+        if (f.metrics.Render().find("kpi_exporter_build_info") == std::string::npos) ++broken;
+        ++reads;
+      }
+    });
+  }
+  for (int reload = 0; reload < 3; ++reload) {
+    // One collector stays across reloads, one is new each time, odd polls fail.
+    auto stays = std::make_shared<ScriptedCollector>("stays", std::set<int>{1, 3, 5, 7, 9}, std::chrono::milliseconds(5));
+    auto fresh = std::make_shared<ScriptedCollector>("fresh" + std::to_string(reload), std::set<int>{2, 4},
+                                                     std::chrono::milliseconds(5));
+    f.scheduler.Start({stays, fresh}, 1);
+    CHECK(Eventually([&] { return stays->polls >= 2 && fresh->polls >= 2; }));
+    f.scheduler.Stop(1s);
+  }
+  running = false;
+  for (auto& t : readers) t.join();
+  CHECK(reads > 0);
+  CHECK(broken == 0);
+  const auto status = f.scheduler.Status();
+  REQUIRE(status.size() == 2);
+  CHECK(status[0].name == "fresh2");
+  CHECK(status[1].name == "stays");
+  CHECK_FALSE(f.store.Has("fresh1"));
+  CHECK(f.metrics.Render().find("kpi_exporter_collector_up{collector=\"fresh1\"}") == std::string::npos);
 }

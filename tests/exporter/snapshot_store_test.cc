@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 using namespace kpi;
 
 namespace {
@@ -61,4 +65,46 @@ TEST_CASE("the page and its gzip are made once per change and shared by scrapes 
   CHECK(second->text == "# HELP a_value help of a_value\n# TYPE a_value gauge\na_value{src=\"one\"} 2\n");
   store.Retain({});
   CHECK(store.CurrentPage()->text.empty());
+}
+
+// Workers Put while scrapes render (scripts/test.sh also runs this under
+// ThreadSanitizer): every page a scrape gets is one whole state of the store.
+TEST_CASE("Puts, Retains and scrapes from several threads at once always give whole pages") {
+  SnapshotStore store;
+  store.Put("one", Make("a_value", "one", 0));
+  store.Put("two", Make("a_value", "two", 0));
+  std::atomic<bool> writing{true};
+  std::atomic<int> pages{0};
+  std::atomic<int> broken{0};
+  std::vector<std::thread> scrapers;
+  for (int s = 0; s < 3; ++s) {
+    scrapers.emplace_back([&] {
+      do {
+        const auto page = store.CurrentPage();
+        const std::string& text = page->text;
+        // Both collectors' samples under one HELP and TYPE, every line complete.
+        const bool whole = text.starts_with("# HELP a_value help of a_value\n# TYPE a_value gauge\na_value{src=\"one\"} ") &&
+                           text.find("\na_value{src=\"two\"} ") != std::string::npos && text.ends_with("\n");
+        if (!whole || page->gzip.substr(0, 2) != "\x1f\x8b" || !store.Has("one") || !store.Get("two")) ++broken;
+        ++pages;
+      } while (writing);
+    });
+  }
+  std::vector<std::thread> writers;
+  for (const std::string name : {"one", "two"}) {
+    writers.emplace_back([&store, name] {
+      for (int i = 1; i <= 300; ++i) {
+        store.Put(name, Make("a_value", name, i));
+        if (i % 50 == 0) store.Retain({"one", "two"});
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  writing = false;
+  for (auto& t : scrapers) t.join();
+  CHECK(broken == 0);
+  CHECK(pages >= 3);
+  const std::string last = store.CurrentPage()->text;
+  CHECK(last.find("a_value{src=\"one\"} 300\n") != std::string::npos);
+  CHECK(last.find("a_value{src=\"two\"} 300\n") != std::string::npos);
 }
