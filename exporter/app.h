@@ -15,7 +15,7 @@
 #include "collectors/common/clock.h"
 #include "exporter/config.h"
 #include "exporter/flags.h"
-#include "exporter/http_server.h"
+#include "exporter/web/http_server.h"
 #include "exporter/logging.h"
 #include "exporter/scheduler.h"
 #include "exporter/self_metrics.h"

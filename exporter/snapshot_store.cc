@@ -71,7 +71,7 @@ std::shared_ptr<const SnapshotStore::Page> SnapshotStore::CurrentPage() const {
   // next scrape sees the newer version and renders again.
   auto page = std::make_shared<Page>();
   page->text = Render();
-  page->gzip = GzipCompress(page->text).value_or("");
+  page->gzip = GzipStart(page->text);
   page_ = std::move(page);
   page_version_ = version;
   return page_;

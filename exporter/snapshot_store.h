@@ -9,10 +9,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "collectors/common/snapshot.h"
+#include "exporter/gzip.h"
 
 namespace kpi {
 
@@ -34,7 +36,7 @@ class SnapshotStore {
   // writes stored bytes.
   struct Page {
     std::string text;
-    std::string gzip;  // one complete gzip member of `text`
+    std::optional<GzipPrefix> gzip;  // the start of one gzip member of `text` (see GzipFinish)
   };
   std::shared_ptr<const Page> CurrentPage() const;
 

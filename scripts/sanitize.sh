@@ -19,7 +19,7 @@ TSAN_UNIT_TESTS=(
   tests/exporter/scheduler_test.cc
   tests/exporter/snapshot_store_test.cc
   tests/collectors/common/upstream/http_client_test.cc
-  tests/exporter/http_server_test.cc
+  tests/exporter/web/http_server_test.cc
   tests/exporter/app_test.cc
 )
 

@@ -1,5 +1,5 @@
 #include "exporter/flags.h"
-#include "exporter/http_server.h"
+#include "exporter/web/http_server.h"
 
 #include <doctest/doctest.h>
 

@@ -5,6 +5,7 @@ pull request that must not count, bot comments, a repository too large to
 count contributors, a 500 then success, 304s), the query parameters the fake
 checks, per-repository health, promtool check metrics, and no token anywhere."""
 import gzip
+import zlib
 import os
 import sys
 import urllib.request
@@ -105,7 +106,10 @@ def main():
             zipped = response.read()
         unzipped = gzip.decompress(zipped).decode()
         assert len(zipped) * 3 < len(unzipped) and "github_repo_stars{repo=\"acme/widgets\"} 1234" in unzipped
-        promtool_check(unzipped)  # stored member + per-scrape member read as one body
+        promtool_check(unzipped)
+        # One gzip member: readers that stop after the first (curl --compressed, browsers) get it all.
+        one_member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        assert one_member.decompress(zipped).decode() == unzipped and one_member.eof and not one_member.unused_data
 
         # The next poll revalidates with If-None-Match and gets 304s; values stay.
         def second_poll():

@@ -1,4 +1,4 @@
-#include "exporter/http_server.h"
+#include "exporter/web/http_server.h"
 
 #include <CivetServer.h>
 
@@ -29,15 +29,16 @@ void Reply(mg_connection* conn, int status, std::string_view content_type, std::
 
 // The stored page (rendered once per change) and the small per-scrape part,
 // written one after the other without copying the stored bytes. Prometheus
-// asks for gzip: then the stored gzip member is followed by a fresh member of
-// the per-scrape part (RFC 1952 allows several members in one body).
+// asks for gzip: then the stored start of a gzip member is followed by the
+// per-scrape part deflated as that member's end (GzipFinish): one member,
+// which every gzip reader takes.
 void ReplyMetrics(mg_connection* conn, const MetricsPage& page) {
   constexpr std::string_view kType = "text/plain; version=0.0.4; charset=utf-8";
   const char* accept = mg_get_header(conn, "Accept-Encoding");
   const bool gzip = accept && std::string_view(accept).find("gzip") != std::string_view::npos;
   std::optional<std::string> live_gzip;
-  if (gzip && !page.stored->gzip.empty()) live_gzip = GzipCompress(page.live_text);
-  const std::string_view stored = live_gzip ? page.stored->gzip : page.stored->text;
+  if (gzip && page.stored->gzip) live_gzip = GzipFinish(*page.stored->gzip, page.live_text);
+  const std::string_view stored = live_gzip ? std::string_view(page.stored->gzip->bytes) : page.stored->text;
   const std::string_view live = live_gzip ? std::string_view(*live_gzip) : std::string_view(page.live_text);
   mg_printf(conn,
             "HTTP/1.1 200 OK\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"

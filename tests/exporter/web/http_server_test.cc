@@ -2,7 +2,7 @@
 // self-metrics behind its callbacks, as the app wires them. scripts/test.sh
 // also runs these under ThreadSanitizer: handlers run on CivetWeb's threads
 // while workers poll and a reload restarts them.
-#include "exporter/http_server.h"
+#include "exporter/web/http_server.h"
 
 #include <curl/curl.h>
 #include <doctest/doctest.h>
@@ -49,8 +49,7 @@ struct Answer {
   std::string body;
 };
 
-// Plain text: libcurl's gzip decoding stops after the first gzip member and
-// fails on the rest, so this client asks for no encoding.
+// Plain text: this client asks for no encoding.
 Answer Fetch(const std::string& url, bool post = false) {
   CurlTransport transport;
   HttpRequest request{url, {{"Accept-Encoding", "identity"}}, post ? std::optional<std::string>("") : std::nullopt};
@@ -59,9 +58,9 @@ Answer Fetch(const std::string& url, bool post = false) {
   return Answer{response->status, response->body};
 }
 
-// As Prometheus scrapes: asks for gzip and reads every gzip member of the
-// body (libcurl's own decoding stops after the first member, so this uses
-// libcurl raw and inflates here).
+// As Prometheus scrapes: asks for gzip and inflates here, requiring the
+// body to be exactly one gzip member (curl --compressed and browsers stop
+// after the first member).
 Answer FetchGzip(const std::string& url) {
   CURL* curl = curl_easy_init();
   std::string raw;
@@ -89,15 +88,16 @@ Answer FetchGzip(const std::string& url) {
   z.avail_in = static_cast<uInt>(raw.size());
   char buffer[16384];
   int result = Z_OK;
-  while (z.avail_in > 0 && (result == Z_OK || result == Z_STREAM_END)) {
-    if (result == Z_STREAM_END) inflateReset(&z);  // the next member
+  while (z.avail_in > 0 && result == Z_OK) {
     z.next_out = reinterpret_cast<Bytef*>(buffer);
     z.avail_out = sizeof buffer;
     result = inflate(&z, Z_NO_FLUSH);
     text.append(buffer, sizeof buffer - z.avail_out);
   }
+  const bool trailing = z.avail_in > 0;
   inflateEnd(&z);
   if (result != Z_STREAM_END) return Answer{-1, "not a complete gzip body: " + std::to_string(result)};
+  if (trailing) return Answer{-1, "more than one gzip member"};
   return Answer{status, text};
 }
 
