@@ -4,6 +4,7 @@
 #include <random>
 
 #include "collectors/common/upstream/http_client.h"
+#include "collectors/common/upstream/transport_pool.h"
 
 namespace kpi {
 namespace {
@@ -143,7 +144,9 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
   HttpClientOptions options = worker.collector->http_options();
   options.limits.user_agent = user_agent_;
   const std::string name = worker.name;
-  HttpClient http(transports_(), clock_, std::move(options),
+  // One transport per request the source may have in flight (its concurrency).
+  HttpClient http(std::make_unique<TransportPool>(worker.collector->settings().concurrency, transports_), clock_,
+                  std::move(options),
                   [this, name](std::string_view code) { metrics_.CountUpstreamRequest(name, code); },
                   worker.cancel.get_token());
   while (keep_running && !stop.stop_requested()) {

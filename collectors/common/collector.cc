@@ -53,6 +53,7 @@ SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults
   if (auto timeout = reader.Duration("timeout", std::chrono::milliseconds(100), std::chrono::minutes(10))) {
     settings.timeout = *timeout;
   }
+  if (auto concurrency = reader.Integer("concurrency", 1, kMaxConcurrency)) settings.concurrency = int(*concurrency);
   return settings;
 }
 

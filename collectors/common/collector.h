@@ -52,13 +52,18 @@ struct SourceSettings {
   std::string api_url;
   std::chrono::milliseconds interval{std::chrono::minutes(5)};
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
+  // Requests in flight at once for this source (its targets polled side by
+  // side). At most 100: GitHub's documented cap on concurrent requests.
+  int concurrency = 8;
 };
+inline constexpr int kMaxConcurrency = 100;
 
 // Every poll interval lies between these (README: "Keys every source accepts").
 inline constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
 inline constexpr std::chrono::milliseconds kMaxInterval = std::chrono::hours(7 * 24);
 
-// Reads api_url (see ReadUrl), interval (1s to 7d) and timeout (100ms to 10m).
+// Reads api_url (see ReadUrl), interval (1s to 7d), timeout (100ms to 10m) and
+// concurrency (1 to kMaxConcurrency).
 SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults);
 
 // Reads a URL key: must start with http:// or https://; trailing '/' dropped.

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <set>
 
+#include "collectors/common/parallel.h"
 #include "collectors/common/upstream/pagination.h"
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
@@ -16,6 +18,10 @@ using github::Issue;
 
 constexpr auto kDay = std::chrono::hours(24);
 constexpr auto kMonth = 30 * kDay;  // the "30d" window
+// Comment pages one issue's first-response lookup may take (10 000 comments):
+// an issue whose first 10 000 comments are all its author's or bots' counts as
+// unknown (the lookup is incomplete), not as unanswered.
+constexpr int kMaxCommentPagesPerIssue = 100;
 
 bool IsValidRepoName(std::string_view repo) {
   const auto slash = repo.find('/');
@@ -48,14 +54,29 @@ bool Contains(const std::vector<std::string>& list, std::string_view item) {
 
 }  // namespace
 
+// Repositories are polled side by side (ParallelFor): what they share within
+// one poll is guarded by `mu`.
 struct GithubCollector::PollState {
   SystemTime now;
   PollLog& log;
   PollReport& report;
   Shard shard;
+  std::mutex mu;
   int comment_requests_left;
   std::set<std::string> live_cache_keys;  // first-response entries still needed
   std::map<std::string, FirstResponseLookup> checked;  // this poll's lookups
+
+  // Takes up to `wanted` comment pages from the poll's budget; returns how many.
+  int ReserveCommentPages(int wanted) {
+    std::lock_guard lock(mu);
+    const int granted = std::clamp(comment_requests_left, 0, wanted);
+    comment_requests_left -= granted;
+    return granted;
+  }
+  void ReturnCommentPages(int unused) {
+    std::lock_guard lock(mu);
+    comment_requests_left += unused;
+  }
 };
 
 std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
@@ -107,13 +128,18 @@ void GithubCollector::UseInstallationOf(std::string_view target) {
 }
 
 tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContext& context) {
-  PollState state{context.clock.Now(), context.log, context.report, context.shard, config_.max_comment_requests, {}, {}};
+  PollState state{context.clock.Now(), context.log, context.report, context.shard, {}, config_.max_comment_requests,
+                  {}, {}};
   std::vector<Error> errors;
 
   auto repos = ResolveRepos(http, state, errors);
   if (!repos) return tl::unexpected(repos.error());
-  for (const auto& repo : *repos) {
-    if (!repos_.UpdateTarget(repo, PollRepo(http, state, repo), errors, context.report)) {
+  // Up to `concurrency` repositories at once; results are applied in order afterwards.
+  std::vector<tl::expected<RepoStats, Error>> results(repos->size(), tl::unexpected(Error{"internal", "not polled"}));
+  ParallelFor(repos->size(), config_.settings.concurrency,
+              [&](size_t i) { results[i] = PollRepo(http, state, (*repos)[i]); });
+  for (size_t i = 0; i < repos->size(); ++i) {
+    if (!repos_.UpdateTarget((*repos)[i], std::move(results[i]), errors, context.report)) {
       return tl::unexpected(errors.back());
     }
   }
@@ -275,15 +301,24 @@ tl::expected<GithubCollector::FirstResponseLookup, Error> GithubCollector::First
                                                                                         const Issue& issue) {
   if (issue.comments == 0) return FirstResponseLookup{};
   const std::string key = repo + "#" + std::to_string(issue.number);
-  state.live_cache_keys.insert(key);
-  if (const auto cached = first_response_cache_.find(key); cached != first_response_cache_.end()) {
-    return FirstResponseLookup{true, cached->second};
+  {
+    std::lock_guard lock(state.mu);
+    state.live_cache_keys.insert(key);
+    if (const auto checked = state.checked.find(key); checked != state.checked.end()) return checked->second;
   }
-  if (const auto checked = state.checked.find(key); checked != state.checked.end()) return checked->second;
+  {
+    std::lock_guard lock(shared_mu_);
+    if (const auto cached = first_response_cache_.find(key); cached != first_response_cache_.end()) {
+      return FirstResponseLookup{true, cached->second};
+    }
+  }
   std::optional<SystemTime> first;
   const std::string url = config_.settings.api_url + "/repos/" + repo + "/issues/" + std::to_string(issue.number) +
                           "/comments?per_page=100";
-  auto walk = WalkPages(http, url, state.comment_requests_left, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+  // Pages are reserved from the shared budget before the walk, so parallel
+  // lookups never spend more than max_comment_requests together.
+  const int reserved = state.ReserveCommentPages(kMaxCommentPagesPerIssue);
+  auto walk = WalkPages(http, url, reserved, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
     auto comments = github::ParseComments(page.body);
     if (!comments) return tl::unexpected(comments.error());
     for (const auto& comment : *comments) {
@@ -293,10 +328,14 @@ tl::expected<GithubCollector::FirstResponseLookup, Error> GithubCollector::First
     }
     return !first;  // pages come oldest first: a later page cannot hold an earlier answer
   });
+  state.ReturnCommentPages(reserved - (walk ? walk->pages : 0));
   if (!walk) return tl::unexpected(walk.error());
-  state.comment_requests_left -= walk->pages;
   const FirstResponseLookup lookup{first || !walk->truncated, first};
-  if (first) first_response_cache_[key] = *first;
+  if (first) {
+    std::lock_guard lock(shared_mu_);
+    first_response_cache_[key] = *first;
+  }
+  std::lock_guard lock(state.mu);
   state.checked[key] = lookup;
   return lookup;
 }
@@ -311,6 +350,7 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
   // to list contributors for this repository via the API." Only this metric is
   // absent; it is no failure, and it is logged once.
   if (page->status == 403 && AsciiLower(page->body).find("too large") != std::string::npos) {
+    std::unique_lock lock(shared_mu_);
     if (contributors_refused_.insert(repo).second) {
       state.log.Warn(repo + ": GitHub will not list contributors of a repository this large; "
                             "github_repo_contributors is left out for it");
@@ -320,7 +360,10 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
   if (page->status < 200 || page->status > 299) {
     return tl::unexpected(HttpStatusError(page->status, url, false, http.SendsCredentialsTo(url)));
   }
-  contributors_refused_.erase(repo);
+  {
+    std::lock_guard lock(shared_mu_);
+    contributors_refused_.erase(repo);
+  }
   if (page->status == 204) {  // an empty repository
     stats.contributors = 0;
     return {};

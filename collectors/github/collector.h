@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -113,6 +114,8 @@ class GithubCollector final : public Collector {
   LastGood<RepoStats> repos_;
   LastGood<std::vector<std::string>> org_repos_;
   LastGood<std::vector<github::RateLimit>> rate_limits_;
+  // Guards the two below: repositories are polled side by side (Poll).
+  std::mutex shared_mu_;
   // A first response never changes once it happened: "repo#number" -> time.
   std::map<std::string, SystemTime> first_response_cache_;
   // Repositories GitHub refuses to count contributors for (too large); logged once.

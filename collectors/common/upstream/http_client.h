@@ -4,8 +4,10 @@
 // an HttpTransport performs single attempts on the wire (libcurl in
 // production, in-memory fakes in unit tests).
 //
-// Thread-safety: an HttpClient is used by one worker at a time (one per
-// collector); it is not safe to share between threads.
+// Thread-safety: one HttpClient serves one collector; its poll may call it
+// from several threads at once (ParallelFor) when its transport allows that
+// (TransportPool). The cache, the rate-limit wait and the jitter are shared
+// under a mutex, so a 429 seen by one request holds back them all.
 #pragma once
 
 #include <chrono>
@@ -13,6 +15,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <stop_token>
@@ -139,10 +142,13 @@ class HttpClient {
   const Clock& clock() const { return clock_; }
 
  private:
-  struct CacheEntry {
-    std::string validator_header;  // "if-none-match" or "if-modified-since"
+  struct Cached {
+    std::string validator_header;  // "If-None-Match" or "If-Modified-Since"
     std::string validator;
-    HttpResponse response;
+    std::shared_ptr<const HttpResponse> response;
+  };
+  struct CacheEntry {
+    Cached cached;
     std::list<std::string>::iterator lru_position;
   };
 
@@ -155,7 +161,7 @@ class HttpClient {
   std::optional<std::chrono::milliseconds> RetryDelay(const HttpResponse& response) const;
   std::chrono::milliseconds Backoff(int attempt);
   void Store(const std::string& url, const HttpResponse& response);
-  const CacheEntry* Lookup(const std::string& url);
+  std::optional<Cached> Lookup(const std::string& url);
 
   std::unique_ptr<HttpTransport> transport_;
   const Clock& clock_;
@@ -163,6 +169,7 @@ class HttpClient {
   AttemptObserver observer_;
   std::stop_token stop_;
   std::string api_origin_;
+  mutable std::mutex mu_;  // guards everything below
   std::mt19937_64 rng_;
   std::optional<SystemTime> rate_limited_until_;
   std::unordered_map<std::string, CacheEntry> cache_;

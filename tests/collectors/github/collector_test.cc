@@ -533,3 +533,43 @@ TEST_CASE("past max_workflows the other workflows are left out and the cut is re
   CHECK(world.report.truncations().contains({"o/r", "workflows"}));
   for (const auto& request : world.state->requests) CHECK(request.url.find("/workflows/8/") == std::string::npos);
 }
+
+TEST_CASE("repositories polled side by side give what one at a time gives, within one comment budget") {
+  std::map<int, std::string> texts;
+  std::map<int, size_t> comment_requests;
+  for (const int concurrency : {1, 6}) {
+    GithubConfig config;
+    config.settings.concurrency = concurrency;
+    config.max_comment_requests = 5;  // 12 lookups wanted: the budget runs out mid-poll
+    for (int i = 0; i < 6; ++i) config.repos.push_back("o/r" + std::to_string(i));
+    World world(config);
+    // Every repository answers like o/r.
+    const auto routes = world.state->routes;
+    for (const auto& [url, exchange] : routes) {
+      if (!url.starts_with(kRepo)) continue;
+      for (int i = 0; i < 6; ++i) world.state->routes[kRepo + std::to_string(i) + url.substr(kRepo.size())] = exchange;
+    }
+    auto snapshot = world.Poll();
+    REQUIRE(snapshot);
+    texts[concurrency] = SnapshotText(*snapshot);
+    comment_requests[concurrency] = std::count_if(world.state->requests.begin(), world.state->requests.end(),
+                                                  [](const HttpRequest& r) { return r.url.find("/comments") != std::string::npos; });
+    CHECK(HasLine(texts[concurrency], "github_repo_open_issues{repo=\"o/r5\"} 3"));
+  }
+  CHECK(comment_requests[1] == 5);
+  CHECK(comment_requests[6] == 5);
+  // Which repositories' lookups the budget covered depends on timing; the rest keep their
+  // (here: absent) last complete values, so only complete groups differ, never a value.
+  for (int i = 0; i < 6; ++i) {
+    const std::string repo = "o/r" + std::to_string(i);
+    for (const auto* metric : {"github_repo_stars", "github_repo_open_pull_requests", "github_repo_contributors"}) {
+      const std::string prefix = std::string(metric) + "{repo=\"" + repo + "\"}";
+      const auto line = [&](const std::string& text) {
+        const auto at = text.find(prefix);
+        return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+      };
+      CHECK(line(texts[1]) == line(texts[6]));
+      CHECK_FALSE(line(texts[6]).empty());
+    }
+  }
+}
