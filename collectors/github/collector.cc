@@ -22,6 +22,7 @@ constexpr auto kMonth = 30 * kDay;  // the "30d" window
 // an issue whose first 10 000 comments are all its author's or bots' counts as
 // unknown (the lookup is incomplete), not as unanswered.
 constexpr int kMaxCommentPagesPerIssue = 100;
+constexpr int kRestPointsPerMinute = 900;
 
 bool IsValidRepoName(std::string_view repo) {
   const auto slash = repo.find('/');
@@ -120,6 +121,9 @@ HttpClientOptions GithubCollector::http_options() const {
       BaseHttpOptions(config_.settings, config_.token.empty() ? "" : "Bearer " + config_.token,
                       {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}});
   options.authorization_provider = app_auth_;
+  // GitHub's secondary limit: "no more than 900 points per minute" for REST
+  // (a GET is 1 point; 304s counted too, to stay on the safe side).
+  options.max_requests_per_minute = kRestPointsPerMinute;
   return options;
 }
 

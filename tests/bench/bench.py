@@ -184,6 +184,7 @@ max_comment_requests = {self.args.max_comment_requests}
             results.append({"cycle": label, "latency_ms": latency_ms, "points": stats["points"]["core"] - before["points"]["core"],
                             "requests": stats["requests"] - before["requests"],
                             "not_modified": stats["not_modified"] - before["not_modified"],
+                            "secondary_limited": stats["secondary_limited"] - before["secondary_limited"],
                             "wall_s": duration, "cpu_s": now_cpu - cpu,
                             "right": self.right_repos(metrics, expected), "rss_mib": rss_mib(exporter.pid),
                             "routes": routes})
@@ -256,11 +257,11 @@ def report(args, cycles, serving, memory):
     per_hour = 3600 / args.interval_seconds
     print(f"\n### GitHub at scale: {args.repos} repositories, {args.interval} interval "
           f"(`bash scripts/bench.sh github`, {time.strftime('%Y-%m-%d')})\n")
-    print("| cycle | upstream latency | points | requests (304) | wall s | CPU s | repositories right | RSS MiB |")
+    print("| cycle | upstream latency | points | requests (304, secondary-limited) | wall s | CPU s | repositories right | RSS MiB |")
     print("|---|---|---|---|---|---|---|---|")
     for c in cycles:
         wall = f"{c['wall_s']:.1f}" if c["wall_s"] is not None else "?"
-        print(f"| {c['cycle']} | {c['latency_ms']} ms | {c['points']} | {c['requests']} ({c['not_modified']}) | {wall} | "
+        print(f"| {c['cycle']} | {c['latency_ms']} ms | {c['points']} | {c['requests']} ({c['not_modified']}, {c['secondary_limited']}) | {wall} | "
               f"{c['cpu_s']:.1f} | {c['right']}/{args.repos} | {c['rss_mib']:.0f} |")
     unchanged = [c for c in cycles if c["cycle"] == "unchanged" and c["latency_ms"] == 0]
     changed = [c for c in cycles if c["cycle"].startswith("changed") and c["latency_ms"] == 0]

@@ -18,7 +18,10 @@
 // Charging (GitHub's documented primary limits): every REST answer but a 304
 // and /rate_limit costs 1 point of the "core" bucket; an empty bucket answers
 // 403 with x-ratelimit-remaining: 0 until it resets. Every answer carries the
-// x-ratelimit-* headers. --latency-ms delays every answer.
+// x-ratelimit-* headers. The secondary limits hold too: more than 900 REST
+// requests in 60 s (304s included) or more than 100 at once answer 403
+// "You have exceeded a secondary rate limit" with retry-after: 60 (counted in
+// stats.secondary_limited). --latency-ms delays every answer.
 //
 // GET /_control/stats: points spent per bucket, requests, 304s, per route.
 // POST /_control/reset-stats zeroes them. GET /_control/expected?repo=bench/r0001
@@ -134,7 +137,16 @@ function expected(repo) {
 }
 
 // --- charging -------------------------------------------------------------
-const stats = { points: { core: 0 }, requests: 0, not_modified: 0, routes: {} };
+const stats = { points: { core: 0 }, requests: 0, not_modified: 0, secondary_limited: 0, routes: {} };
+const recent = [];  // times (ms) of REST requests in the last minute
+let inFlight = 0;
+function secondaryLimited() {
+  const now = Date.now();
+  while (recent.length && recent[0] <= now - 60000) recent.shift();
+  if (recent.length >= 900 || inFlight > 100) return true;
+  recent.push(now);
+  return false;
+}
 const bucket = { used: 0, reset: START + HOUR };
 function rateHeaders() {
   const now = Math.floor(Date.now() / 1000);
@@ -232,7 +244,7 @@ function send(res, status, headers, body) {
 function control(req, res, url, body) {
   if (url.pathname === '/_control/stats') return send(res, 200, {}, stats);
   if (url.pathname === '/_control/reset-stats') {
-    stats.points.core = 0; stats.requests = 0; stats.not_modified = 0; stats.routes = {};
+    stats.points.core = 0; stats.requests = 0; stats.not_modified = 0; stats.secondary_limited = 0; stats.routes = {};
     bucket.used = 0;
     return send(res, 200, {}, stats);
   }
@@ -266,8 +278,16 @@ const server = http.createServer({ keepAliveTimeout: 30000 }, (req, res) => {
     const base = `http://${req.headers.host}`;
     const url = new URL(req.url, base);
     if (url.pathname.startsWith('/_control/')) return control(req, res, url, body);
+    ++inFlight;
+    res.on('finish', () => { --inFlight; });
     setTimeout(() => {
       ++stats.requests;
+      if (url.pathname !== '/rate_limit' && secondaryLimited()) {
+        ++stats.secondary_limited;
+        return send(res, 403, { ...rateHeaders(), 'retry-after': '60' },
+          { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+            documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' });
+      }
       const a = answer(url, base);
       const headers = { ...rateHeaders(), ...(a.headers ?? {}) };
       if (a.status) return send(res, a.status, headers, { message: 'Not Found' });

@@ -250,6 +250,7 @@ tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest reques
   Error last_error{"network", url + ": no attempt made"};
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     if (auto error = WaitForRateLimitReset()) return tl::unexpected(*error);
+    if (auto error = Pace()) return tl::unexpected(*error);
     if (stop_.stop_requested()) return tl::unexpected(Error{"canceled", url + ": shutting down"});
 
     auto response = transport_->Perform(request, options_.limits, stop_);
@@ -323,6 +324,26 @@ std::optional<Error> HttpClient::WaitForRateLimitReset() {
   if (!clock_.SleepFor(wait, stop_)) return Error{"canceled", "shutting down"};
   clear();
   return std::nullopt;
+}
+
+std::optional<Error> HttpClient::Pace() {
+  if (options_.max_requests_per_minute <= 0) return std::nullopt;
+  constexpr auto kWindow = std::chrono::minutes(1);
+  for (;;) {
+    SystemTime free_at;
+    {
+      std::lock_guard lock(mu_);
+      const SystemTime now = clock_.Now();
+      while (!recent_attempts_.empty() && recent_attempts_.front() <= now - kWindow) recent_attempts_.pop_front();
+      if (recent_attempts_.size() < size_t(options_.max_requests_per_minute)) {
+        recent_attempts_.push_back(now);
+        return std::nullopt;
+      }
+      free_at = recent_attempts_.front() + kWindow;
+    }
+    const auto wait = std::max(milliseconds(1), std::chrono::ceil<milliseconds>(free_at - clock_.Now()));
+    if (!clock_.SleepFor(wait, stop_)) return Error{"canceled", "shutting down"};
+  }
 }
 
 void HttpClient::RememberRateLimit(const HttpResponse& response) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <list>
 #include <map>
@@ -96,6 +97,9 @@ struct HttpClientOptions {
   std::chrono::milliseconds backoff_max{30'000};
   std::chrono::milliseconds max_rate_limit_wait{60'000};  // longer waits fail the poll instead
   int max_redirects = 5;
+  // Attempts allowed in any 60 s (0: unpaced); more wait for the window to
+  // move. GitHub's secondary limit allows 900 REST points a minute.
+  int max_requests_per_minute = 0;
   size_t cache_max_entries = 2000;
   size_t cache_max_bytes = 64u << 20;
 };
@@ -157,6 +161,7 @@ class HttpClient {
   tl::expected<HttpResponse, Error> SendWithRetries(HttpRequest request, bool cacheable);
   bool IsApiOrigin(std::string_view url) const;
   std::optional<Error> WaitForRateLimitReset();
+  std::optional<Error> Pace();
   void RememberRateLimit(const HttpResponse& response);
   std::optional<std::chrono::milliseconds> RetryDelay(const HttpResponse& response) const;
   std::chrono::milliseconds Backoff(int attempt);
@@ -172,6 +177,7 @@ class HttpClient {
   mutable std::mutex mu_;  // guards everything below
   std::mt19937_64 rng_;
   std::optional<SystemTime> rate_limited_until_;
+  std::deque<SystemTime> recent_attempts_;  // within the last minute, for max_requests_per_minute
   std::unordered_map<std::string, CacheEntry> cache_;
   std::list<std::string> cache_lru_;  // front = most recently used
   size_t cache_bytes_ = 0;
