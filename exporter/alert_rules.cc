@@ -92,9 +92,9 @@ constexpr AlertDefinition kAlerts[] = {
      "succeeded. The landing page of {{ $labels.instance }} shows the error."},
     {"data_stale", "KpiExporterDataStale", "health",
      "(time() - kpi_exporter_target_last_success_timestamp_seconds > ignoring (target) group_left "
-     "{threshold} * kpi_exporter_collector_interval_seconds unless kpi_exporter_target_up == 0) or "
+     "{threshold} * kpi_exporter_collector_effective_interval_seconds unless kpi_exporter_target_up == 0) or "
      "(time() - kpi_exporter_collector_last_success_timestamp_seconds > {threshold} * "
-     "kpi_exporter_collector_interval_seconds unless ignoring (target) kpi_exporter_target_up "
+     "kpi_exporter_collector_effective_interval_seconds unless ignoring (target) kpi_exporter_target_up "
      "unless kpi_exporter_collector_up == 0)",
      3, "poll intervals without a successful poll, while no failure is reported", "5m", "warning",
      "Data of kpi-exporter collector {{ $labels.collector }}{{ with $labels.target }} for {{ . }}{{ end }} is stale",

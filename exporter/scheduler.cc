@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <random>
 
+#include "collectors/common/time_util.h"
 #include "collectors/common/upstream/http_client.h"
 #include "collectors/common/upstream/transport_pool.h"
 
@@ -104,6 +105,7 @@ void Scheduler::Start(const std::vector<std::shared_ptr<Collector>>& collectors,
       CollectorStatus status = previous != status_.end() ? previous->second : CollectorStatus{};
       status.name = name;
       status.interval = collector->settings().interval;
+      status.effective_interval = status.interval;
       metrics_.SetInterval(name, status.interval);
       kept[name] = status;
     }
@@ -183,7 +185,9 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
       RecordDropped(worker.logger, metrics_, name, snapshot->dropped());
     }
     const bool canceled = !result && result.error().reason == "canceled";
+    const milliseconds wait = std::max(worker.collector->settings().interval, context.next_interval.value_or(milliseconds(0)));
     if (!canceled) {
+      metrics_.SetEffectiveInterval(name, wait);
       metrics_.RecordPoll(name, result.has_value(), took, ToUnixSeconds(now));
       metrics_.RecordTargets(name, context.report, result.has_value(), ToUnixSeconds(now));
       LogTruncations(worker.logger, context.report);
@@ -193,6 +197,12 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
       status.polled = true;
       status.last_ok = result.has_value();
       status.last_poll = now;
+      if (status.effective_interval != wait) {
+        worker.logger.Info(wait > status.interval ? "polling less often until the rate limit resets"
+                                                  : "polling at the configured interval again",
+                           {{"interval", FormatDuration(wait)}});
+      }
+      status.effective_interval = wait;
       if (result) {
         status.last_success = now;
         status.last_error.clear();
@@ -211,7 +221,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
       metrics_.CountError(name, result.error().reason);
       worker.logger.Error("poll failed", {{"reason", result.error().reason}, {"err", result.error().message}});
     }
-    keep_running = clock_.SleepFor(Jittered(worker.collector->settings().interval, rng), stop);
+    keep_running = clock_.SleepFor(Jittered(wait, rng), stop);
   }
   std::lock_guard lock(worker.mu);
   worker.done = true;

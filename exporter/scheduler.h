@@ -37,6 +37,7 @@ struct TargetStatus {
 struct CollectorStatus {
   std::string name;
   std::chrono::milliseconds interval{0};
+  std::chrono::milliseconds effective_interval{0};  // the wait before the next poll (see PollContext::next_interval)
   bool polled = false;  // finished at least one poll, successful or not
   bool last_ok = false;
   SystemTime last_poll{};

@@ -45,6 +45,10 @@ struct PollContext {
   PollReport report;  // filled by the collector, read by the core after Poll returns
   Shard shard = {};   // the targets this process owns; a collector that shards skips the rest
   size_t max_series = kDefaultMaxSeries;  // hand to SnapshotBuilder: the collector's series cap
+  // Set by a collector that must poll less often for now (a rate limit that
+  // would not last until its reset at the configured interval); the core
+  // waits this long before the next poll, never less than the interval.
+  std::optional<std::chrono::milliseconds> next_interval = std::nullopt;
 };
 
 // Keys every source section accepts: api_url, interval, timeout.

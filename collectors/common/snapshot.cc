@@ -185,7 +185,17 @@ bool SnapshotBuilder::Admit() {
 }
 
 void SnapshotBuilder::Gauge(std::string_view name, std::string_view help, Labels labels, double value) {
-  Family* family = FamilyFor(name, help, "gauge");
+  Sample("gauge", name, help, std::move(labels), value);
+}
+
+void SnapshotBuilder::Counter(std::string_view name, std::string_view help, Labels labels, double value) {
+  if (!name.ends_with("_total")) problems_.push_back("counter '" + std::string(name) + "' does not end in _total");
+  Sample("counter", name, help, std::move(labels), value);
+}
+
+void SnapshotBuilder::Sample(std::string_view type, std::string_view name, std::string_view help, Labels labels,
+                             double value) {
+  Family* family = FamilyFor(name, help, type);
   if (!family || !Admit()) return;
   for (auto& label : labels) {
     if (!IsValidLabelName(label.first)) problems_.push_back("invalid label name '" + label.first + "'");

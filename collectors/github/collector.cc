@@ -6,6 +6,7 @@
 #include <set>
 
 #include "collectors/common/parallel.h"
+#include "collectors/common/rate_budget.h"
 #include "collectors/common/upstream/pagination.h"
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
@@ -121,10 +122,30 @@ HttpClientOptions GithubCollector::http_options() const {
       BaseHttpOptions(config_.settings, config_.token.empty() ? "" : "Bearer " + config_.token,
                       {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}});
   options.authorization_provider = app_auth_;
+  // GitHub's primary limit: every answer costs a point but a 304 and
+  // /rate_limit; the App's own calls (JWT) are charged to the App, not here.
+  options.cost = [](const HttpRequest& request, const HttpResponse& response) {
+    const std::string_view url = request.url;
+    const bool free = response.status == 304 || url.ends_with("/rate_limit") || url.find("/app/installations/") != url.npos ||
+                      url.ends_with("/installation");
+    return free ? 0 : 1;
+  };
   // GitHub's secondary limit: "no more than 900 points per minute" for REST
   // (a GET is 1 point; 304s counted too, to stay on the safe side).
   options.max_requests_per_minute = kRestPointsPerMinute;
   return options;
+}
+
+std::chrono::milliseconds GithubCollector::BudgetedInterval(double spent, SystemTime now) const {
+  const auto limits = rate_limits_.values().find("rate_limit");
+  if (limits == rate_limits_.values().end()) return config_.settings.interval;
+  for (const auto& limit : limits->second) {
+    if (limit.resource != "core") continue;
+    const auto until_reset = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::seconds(limit.reset) - now.time_since_epoch());
+    return StretchedInterval(config_.settings.interval, spent, double(limit.remaining), until_reset);
+  }
+  return config_.settings.interval;
 }
 
 void GithubCollector::UseInstallationOf(std::string_view target) {
@@ -136,13 +157,25 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
                   {}, {}};
   std::vector<Error> errors;
 
+  const int64_t spent_before = http.points_spent();
   auto repos = ResolveRepos(http, state, errors);
   if (!repos) return tl::unexpected(repos.error());
-  // Up to `concurrency` repositories at once; results are applied in order afterwards.
-  std::vector<tl::expected<RepoStats, Error>> results(repos->size(), tl::unexpected(Error{"internal", "not polled"}));
-  ParallelFor(repos->size(), config_.settings.concurrency,
-              [&](size_t i) { results[i] = PollRepo(http, state, (*repos)[i]); });
-  for (size_t i = 0; i < repos->size(); ++i) {
+  // Up to `concurrency` repositories at once, starting where the last poll ran
+  // into the rate limit so no repository starves; applied in order afterwards.
+  const size_t n = repos->size();
+  const size_t start = n ? next_start_ % n : 0;
+  std::vector<tl::expected<RepoStats, Error>> results(n, tl::unexpected(Error{"internal", "not polled"}));
+  ParallelFor(n, config_.settings.concurrency,
+              [&](size_t k) { results[(start + k) % n] = PollRepo(http, state, (*repos)[(start + k) % n]); });
+  next_start_ = 0;
+  for (size_t k = 0; k < n; ++k) {
+    const auto& result = results[(start + k) % n];
+    if (!result && result.error().reason == "rate_limited") {
+      next_start_ = (start + k) % n;
+      break;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
     if (!repos_.UpdateTarget((*repos)[i], std::move(results[i]), errors, context.report)) {
       return tl::unexpected(errors.back());
     }
@@ -156,6 +189,9 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
                         return github::ParseRateLimits(r.body);
                       }),
                       errors);
+  const int64_t spent = http.points_spent() - spent_before;
+  points_spent_ += spent;
+  context.next_interval = BudgetedInterval(double(spent), state.now);
   if (Canceled(errors)) return tl::unexpected(errors.back());
 
   SnapshotBuilder builder(context.max_series);
@@ -561,6 +597,9 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
               double(o.month_bugs));
     }
   }
+  b.Counter("github_api_points_spent_total",
+            "Rate-limit points this exporter's GitHub requests cost (REST: 1 per answer but 304s and /rate_limit).",
+            {{"resource", "core"}}, double(points_spent_));
   const auto limits = rate_limits_.values().find("rate_limit");
   if (limits == rate_limits_.values().end()) return;
   for (const auto& limit : limits->second) {

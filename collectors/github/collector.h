@@ -105,6 +105,9 @@ class GithubCollector final : public Collector {
                                               RepoStats& stats);
   void AddMetrics(SnapshotBuilder& builder, const std::vector<std::string>& repos, SystemTime now) const;
 
+  // The wait before the next poll that lets the core limit last until its
+  // reset, when this poll cost `spent` points (README "GitHub": budget).
+  std::chrono::milliseconds BudgetedInterval(double spent, SystemTime now) const;
   // Tells the App auth (if any) whose installation the next requests are for.
   void UseInstallationOf(std::string_view target);
 
@@ -114,6 +117,8 @@ class GithubCollector final : public Collector {
   LastGood<RepoStats> repos_;
   LastGood<std::vector<std::string>> org_repos_;
   LastGood<std::vector<github::RateLimit>> rate_limits_;
+  size_t next_start_ = 0;      // where the next poll starts: after a rate limit cut the last one short
+  int64_t points_spent_ = 0;  // github_api_points_spent_total{resource="core"}
   // Guards the two below: repositories are polled side by side (Poll).
   std::mutex shared_mu_;
   // A first response never changes once it happened: "repo#number" -> time.

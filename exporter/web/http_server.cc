@@ -177,8 +177,13 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
                                   std::string rows;
                                   for (const auto& s : cb.status()) {
                                     const std::string state = !s.polled ? "pending" : s.last_ok ? "ok" : "failed";
-                                    rows += "<tr><td>" + HtmlEscape(s.name) + "</td><td>" +
-                                            FormatDuration(s.interval) + "</td><td>" +
+                                    // A stretched interval (rate limit) shows beside the configured one.
+                                    const std::string interval =
+                                        s.effective_interval > s.interval
+                                            ? FormatDuration(s.effective_interval) + " (configured " +
+                                                  FormatDuration(s.interval) + ", stretched for the rate limit)"
+                                            : FormatDuration(s.interval);
+                                    rows += "<tr><td>" + HtmlEscape(s.name) + "</td><td>" + interval + "</td><td>" +
                                             (s.polled ? FormatTimestamp(s.last_poll) : "never") + "</td><td>" +
                                             (s.last_success.time_since_epoch().count() ? FormatTimestamp(s.last_success)
                                                                                        : "never") +

@@ -261,6 +261,7 @@ tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest reques
       if (last_error.reason == "response_too_large" || last_error.reason == "canceled") break;
     } else {
       if (observer_) observer_(std::to_string(response->status));
+      if (options_.cost) points_spent_ += options_.cost(request, *response);
       RememberRateLimit(*response);
       if (response->status == 304 && cached) {
         HttpResponse reused = *cached->response;

@@ -10,6 +10,7 @@
 // under a mutex, so a 429 seen by one request holds back them all.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -100,6 +101,9 @@ struct HttpClientOptions {
   // Attempts allowed in any 60 s (0: unpaced); more wait for the window to
   // move. GitHub's secondary limit allows 900 REST points a minute.
   int max_requests_per_minute = 0;
+  // Points an answered attempt costs against the API's limit (GitHub: 1 for
+  // any answer but a 304 or /rate_limit); summed in points_spent(). Unset: 0.
+  std::function<int(const HttpRequest&, const HttpResponse&)> cost;
   size_t cache_max_entries = 2000;
   size_t cache_max_bytes = 64u << 20;
 };
@@ -143,6 +147,8 @@ class HttpClient {
   bool SendsCredentialsTo(std::string_view url) const;
 
   const HttpClientOptions& options() const { return options_; }
+  // What options().cost charged so far, over the client's life.
+  int64_t points_spent() const { return points_spent_; }
   const Clock& clock() const { return clock_; }
 
  private:
@@ -177,7 +183,8 @@ class HttpClient {
   mutable std::mutex mu_;  // guards everything below
   std::mt19937_64 rng_;
   std::optional<SystemTime> rate_limited_until_;
-  std::deque<SystemTime> recent_attempts_;  // within the last minute, for max_requests_per_minute
+  std::deque<SystemTime> recent_attempts_;
+  std::atomic<int64_t> points_spent_{0};  // within the last minute, for max_requests_per_minute
   std::unordered_map<std::string, CacheEntry> cache_;
   std::list<std::string> cache_lru_;  // front = most recently used
   size_t cache_bytes_ = 0;

@@ -157,7 +157,7 @@ groups:
 {{- end }}
 {{- if .Values.alerts.dataStale.enabled }}
       - alert: KpiExporterDataStale
-        expr: '(time() - kpi_exporter_target_last_success_timestamp_seconds > ignoring (target) group_left {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_interval_seconds unless kpi_exporter_target_up == 0) or (time() - kpi_exporter_collector_last_success_timestamp_seconds > {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_interval_seconds unless ignoring (target) kpi_exporter_target_up unless kpi_exporter_collector_up == 0)'
+        expr: '(time() - kpi_exporter_target_last_success_timestamp_seconds > ignoring (target) group_left {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_effective_interval_seconds unless kpi_exporter_target_up == 0) or (time() - kpi_exporter_collector_last_success_timestamp_seconds > {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_effective_interval_seconds unless ignoring (target) kpi_exporter_target_up unless kpi_exporter_collector_up == 0)'
         for: {{ .Values.alerts.dataStale.for }}
         labels:
           severity: {{ .Values.alerts.dataStale.severity }}

@@ -71,6 +71,7 @@ struct World {
     PollContext context{clock, log, {}, {}, shard};
     auto result = collector->Poll(*http, context);
     report = context.report;
+    next_interval = context.next_interval;
     return result;
   }
 
@@ -83,6 +84,7 @@ struct World {
   }
 
   PollReport report;  // of the last poll
+  std::optional<std::chrono::milliseconds> next_interval;  // asked for by the last poll
   Shard shard;        // of the next poll
 };
 
@@ -572,4 +574,63 @@ TEST_CASE("repositories polled side by side give what one at a time gives, withi
       CHECK_FALSE(line(texts[6]).empty());
     }
   }
+}
+
+TEST_CASE("points spent are counted, and a limit that would not last stretches the interval") {
+  World world;
+  const auto reset = std::chrono::duration_cast<std::chrono::seconds>(world.clock.Now().time_since_epoch() + 1h).count();
+  const auto with_remaining = [&](int64_t remaining) {
+    world.Set(std::string(kApi) + "/rate_limit", R"({"resources":{"core":{"limit":5000,"remaining":)" +
+                                                    std::to_string(remaining) + R"(,"reset":)" + std::to_string(reset) +
+                                                    "}}}");
+  };
+  with_remaining(4000);  // plenty: 12 polls an hour at the default 5m cost far less
+  const std::string text = world.PollText();
+  // Every request but /rate_limit was answered 200 (no 304s yet): one point each.
+  const auto charged = std::count_if(world.state->requests.begin(), world.state->requests.end(),
+                                     [](const HttpRequest& r) { return !r.url.ends_with("/rate_limit"); });
+  REQUIRE(charged > 5);
+  CHECK(HasLine(text, "github_api_points_spent_total{resource=\"core\"} " + std::to_string(charged)));
+  CHECK(world.next_interval == std::chrono::milliseconds(5min));
+  with_remaining(charged - 1);  // not even one more poll before the reset: wait for it
+  world.PollText();
+  REQUIRE(world.next_interval);
+  CHECK(*world.next_interval > std::chrono::milliseconds(55min));
+  CHECK(*world.next_interval <= std::chrono::milliseconds(60min));
+}
+
+TEST_CASE("after a rate limit cut a poll short, the next poll starts with the first repository it missed") {
+  GithubConfig config;
+  config.settings.concurrency = 1;
+  config.repos = {"o/a", "o/b", "o/c"};
+  World world(config);
+  const auto routes = world.state->routes;
+  for (const auto& [url, exchange] : routes) {
+    if (!url.starts_with(kRepo)) continue;
+    for (const auto* name : {"o/a", "o/b", "o/c"}) {
+      world.state->routes[std::string(kApi) + "/repos/" + name + url.substr(kRepo.size())] = exchange;
+    }
+  }
+  // o/b runs the limit dry: it and every later request of this poll fail.
+  const auto reset = std::chrono::duration_cast<std::chrono::seconds>(world.clock.Now().time_since_epoch() + 2h).count();
+  world.state->routes[std::string(kApi) + "/repos/o/b"] = FakeExchange{
+      {Json(R"({"message":"API rate limit exceeded"})",
+            {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(reset)}}, 403),
+       Json(R"({"stargazers_count":5,"default_branch":"main"})")},
+      0};
+  CHECK_FALSE(world.Poll());
+  const auto first_repo_request = [&](size_t from) {
+    for (size_t i = from; i < world.state->requests.size(); ++i) {
+      const std::string& url = world.state->requests[i].url;
+      for (const auto* name : {"/repos/o/a", "/repos/o/b", "/repos/o/c"}) {
+        if (url == std::string(kApi) + name) return std::string(name);
+      }
+    }
+    return std::string();
+  };
+  CHECK(first_repo_request(0) == "/repos/o/a");
+  const size_t seen = world.state->requests.size();
+  world.clock.Advance(3h);
+  world.Poll();
+  CHECK(first_repo_request(seen) == "/repos/o/b");
 }
