@@ -220,3 +220,42 @@ TEST_CASE("status, readiness, page and self-metrics are read while workers poll 
   CHECK_FALSE(f.store.Has("fresh1"));
   CHECK(f.metrics.Render().find("kpi_exporter_collector_up{collector=\"fresh1\"}") == std::string::npos);
 }
+
+namespace {
+// Asks, at every poll, to wait an hour before the next one (a rate limit that would not last).
+class PatientCollector final : public Collector {
+ public:
+  PatientCollector() { settings_.interval = 20ms; }
+  std::string_view name() const override { return "patient"; }
+  const SourceSettings& settings() const override { return settings_; }
+  HttpClientOptions http_options() const override { return {}; }
+  tl::expected<Snapshot, Error> Poll(HttpClient&, PollContext& context) override {
+    ++polls;
+    context.next_interval = 1h;
+    SnapshotBuilder b(context.max_series);
+    b.Gauge("patient_value", "Polls.", {}, polls);
+    return std::move(b).Build();
+  }
+  std::atomic<int> polls{0};
+
+ private:
+  SourceSettings settings_;
+};
+}  // namespace
+
+TEST_CASE("a collector that asks for a longer wait is polled that much later, and the wait is shown") {
+  Fixture f;
+  auto collector = std::make_shared<PatientCollector>();
+  f.scheduler.Start({collector}, 1);
+  REQUIRE(Eventually([&] { return collector->polls >= 1; }));
+  std::this_thread::sleep_for(400ms);  // twenty configured intervals
+  CHECK(collector->polls == 1);
+  const auto status = f.scheduler.Status();
+  REQUIRE(status.size() == 1);
+  CHECK(status[0].interval == 20ms);
+  CHECK(status[0].effective_interval == std::chrono::milliseconds(1h));
+  const std::string self = f.metrics.Render();
+  CHECK(self.find("kpi_exporter_collector_effective_interval_seconds{collector=\"patient\"} 3600") != std::string::npos);
+  CHECK(self.find("kpi_exporter_collector_interval_seconds{collector=\"patient\"} 0.02") != std::string::npos);
+  f.scheduler.Stop(1s);
+}
