@@ -329,7 +329,9 @@ std::optional<Error> HttpClient::WaitForRateLimitReset() {
 
 std::optional<Error> HttpClient::Pace() {
   if (options_.max_requests_per_minute <= 0) return std::nullopt;
-  constexpr auto kWindow = std::chrono::minutes(1);
+  // A minute and a second: the API counts arrivals on its own clock, a
+  // request's latency later, so an exact minute can let one too many through.
+  constexpr auto kWindow = std::chrono::seconds(61);
   for (;;) {
     SystemTime free_at;
     {

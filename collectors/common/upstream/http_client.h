@@ -98,7 +98,7 @@ struct HttpClientOptions {
   std::chrono::milliseconds backoff_max{30'000};
   std::chrono::milliseconds max_rate_limit_wait{60'000};  // longer waits fail the poll instead
   int max_redirects = 5;
-  // Attempts allowed in any 60 s (0: unpaced); more wait for the window to
+  // Attempts allowed per minute (any 61 s; 0: unpaced); more wait for the window to
   // move. GitHub's secondary limit allows 900 REST points a minute.
   int max_requests_per_minute = 0;
   // Points an answered attempt costs against the API's limit (GitHub: 1 for
