@@ -23,17 +23,6 @@ bool IsValidRepoName(std::string_view repo) {
   return ConsistsOf(repo, ::isalnum, "-_./") && repo.find('/', slash + 1) == std::string_view::npos;
 }
 
-// The CI verdict table (README "GitHub Actions"): success passes; failure,
-// timed_out and startup_failure fail; cancelled, skipped, neutral,
-// action_required and stale say nothing about the code and are skipped.
-enum class Verdict { kPass, kFail, kNone };
-
-Verdict VerdictOf(std::string_view conclusion) {
-  if (conclusion == "success") return Verdict::kPass;
-  if (conclusion == "failure" || conclusion == "timed_out" || conclusion == "startup_failure") return Verdict::kFail;
-  return Verdict::kNone;
-}
-
 double SecondsBetween(SystemTime from, SystemTime to) { return Seconds(to - from).count(); }
 
 // A group computed from cut data keeps its previous value (absent if none).
@@ -346,72 +335,13 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
 
 tl::expected<void, Error> GithubCollector::CollectWorkflows(HttpClient& http, PollState& state, const std::string& repo,
                                                             const RepoStats* previous, RepoStats& stats) {
-  const std::string base = config_.settings.api_url + "/repos/" + repo + "/actions/workflows";
-  std::vector<github::Workflow> active;
-  auto listing = WalkPages(http, base + "?per_page=100", config_.max_pages,
-                           [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-                             auto workflows = github::ParseWorkflows(page.body);
-                             if (!workflows) return tl::unexpected(workflows.error());
-                             for (auto& w : *workflows) {
-                               if (w.active) active.push_back(std::move(w));
-                             }
-                             return true;
-                           });
-  if (!listing) return tl::unexpected(listing.error());
-  // Each workflow costs requests and series: an answer listing thousands must
-  // not decide either. Past the cap (or a cut listing) the rest stay absent.
-  if (listing->truncated || active.size() > size_t(config_.max_workflows)) {
-    state.report.Truncated(repo, "workflows");
-    if (active.size() > size_t(config_.max_workflows)) active.resize(size_t(config_.max_workflows));
-  }
-  const std::string& branch = stats.repo.default_branch;
-  for (const auto& workflow : active) {
-    // Newest first; skip runs that say nothing about this repository's own
-    // code on its default branch, and look further back until enough decisive ones.
-    std::vector<github::WorkflowRun> decisive;
-    auto walk = WalkPages(http,
-                          base + "/" + std::to_string(workflow.id) + "/runs?branch=" + UrlEncode(branch) +
-                              "&status=completed&exclude_pull_requests=true&per_page=100",
-                          config_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-                            auto runs = github::ParseWorkflowRuns(page.body);
-                            if (!runs) return tl::unexpected(runs.error());
-                            for (auto& run : *runs) {
-                              if (!run.from_own_repository || !Contains(config_.ci_events, run.event) ||
-                                  VerdictOf(run.conclusion) == Verdict::kNone) {
-                                continue;
-                              }
-                              decisive.push_back(std::move(run));
-                              if (int(decisive.size()) == config_.workflow_runs) return false;
-                            }
-                            return true;
-                          });
-    if (!walk) return tl::unexpected(walk.error());
-    if (walk->truncated) {
-      state.report.Truncated(repo, "workflow_runs");
-      if (previous) {
-        if (const auto kept = previous->workflows.find(workflow.id); kept != previous->workflows.end()) {
-          stats.workflows[workflow.id] = kept->second;
-        }
-      }
-      continue;
-    }
-    if (decisive.empty()) continue;  // nothing to judge yet: no series rather than a made-up value
-    const auto& latest = decisive.front();
-    WorkflowStats w;
-    w.name = workflow.name;
-    w.path = workflow.path;
-    const auto first_pass = std::find_if(decisive.begin(), decisive.end(), [](const github::WorkflowRun& run) {
-      return VerdictOf(run.conclusion) == Verdict::kPass;
-    });
-    w.consecutive_failures = first_pass - decisive.begin();
-    const auto passes = std::count_if(decisive.begin(), decisive.end(), [](const github::WorkflowRun& run) {
-      return VerdictOf(run.conclusion) == Verdict::kPass;
-    });
-    w.success_ratio = double(passes) / double(decisive.size());
-    w.last_run_duration_seconds = std::max(0.0, SecondsBetween(latest.started_at, latest.updated_at));
-    w.last_run_timestamp_seconds = ToUnixSeconds(latest.updated_at);
-    stats.workflows[workflow.id] = w;
-  }
+  const github::WorkflowOptions options{config_.ci_events, config_.workflow_runs, config_.max_workflows,
+                                        config_.max_pages};
+  auto workflows = github::CollectWorkflows(http, state.report, config_.settings.api_url, repo,
+                                            stats.repo.default_branch, options,
+                                            previous ? &previous->workflows : nullptr);
+  if (!workflows) return tl::unexpected(workflows.error());
+  stats.workflows = std::move(*workflows);
   return {};
 }
 
@@ -466,25 +396,7 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
             {{"repo", repo}, {"default_branch", s.repo.default_branch}, {"language", s.repo.language},
              {"archived", s.repo.archived ? "true" : "false"}},
             1);
-    std::set<std::string> workflow_names;
-    for (const auto& [id, w] : s.workflows) {
-      // GitHub allows two workflow files with one name: the oldest keeps the
-      // name, the others are told apart by their file so no series collide.
-      const std::string name = workflow_names.insert(w.name).second ? w.name : w.name + " (" + w.path + ")";
-      workflow_names.insert(name);
-      const Labels wl{{"repo", repo}, {"workflow", name}, {"branch", s.repo.default_branch}};
-      b.Gauge("github_workflow_failing", "1 when the latest decisive run of the repository's own CI on the default "
-              "branch failed.", wl, w.consecutive_failures > 0 ? 1 : 0);
-      b.Gauge("github_workflow_consecutive_failures",
-              "Decisive runs on the default branch that failed in a row at the head; 0 when the latest passed.", wl,
-              double(w.consecutive_failures));
-      b.Gauge("github_workflow_success_ratio", "Share of successful runs among the last decisive runs (0-1).", wl,
-              w.success_ratio);
-      b.Gauge("github_workflow_last_run_duration_seconds", "Duration of the latest decisive run.", wl,
-              w.last_run_duration_seconds);
-      b.Gauge("github_workflow_last_run_timestamp_seconds", "When the latest decisive run finished.", wl,
-              w.last_run_timestamp_seconds);
-    }
+    github::AddWorkflowMetrics(b, repo, s.repo.default_branch, s.workflows);
     const Labels month{{"repo", repo}, {"window", "30d"}};
     if (s.merge_lead_times) {
       b.Summary("github_pull_request_merge_lead_time_seconds", "Time from opening to merge of PRs merged in the window.",

@@ -17,6 +17,7 @@
 #include "collectors/common/collector.h"
 #include "collectors/github/app_auth.h"
 #include "collectors/github/parse.h"
+#include "collectors/github/workflows.h"
 #include "collectors/common/last_good.h"
 
 namespace kpi {
@@ -48,14 +49,7 @@ class GithubCollector final : public Collector {
   HttpClientOptions http_options() const override;
   tl::expected<Snapshot, Error> Poll(HttpClient& http, PollContext& context) override;
 
-  struct WorkflowStats {
-    std::string name;
-    std::string path;
-    int64_t consecutive_failures = 0;  // decisive runs failed in a row at the head
-    double success_ratio = 0;
-    double last_run_duration_seconds = 0;
-    double last_run_timestamp_seconds = 0;
-  };
+  using WorkflowStats = github::WorkflowStats;
   struct OpenCounts {
     int64_t issues = 0;
     int64_t pull_requests = 0;
@@ -77,7 +71,7 @@ class GithubCollector final : public Collector {
     std::optional<std::vector<double>> first_responses;
     std::optional<std::vector<double>> merge_lead_times;
     std::optional<int64_t> contributors;  // absent when GitHub will not count them
-    std::map<int64_t, WorkflowStats> workflows;  // by workflow id
+    github::WorkflowStatsById workflows;
   };
 
  private:
