@@ -65,6 +65,11 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   if (auto pages = reader.Integer("max_pages", 1, 1000)) config.max_pages = int(*pages);
   if (auto workflows = reader.Integer("max_workflows", 1, 1000)) config.max_workflows = int(*workflows);
   if (auto comments = reader.Integer("max_comment_requests", 0, 100000)) config.max_comment_requests = int(*comments);
+  if (auto security = reader.Bool("security")) config.security = *security;
+  if (auto dora = reader.Table("dora")) {
+    config.dora = github::ReadDoraConfig(*dora);
+    reader.Absorb(*dora);
+  }
   if (reader.ok() && config.repos.empty() && config.orgs.empty()) {
     reader.Fail("repos", "[github] needs at least one entry in 'repos' or 'orgs'");
   }
@@ -72,7 +77,9 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   return std::make_unique<GithubCollector>(std::move(config));
 }
 
-GithubCollector::GithubCollector(GithubConfig config) : config_(std::move(config)) {
+GithubCollector::GithubCollector(GithubConfig config)
+    : config_(std::move(config)), security_(config_.max_pages) {
+  if (config_.dora) dora_.emplace(*config_.dora, github::DoraCollector::Limits{config_.ci_events, config_.max_pages});
   for (auto& label : config_.bug_labels) label = AsciiLower(label);
   if (config_.app) {
     app_auth_ = std::make_shared<github::AppAuth>(std::move(*config_.app), config_.settings.api_url);
@@ -107,6 +114,7 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
     }
   }
   repos_.Retain(*repos);
+  if (dora_) dora_->Retain(std::set<std::string>(repos->begin(), repos->end()));
   std::erase_if(first_response_cache_, [&](const auto& entry) { return !state.live_cache_keys.contains(entry.first); });
 
   // /rate_limit is free: it does not count against the limit it reports.
@@ -165,7 +173,8 @@ tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpCl
   stats.repo = std::move(*info);
 
   for (auto step : {&GithubCollector::CollectIssues, &GithubCollector::CollectWorkflows,
-                    &GithubCollector::CollectMergeLeadTimes}) {
+                    &GithubCollector::CollectMergeLeadTimes, &GithubCollector::CollectDora,
+                    &GithubCollector::CollectSecurity}) {
     if (auto done = (this->*step)(http, state, repo, previous, stats); !done) return tl::unexpected(done.error());
   }
   if (auto done = CountContributors(http, state, repo, stats); !done) return tl::unexpected(done.error());
@@ -375,6 +384,26 @@ tl::expected<void, Error> GithubCollector::CollectMergeLeadTimes(HttpClient& htt
   return {};
 }
 
+tl::expected<void, Error> GithubCollector::CollectDora(HttpClient& http, PollState& state, const std::string& repo,
+                                                       const RepoStats* previous, RepoStats& stats) {
+  if (!dora_) return {};
+  auto dora = dora_->Collect(http, state.report, config_.settings.api_url, repo, stats.repo.default_branch, state.now);
+  if (!dora) return tl::unexpected(dora.error());
+  stats.dora = std::move(*dora);
+  if (!stats.dora) Keep(stats.dora, previous ? previous->dora : std::nullopt);  // a cap cut a listing
+  return {};
+}
+
+tl::expected<void, Error> GithubCollector::CollectSecurity(HttpClient& http, PollState& state, const std::string& repo,
+                                                           const RepoStats* previous, RepoStats& stats) {
+  if (!config_.security) return {};
+  auto security = security_.Collect(http, state.report, state.log, config_.settings.api_url, repo, state.now);
+  if (!security) return tl::unexpected(security.error());
+  stats.security = std::move(*security);
+  if (!stats.security) Keep(stats.security, previous ? previous->security : std::nullopt);  // a cap cut a listing
+  return {};
+}
+
 void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::string>& repos, SystemTime now) const {
   for (const auto& repo : repos) {
     const auto found = repos_.values().find(repo);
@@ -397,6 +426,8 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
              {"archived", s.repo.archived ? "true" : "false"}},
             1);
     github::AddWorkflowMetrics(b, repo, s.repo.default_branch, s.workflows);
+    if (s.dora) github::AddDoraMetrics(b, repo, *s.dora);
+    if (s.security) github::AddSecurityMetrics(b, repo, *s.security, now);
     const Labels month{{"repo", repo}, {"window", "30d"}};
     if (s.merge_lead_times) {
       b.Summary("github_pull_request_merge_lead_time_seconds", "Time from opening to merge of PRs merged in the window.",

@@ -16,7 +16,9 @@
 
 #include "collectors/common/collector.h"
 #include "collectors/github/app_auth.h"
+#include "collectors/github/dora.h"
 #include "collectors/github/parse.h"
+#include "collectors/github/security.h"
 #include "collectors/github/workflows.h"
 #include "collectors/common/last_good.h"
 
@@ -36,6 +38,8 @@ struct GithubConfig {
   int max_workflows = 100;         // active workflows read per repository
   int max_pages = 50;              // per listing, 100 items a page
   int max_comment_requests = 300;  // per poll, for first-response lookups
+  std::optional<github::DoraConfig> dora;  // [github.dora]: DORA metrics when present
+  bool security = true;                    // Dependabot, code and secret scanning alerts
 };
 
 std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader);
@@ -72,6 +76,8 @@ class GithubCollector final : public Collector {
     std::optional<std::vector<double>> merge_lead_times;
     std::optional<int64_t> contributors;  // absent when GitHub will not count them
     github::WorkflowStatsById workflows;
+    std::optional<github::DoraStats> dora;
+    std::optional<github::SecurityStats> security;
   };
 
  private:
@@ -94,6 +100,10 @@ class GithubCollector final : public Collector {
                                              const RepoStats* previous, RepoStats& stats);
   tl::expected<void, Error> CollectMergeLeadTimes(HttpClient& http, PollState& state, const std::string& repo,
                                                   const RepoStats* previous, RepoStats& stats);
+  tl::expected<void, Error> CollectDora(HttpClient& http, PollState& state, const std::string& repo,
+                                        const RepoStats* previous, RepoStats& stats);
+  tl::expected<void, Error> CollectSecurity(HttpClient& http, PollState& state, const std::string& repo,
+                                            const RepoStats* previous, RepoStats& stats);
   tl::expected<void, Error> CountContributors(HttpClient& http, PollState& state, const std::string& repo,
                                               RepoStats& stats);
   void AddMetrics(SnapshotBuilder& builder, const std::vector<std::string>& repos, SystemTime now) const;
@@ -109,6 +119,8 @@ class GithubCollector final : public Collector {
   LastGood<std::vector<github::RateLimit>> rate_limits_;
   // A first response never changes once it happened: "repo#number" -> time.
   std::map<std::string, SystemTime> first_response_cache_;
+  std::optional<github::DoraCollector> dora_;
+  github::SecurityCollector security_;
   // Repositories GitHub refuses to count contributors for (too large); logged once.
   std::set<std::string> contributors_refused_;
 };

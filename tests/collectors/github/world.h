@@ -62,6 +62,10 @@ struct World {
     Set(kRepo + "/contributors?per_page=1", "[{},{},{}]");
     Set(kRepo + "/actions/workflows?per_page=100", R"({"workflows":[]})");
     Set(kRepo + "/pulls?state=closed&sort=updated&direction=desc&per_page=100", "[]");
+    // Security features on, no alerts (tests of a repository without them override these).
+    Set(kRepo + "/dependabot/alerts?state=open,fixed&per_page=100", "[]");
+    Set(kRepo + "/code-scanning/alerts?state=open&per_page=100", "[]");
+    Set(kRepo + "/secret-scanning/alerts?state=open&per_page=100", "[]");
     Set(std::string(kApi) + "/rate_limit", R"({"resources":{"core":{"limit":60,"remaining":50,"reset":1}}})");
   }
 
