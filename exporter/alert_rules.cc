@@ -185,19 +185,19 @@ constexpr RecordingDefinition kRecordings[] = {
     {"repo:github_deployment_frequency:dora_bucket",
      "5 - sum without (window) ((github_deployments{window=\"30d\"} > bool 30) + "
      "(github_deployments{window=\"30d\"} >= bool 30 / 7) + (github_deployments{window=\"30d\"} >= bool 1)) - "
-     "(time() - github_deployment_last_timestamp_seconds < bool 15552000)"},
+     "(time() - github_deployment_last_timestamp_seconds < bool 180 * 86400)"},
     {"repo:github_deployment_lead_time:dora_bucket",
      "sum without (quantile) (6 - ((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 3600) - "
      "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 86400) - "
-     "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 604800) - "
-     "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 2592000) - "
-     "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 15552000))"},
+     "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 7 * 86400) - "
+     "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 30 * 86400) - "
+     "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 180 * 86400))"},
     {"repo:github_failed_deployment_recovery:dora_bucket",
      "sum without (quantile) (6 - ((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 3600) - "
      "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 86400) - "
-     "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 604800) - "
-     "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 2592000) - "
-     "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 15552000))"},
+     "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 7 * 86400) - "
+     "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 30 * 86400) - "
+     "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 180 * 86400))"},
     {"repo:github_time_to_restore_seconds:mean", "github_time_to_restore_seconds_sum / github_time_to_restore_seconds_count"},
     {"repo:github_dependabot_alert_fix_seconds:mean",
      "github_dependabot_alert_fix_seconds_sum / github_dependabot_alert_fix_seconds_count"},
