@@ -25,6 +25,7 @@ struct Reading {
   std::vector<DeploymentOutcome> outcomes;
   bool has_base = false;
   bool reached_window_start = false;
+  bool statuses_cut = false;  // a deployment's statuses were cut: its outcome is unknown
 
   void Add(SystemTime listed_at, std::optional<DeploymentOutcome> outcome) {
     if (listed_at < since) reached_window_start = true;
@@ -40,6 +41,10 @@ std::optional<std::vector<DeploymentOutcome>> Finish(Reading reading, const Page
                                                      const std::string& repo) {
   if (walk.truncated && !reading.reached_window_start) {
     report.Truncated(repo, "deployments");
+    return std::nullopt;
+  }
+  if (reading.statuses_cut) {
+    report.Truncated(repo, "deployment_statuses");
     return std::nullopt;
   }
   std::stable_sort(reading.outcomes.begin(), reading.outcomes.end(),
@@ -281,9 +286,10 @@ tl::expected<DoraCollector::Outcomes, Error> DoraCollector::FromDeployments(Http
           if (!status_walk) return tl::unexpected(status_walk.error());
           auto outcome = OutcomeOf(deployment, statuses);
           if (status_walk->truncated) {
-            // The first success may be on a page not read: no outcome is guessed.
-            report.Truncated(repo, "deployment_statuses");
-            outcome.reset();
+            // The first success may be on a page not read: no outcome is guessed, and no number
+            // depending on it is either (the last complete values stay).
+            reading.statuses_cut = true;
+            return false;
           }
           if (outcome && outcome->succeeded) succeeded_cache_[key] = *outcome;
           reading.Add(deployment.created_at, std::move(outcome));

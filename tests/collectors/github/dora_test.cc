@@ -299,3 +299,19 @@ TEST_CASE("deployments cut by max_pages inside the window keep the last complete
   CHECK(HasLine(text, "github_deployments{repo=\"o/r\",window=\"30d\"} 1"));
   CHECK(world.report.truncations().contains({"o/r", "deployments"}));
 }
+
+TEST_CASE("a deployment whose statuses max_pages cut decides nothing: DORA series stay absent") {
+  GithubConfig config = DoraWorld();
+  config.max_pages = 1;
+  World world(config);
+  const auto& c = world.clock;
+  world.Set(kRepo + "/deployments?environment=production&per_page=100", "[" + DeploymentJson(c, 5, "e5", 2 * kD) + "]");
+  world.Set(kRepo + "/deployments/5/statuses?per_page=100", StatusesJson(c, {{"inactive", 1 * kD}}),
+            {{"link", "<" + kRepo + "/deployments/5/statuses?per_page=100&page=2>; rel=\"next\""}});
+  world.Set(LabelledUrl("incident"), "[]");
+  world.Set(LabelledUrl("hotfix"), "[]");
+  const std::string text = world.PollText();
+  CHECK(text.find("github_deployments") == std::string::npos);
+  CHECK(HasLine(text, "github_repo_stars{repo=\"o/r\"} 5"));
+  CHECK(world.report.truncations().contains({"o/r", "deployment_statuses"}));
+}
