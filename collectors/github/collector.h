@@ -1,6 +1,7 @@
 // GitHub collector: repository counters, Actions health on the default
 // branch, PR merge lead time, issue first-response time and bug intake,
-// and the API rate limit. See README "GitHub" for every metric.
+// the API rate limit, DORA delivery metrics with [github.dora] (dora.h) and
+// security alerts (security.h). See README "GitHub" for every metric.
 //
 // One poll per interval; a repository whose requests fail keeps its values
 // from its last good poll (and the poll reports the error), so one bad repo
