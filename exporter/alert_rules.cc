@@ -72,6 +72,50 @@ constexpr AlertDefinition kAlerts[] = {
     {"stripe_failed_charges", "StripePaymentsFailing", "kpis",
      "stripe_charges{status=\"failed\",window=\"1d\"} > {threshold}", 5, "failed charges in a day", "15m", "warning",
      "Stripe payments are failing", "{{ $value }} charges failed in the last day (more than {threshold})."},
+    // --- DORA delivery and security KPIs (GitHub, issue 14): one self-contained block. Defaults are the
+    // planning targets: change failure rate under 5 %, time to restore under 2 h, lead time under 2 days, no
+    // failed rollback, vulnerabilities fixed within 7 days.
+    {"dora_change_failure_high", "GithubChangeFailureRatioHigh", "kpis",
+     "github_change_failure_ratio{window=\"30d\"} > {threshold}", 0.05,
+     "share (0-1) of decided deployments that failed or led to an incident", "1h", "warning",
+     "Change failure rate on {{ $labels.repo }} is above target",
+     "{{ $value | humanizePercentage }} of the deployments of {{ $labels.repo }} in the last 30 days failed or were "
+     "followed by an incident (target: at most {threshold})."},
+    {"dora_time_to_restore_slow", "GithubTimeToRestoreSlow", "kpis",
+     "github_time_to_restore_seconds_sum / github_time_to_restore_seconds_count > {threshold}", 7200,
+     "mean seconds from opening to closing of incident issues", "1h", "warning",
+     "Mean time to restore on {{ $labels.repo }} is above target",
+     "Incidents of {{ $labels.repo }} closed in the last {{ $labels.window }} took {{ $value | humanizeDuration }} "
+     "on average from opening to close (target: {threshold} s)."},
+    {"dora_lead_time_slow", "GithubDeploymentLeadTimeSlow", "kpis",
+     "github_deployment_lead_time_seconds{quantile=\"0.5\"} > {threshold}", 172800,
+     "median seconds from a commit's authoring to its deployment", "1h", "warning",
+     "Median lead time for changes on {{ $labels.repo }} is above target",
+     "Commits deployed on {{ $labels.repo }} in the last {{ $labels.window }} took a median "
+     "{{ $value | humanizeDuration }} from authoring to deployment (target: {threshold} s)."},
+    {"dora_deployment_failed", "GithubDeploymentFailed", "kpis", "github_deployments_failed{window=\"1d\"} > 0",
+     std::nullopt, "", "0s", "warning", "A deployment of {{ $labels.repo }} failed",
+     "{{ $value }} deployments of {{ $labels.repo }} failed in the last day (a failed rollout or rollback)."},
+    {"dora_no_deployment", "GithubNoRecentDeployment", "kpis",
+     "time() - github_deployment_last_timestamp_seconds > {threshold}", 604800,
+     "seconds since the latest successful deployment", "1h", "warning",
+     "{{ $labels.repo }} has not deployed for a while",
+     "The latest successful deployment of {{ $labels.repo }} was {{ $value | humanizeDuration }} ago (limit: "
+     "{threshold} s).",
+     false},
+    {"dependabot_fix_slow", "GithubDependabotFixSlow", "kpis",
+     "github_dependabot_alert_fix_seconds_sum / github_dependabot_alert_fix_seconds_count > {threshold}", 604800,
+     "mean seconds from a Dependabot alert's creation to its fix", "1h", "warning",
+     "Vulnerabilities on {{ $labels.repo }} take too long to fix",
+     "Dependabot alerts of {{ $labels.repo }} fixed in the last {{ $labels.window }} took "
+     "{{ $value | humanizeDuration }} on average (target: {threshold} s)."},
+    {"dependabot_critical_open", "GithubDependabotCriticalAlertOpen", "kpis",
+     "github_dependabot_alert_oldest_open_seconds{severity=\"critical\"} > {threshold}", 604800,
+     "seconds the oldest open critical Dependabot alert may stay open", "15m", "critical",
+     "A critical vulnerability on {{ $labels.repo }} is open for too long",
+     "The oldest open critical Dependabot alert of {{ $labels.repo }} was opened {{ $value | humanizeDuration }} "
+     "ago (target: fixed within {threshold} s)."},
+    // --- end of the DORA and security block.
     // Exporter health, by cause, so one cause raises one alert: a target failing while others of its
     // collector update (TargetDown); the whole collector failing, no target up (CollectorDown); data not
     // refreshed although nothing reports a failure, i.e. polls stuck or slower than their interval
@@ -133,6 +177,30 @@ constexpr RecordingDefinition kRecordings[] = {
     {"repo:github_workflow_failing:count", "count by (repo) (github_workflow_failing == 1)"},
     {"query:jira_issue_resolution_seconds:mean", "jira_issue_resolution_seconds_sum / jira_issue_resolution_seconds_count"},
     {"package:pypi_downloads_week_over_week:ratio", "pypi_downloads{window=\"7d\"} / pypi_downloads_prior{window=\"7d\"}"},
+    // DORA performance buckets (issue 14), 1 = best, with the edges of DORA's quick check. Deployment
+    // frequency: 1 on demand (more than once a day on average over 30 days), 2 daily to weekly, 3 weekly to
+    // monthly, 4 monthly to every six months (latest success within 180 days), 5 fewer. Lead time and
+    // recovery (median): 1 under an hour, 2 under a day, 3 under a week, 4 under a month, 5 under six months,
+    // 6 more. A summary without observations (NaN) has no bucket.
+    {"repo:github_deployment_frequency:dora_bucket",
+     "5 - sum without (window) ((github_deployments{window=\"30d\"} > bool 30) + "
+     "(github_deployments{window=\"30d\"} >= bool 30 / 7) + (github_deployments{window=\"30d\"} >= bool 1)) - "
+     "(time() - github_deployment_last_timestamp_seconds < bool 180 * 86400)"},
+    {"repo:github_deployment_lead_time:dora_bucket",
+     "sum without (quantile) (6 - ((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 3600) - "
+     "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 86400) - "
+     "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 7 * 86400) - "
+     "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 30 * 86400) - "
+     "((github_deployment_lead_time_seconds{quantile=\"0.5\"} >= 0) < bool 180 * 86400))"},
+    {"repo:github_failed_deployment_recovery:dora_bucket",
+     "sum without (quantile) (6 - ((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 3600) - "
+     "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 86400) - "
+     "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 7 * 86400) - "
+     "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 30 * 86400) - "
+     "((github_failed_deployment_recovery_seconds{quantile=\"0.5\"} >= 0) < bool 180 * 86400))"},
+    {"repo:github_time_to_restore_seconds:mean", "github_time_to_restore_seconds_sum / github_time_to_restore_seconds_count"},
+    {"repo:github_dependabot_alert_fix_seconds:mean",
+     "github_dependabot_alert_fix_seconds_sum / github_dependabot_alert_fix_seconds_count"},
 };
 
 std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {

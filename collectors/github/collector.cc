@@ -31,17 +31,6 @@ bool IsValidRepoName(std::string_view repo) {
   return ConsistsOf(repo, ::isalnum, "-_./") && repo.find('/', slash + 1) == std::string_view::npos;
 }
 
-// The CI verdict table (README "GitHub Actions"): success passes; failure,
-// timed_out and startup_failure fail; cancelled, skipped, neutral,
-// action_required and stale say nothing about the code and are skipped.
-enum class Verdict { kPass, kFail, kNone };
-
-Verdict VerdictOf(std::string_view conclusion) {
-  if (conclusion == "success") return Verdict::kPass;
-  if (conclusion == "failure" || conclusion == "timed_out" || conclusion == "startup_failure") return Verdict::kFail;
-  return Verdict::kNone;
-}
-
 double SecondsBetween(SystemTime from, SystemTime to) { return Seconds(to - from).count(); }
 
 // A group computed from cut data keeps its previous value (absent if none).
@@ -99,6 +88,11 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   if (auto pages = reader.Integer("max_pages", 1, 1000)) config.max_pages = int(*pages);
   if (auto workflows = reader.Integer("max_workflows", 1, 1000)) config.max_workflows = int(*workflows);
   if (auto comments = reader.Integer("max_comment_requests", 0, 100000)) config.max_comment_requests = int(*comments);
+  if (auto security = reader.Bool("security")) config.security = *security;
+  if (auto dora = reader.Table("dora")) {
+    config.dora = github::ReadDoraConfig(*dora);
+    reader.Absorb(*dora);
+  }
   if (reader.ok() && config.repos.empty() && config.orgs.empty()) {
     reader.Fail("repos", "[github] needs at least one entry in 'repos' or 'orgs'");
   }
@@ -106,7 +100,9 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   return std::make_unique<GithubCollector>(std::move(config));
 }
 
-GithubCollector::GithubCollector(GithubConfig config) : config_(std::move(config)) {
+GithubCollector::GithubCollector(GithubConfig config)
+    : config_(std::move(config)), security_(config_.max_pages) {
+  if (config_.dora) dora_.emplace(*config_.dora, github::DoraCollector::Limits{config_.ci_events, config_.max_pages});
   for (auto& label : config_.bug_labels) label = AsciiLower(label);
   if (config_.app) {
     app_auth_ = std::make_shared<github::AppAuth>(std::move(*config_.app), config_.settings.api_url);
@@ -181,6 +177,7 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
     }
   }
   repos_.Retain(*repos);
+  if (dora_) dora_->Retain(std::set<std::string>(repos->begin(), repos->end()));
   std::erase_if(first_response_cache_, [&](const auto& entry) { return !state.live_cache_keys.contains(entry.first); });
 
   // /rate_limit is free: it does not count against the limit it reports.
@@ -242,7 +239,8 @@ tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpCl
   stats.repo = std::move(*info);
 
   for (auto step : {&GithubCollector::CollectIssues, &GithubCollector::CollectWorkflows,
-                    &GithubCollector::CollectMergeLeadTimes}) {
+                    &GithubCollector::CollectMergeLeadTimes, &GithubCollector::CollectDora,
+                    &GithubCollector::CollectSecurity}) {
     if (auto done = (this->*step)(http, state, repo, previous, stats); !done) return tl::unexpected(done.error());
   }
   if (auto done = CountContributors(http, state, repo, stats); !done) return tl::unexpected(done.error());
@@ -429,72 +427,13 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
 
 tl::expected<void, Error> GithubCollector::CollectWorkflows(HttpClient& http, PollState& state, const std::string& repo,
                                                             const RepoStats* previous, RepoStats& stats) {
-  const std::string base = config_.settings.api_url + "/repos/" + repo + "/actions/workflows";
-  std::vector<github::Workflow> active;
-  auto listing = WalkPages(http, base + "?per_page=100", config_.max_pages,
-                           [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-                             auto workflows = github::ParseWorkflows(page.body);
-                             if (!workflows) return tl::unexpected(workflows.error());
-                             for (auto& w : *workflows) {
-                               if (w.active) active.push_back(std::move(w));
-                             }
-                             return true;
-                           });
-  if (!listing) return tl::unexpected(listing.error());
-  // Each workflow costs requests and series: an answer listing thousands must
-  // not decide either. Past the cap (or a cut listing) the rest stay absent.
-  if (listing->truncated || active.size() > size_t(config_.max_workflows)) {
-    state.report.Truncated(repo, "workflows");
-    if (active.size() > size_t(config_.max_workflows)) active.resize(size_t(config_.max_workflows));
-  }
-  const std::string& branch = stats.repo.default_branch;
-  for (const auto& workflow : active) {
-    // Newest first; skip runs that say nothing about this repository's own
-    // code on its default branch, and look further back until enough decisive ones.
-    std::vector<github::WorkflowRun> decisive;
-    auto walk = WalkPages(http,
-                          base + "/" + std::to_string(workflow.id) + "/runs?branch=" + UrlEncode(branch) +
-                              "&status=completed&exclude_pull_requests=true&per_page=100",
-                          config_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-                            auto runs = github::ParseWorkflowRuns(page.body);
-                            if (!runs) return tl::unexpected(runs.error());
-                            for (auto& run : *runs) {
-                              if (!run.from_own_repository || !Contains(config_.ci_events, run.event) ||
-                                  VerdictOf(run.conclusion) == Verdict::kNone) {
-                                continue;
-                              }
-                              decisive.push_back(std::move(run));
-                              if (int(decisive.size()) == config_.workflow_runs) return false;
-                            }
-                            return true;
-                          });
-    if (!walk) return tl::unexpected(walk.error());
-    if (walk->truncated) {
-      state.report.Truncated(repo, "workflow_runs");
-      if (previous) {
-        if (const auto kept = previous->workflows.find(workflow.id); kept != previous->workflows.end()) {
-          stats.workflows[workflow.id] = kept->second;
-        }
-      }
-      continue;
-    }
-    if (decisive.empty()) continue;  // nothing to judge yet: no series rather than a made-up value
-    const auto& latest = decisive.front();
-    WorkflowStats w;
-    w.name = workflow.name;
-    w.path = workflow.path;
-    const auto first_pass = std::find_if(decisive.begin(), decisive.end(), [](const github::WorkflowRun& run) {
-      return VerdictOf(run.conclusion) == Verdict::kPass;
-    });
-    w.consecutive_failures = first_pass - decisive.begin();
-    const auto passes = std::count_if(decisive.begin(), decisive.end(), [](const github::WorkflowRun& run) {
-      return VerdictOf(run.conclusion) == Verdict::kPass;
-    });
-    w.success_ratio = double(passes) / double(decisive.size());
-    w.last_run_duration_seconds = std::max(0.0, SecondsBetween(latest.started_at, latest.updated_at));
-    w.last_run_timestamp_seconds = ToUnixSeconds(latest.updated_at);
-    stats.workflows[workflow.id] = w;
-  }
+  const github::WorkflowOptions options{config_.ci_events, config_.workflow_runs, config_.max_workflows,
+                                        config_.max_pages};
+  auto workflows = github::CollectWorkflows(http, state.report, config_.settings.api_url, repo,
+                                            stats.repo.default_branch, options,
+                                            previous ? &previous->workflows : nullptr);
+  if (!workflows) return tl::unexpected(workflows.error());
+  stats.workflows = std::move(*workflows);
   return {};
 }
 
@@ -528,6 +467,26 @@ tl::expected<void, Error> GithubCollector::CollectMergeLeadTimes(HttpClient& htt
   return {};
 }
 
+tl::expected<void, Error> GithubCollector::CollectDora(HttpClient& http, PollState& state, const std::string& repo,
+                                                       const RepoStats* previous, RepoStats& stats) {
+  if (!dora_) return {};
+  auto dora = dora_->Collect(http, state.report, config_.settings.api_url, repo, stats.repo.default_branch, state.now);
+  if (!dora) return tl::unexpected(dora.error());
+  stats.dora = std::move(*dora);
+  if (!stats.dora) Keep(stats.dora, previous ? previous->dora : std::nullopt);  // a cap cut a listing
+  return {};
+}
+
+tl::expected<void, Error> GithubCollector::CollectSecurity(HttpClient& http, PollState& state, const std::string& repo,
+                                                           const RepoStats* previous, RepoStats& stats) {
+  if (!config_.security) return {};
+  auto security = security_.Collect(http, state.report, state.log, config_.settings.api_url, repo, state.now);
+  if (!security) return tl::unexpected(security.error());
+  stats.security = std::move(*security);
+  if (!stats.security) Keep(stats.security, previous ? previous->security : std::nullopt);  // a cap cut a listing
+  return {};
+}
+
 void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::string>& repos, SystemTime now) const {
   for (const auto& repo : repos) {
     const auto found = repos_.values().find(repo);
@@ -549,25 +508,9 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
             {{"repo", repo}, {"default_branch", s.repo.default_branch}, {"language", s.repo.language},
              {"archived", s.repo.archived ? "true" : "false"}},
             1);
-    std::set<std::string> workflow_names;
-    for (const auto& [id, w] : s.workflows) {
-      // GitHub allows two workflow files with one name: the oldest keeps the
-      // name, the others are told apart by their file so no series collide.
-      const std::string name = workflow_names.insert(w.name).second ? w.name : w.name + " (" + w.path + ")";
-      workflow_names.insert(name);
-      const Labels wl{{"repo", repo}, {"workflow", name}, {"branch", s.repo.default_branch}};
-      b.Gauge("github_workflow_failing", "1 when the latest decisive run of the repository's own CI on the default "
-              "branch failed.", wl, w.consecutive_failures > 0 ? 1 : 0);
-      b.Gauge("github_workflow_consecutive_failures",
-              "Decisive runs on the default branch that failed in a row at the head; 0 when the latest passed.", wl,
-              double(w.consecutive_failures));
-      b.Gauge("github_workflow_success_ratio", "Share of successful runs among the last decisive runs (0-1).", wl,
-              w.success_ratio);
-      b.Gauge("github_workflow_last_run_duration_seconds", "Duration of the latest decisive run.", wl,
-              w.last_run_duration_seconds);
-      b.Gauge("github_workflow_last_run_timestamp_seconds", "When the latest decisive run finished.", wl,
-              w.last_run_timestamp_seconds);
-    }
+    github::AddWorkflowMetrics(b, repo, s.repo.default_branch, s.workflows);
+    if (s.dora) github::AddDoraMetrics(b, repo, *s.dora);
+    if (s.security) github::AddSecurityMetrics(b, repo, *s.security, now);
     const Labels month{{"repo", repo}, {"window", "30d"}};
     if (s.merge_lead_times) {
       b.Summary("github_pull_request_merge_lead_time_seconds", "Time from opening to merge of PRs merged in the window.",

@@ -1,6 +1,7 @@
 // GitHub collector: repository counters, Actions health on the default
 // branch, PR merge lead time, issue first-response time and bug intake,
-// and the API rate limit. See README "GitHub" for every metric.
+// the API rate limit, DORA delivery metrics with [github.dora] (dora.h) and
+// security alerts (security.h). See README "GitHub" for every metric.
 //
 // One poll per interval; a repository whose requests fail keeps its values
 // from its last good poll (and the poll reports the error), so one bad repo
@@ -17,7 +18,10 @@
 
 #include "collectors/common/collector.h"
 #include "collectors/github/app_auth.h"
+#include "collectors/github/dora.h"
 #include "collectors/github/parse.h"
+#include "collectors/github/security.h"
+#include "collectors/github/workflows.h"
 #include "collectors/common/last_good.h"
 
 namespace kpi {
@@ -36,6 +40,8 @@ struct GithubConfig {
   int max_workflows = 100;         // active workflows read per repository
   int max_pages = 50;              // per listing, 100 items a page
   int max_comment_requests = 300;  // per poll, for first-response lookups
+  std::optional<github::DoraConfig> dora;  // [github.dora]: DORA metrics when present
+  bool security = true;                    // Dependabot, code and secret scanning alerts
 };
 
 std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader);
@@ -49,14 +55,7 @@ class GithubCollector final : public Collector {
   HttpClientOptions http_options() const override;
   tl::expected<Snapshot, Error> Poll(HttpClient& http, PollContext& context) override;
 
-  struct WorkflowStats {
-    std::string name;
-    std::string path;
-    int64_t consecutive_failures = 0;  // decisive runs failed in a row at the head
-    double success_ratio = 0;
-    double last_run_duration_seconds = 0;
-    double last_run_timestamp_seconds = 0;
-  };
+  using WorkflowStats = github::WorkflowStats;
   struct OpenCounts {
     int64_t issues = 0;
     int64_t pull_requests = 0;
@@ -78,7 +77,9 @@ class GithubCollector final : public Collector {
     std::optional<std::vector<double>> first_responses;
     std::optional<std::vector<double>> merge_lead_times;
     std::optional<int64_t> contributors;  // absent when GitHub will not count them
-    std::map<int64_t, WorkflowStats> workflows;  // by workflow id
+    github::WorkflowStatsById workflows;
+    std::optional<github::DoraStats> dora;
+    std::optional<github::SecurityStats> security;
   };
 
  private:
@@ -101,6 +102,10 @@ class GithubCollector final : public Collector {
                                              const RepoStats* previous, RepoStats& stats);
   tl::expected<void, Error> CollectMergeLeadTimes(HttpClient& http, PollState& state, const std::string& repo,
                                                   const RepoStats* previous, RepoStats& stats);
+  tl::expected<void, Error> CollectDora(HttpClient& http, PollState& state, const std::string& repo,
+                                        const RepoStats* previous, RepoStats& stats);
+  tl::expected<void, Error> CollectSecurity(HttpClient& http, PollState& state, const std::string& repo,
+                                            const RepoStats* previous, RepoStats& stats);
   tl::expected<void, Error> CountContributors(HttpClient& http, PollState& state, const std::string& repo,
                                               RepoStats& stats);
   void AddMetrics(SnapshotBuilder& builder, const std::vector<std::string>& repos, SystemTime now) const;
@@ -123,6 +128,8 @@ class GithubCollector final : public Collector {
   std::mutex shared_mu_;
   // A first response never changes once it happened: "repo#number" -> time.
   std::map<std::string, SystemTime> first_response_cache_;
+  std::optional<github::DoraCollector> dora_;
+  github::SecurityCollector security_;
   // Repositories GitHub refuses to count contributors for (too large); logged once.
   std::set<std::string> contributors_refused_;
 };

@@ -126,3 +126,18 @@ TEST_CASE("a missing file is an error naming the file") {
   REQUIRE_FALSE(config);
   CHECK(config.error().ToString() == "/nonexistent/kpi.toml: cannot open config file");
 }
+
+TEST_CASE("[github.dora] is strict, with file, line and column") {
+  const std::string head = "[github]\nrepos = [\"a/b\"]\n[github.dora]\n";
+  CHECK(Parse(head + "source = \"releases\"\nincident_labels = [\"sev1\"]\n"));
+  CHECK(Parse(head));  // every key has a default
+  CHECK(ErrorOf(head + "sorce = \"releases\"\n") == "kpi.toml:4:1: unknown key 'sorce' in [github.dora]");
+  CHECK(ErrorOf(head + "source = \"tags\"\n") ==
+        "kpi.toml:4:10: 'source' in [github.dora] must be \"deployments\", \"releases\" or \"workflow\", not 'tags'");
+  CHECK(ErrorOf(head + "source = \"workflow\"\n") ==
+        "kpi.toml:4:10: source = \"workflow\" in [github.dora] needs 'workflow' (a file name such as \"deploy.yml\", "
+        "or an id)");
+  CHECK(ErrorOf(head + "max_commits_per_deployment = 0\n").starts_with("kpi.toml:4:30: 'max_commits_per_deployment'"));
+  CHECK(ErrorOf(head + "lead_time_from = \"pull_request\"\n").starts_with("kpi.toml:4:18: 'lead_time_from'"));
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\nsecurity = \"yes\"\n").starts_with("kpi.toml:3:12: 'security'"));
+}

@@ -321,7 +321,7 @@ def main():
         exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
         assert len(exprs) > 20
         titles = [panel["title"] for panel in dashboard["panels"] if panel["type"] == "row"]
-        for needed in ("CI", "Pull requests", "Bug", "Community", "Jira", "Stripe", "Exporter health"):
+        for needed in ("CI", "Pull requests", "Bug", "DORA", "Security", "Community", "Jira", "Stripe", "Exporter health"):
             assert any(needed in t for t in titles), f"no dashboard row for {needed}"
         for panel in dashboard["panels"]:
             for t in panel.get("targets", []):
@@ -329,7 +329,7 @@ def main():
         check_dashboard_health_row(dashboard)
 
         fake = p.start_fake()
-        config = p.write_config(github_config(fake, "60s") + jira_stripe_config(fake, "60s") +
+        config = p.write_config(github_config(fake, "60s", extra="[github.dora]\n") + jira_stripe_config(fake, "60s") +
                                 discord_pypi_config(fake, "60s"))
         _, _, base = p.start_exporter(config, env={"KPI_TEST_TOKEN": TOKEN})
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")

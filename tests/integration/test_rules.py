@@ -59,7 +59,8 @@ def main():
         # before the checked-in file is compared with it: a wrong rule fails on its test, not only as stale.
         unit_tests(p, default.stdout, "kpi-exporter.rules.yml", os.path.join("rules", "tests", "*.yml"))
         # Optional alerts (off by default): their tests run against the rules with every one switched on.
-        optional = p.write_config('[alerts.ci_consecutive_failures]\nenabled = true\n', "optional.toml")
+        optional = p.write_config('[alerts.ci_consecutive_failures]\nenabled = true\n'
+                                  '[alerts.dora_no_deployment]\nenabled = true\n', "optional.toml")
         all_on = run("rules", f"--config.file={optional}")
         assert all_on.returncode == 0, all_on.stderr
         unit_tests(p, all_on.stdout, "optional.rules.yml", os.path.join("rules", "tests", "optional", "*.yml"))

@@ -128,6 +128,83 @@ groups:
           description: '{{`{{ $value }}`}} charges failed in the last day (more than {{ .Values.alerts.stripeFailedCharges.threshold }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#stripepaymentsfailing'
 {{- end }}
+{{- if .Values.alerts.doraChangeFailureHigh.enabled }}
+      - alert: GithubChangeFailureRatioHigh
+        expr: 'github_change_failure_ratio{window="30d"} > {{ .Values.alerts.doraChangeFailureHigh.threshold }}'
+        for: {{ .Values.alerts.doraChangeFailureHigh.for }}
+        labels:
+          severity: {{ .Values.alerts.doraChangeFailureHigh.severity }}
+        annotations:
+          summary: 'Change failure rate on {{`{{ $labels.repo }}`}} is above target'
+          description: '{{`{{ $value | humanizePercentage }}`}} of the deployments of {{`{{ $labels.repo }}`}} in the last 30 days failed or were followed by an incident (target: at most {{ .Values.alerts.doraChangeFailureHigh.threshold }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubchangefailureratiohigh'
+{{- end }}
+{{- if .Values.alerts.doraTimeToRestoreSlow.enabled }}
+      - alert: GithubTimeToRestoreSlow
+        expr: 'github_time_to_restore_seconds_sum / github_time_to_restore_seconds_count > {{ .Values.alerts.doraTimeToRestoreSlow.threshold }}'
+        for: {{ .Values.alerts.doraTimeToRestoreSlow.for }}
+        labels:
+          severity: {{ .Values.alerts.doraTimeToRestoreSlow.severity }}
+        annotations:
+          summary: 'Mean time to restore on {{`{{ $labels.repo }}`}} is above target'
+          description: 'Incidents of {{`{{ $labels.repo }}`}} closed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average from opening to close (target: {{ .Values.alerts.doraTimeToRestoreSlow.threshold }} s).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubtimetorestoreslow'
+{{- end }}
+{{- if .Values.alerts.doraLeadTimeSlow.enabled }}
+      - alert: GithubDeploymentLeadTimeSlow
+        expr: 'github_deployment_lead_time_seconds{quantile="0.5"} > {{ .Values.alerts.doraLeadTimeSlow.threshold }}'
+        for: {{ .Values.alerts.doraLeadTimeSlow.for }}
+        labels:
+          severity: {{ .Values.alerts.doraLeadTimeSlow.severity }}
+        annotations:
+          summary: 'Median lead time for changes on {{`{{ $labels.repo }}`}} is above target'
+          description: 'Commits deployed on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from authoring to deployment (target: {{ .Values.alerts.doraLeadTimeSlow.threshold }} s).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdeploymentleadtimeslow'
+{{- end }}
+{{- if .Values.alerts.doraDeploymentFailed.enabled }}
+      - alert: GithubDeploymentFailed
+        expr: 'github_deployments_failed{window="1d"} > 0'
+        for: {{ .Values.alerts.doraDeploymentFailed.for }}
+        labels:
+          severity: {{ .Values.alerts.doraDeploymentFailed.severity }}
+        annotations:
+          summary: 'A deployment of {{`{{ $labels.repo }}`}} failed'
+          description: '{{`{{ $value }}`}} deployments of {{`{{ $labels.repo }}`}} failed in the last day (a failed rollout or rollback).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdeploymentfailed'
+{{- end }}
+{{- if .Values.alerts.doraNoDeployment.enabled }}
+      - alert: GithubNoRecentDeployment
+        expr: 'time() - github_deployment_last_timestamp_seconds > {{ .Values.alerts.doraNoDeployment.threshold }}'
+        for: {{ .Values.alerts.doraNoDeployment.for }}
+        labels:
+          severity: {{ .Values.alerts.doraNoDeployment.severity }}
+        annotations:
+          summary: '{{`{{ $labels.repo }}`}} has not deployed for a while'
+          description: 'The latest successful deployment of {{`{{ $labels.repo }}`}} was {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ .Values.alerts.doraNoDeployment.threshold }} s).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubnorecentdeployment'
+{{- end }}
+{{- if .Values.alerts.dependabotFixSlow.enabled }}
+      - alert: GithubDependabotFixSlow
+        expr: 'github_dependabot_alert_fix_seconds_sum / github_dependabot_alert_fix_seconds_count > {{ .Values.alerts.dependabotFixSlow.threshold }}'
+        for: {{ .Values.alerts.dependabotFixSlow.for }}
+        labels:
+          severity: {{ .Values.alerts.dependabotFixSlow.severity }}
+        annotations:
+          summary: 'Vulnerabilities on {{`{{ $labels.repo }}`}} take too long to fix'
+          description: 'Dependabot alerts of {{`{{ $labels.repo }}`}} fixed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average (target: {{ .Values.alerts.dependabotFixSlow.threshold }} s).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdependabotfixslow'
+{{- end }}
+{{- if .Values.alerts.dependabotCriticalOpen.enabled }}
+      - alert: GithubDependabotCriticalAlertOpen
+        expr: 'github_dependabot_alert_oldest_open_seconds{severity="critical"} > {{ .Values.alerts.dependabotCriticalOpen.threshold }}'
+        for: {{ .Values.alerts.dependabotCriticalOpen.for }}
+        labels:
+          severity: {{ .Values.alerts.dependabotCriticalOpen.severity }}
+        annotations:
+          summary: 'A critical vulnerability on {{`{{ $labels.repo }}`}} is open for too long'
+          description: 'The oldest open critical Dependabot alert of {{`{{ $labels.repo }}`}} was opened {{`{{ $value | humanizeDuration }}`}} ago (target: fixed within {{ .Values.alerts.dependabotCriticalOpen.threshold }} s).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdependabotcriticalalertopen'
+{{- end }}
   - name: kpi-exporter.health
 {{- with .Values.prometheusRule.interval }}
     interval: {{ . }}
@@ -225,4 +302,14 @@ groups:
         expr: 'jira_issue_resolution_seconds_sum / jira_issue_resolution_seconds_count'
       - record: package:pypi_downloads_week_over_week:ratio
         expr: 'pypi_downloads{window="7d"} / pypi_downloads_prior{window="7d"}'
+      - record: repo:github_deployment_frequency:dora_bucket
+        expr: '5 - sum without (window) ((github_deployments{window="30d"} > bool 30) + (github_deployments{window="30d"} >= bool 30 / 7) + (github_deployments{window="30d"} >= bool 1)) - (time() - github_deployment_last_timestamp_seconds < bool 180 * 86400)'
+      - record: repo:github_deployment_lead_time:dora_bucket
+        expr: 'sum without (quantile) (6 - ((github_deployment_lead_time_seconds{quantile="0.5"} >= 0) < bool 3600) - ((github_deployment_lead_time_seconds{quantile="0.5"} >= 0) < bool 86400) - ((github_deployment_lead_time_seconds{quantile="0.5"} >= 0) < bool 7 * 86400) - ((github_deployment_lead_time_seconds{quantile="0.5"} >= 0) < bool 30 * 86400) - ((github_deployment_lead_time_seconds{quantile="0.5"} >= 0) < bool 180 * 86400))'
+      - record: repo:github_failed_deployment_recovery:dora_bucket
+        expr: 'sum without (quantile) (6 - ((github_failed_deployment_recovery_seconds{quantile="0.5"} >= 0) < bool 3600) - ((github_failed_deployment_recovery_seconds{quantile="0.5"} >= 0) < bool 86400) - ((github_failed_deployment_recovery_seconds{quantile="0.5"} >= 0) < bool 7 * 86400) - ((github_failed_deployment_recovery_seconds{quantile="0.5"} >= 0) < bool 30 * 86400) - ((github_failed_deployment_recovery_seconds{quantile="0.5"} >= 0) < bool 180 * 86400))'
+      - record: repo:github_time_to_restore_seconds:mean
+        expr: 'github_time_to_restore_seconds_sum / github_time_to_restore_seconds_count'
+      - record: repo:github_dependabot_alert_fix_seconds:mean
+        expr: 'github_dependabot_alert_fix_seconds_sum / github_dependabot_alert_fix_seconds_count'
 {{- end }}

@@ -4,91 +4,13 @@
 
 #include <doctest/doctest.h>
 
-#include "collectors/common/time_util.h"
-#include "tests/support/collector_test_util.h"
-#include "tests/support/fake_clock.h"
-#include "tests/support/fake_transport.h"
+#include "tests/collectors/github/world.h"
 
 using namespace kpi;
 using namespace kpi::testing;
+using namespace kpi::testing::github_world;
 using namespace std::chrono_literals;
 
-namespace {
-
-constexpr const char* kApi = "https://api.test";
-const std::string kRepo = std::string(kApi) + "/repos/o/r";
-
-std::string Ago(const FakeClock& clock, std::chrono::seconds ago) { return FormatTimestamp(clock.Now() - ago); }
-
-std::string IssueJson(const FakeClock& clock, int number, std::chrono::seconds age, int comments, bool pr = false,
-                      const std::string& labels = "") {
-  return "{\"number\":" + std::to_string(number) + ",\"created_at\":\"" + Ago(clock, age) +
-         "\",\"user\":{\"login\":\"author\"},\"comments\":" + std::to_string(comments) + ",\"labels\":[" + labels + "]" +
-         (pr ? ",\"pull_request\":{}" : "") + "}";
-}
-
-std::string CommentJson(const FakeClock& clock, const std::string& login, std::chrono::seconds ago, bool bot = false) {
-  return "{\"user\":{\"login\":\"" + login + "\",\"type\":\"" + (bot ? "Bot" : "User") + "\"},\"created_at\":\"" +
-         Ago(clock, ago) + "\"}";
-}
-
-struct World {
-  FakeClock clock;
-  std::shared_ptr<FakeTransport::State> state = std::make_shared<FakeTransport::State>();
-  RecordingLog log;
-  std::unique_ptr<HttpClient> http;
-  std::unique_ptr<GithubCollector> collector;
-
-  explicit World(GithubConfig config = {}) {
-    config.settings.api_url = kApi;
-    if (config.repos.empty() && config.orgs.empty()) config.repos = {"o/r"};
-    collector = std::make_unique<GithubCollector>(config);
-    http = std::make_unique<HttpClient>(std::make_unique<FakeTransport>(state), clock, collector->http_options());
-    const std::string since = "2026-10-02T12:00:00Z";  // the clock's 2026-11-01T12:00:00Z minus 30 days
-    Set(kRepo, R"({"stargazers_count":5,"subscribers_count":2,"forks_count":1,"open_issues_count":4,
-                   "default_branch":"main","language":"Go"})");
-    Set(kRepo + "/issues?per_page=100&state=open",
-        "[" + IssueJson(clock, 1, 48h, 0) + "," + IssueJson(clock, 2, 1h, 0, true) + "," + IssueJson(clock, 3, 72h, 1) + "]",
-        {{"link", "<" + kRepo + "/issues?per_page=100&state=open&page=2>; rel=\"next\""}});
-    Set(kRepo + "/issues?per_page=100&state=open&page=2", "[" + IssueJson(clock, 4, 10h, 2) + "]");
-    Set(kRepo + "/issues?per_page=100&state=all&since=" + since,
-        "[" + IssueJson(clock, 4, 10h, 2, false, R"({"name":"BUG"})") + "," + IssueJson(clock, 5, 40 * 24h, 0) + "," +
-            IssueJson(clock, 6, 5h, 0, true, R"({"name":"bug"})") + "]");
-    Set(kRepo + "/issues/3/comments?per_page=100", "[" + CommentJson(clock, "ci-bot[bot]", 71h, true) + "]");
-    Set(kRepo + "/issues/4/comments?per_page=100",
-        "[" + CommentJson(clock, "author", 9h) + "," + CommentJson(clock, "maintainer", 8h) + "]");
-    Set(kRepo + "/contributors?per_page=1", "[{},{},{}]");
-    Set(kRepo + "/actions/workflows?per_page=100", R"({"workflows":[]})");
-    Set(kRepo + "/pulls?state=closed&sort=updated&direction=desc&per_page=100", "[]");
-    Set(std::string(kApi) + "/rate_limit", R"({"resources":{"core":{"limit":60,"remaining":50,"reset":1}}})");
-  }
-
-  void Set(const std::string& url, std::string body, std::map<std::string, std::string> headers = {}, long status = 200) {
-    state->routes[url] = FakeExchange{{Json(std::move(body), std::move(headers), status)}, 0};
-  }
-
-  tl::expected<Snapshot, Error> Poll() {
-    PollContext context{clock, log, {}, {}, shard};
-    auto result = collector->Poll(*http, context);
-    report = context.report;
-    next_interval = context.next_interval;
-    return result;
-  }
-
-  // The text of a successful poll, or of the partial snapshot of a failed one.
-  std::string PollText() {
-    auto result = Poll();
-    if (result) return SnapshotText(*result);
-    REQUIRE(result.error().partial);
-    return SnapshotText(*result.error().partial);
-  }
-
-  PollReport report;  // of the last poll
-  std::optional<std::chrono::milliseconds> next_interval;  // asked for by the last poll
-  Shard shard;        // of the next poll
-};
-
-}  // namespace
 
 TEST_CASE("pull requests are never counted as issues, across pages") {
   World world;
@@ -128,159 +50,6 @@ TEST_CASE("a known first response is not fetched again on the next poll") {
   REQUIRE(world.Poll());
   CHECK(count(kRepo + "/issues/4/comments?per_page=100") == 1);  // cached: answered issues stay answered
   CHECK(count(kRepo + "/issues/3/comments?per_page=100") == 2);  // still awaiting: asked again
-}
-
-namespace {
-
-// A workflow run as GET .../actions/workflows/{id}/runs lists it (fields as in
-// GitHub's "workflow-run-paginated" example): repository 1 is o/r itself.
-std::string RunJson(const FakeClock& clock, const std::string& conclusion, int minutes_ago,
-                    const std::string& event = "push", int head_repository_id = 1) {
-  return "{\"event\":\"" + event + "\",\"status\":\"completed\",\"conclusion\":\"" + conclusion +
-         "\",\"head_branch\":\"main\",\"created_at\":\"" + Ago(clock, std::chrono::minutes(minutes_ago + 5)) +
-         "\",\"run_started_at\":\"" + Ago(clock, std::chrono::minutes(minutes_ago + 5)) + "\",\"updated_at\":\"" +
-         Ago(clock, std::chrono::minutes(minutes_ago)) + "\",\"head_repository\":{\"id\":" +
-         std::to_string(head_repository_id) + ",\"full_name\":\"someone/r\"},\"repository\":{\"id\":1,\"full_name\":\"o/r\"}}";
-}
-
-const std::string kRuns = kRepo + "/actions/workflows/7/runs?branch=main&status=completed&exclude_pull_requests=true&per_page=100";
-const std::string kCi = "{repo=\"o/r\",workflow=\"CI\",branch=\"main\"}";
-
-// World with one active workflow "CI" (id 7) whose runs answer `runs` (JSON objects, newest first).
-std::string WorkflowText(World& world, const std::vector<std::string>& runs) {
-  world.Set(kRepo + "/actions/workflows?per_page=100", R"({"workflows":[{"id":7,"name":"CI","state":"active"}]})");
-  std::string list;
-  for (const auto& run : runs) list += (list.empty() ? "" : ",") + run;
-  world.Set(kRuns, "{\"workflow_runs\":[" + list + "]}");
-  return world.PollText();
-}
-
-}  // namespace
-
-TEST_CASE("workflow health comes from decisive runs on the default branch") {
-  World world;
-  world.Set(kRepo + "/actions/workflows?per_page=100",
-            R"({"workflows":[{"id":7,"name":"Build & Test","state":"active"},{"id":8,"name":"Nightly","state":"active"}]})");
-  const auto& c = world.clock;
-  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(c, "cancelled", 1) + "," + RunJson(c, "success", 10) + "," +
-                       RunJson(c, "failure", 20) + "," + RunJson(c, "success", 30) + "]}");
-  world.Set(kRepo + "/actions/workflows/8/runs?branch=main&status=completed&exclude_pull_requests=true&per_page=100",
-            "{\"workflow_runs\":[" + RunJson(c, "skipped", 1) + "]}");
-  const std::string text = world.PollText();
-  const std::string labels = "{repo=\"o/r\",workflow=\"Build & Test\",branch=\"main\"}";
-  CHECK(HasLine(text, "github_workflow_failing" + labels + " 0"));  // the cancelled run does not count
-  CHECK(HasLine(text, "github_workflow_consecutive_failures" + labels + " 0"));
-  CHECK(HasLine(text, "github_workflow_success_ratio" + labels + " 0.6666666666666666"));
-  CHECK(HasLine(text, "github_workflow_last_run_duration_seconds" + labels + " 300"));
-  CHECK(HasLine(text, "github_workflow_last_run_timestamp_seconds" + labels + " 1793533800"));  // 11:50:00Z
-  CHECK(text.find("Nightly") == std::string::npos);  // no decisive run: no series
-}
-
-TEST_CASE("each failing conclusion fails CI, success passes") {
-  for (const char* conclusion : {"failure", "timed_out", "startup_failure"}) {
-    World world;
-    const std::string text = WorkflowText(world, {RunJson(world.clock, conclusion, 1)});
-    CHECK_MESSAGE(HasLine(text, "github_workflow_failing" + kCi + " 1"), conclusion);
-    CHECK_MESSAGE(HasLine(text, "github_workflow_consecutive_failures" + kCi + " 1"), conclusion);
-    CHECK_MESSAGE(HasLine(text, "github_workflow_success_ratio" + kCi + " 0"), conclusion);
-  }
-  World world;
-  const std::string text = WorkflowText(world, {RunJson(world.clock, "success", 1)});
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 1"));
-}
-
-TEST_CASE("runs that are not decisive are skipped and the verdict looks further back") {
-  for (const char* conclusion : {"cancelled", "skipped", "neutral", "action_required", "stale"}) {
-    World world;
-    const std::string text =
-        WorkflowText(world, {RunJson(world.clock, conclusion, 1), RunJson(world.clock, "failure", 2)});
-    CHECK_MESSAGE(HasLine(text, "github_workflow_failing" + kCi + " 1"), conclusion);
-    CHECK_MESSAGE(HasLine(text, "github_workflow_last_run_timestamp_seconds" + kCi + " 1793534280"), conclusion);
-  }
-}
-
-TEST_CASE("a fork's red pull request on a branch named main never fails CI") {
-  World world;
-  const auto& c = world.clock;
-  const std::string text = WorkflowText(world, {RunJson(c, "failure", 1, "pull_request", 2),  // fork PR
-                                                RunJson(c, "failure", 2, "pull_request", 1),  // own PR event
-                                                RunJson(c, "failure", 3, "push", 2),          // pushed in a fork
-                                                RunJson(c, "failure", 4, "issues", 1),        // not a CI event
-                                                RunJson(c, "success", 5, "push", 1)});
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 1"));
-}
-
-TEST_CASE("every default CI event counts, and ci_events replaces them") {
-  for (const char* event : {"push", "schedule", "workflow_dispatch", "merge_group"}) {
-    World world;
-    const std::string text = WorkflowText(world, {RunJson(world.clock, "failure", 1, event)});
-    CHECK_MESSAGE(HasLine(text, "github_workflow_failing" + kCi + " 1"), event);
-  }
-  GithubConfig config;
-  config.ci_events = {"release"};
-  World world(config);
-  const std::string text = WorkflowText(world, {RunJson(world.clock, "failure", 1, "push"),
-                                                RunJson(world.clock, "success", 2, "release")});
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-}
-
-TEST_CASE("a run whose head repository was deleted is not the repository's own") {
-  World world;
-  std::string orphan = RunJson(world.clock, "failure", 1);
-  orphan.replace(orphan.find("\"head_repository\":{"), std::string("\"head_repository\":{\"id\":1,\"full_name\":\"someone/r\"}").size(),
-                 "\"head_repository\":null");
-  const std::string text = WorkflowText(world, {orphan, RunJson(world.clock, "success", 2)});
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-}
-
-TEST_CASE("consecutive failures count decisive failures at the head") {
-  World world;
-  const auto& c = world.clock;
-  const std::string text = WorkflowText(world, {RunJson(c, "failure", 1), RunJson(c, "cancelled", 2),
-                                                RunJson(c, "timed_out", 3), RunJson(c, "startup_failure", 4),
-                                                RunJson(c, "success", 5), RunJson(c, "failure", 6)});
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 1"));
-  CHECK(HasLine(text, "github_workflow_consecutive_failures" + kCi + " 3"));
-  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 0.2"));
-}
-
-TEST_CASE("the success ratio covers the last workflow_runs decisive runs only") {
-  GithubConfig config;
-  config.workflow_runs = 3;
-  World world(config);
-  const auto& c = world.clock;
-  const std::string text = WorkflowText(world, {RunJson(c, "success", 1), RunJson(c, "skipped", 2),
-                                                RunJson(c, "failure", 3), RunJson(c, "success", 4),
-                                                RunJson(c, "failure", 5), RunJson(c, "failure", 6)});
-  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 0.6666666666666666"));
-}
-
-TEST_CASE("runs are read from further pages until enough decisive ones are found") {
-  World world;
-  const auto& c = world.clock;
-  world.Set(kRepo + "/actions/workflows?per_page=100", R"({"workflows":[{"id":7,"name":"CI","state":"active"}]})");
-  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(c, "cancelled", 1) + "]}",
-            {{"link", "<" + kRuns + "&page=2>; rel=\"next\""}});
-  world.Set(kRuns + "&page=2", "{\"workflow_runs\":[" + RunJson(c, "failure", 2) + "]}");
-  const std::string text = world.PollText();
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 1"));
-}
-
-TEST_CASE("runs cut by max_pages keep the workflow's last complete values") {
-  GithubConfig config;
-  config.max_pages = 1;
-  World world(config);
-  const auto& c = world.clock;
-  CHECK(HasLine(WorkflowText(world, {RunJson(c, "success", 1)}), "github_workflow_failing" + kCi + " 0"));
-  // Now page 1 holds only a cancelled run and page 2 cannot be read.
-  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(c, "cancelled", 1) + "]}",
-            {{"link", "<" + kRuns + "&page=2>; rel=\"next\""}});
-  world.Set(kRuns + "&page=2", "{\"workflow_runs\":[" + RunJson(c, "failure", 2) + "]}");
-  const std::string text = world.PollText();
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-  CHECK(world.report.truncations().contains({"o/r", "workflow_runs"}));
 }
 
 TEST_CASE("a malformed answer fails the poll but keeps the last good values") {
@@ -486,19 +255,6 @@ TEST_CASE("merge lead time counts PRs merged 29 days ago, not 31") {
   CHECK(HasLine(text, "github_pull_request_merge_lead_time_seconds_sum{repo=\"o/r\",window=\"30d\"} 86400"));
 }
 
-TEST_CASE("two workflows with one name are both reported, told apart by their file") {
-  World world;
-  world.Set(kRepo + "/actions/workflows?per_page=100",
-            R"({"workflows":[{"id":9,"name":"CI","path":".github/workflows/ci-linux.yml","state":"active"},)"
-            R"({"id":7,"name":"CI","path":".github/workflows/ci.yml","state":"active"}]})");
-  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(world.clock, "success", 1) + "]}");
-  world.Set(kRepo + "/actions/workflows/9/runs?branch=main&status=completed&exclude_pull_requests=true&per_page=100",
-            "{\"workflow_runs\":[" + RunJson(world.clock, "failure", 1) + "]}");
-  const std::string text = world.PollText();
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-  CHECK(HasLine(text, "github_workflow_failing{repo=\"o/r\",workflow=\"CI (.github/workflows/ci-linux.yml)\",branch=\"main\"} 1"));
-}
-
 TEST_CASE("a shard polls only the repositories whose name hashes to it") {
   GithubConfig config;
   config.repos = {"o/r", "o/c"};  // FNV-1a-64 mod 2: o/r 1, o/c 0
@@ -520,22 +276,6 @@ TEST_CASE("a contributors link with a negative page is a malformed answer") {
   CHECK(result.error().reason == "parse");
   CHECK(result.error().partial);
 }
-
-TEST_CASE("past max_workflows the other workflows are left out and the cut is reported") {
-  GithubConfig config;
-  config.max_workflows = 1;
-  World world(config);
-  world.Set(kRepo + "/actions/workflows?per_page=100",
-            R"({"workflows":[{"id":7,"name":"CI","path":".github/workflows/ci.yml","state":"active"},)"
-            R"({"id":8,"name":"Nightly","path":".github/workflows/nightly.yml","state":"active"}]})");
-  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(world.clock, "success", 1) + "]}");
-  const std::string text = world.PollText();
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-  CHECK(text.find("Nightly") == std::string::npos);
-  CHECK(world.report.truncations().contains({"o/r", "workflows"}));
-  for (const auto& request : world.state->requests) CHECK(request.url.find("/workflows/8/") == std::string::npos);
-}
-
 TEST_CASE("repositories polled side by side give what one at a time gives, within one comment budget") {
   std::map<int, std::string> texts;
   std::map<int, size_t> comment_requests;
