@@ -89,7 +89,10 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     if (!settings) return tl::unexpected(settings.error());
     config.exporter = *settings;
   }
-  for (auto& [key, node] : root) {
+  for (auto& entry : root) {
+    // No structured binding: clang 14 (the fuzz build) cannot capture one in at_key.
+    const toml::key& key = entry.first;
+    toml::node& node = entry.second;
     const std::string name(key.str());
     const auto at_key = [&](std::string message) {
       return tl::unexpected(ConfigError{file, int(key.source().begin.line), int(key.source().begin.column),
