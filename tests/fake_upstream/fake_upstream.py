@@ -7,7 +7,7 @@ It serves canned answers described by a routes file (JSON):
       "path": "/repos/acme/widgets",       # exact path
       "query": {"state": "open"},          # optional; each given parameter must match
       "responses": [                       # served in order; the last one repeats
-        {"status": 500},
+        {"status": 500, "delay": 2},       # "delay": seconds to wait before answering
         {"status": 200, "etag": "\"v1\"", "headers": {"Link": "<{{base_url}}/x?page=2>; rel=\"next\""},
          "body_file": "github/repo.json"}  # or "body": <json> or "body_text": "..."
       ]}]
@@ -280,6 +280,8 @@ class Handler(BaseHTTPRequestHandler):
             message = "fake upstream refused the request: " + "; ".join(problems)
             return self.send(400, json.dumps({"message": message}).encode(), {"Content-Type": "application/json"})
         response = routes.next_response(route)
+        if response.get("delay"):  # seconds: a slow upstream
+            time.sleep(float(response["delay"]))
         headers = {"Content-Type": "application/json; charset=utf-8"}
         headers.update({k: self.render(v) for k, v in response.get("headers", {}).items()})
         etag = response.get("etag")
