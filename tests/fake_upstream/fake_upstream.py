@@ -30,7 +30,7 @@ a time (ISO 8601 or Unix seconds) may be off by "tolerance" seconds (default
 that is one day off is caught.
 
 Control endpoints (for tests): POST /_control/routes with {"name": ..., "responses": [...]}
-replaces a route's answers; GET /_control/requests lists the requests seen;
+replaces a route's answers (and its "auth", when given); GET /_control/requests lists the requests seen;
 GET /_control/problems lists every request an "expect" refused.
 
 GitHub App mode (--github-app-id and --github-app-public-key) plays GitHub's
@@ -98,12 +98,14 @@ class Routes:
             route["served"] += 1
             return responses[index]
 
-    def replace(self, name, responses):
+    def replace(self, name, responses, auth=None):
         with self.lock:
             for route in self.routes:
                 if route.get("name") == name:
                     route["responses"] = responses
                     route["served"] = 0
+                    if auth is not None:
+                        route["auth"] = auth
                     return True
         return False
 
@@ -348,7 +350,7 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         if url.path == "/_control/routes":
             payload = json.loads(raw or b"{}")
-            ok = self.server.routes.replace(payload["name"], payload["responses"])
+            ok = self.server.routes.replace(payload["name"], payload["responses"], payload.get("auth"))
             return self.send(200 if ok else 404, b"ok\n" if ok else b"no such route\n")
         if url.path == "/_control/app/revoke" and self.server.github_app:
             self.server.github_app.revoke_all()

@@ -208,10 +208,10 @@ interval = "{interval}"
 """
 
 
-def set_route(fake_url, name, responses):
-    """Replaces the answers of the fake upstream's route `name`."""
+def set_route(fake_url, name, responses, auth=None):
+    """Replaces the answers of the fake upstream's route `name` (and the Authorization it wants)."""
     import json
-    body = json.dumps({"name": name, "responses": responses}).encode()
+    body = json.dumps({"name": name, "responses": responses, **({"auth": auth} if auth else {})}).encode()
     request = urllib.request.Request(fake_url + "/_control/routes", data=body, method="POST")
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
