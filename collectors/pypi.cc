@@ -175,7 +175,8 @@ tl::expected<Snapshot, Error> PypiCollector::Poll(HttpClient& http, PollContext&
   SnapshotBuilder b(context.max_series);
   for (const auto& [package, s] : packages_.values()) {
     const Labels p{{"package", package}};
-    const auto windowed = [&](std::string_view window) { return Labels{{"package", package}, {"window", std::string(window)}}; };
+    // Built from p: clang 14 (the fuzz build) cannot capture a structured binding.
+    const auto windowed = [&p](std::string_view window) { return Labels{p[0], {"window", std::string(window)}}; };
     const char* help = "Downloads in the window (pypistats, without mirrors).";
     b.Gauge("pypi_downloads", help, windowed("1d"), double(s.recent.last_day));
     b.Gauge("pypi_downloads", help, windowed("7d"), double(s.recent.last_week));

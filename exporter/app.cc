@@ -42,7 +42,7 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
   server_ = std::move(*server);
 
   scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
-                   config_.exporter.max_series_per_collector);
+                   config_.exporter.max_series_per_collector, config_.fingerprints);
   std::string ports;
   for (const int port : server_->ports()) ports += (ports.empty() ? "" : ",") + std::to_string(port);
   logger_.Info("kpi-exporter started", {{"version", kVersion},
@@ -63,12 +63,16 @@ tl::expected<void, std::string> App::Reload() {
     logger_.Error("config reload failed; keeping the previous config", {{"err", config.error().ToString()}});
     return tl::unexpected(config.error().ToString());
   }
-  scheduler_.Stop(std::min(config_.exporter.shutdown_timeout, std::chrono::milliseconds(5000)));
-  config_ = std::move(*config);
+  const auto grace = std::min(config_.exporter.shutdown_timeout, std::chrono::milliseconds(5000));
+  // Old and new secrets both redacted while collectors of either config may still log.
   std::vector<std::string> secrets = config_.secrets;
+  secrets.insert(secrets.end(), config->secrets.begin(), config->secrets.end());
   redactor_->SetSecrets(std::move(secrets));
-  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
-                   config_.exporter.max_series_per_collector);
+  config_ = std::move(*config);
+  // Collectors whose configuration is unchanged keep polling (issue 16, item 9).
+  scheduler_.Reload(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
+                    config_.exporter.max_series_per_collector, config_.fingerprints, grace);
+  redactor_->SetSecrets(config_.secrets);
   self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
   logger_.Info("config reloaded", {{"collectors", std::to_string(config_.collectors.size())}});
   return {};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "collectors/common/time_util.h"
@@ -67,6 +68,20 @@ tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader
   return settings;
 }
 
+// What decides whether a reload restarts a collector: its section as toml++
+// writes it back (comments, layout and key order do not count), the secrets it
+// read (a secret file or environment variable may change while the config
+// file does not) and [exporter] default_interval. Hashed, so the secrets are
+// not copied into one more string that lives on.
+uint64_t Fingerprint(const toml::table& section, const std::vector<std::string>& secrets,
+                     std::optional<std::chrono::milliseconds> default_interval) {
+  std::ostringstream text;
+  text << toml::toml_formatter(section);
+  for (const std::string& secret : secrets) text << '\0' << secret;
+  text << '\0' << (default_interval ? default_interval->count() : -1);
+  return std::hash<std::string>{}(text.str());
+}
+
 }  // namespace
 
 tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::string& file,
@@ -89,7 +104,10 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     if (!settings) return tl::unexpected(settings.error());
     config.exporter = *settings;
   }
-  for (auto& [key, node] : root) {
+  for (auto& entry : root) {
+    // No structured binding: clang 14 (the fuzz build) cannot capture one in at_key.
+    const toml::key& key = entry.first;
+    toml::node& node = entry.second;
     const std::string name(key.str());
     const auto at_key = [&](std::string message) {
       return tl::unexpected(ConfigError{file, int(key.source().begin.line), int(key.source().begin.column),
@@ -119,6 +137,8 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
     if (!collector) return at_key("[" + name + "] could not be configured");
     config.secrets.insert(config.secrets.end(), reader.secrets().begin(), reader.secrets().end());
+    config.fingerprints[std::string(collector->name())] =
+        Fingerprint(*table, reader.secrets(), config.exporter.default_interval);
     config.collectors.push_back(std::move(collector));
   }
   return config;

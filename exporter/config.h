@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -33,6 +35,9 @@ struct Config {
   AlertSettings alerts;
   std::vector<std::shared_ptr<Collector>> collectors;  // sorted by section name
   std::vector<std::string> secrets;                     // every secret read, for redaction
+  // Per collector name, a hash of everything that configures it: equal across
+  // two loads exactly when a reload may keep the running collector.
+  std::map<std::string, uint64_t> fingerprints;
 };
 
 // kAlertsOnly reads [exporter] and [alerts] and only checks that source

@@ -1,6 +1,8 @@
 #include "exporter/scheduler.h"
 
+#include <algorithm>
 #include <condition_variable>
+#include <optional>
 #include <random>
 
 #include "collectors/common/time_util.h"
@@ -68,10 +70,11 @@ void UpdateTargets(std::map<std::string, TargetStatus>& targets, const PollRepor
 }  // namespace
 
 struct Scheduler::Worker {
-  Worker(std::shared_ptr<Collector> c, Logger l)
-      : collector(std::move(c)), name(collector->name()), logger(std::move(l).With("collector", name)) {}
+  Worker(std::shared_ptr<Collector> c, Logger l, std::optional<uint64_t> f)
+      : collector(std::move(c)), name(collector->name()), fingerprint(f), logger(std::move(l).With("collector", name)) {}
   std::shared_ptr<Collector> collector;
   std::string name;
+  std::optional<uint64_t> fingerprint;  // unknown: never equal to a reloaded config's
   Logger logger;
   std::stop_source cancel;  // aborts requests in flight (after the grace period)
   std::mutex mu;
@@ -92,50 +95,95 @@ Scheduler::Scheduler(const Clock& clock, SnapshotStore& store, SelfMetrics& metr
 Scheduler::~Scheduler() { Stop(milliseconds(0)); }
 
 void Scheduler::Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls,
-                      Shard shard, size_t max_series) {
+                      Shard shard, size_t max_series, const Fingerprints& fingerprints) {
   shard_ = shard;
   max_series_ = max_series;
+  max_concurrent_polls_ = max_concurrent_polls;
   poll_slots_ = std::make_unique<std::counting_semaphore<64>>(std::clamp(max_concurrent_polls, 1, 64));
-  {
-    std::lock_guard lock(status_mu_);
-    std::map<std::string, CollectorStatus> kept;
-    for (const auto& collector : collectors) {
-      const std::string name(collector->name());
-      auto previous = status_.find(name);
-      CollectorStatus status = previous != status_.end() ? previous->second : CollectorStatus{};
-      status.name = name;
-      status.interval = collector->settings().interval;
-      status.effective_interval = status.interval;
-      metrics_.SetInterval(name, status.interval);
-      kept[name] = status;
-    }
-    for (const auto& [name, status] : status_) {
-      if (!kept.contains(name)) metrics_.ForgetCollector(name);
-    }
-    status_ = std::move(kept);
-  }
+  UpdateStatus(collectors);
   std::vector<std::string> names;
   for (const auto& collector : collectors) {
-    auto worker = std::make_unique<Worker>(collector, logger_);
-    names.push_back(worker->name);
-    Worker& ref = *worker;
-    worker->thread = std::jthread([this, &ref](std::stop_token stop) { RunWorker(ref, stop); });
-    workers_.push_back(std::move(worker));
+    StartWorker(collector, fingerprints);
+    names.emplace_back(collector->name());
   }
   store_.Retain(names);
 }
 
-void Scheduler::Stop(milliseconds grace) {
-  for (auto& worker : workers_) worker->thread.request_stop();
-  const auto deadline = std::chrono::steady_clock::now() + grace;
+void Scheduler::Reload(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls,
+                       Shard shard, size_t max_series, const Fingerprints& fingerprints, milliseconds grace) {
+  // Running workers read these without a lock: only a full restart may change them.
+  if (max_concurrent_polls != max_concurrent_polls_ || shard.index != shard_.index || shard.count != shard_.count ||
+      max_series != max_series_) {
+    Stop(grace);
+    Start(collectors, max_concurrent_polls, shard, max_series, fingerprints);
+    return;
+  }
+  std::vector<std::unique_ptr<Worker>> kept, stopping;
   for (auto& worker : workers_) {
+    const auto wanted = fingerprints.find(worker->name);
+    const bool configured = std::any_of(collectors.begin(), collectors.end(),
+                                        [&](const auto& c) { return c->name() == worker->name; });
+    const bool unchanged = configured && worker->fingerprint && wanted != fingerprints.end() &&
+                           wanted->second == *worker->fingerprint;
+    (unchanged ? kept : stopping).push_back(std::move(worker));
+  }
+  StopWorkers(stopping, grace);
+  workers_ = std::move(kept);
+  UpdateStatus(collectors);
+  std::vector<std::string> names;
+  for (const auto& collector : collectors) {
+    names.emplace_back(collector->name());
+    const bool running = std::any_of(workers_.begin(), workers_.end(),
+                                     [&](const auto& w) { return w->name == collector->name(); });
+    if (!running) StartWorker(collector, fingerprints);
+  }
+  store_.Retain(names);
+}
+
+void Scheduler::UpdateStatus(const std::vector<std::shared_ptr<Collector>>& collectors) {
+  std::lock_guard lock(status_mu_);
+  std::map<std::string, CollectorStatus> kept;
+  for (const auto& collector : collectors) {
+    const std::string name(collector->name());
+    auto previous = status_.find(name);
+    CollectorStatus status = previous != status_.end() ? previous->second : CollectorStatus{};
+    status.name = name;
+    status.interval = collector->settings().interval;
+    // A collector kept running across a reload keeps its stretched wait until its next poll.
+    status.effective_interval = std::max(status.effective_interval, status.interval);
+    metrics_.SetInterval(name, status.interval);
+    metrics_.SetEffectiveInterval(name, status.effective_interval);
+    kept[name] = status;
+  }
+  for (const auto& [name, status] : status_) {
+    if (!kept.contains(name)) metrics_.ForgetCollector(name);
+  }
+  status_ = std::move(kept);
+}
+
+void Scheduler::StartWorker(const std::shared_ptr<Collector>& collector, const Fingerprints& fingerprints) {
+  const auto fingerprint = fingerprints.find(std::string(collector->name()));
+  auto worker = std::make_unique<Worker>(
+      collector, logger_,
+      fingerprint == fingerprints.end() ? std::nullopt : std::optional<uint64_t>(fingerprint->second));
+  Worker& ref = *worker;
+  worker->thread = std::jthread([this, &ref](std::stop_token stop) { RunWorker(ref, stop); });
+  workers_.push_back(std::move(worker));
+}
+
+void Scheduler::Stop(milliseconds grace) { StopWorkers(workers_, grace); }
+
+void Scheduler::StopWorkers(std::vector<std::unique_ptr<Worker>>& workers, milliseconds grace) {
+  for (auto& worker : workers) worker->thread.request_stop();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (auto& worker : workers) {
     std::unique_lock lock(worker->mu);
     if (!worker->done_cv.wait_until(lock, deadline, [&] { return worker->done; })) {
       worker->logger.Warn("poll still running after the shutdown grace period; aborting it");
       worker->cancel.request_stop();
     }
   }
-  workers_.clear();  // joins every thread
+  workers.clear();  // joins every thread
 }
 
 void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {

@@ -100,7 +100,6 @@ void SelfMetrics::SetEffectiveInterval(const std::string& collector, std::chrono
 
 void SelfMetrics::SetInterval(const std::string& collector, std::chrono::duration<double> interval) {
   interval_.Add({{"collector", collector}}).Set(interval.count());
-  effective_interval_.Add({{"collector", collector}}).Set(interval.count());
   for (const auto reason : kErrorReasons) errors_.Add({{"collector", collector}, {"reason", std::string(reason)}});
   for (const char* reason : {"limit", "duplicate"}) series_dropped_.Add({{"collector", collector}, {"reason", reason}});
 }

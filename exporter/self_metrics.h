@@ -38,7 +38,7 @@ class SelfMetrics {
   void CountUpstreamRequest(const std::string& collector, std::string_view code);
   void RecordReload(bool ok, double now_unix_seconds);
   // Also starts kpi_exporter_collector_errors_total at 0 for every reason.
-  void SetInterval(const std::string& collector, std::chrono::duration<double> interval);  // also the effective one
+  void SetInterval(const std::string& collector, std::chrono::duration<double> interval);
   void SetEffectiveInterval(const std::string& collector, std::chrono::duration<double> interval);
   // Removes the per-collector gauges of a collector a reload took away.
   void ForgetCollector(const std::string& collector);

@@ -75,6 +75,32 @@ TEST_CASE("[exporter] default_interval applies to sources without their own inte
   CHECK(own->collectors[0]->settings().interval == 7min);
 }
 
+TEST_CASE("a collector's fingerprint changes exactly when its configuration does") {
+  const auto fingerprints = [](const std::string& text, const std::string& token = "ghp_test_token_value") {
+    const EnvLookup env = [token](const std::string&) -> std::optional<std::string> { return token; };
+    auto config = ParseConfig(text, "kpi.toml", AllCollectorFactories(), env);
+    REQUIRE(config);
+    return config->fingerprints;
+  };
+  const std::string github = "[github]\nrepos = [\"a/b\"]\ntoken = \"${GITHUB_TOKEN}\"\ninterval = \"5m\"\n";
+  const std::string pypi = "[pypi]\npackages = [\"x\"]\n";
+  const auto base = fingerprints(github + pypi);
+  REQUIRE(base.size() == 2);
+  CHECK(base.contains("github"));
+  CHECK(base.contains("pypi"));
+  // Comments, layout, key and section order: the same configuration.
+  CHECK(fingerprints("# c\n" + pypi + "\n[github]\ninterval = \"5m\"\ntoken = \"${GITHUB_TOKEN}\"\nrepos = [ \"a/b\" ]\n") ==
+        base);
+  // A value, a secret from the environment, or the default interval changes only what it configures.
+  const auto other_repo = fingerprints("[github]\nrepos = [\"a/c\"]\ntoken = \"${GITHUB_TOKEN}\"\ninterval = \"5m\"\n" + pypi);
+  CHECK(other_repo.at("github") != base.at("github"));
+  CHECK(other_repo.at("pypi") == base.at("pypi"));
+  const auto other_token = fingerprints(github + pypi, "ghp_rotated");
+  CHECK(other_token.at("github") != base.at("github"));
+  CHECK(other_token.at("pypi") == base.at("pypi"));
+  CHECK(fingerprints("[exporter]\ndefault_interval = \"2m\"\n" + github + pypi).at("pypi") != base.at("pypi"));
+}
+
 TEST_CASE("an empty file is a valid config with no sources") {
   auto config = Parse("");
   REQUIRE(config);

@@ -41,7 +41,7 @@ std::optional<SystemTime> ParseHttpDate(std::string_view text) {
   const std::string date(Trim(text));
   const time_t seconds = curl_getdate(date.c_str(), nullptr);
   if (seconds == -1) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(seconds);
+  return FromUnixSeconds(seconds);  // a date far in the future would overflow SystemTime
 }
 
 // GitHub's secondary limits answer 403 or 429 with this in the message
