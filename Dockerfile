@@ -24,7 +24,6 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates \
       # runtime-libraries:begin
-      libcivetweb1 \
       libcurl4 \
       libfmt9 \
       libjwt0 \
