@@ -109,7 +109,16 @@ const Route* FindRoute(const std::vector<Route>& routes, std::string_view path) 
   return nullptr;
 }
 
-WebReply Dispatch(const std::vector<Route>& routes, const WebRequest& request) {
+// Health probes stay open with a web config (kubelet sends no credentials).
+bool OpenWithoutAuth(std::string_view path) {
+  return path == "/healthz" || path == "/readyz" || path == "/-/healthy" || path == "/-/ready";
+}
+
+WebReply Dispatch(const std::vector<Route>& routes, BasicAuth* auth, const WebRequest& request) {
+  if (auth && !OpenWithoutAuth(request.path) && !auth->Check(request.Header("authorization"))) {
+    return WebReply{401, "text/plain; charset=utf-8", "WWW-Authenticate: Basic realm=\"kpi-exporter\"\r\n",
+                    "Unauthorized\n", {}, {}};
+  }
   const Route* route = FindRoute(routes, request.path);
   if (!route) return Text(404, "not found\n");
   const bool get = request.method == "GET" || request.method == "HEAD";
@@ -138,7 +147,7 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
                      nullptr});
 
   WebHandlers handlers{
-      [routes](const WebRequest& request) { return Dispatch(*routes, request); },
+      [routes, auth = cb.auth](const WebRequest& request) { return Dispatch(*routes, auth.get(), request); },
       [routes](const WebRequest& request) {
         const Route* route = FindRoute(*routes, request.path);
         return route && route->slow;

@@ -20,6 +20,7 @@
 
 #include "exporter/scheduler.h"
 #include "exporter/snapshot_store.h"
+#include "exporter/web/basic_auth.h"
 #include "exporter/web/web_server.h"
 
 namespace kpi {
@@ -38,6 +39,9 @@ struct HttpServerCallbacks {
   std::function<tl::expected<void, std::string>()> reload;
   std::function<std::string(std::string_view)> redact;
   bool enable_lifecycle = false;  // --web.enable-lifecycle: POST /-/reload allowed
+  // --web.config.file basic_auth_users: every path but the health probes
+  // needs a configured user's password. Null: open.
+  std::shared_ptr<BasicAuth> auth;
 };
 
 class HttpServer {
