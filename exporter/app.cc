@@ -1,4 +1,5 @@
 #include "exporter/app.h"
+#include "exporter/web/web_config.h"
 
 #include <csignal>
 
@@ -29,6 +30,12 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
   self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
   if (config_.collectors.empty()) logger_.Warn("config enables no source; /metrics will only show self-metrics");
 
+  std::shared_ptr<BasicAuth> auth;
+  if (!flags_.web_config_file.empty()) {
+    auto web_config = LoadWebConfig(flags_.web_config_file);
+    if (!web_config) return tl::unexpected(std::make_pair(2, web_config.error()));
+    if (!web_config->basic_auth_users.empty()) auth = std::make_shared<BasicAuth>(web_config->basic_auth_users);
+  }
   HttpServerCallbacks callbacks{
       [this] { return RenderMetrics(); },
       [this] { return scheduler_.Ready(); },
@@ -36,6 +43,7 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
       [this] { return Reload(); },
       [this](std::string_view text) { return redactor_->Redact(text); },
       flags_.enable_lifecycle,
+      auth,
   };
   auto server = HttpServer::Start(flags_.listen_address, flags_.telemetry_path, kVersion, std::move(callbacks));
   if (!server) return tl::unexpected(std::make_pair(1, server.error()));

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libsimdjson-dev
   libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev zlib1g-dev
-  doctest-dev libjwt-dev libssl-dev
+  doctest-dev libjwt-dev libssl-dev libyaml-cpp-dev libcrypt-dev
   clang libclang-rt-14-dev
   prometheus prometheus-alertmanager curl python3 binutils openssl python3-cryptography
   "$@"

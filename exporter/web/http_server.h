@@ -1,4 +1,4 @@
-// HttpServer: the exporter's web endpoints on CivetWeb.
+// HttpServer: the exporter's web endpoints, served by WebServer (web_server.h).
 //   GET  <telemetry path>  self-metrics + merged source snapshots (text format 0.0.4)
 //   GET  /healthz          200 while the process runs
 //   GET  /readyz           200 once every collector finished its first poll, else 503
@@ -20,8 +20,8 @@
 
 #include "exporter/scheduler.h"
 #include "exporter/snapshot_store.h"
-
-class CivetServer;
+#include "exporter/web/basic_auth.h"
+#include "exporter/web/web_server.h"
 
 namespace kpi {
 
@@ -39,6 +39,9 @@ struct HttpServerCallbacks {
   std::function<tl::expected<void, std::string>()> reload;
   std::function<std::string(std::string_view)> redact;
   bool enable_lifecycle = false;  // --web.enable-lifecycle: POST /-/reload allowed
+  // --web.config.file basic_auth_users: every path but the health probes
+  // needs a configured user's password. Null: open.
+  std::shared_ptr<BasicAuth> auth;
 };
 
 class HttpServer {
@@ -53,12 +56,7 @@ class HttpServer {
 
  private:
   HttpServer() = default;
-  struct Handlers;
-  std::unique_ptr<Handlers> handlers_;
-  std::unique_ptr<CivetServer> server_;
+  std::unique_ptr<WebServer> web_;
 };
-
-// Translates "host:port" / ":port" / "[v6]:port" into CivetWeb's listening_ports syntax.
-tl::expected<std::string, std::string> CivetListeningPorts(const std::string& listen_address);
 
 }  // namespace kpi

@@ -295,6 +295,32 @@ def main():
         same = os.path.join(SOURCE_DIR, "tests", "fixtures", "alerts-custom.toml")
         check_rules(p, c4, program_groups(p, f"--config.file={same}"), "custom-alerts")
 
+        # kube-rbac-proxy sidecar and a web config from a Secret.
+        k = Rendered(p, "kube-rbac-proxy", "--set", "kubeRBACProxy.enabled=true", "--set", "serviceMonitor.enabled=true",
+                     "--set", "webConfig.existingSecret=kpi-web")
+        assert k.kinds() == ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Service",
+                             "ServiceAccount", "ServiceMonitor"], k.kinds()
+        kspec = k.one("Deployment")["spec"]["template"]["spec"]
+        assert kspec["automountServiceAccountToken"] is True
+        exporter_c, proxy_c = kspec["containers"]
+        assert proxy_c["name"] == "kube-rbac-proxy" and proxy_c["image"].startswith("quay.io/brancz/kube-rbac-proxy:")
+        assert "--web.listen-address=127.0.0.1:9878" in exporter_c["args"] and "ports" not in exporter_c
+        assert "--web.config.file=/etc/kpi-exporter/web/web-config.yml" in exporter_c["args"]
+        assert {"--secure-listen-address=:9877", "--upstream=http://127.0.0.1:9878/",
+                "--ignore-paths=/healthz,/readyz"} <= set(proxy_c["args"])
+        assert proxy_c["ports"] == [{"name": "http-metrics", "containerPort": 9877, "protocol": "TCP"}]
+        assert exporter_c["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+        assert exporter_c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http-metrics", "scheme": "HTTPS"}
+        assert {v["name"]: v for v in kspec["volumes"]}["web-config"]["secret"]["secretName"] == "kpi-web"
+        endpoint = k.one("ServiceMonitor")["spec"]["endpoints"][0]
+        assert endpoint["scheme"] == "https" and endpoint["tlsConfig"]["insecureSkipVerify"] is True
+        binding = k.one("ClusterRoleBinding")
+        assert binding["subjects"][0]["name"] == kspec["serviceAccountName"]
+        assert {r["resources"][0] for r in k.one("ClusterRole")["rules"]} == {"tokenreviews", "subjectaccessreviews"}
+        # Off by default: no proxy, no RBAC, the exporter on the service port.
+        assert len(pod["containers"]) == 1 and "--web.listen-address=:9877" in c["args"]
+        assert pod["automountServiceAccountToken"] is False
+
         # 5. Values the schema must reject.
         for args, message in [(["--set", "replicaCount=2"], "replicaCount"),
                               (["--set", "unknownKey=1"], "additional properties 'unknownKey' not allowed"),

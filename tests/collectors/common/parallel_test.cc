@@ -30,19 +30,29 @@ struct Overlap {
   }
 };
 
-// A transport that takes a while, so requests overlap when they can.
+// A transport that holds each request until `wanted` are in flight (at most
+// 2 s), so requests overlap as far as they may, even on a loaded machine.
 class SlowTransport final : public HttpTransport {
  public:
-  explicit SlowTransport(Overlap& overlap) : overlap_(overlap) {}
+  SlowTransport(Overlap& overlap, int wanted) : overlap_(overlap), wanted_(wanted) {}
   tl::expected<HttpResponse, Error> Perform(const HttpRequest&, const TransferLimits&, std::stop_token) override {
     overlap_.Enter();
-    std::this_thread::sleep_for(20ms);
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard lock(overlap_.mu);
+        if (overlap_.most >= wanted_) break;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    std::this_thread::sleep_for(5ms);
     overlap_.Leave();
     return HttpResponse{200, {}, "[]", false};
   }
 
  private:
   Overlap& overlap_;
+  int wanted_;
 };
 
 }  // namespace
@@ -53,9 +63,18 @@ TEST_CASE("ParallelFor calls every index once, on at most the given number of th
       std::mutex mu;
       std::multiset<size_t> seen;
       Overlap overlap;
+      const bool side_by_side = n >= 2 && concurrency >= 2;
       ParallelFor(n, concurrency, [&](size_t i) {
         overlap.Enter();
-        std::this_thread::sleep_for(5ms);
+        // Wait (bounded) for a second call to come in: run one after the other, it never would.
+        const auto deadline = std::chrono::steady_clock::now() + 2s;
+        while (side_by_side && std::chrono::steady_clock::now() < deadline) {
+          {
+            std::lock_guard lock(overlap.mu);
+            if (overlap.most >= 2) break;
+          }
+          std::this_thread::sleep_for(1ms);
+        }
         overlap.Leave();
         std::lock_guard lock(mu);
         seen.insert(i);
@@ -63,7 +82,7 @@ TEST_CASE("ParallelFor calls every index once, on at most the given number of th
       CHECK(seen.size() == n);
       for (size_t i = 0; i < n; ++i) CHECK(seen.count(i) == 1);
       CHECK(overlap.most <= concurrency);
-      if (n >= 2 && concurrency >= 2) CHECK(overlap.most >= 2);  // really side by side
+      if (side_by_side) CHECK(overlap.most >= 2);  // really side by side
     }
   }
 }
@@ -71,7 +90,7 @@ TEST_CASE("ParallelFor calls every index once, on at most the given number of th
 TEST_CASE("a transport pool keeps at most its size of requests in flight, shared by every thread of an HttpClient") {
   Overlap overlap;
   SystemClock clock;
-  HttpClient http(std::make_unique<TransportPool>(3, [&] { return std::make_unique<SlowTransport>(overlap); }), clock,
+  HttpClient http(std::make_unique<TransportPool>(3, [&] { return std::make_unique<SlowTransport>(overlap, 3); }), clock,
                   HttpClientOptions{});
   std::atomic<int> ok{0};
   ParallelFor(12, 12, [&](size_t i) {
