@@ -76,6 +76,9 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   if (auto pages = reader.Integer("max_pages", 1, 1000)) config.max_pages = int(*pages);
   if (auto workflows = reader.Integer("max_workflows", 1, 1000)) config.max_workflows = int(*workflows);
   if (auto comments = reader.Integer("max_comment_requests", 0, 100000)) config.max_comment_requests = int(*comments);
+  if (auto window = reader.Duration("awaiting_response_window", std::chrono::hours(1), std::chrono::days(3650))) {
+    config.awaiting_response_window = *window;
+  }
   if (reader.ok() && config.repos.empty() && config.orgs.empty()) {
     reader.Fail("repos", "[github] needs at least one entry in 'repos' or 'orgs'");
   }
@@ -236,6 +239,7 @@ tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollS
   Awaiting awaiting;
   bool awaiting_complete = true;
   for (const Issue& issue : open_issues) {
+    if (issue.created_at < state.now - config_.awaiting_response_window) continue;
     auto response = FirstResponse(http, state, repo, issue);
     if (!response) return tl::unexpected(response.error());
     awaiting_complete = awaiting_complete && response->complete;
@@ -497,10 +501,13 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
                 month, *s.first_responses);
     }
     if (s.awaiting) {
-      b.Gauge("github_issues_awaiting_response", "Open issues without a response from anyone but the author or bots.",
-              r, double(s.awaiting->count));
+      const Labels awaiting{{"repo", repo}, {"window", FormatDuration(config_.awaiting_response_window)}};
+      b.Gauge("github_issues_awaiting_response",
+              "Open issues opened in the window without a response from anyone but the author or bots.", awaiting,
+              double(s.awaiting->count));
       b.Gauge("github_issues_awaiting_response_oldest_age_seconds",
-              "Age of the oldest open issue still awaiting a first response; 0 when none.", r,
+              "Age of the oldest open issue opened in the window still awaiting a first response; 0 when none.",
+              awaiting,
               s.awaiting->oldest_created ? std::max(0.0, SecondsBetween(*s.awaiting->oldest_created, now)) : 0);
     }
     if (s.opened) {

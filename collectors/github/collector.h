@@ -35,6 +35,9 @@ struct GithubConfig {
   int max_workflows = 100;         // active workflows read per repository
   int max_pages = 50;              // per listing, 100 items a page
   int max_comment_requests = 300;  // per poll, for first-response lookups
+  // "Awaiting response" counts open issues opened this recently, so an alert on it can clear: an issue nobody
+  // answered for longer leaves the count instead of holding the alert forever.
+  std::chrono::milliseconds awaiting_response_window = std::chrono::days(30);
 };
 
 std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader);
