@@ -312,7 +312,7 @@ static Obj For(const char* customer, Obj subscription) {
   return subscription.Set("customer", Customer().Set("id", Q(customer)).json());
 }
 
-TEST_CASE("MRR 30 days ago from start, trial end and end times; ARPU per paying customer") {
+TEST_CASE("MRR 30 days ago from start, trial end and end times, and ARPU per paying customer") {
   World world;
   const int64_t then = kNow - 30 * kDay;
   world.Subscriptions(
@@ -344,7 +344,7 @@ TEST_CASE("MRR 30 days ago from start, trial end and end times; ARPU per paying 
   CHECK_FALSE(m.contains("stripe_gross_margin_ratio"));
 }
 
-TEST_CASE("MRR prior: a currency paying now and not then had 0; no subscriptions, no ARPU") {
+TEST_CASE("MRR prior: a currency paying now and not then had 0, and no subscriptions make no ARPU") {
   World world;
   world.Subscriptions("active", {Monthly("sub_eur", "active", 5000, kNow - 2 * kDay, "eur")});
   auto m = PollOk(world);
