@@ -30,13 +30,19 @@ tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& r
   return settings;
 }
 
-// [alerts]: runbook_base_url, and one [alerts.<key>] table per alert to tune.
+// [alerts]: runbook_base_url, job_selector, and one [alerts.<key>] table per alert to tune.
 tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader) {
   AlertSettings settings;
   if (auto url = reader.String("runbook_base_url")) settings.runbook_base_url = *url;
+  if (auto selector = reader.String("job_selector")) {
+    if (!IsMatcherList(*selector)) {
+      reader.Fail("job_selector", "'job_selector' in [alerts] must be label matchers such as job=~\"kpi-exporter.*\"");
+    }
+    settings.job_selector = *selector;
+  }
   const auto definitions = AlertDefinitions();
   for (const auto& key : reader.Keys()) {
-    if (key == "runbook_base_url") continue;
+    if (key == "runbook_base_url" || key == "job_selector") continue;
     const auto known = std::find_if(definitions.begin(), definitions.end(),
                                     [&](const AlertDefinition& a) { return a.key == key; });
     if (known == definitions.end()) {

@@ -93,6 +93,9 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
     config.dora = github::ReadDoraConfig(*dora);
     reader.Absorb(*dora);
   }
+  if (auto window = reader.Duration("awaiting_response_window", std::chrono::hours(1), std::chrono::days(3650))) {
+    config.awaiting_response_window = *window;
+  }
   if (reader.ok() && config.repos.empty() && config.orgs.empty()) {
     reader.Fail("repos", "[github] needs at least one entry in 'repos' or 'orgs'");
   }
@@ -300,6 +303,7 @@ tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollS
   Awaiting awaiting;
   bool awaiting_complete = true;
   for (const Issue& issue : open_issues) {
+    if (issue.created_at < state.now - config_.awaiting_response_window) continue;
     auto response = FirstResponse(http, state, repo, issue);
     if (!response) return tl::unexpected(response.error());
     awaiting_complete = awaiting_complete && response->complete;
@@ -523,10 +527,13 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
                 month, *s.first_responses);
     }
     if (s.awaiting) {
-      b.Gauge("github_issues_awaiting_response", "Open issues without a response from anyone but the author or bots.",
-              r, double(s.awaiting->count));
+      const Labels awaiting{{"repo", repo}, {"window", FormatDuration(config_.awaiting_response_window)}};
+      b.Gauge("github_issues_awaiting_response",
+              "Open issues opened in the window without a response from anyone but the author or bots.", awaiting,
+              double(s.awaiting->count));
       b.Gauge("github_issues_awaiting_response_oldest_age_seconds",
-              "Age of the oldest open issue still awaiting a first response; 0 when none.", r,
+              "Age of the oldest open issue opened in the window still awaiting a first response; 0 when none.",
+              awaiting,
               s.awaiting->oldest_created ? std::max(0.0, SecondsBetween(*s.awaiting->oldest_created, now)) : 0);
     }
     if (s.opened) {

@@ -42,6 +42,9 @@ struct GithubConfig {
   int max_comment_requests = 300;  // per poll, for first-response lookups
   std::optional<github::DoraConfig> dora;  // [github.dora]: DORA metrics when present
   bool security = true;                    // Dependabot, code and secret scanning alerts
+  // "Awaiting response" counts open issues opened this recently, so an alert on it can clear: an issue nobody
+  // answered for longer leaves the count instead of holding the alert forever.
+  std::chrono::milliseconds awaiting_response_window = std::chrono::days(30);
 };
 
 std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader);

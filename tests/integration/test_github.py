@@ -24,8 +24,9 @@ def main():
     with Processes() as p:
         fake = p.start_fake()
         exporter, log, base = p.start_exporter(p.write_config(github_config(
+            # A window past the oldest open issue (90 days): every unanswered one counts.
             fake, repos=("acme/widgets", "acme/huge"),
-            extra='[github.dora]\nsource = "deployments"\nenvironment = "production"\n')))
+            extra='awaiting_response_window = "100d"\n[github.dora]\nsource = "deployments"\nenvironment = "production"\n')))
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
         assert http(base + "/healthz") == (200, "OK\n")
         status, body = http(base + "/-/reload", method="POST", data=b"")
@@ -76,8 +77,9 @@ def main():
         assert value(m, first, quantile="0.9", **month) == DAY
         assert value(m, first + "_sum", **month) == 10800 + 7200 + DAY
         assert value(m, first + "_count", **month) == 3
-        assert value(m, "github_issues_awaiting_response", **repo) == 108
-        oldest = value(m, "github_issues_awaiting_response_oldest_age_seconds", **repo)
+        awaiting = dict(repo, window="100d")
+        assert value(m, "github_issues_awaiting_response", **awaiting) == 108
+        oldest = value(m, "github_issues_awaiting_response_oldest_age_seconds", **awaiting)
         assert 90 * DAY <= oldest < 90 * DAY + 300, oldest  # issue #1: only its author and a bot commented
         opened = "github_issues_opened"
         assert value(m, opened, window="1d", kind="all", **repo) == 2

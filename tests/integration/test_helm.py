@@ -353,6 +353,18 @@ def main():
             for t in panel.get("targets", []):
                 assert t["datasource"]["uid"] == "${datasource}"
         check_dashboard_health_row(dashboard)
+        # Variables for job, instance and repo, used by every selector of the exporter's own metrics (GitHub
+        # ones by repo too); money panels carry currency units per currency.
+        names = {v["name"] for v in dashboard["templating"]["list"]}
+        assert {"job", "instance", "repo"} <= names, names
+        for expr in exprs:
+            for m in re.finditer(r"(?<![\w:])((?:github|jira|stripe|pypi|discord|kpi_exporter)_\w+)(\{[^}]*\})?", expr):
+                assert m.group(2) and 'job=~"$job",instance=~"$instance"' in m.group(2), (expr, m.group(1))
+                if m.group(1).startswith("github_"):
+                    assert 'repo=~"$repo"' in m.group(2), (expr, m.group(1))
+        mrr = next(panel for panel in dashboard["panels"] if panel["title"] == "MRR")
+        units = {o["matcher"]["options"]: o["properties"][0]["value"] for o in mrr["fieldConfig"]["overrides"]}
+        assert units["usd"] == "currencyUSD" and units["eur"] == "currencyEUR", units
 
         fake = p.start_fake()
         config = p.write_config(github_config(fake, "60s", extra="[github.dora]\n") + jira_stripe_config(fake, "60s") +

@@ -29,14 +29,26 @@ TEST_CASE("first response ignores the author and bots, awaiting counts the rest"
   REQUIRE(snapshot);
   const std::string text = SnapshotText(*snapshot);
   // #1 no comments, #3 only a bot: awaiting. #4 answered by maintainer 2h after opening.
-  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\"} 2"));
-  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\"} 259200"));
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 2"));
+  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\",window=\"30d\"} 259200"));
   CHECK(HasLine(text, "github_issue_first_response_seconds_count{repo=\"o/r\",window=\"30d\"} 1"));
   CHECK(HasLine(text, "github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 7200"));
   // Opened in the window: #4 (bug, case-insensitive); #5 is older; #6 is a PR.
   CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"1d\",kind=\"all\"} 1"));
   CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"bug\"} 1"));
   CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 1"));
+}
+
+TEST_CASE("awaiting response counts only issues opened in awaiting_response_window, so its alert can clear") {
+  GithubConfig config;
+  config.awaiting_response_window = 60h;
+  World world(config);
+  const std::string text = world.PollText();
+  // #1 (48h, no comments) is in the window; #3 (72h, only a bot answered) has left it and is not even asked about.
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"2d12h\"} 1"));
+  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\",window=\"2d12h\"} 172800"));
+  CHECK(std::none_of(world.state->requests.begin(), world.state->requests.end(),
+                     [](const HttpRequest& r) { return r.url == kRepo + "/issues/3/comments?per_page=100"; }));
 }
 
 TEST_CASE("a known first response is not fetched again on the next poll") {
@@ -174,15 +186,15 @@ TEST_CASE("open issues cut by max_pages keep their last complete counts") {
   std::string text = world.PollText();
   CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 1"));
   CHECK(HasLine(text, "github_repo_open_pull_requests{repo=\"o/r\"} 1"));
-  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\"} 1"));
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 1"));
   CHECK_FALSE(world.report.truncations().contains({"o/r", "open_issues"}));
   // Second poll: a second page exists that max_pages will not read.
   world.Set(kRepo + "/issues?per_page=100&state=open", "[" + IssueJson(c, 1, 48h, 0) + "," + IssueJson(c, 3, 2h, 0) + "]",
             {{"link", "<" + kRepo + "/issues?per_page=100&state=open&page=2>; rel=\"next\""}});
   text = world.PollText();
   CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 1"));
-  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\"} 1"));
-  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\"} 172800"));
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 1"));
+  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\",window=\"30d\"} 172800"));
   CHECK(world.report.truncations().contains({"o/r", "open_issues"}));
   CHECK(world.report.targets().at("o/r"));  // a cut is not a failure
 }
