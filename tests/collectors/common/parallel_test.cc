@@ -28,6 +28,18 @@ struct Overlap {
     std::lock_guard lock(mu);
     --now;
   }
+  // Waits (at most 2 s) until `n` callers were inside at once, so calls that
+  // may overlap do so even on a loaded machine.
+  void AwaitAtLeast(int n) {
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard lock(mu);
+        if (most >= n) return;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+  }
 };
 
 // A transport that holds each request until `wanted` are in flight (at most
@@ -37,14 +49,7 @@ class SlowTransport final : public HttpTransport {
   SlowTransport(Overlap& overlap, int wanted) : overlap_(overlap), wanted_(wanted) {}
   tl::expected<HttpResponse, Error> Perform(const HttpRequest&, const TransferLimits&, std::stop_token) override {
     overlap_.Enter();
-    const auto deadline = std::chrono::steady_clock::now() + 2s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
-        std::lock_guard lock(overlap_.mu);
-        if (overlap_.most >= wanted_) break;
-      }
-      std::this_thread::sleep_for(1ms);
-    }
+    overlap_.AwaitAtLeast(wanted_);
     std::this_thread::sleep_for(5ms);
     overlap_.Leave();
     return HttpResponse{200, {}, "[]", false};
@@ -66,15 +71,8 @@ TEST_CASE("ParallelFor calls every index once, on at most the given number of th
       const bool side_by_side = n >= 2 && concurrency >= 2;
       ParallelFor(n, concurrency, [&](size_t i) {
         overlap.Enter();
-        // Wait (bounded) for a second call to come in: run one after the other, it never would.
-        const auto deadline = std::chrono::steady_clock::now() + 2s;
-        while (side_by_side && std::chrono::steady_clock::now() < deadline) {
-          {
-            std::lock_guard lock(overlap.mu);
-            if (overlap.most >= 2) break;
-          }
-          std::this_thread::sleep_for(1ms);
-        }
+        // A second call comes in meanwhile; run one after the other, it never would.
+        if (side_by_side) overlap.AwaitAtLeast(2);
         overlap.Leave();
         std::lock_guard lock(mu);
         seen.insert(i);
