@@ -25,6 +25,7 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
   auto config = LoadConfig(flags_.config_file, AllCollectorFactories(), ProcessEnvironment());
   if (!config) return tl::unexpected(std::make_pair(2, config.error().ToString()));
   config_ = std::move(*config);
+  SetKpis(config_.kpis);
   redactor_->SetSecrets(config_.secrets);
   self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
   if (config_.collectors.empty()) logger_.Warn("config enables no source; /metrics will only show self-metrics");
@@ -65,6 +66,7 @@ tl::expected<void, std::string> App::Reload() {
   }
   scheduler_.Stop(std::min(config_.exporter.shutdown_timeout, std::chrono::milliseconds(5000)));
   config_ = std::move(*config);
+  SetKpis(config_.kpis);
   std::vector<std::string> secrets = config_.secrets;
   redactor_->SetSecrets(std::move(secrets));
   scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
@@ -92,7 +94,23 @@ void App::Shutdown() {
 }
 
 MetricsPage App::RenderMetrics() const {
-  return MetricsPage{store_.CurrentPage(), self_metrics_.Render() + RenderProcessMetrics()};
+  return MetricsPage{store_.CurrentPage(),
+                     self_metrics_.Render() + RenderProcessMetrics() + RenderKpiMetrics(CurrentScorecard())};
+}
+
+void App::SetKpis(KpiSettings kpis) {
+  auto shared = std::make_shared<const KpiSettings>(std::move(kpis));
+  std::lock_guard lock(kpis_mu_);
+  kpis_ = std::move(shared);
+}
+
+Scorecard App::CurrentScorecard() const {
+  std::shared_ptr<const KpiSettings> kpis;
+  {
+    std::lock_guard lock(kpis_mu_);
+    kpis = kpis_;
+  }
+  return Score(*kpis, store_.All());
 }
 
 int RunExporter(const Flags& flags) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "collectors/common/time_util.h"
+#include "exporter/kpi/kpi_config.h"
 
 namespace kpi {
 namespace {
@@ -95,6 +96,7 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
       return tl::unexpected(ConfigError{file, int(key.source().begin.line), int(key.source().begin.column),
                                         std::move(message)});
     };
+    if (name == "kpi" || name == "scorecard") continue;  // read below, once the sources are known
     toml::table* table = node.as_table();
     if (!table) return at_key("'" + name + "' must be a table ([" + name + "])");
     if (name == "exporter") continue;
@@ -108,7 +110,7 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     const auto factory = std::find_if(factories.begin(), factories.end(),
                                       [&](const CollectorFactory& f) { return f.section == name; });
     if (factory == factories.end()) {
-      std::string known = "exporter, alerts";
+      std::string known = "exporter, alerts, kpi, scorecard";
       for (const auto& f : factories) known += ", " + std::string(f.section);
       return at_key("unknown section [" + name + "]; known sections: " + known);
     }
@@ -121,6 +123,9 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     config.secrets.insert(config.secrets.end(), reader.secrets().begin(), reader.secrets().end());
     config.collectors.push_back(std::move(collector));
   }
+  auto kpis = ReadKpiSettings(root, file, env, factories);
+  if (!kpis) return tl::unexpected(kpis.error());
+  config.kpis = std::move(*kpis);
   return config;
 }
 
