@@ -192,6 +192,12 @@ tl::expected<ScorecardSettings, ConfigError> ReadScorecard(SectionReader& reader
   if (const auto range = reader.Duration("forecast_range", std::chrono::minutes(5), std::chrono::days(366))) {
     settings.forecast_range = FormatDuration(*range);
   }
+  if (const auto d = reader.Duration("red_for", std::chrono::seconds(0), std::chrono::days(30))) {
+    settings.red_for = FormatDuration(*d);
+  }
+  if (const auto d = reader.Duration("off_track_for", std::chrono::seconds(0), std::chrono::days(30))) {
+    settings.off_track_for = FormatDuration(*d);
+  }
   if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
   return settings;
 }
