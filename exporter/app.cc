@@ -37,6 +37,7 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
       [this] { return Reload(); },
       [this](std::string_view text) { return redactor_->Redact(text); },
       flags_.enable_lifecycle,
+      [this] { return CurrentScorecard(); },
   };
   auto server = HttpServer::Start(flags_.listen_address, flags_.telemetry_path, kVersion, std::move(callbacks));
   if (!server) return tl::unexpected(std::make_pair(1, server.error()));

@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev zlib1g-dev
   doctest-dev libjwt-dev libssl-dev
   prometheus prometheus-alertmanager curl python3 binutils openssl python3-cryptography
+  chromium  # test-only: tests/integration/test_scorecard.py renders the landing page headless
   "$@"
 )
 

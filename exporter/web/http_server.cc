@@ -7,6 +7,7 @@
 
 #include "collectors/common/time_util.h"
 #include "exporter/gzip.h"
+#include "exporter/web/landing_page.h"
 
 namespace kpi {
 namespace {
@@ -48,20 +49,6 @@ void ReplyMetrics(mg_connection* conn, const MetricsPage& page) {
   if (mg_get_request_info(conn)->request_method == std::string_view("HEAD")) return;
   mg_write(conn, stored.data(), stored.size());
   mg_write(conn, live.data(), live.size());
-}
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // One endpoint at one exact path. CivetWeb matches handlers by prefix and
@@ -171,47 +158,15 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
                                      nullptr));
   routes.emplace_back("/-/reload", std::make_unique<FunctionHandler>(
                                        "/-/reload", nullptr, [cb](mg_connection* conn) { ReplyReload(conn, cb); }));
+  routes.emplace_back("/api/v1/scorecard", std::make_unique<FunctionHandler>("/api/v1/scorecard",
+      [cb](mg_connection* conn) { Reply(conn, 200, "application/json", RenderScorecardJson(cb.scorecard())); }, nullptr));
   // "/" would match every path by prefix: "/$" asks CivetWeb for the root alone.
   routes.emplace_back("/$", std::make_unique<FunctionHandler>("/",
-                                [cb, telemetry_path, version](mg_connection* conn) {
-                                  std::string rows;
-                                  for (const auto& s : cb.status()) {
-                                    const std::string state = !s.polled ? "pending" : s.last_ok ? "ok" : "failed";
-                                    rows += "<tr><td>" + HtmlEscape(s.name) + "</td><td>" +
-                                            FormatDuration(s.interval) + "</td><td>" +
-                                            (s.polled ? FormatTimestamp(s.last_poll) : "never") + "</td><td>" +
-                                            (s.last_success.time_since_epoch().count() ? FormatTimestamp(s.last_success)
-                                                                                       : "never") +
-                                            "</td><td class=\"" + state + "\">" + state + "</td><td>" +
-                                            HtmlEscape(cb.redact(s.last_error)) + "</td></tr>\n";
-                                  }
-                                  std::string target_rows;
-                                  for (const auto& s : cb.status()) {
-                                    for (const auto& [target, t] : s.targets) {
-                                      const std::string state = t.ok ? "ok" : "failed";
-                                      target_rows += "<tr><td>" + HtmlEscape(s.name) + "</td><td>" + HtmlEscape(target) +
-                                                     "</td><td class=\"" + state + "\">" + state + "</td><td>" +
-                                                     (t.last_success.time_since_epoch().count()
-                                                          ? FormatTimestamp(t.last_success)
-                                                          : "never") +
-                                                     "</td></tr>\n";
-                                    }
-                                  }
-                                  const std::string page =
-                                      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>kpi-exporter</title>"
-                                      "<style>body{font-family:sans-serif}td,th{padding:4px 10px;text-align:left}"
-                                      ".ok{color:green}.failed{color:#b00}.pending{color:#888}</style></head><body>\n"
-                                      "<h1>kpi-exporter</h1>\n<p>Version " + HtmlEscape(version) + "</p>\n<ul>"
-                                      "<li><a href=\"" + HtmlEscape(telemetry_path) + "\">Metrics</a></li>"
-                                      "<li><a href=\"/healthz\">Health</a></li><li><a href=\"/readyz\">Readiness</a></li></ul>\n"
-                                      "<h2>Collectors</h2>\n<table><tr><th>collector</th><th>interval</th><th>last poll</th>"
-                                      "<th>last success</th><th>status</th><th>last error</th></tr>\n" + rows +
-                                      "</table>\n<h2>Targets</h2>\n<table><tr><th>collector</th><th>target</th>"
-                                      "<th>status</th><th>last success</th></tr>\n" + target_rows +
-                                      "</table>\n</body></html>\n";
-                                  Reply(conn, 200, "text/html; charset=utf-8", page);
-                                },
-                                nullptr));
+      [cb, telemetry_path, version](mg_connection* conn) {
+        const std::string page =
+            RenderLandingPage({version, telemetry_path, cb.status(), cb.scorecard(), cb.redact});
+        Reply(conn, 200, "text/html; charset=utf-8", page);
+      }, nullptr));
   for (auto& [uri, handler] : routes) server->server_->addHandler(uri, handler.get());
   return server;
 }
