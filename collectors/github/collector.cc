@@ -396,10 +396,16 @@ tl::expected<GithubCollector::FirstResponseLookup, Error> GithubCollector::First
   std::optional<SystemTime> first;
   const std::string url = config_.settings.api_url + "/repos/" + repo + "/issues/" + std::to_string(issue.number) +
                           "/comments?per_page=100";
-  // Pages are reserved from the shared budget before the walk, so parallel
-  // lookups never spend more than max_comment_requests together.
-  const int reserved = state.ReserveCommentPages(kMaxCommentPagesPerIssue);
-  auto walk = WalkPages(http, url, reserved, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+  // Each page is taken from the shared budget just before it is fetched (the
+  // first here, each next one when the page read says there is one), so
+  // parallel lookups never spend more than max_comment_requests together and
+  // none holds pages it does not use.
+  bool budget_ran_out = state.ReserveCommentPages(1) == 0;
+  if (budget_ran_out) {
+    std::lock_guard lock(state.mu);
+    return state.checked[key] = FirstResponseLookup{false, std::nullopt};
+  }
+  auto walk = WalkPages(http, url, kMaxCommentPagesPerIssue, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
     auto comments = github::ParseComments(page.body);
     if (!comments) return tl::unexpected(comments.error());
     for (const auto& comment : *comments) {
@@ -407,10 +413,20 @@ tl::expected<GithubCollector::FirstResponseLookup, Error> GithubCollector::First
       if (comment.author_is_bot || comment.author.empty() || comment.author == issue.author) continue;
       if (!first || comment.created_at < *first) first = comment.created_at;
     }
-    return !first;  // pages come oldest first: a later page cannot hold an earlier answer
+    if (first) return false;  // pages come oldest first: a later page cannot hold an earlier answer
+    if (!ParseLinkHeader(page.Header("link")).contains("next")) return true;  // the last page: the walk ends
+    budget_ran_out = state.ReserveCommentPages(1) == 0;
+    return !budget_ran_out;
   });
-  state.ReturnCommentPages(reserved - (walk ? walk->pages : 0));
-  if (!walk) return tl::unexpected(walk.error());
+  if (!walk) {
+    state.ReturnCommentPages(1);  // the failed page was reserved but not answered
+    return tl::unexpected(walk.error());
+  }
+  if (budget_ran_out) {
+    walk->truncated = true;
+  } else if (walk->truncated) {
+    state.ReturnCommentPages(1);  // reserved for the page after kMaxCommentPagesPerIssue, never fetched
+  }
   const FirstResponseLookup lookup{first || !walk->truncated, first};
   if (first) {
     std::lock_guard lock(shared_mu_);
