@@ -120,6 +120,8 @@ SourceCatalog JiraCatalog() {
       {"jira_issues", "gauge", "query"},
       {"jira_issue_resolution_seconds", "summary", "query,window"},
       {"jira_issues_oldest_open_age_seconds", "gauge", "query"},
+      {"jira_issues_resolved_within_sla_ratio", "gauge", "query,window"},
+      {"jira_issues_open_breaching_sla", "gauge", "query"},
   };
   static constexpr KpiDefault kKpis[] = {
       {"jira_resolution", "support", "jira_issue_resolution_seconds", "", "mean", "lower", 86400},

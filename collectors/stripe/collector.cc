@@ -377,6 +377,10 @@ std::map<std::string, std::vector<Series>> Groups(const Listings& listings, int6
 SourceCatalog StripeCatalog() {
   static constexpr MetricFamilyInfo kFamilies[] = {
       {"stripe_mrr", "gauge", "currency"},
+      {"stripe_gross_margin_ratio", "gauge", ""},
+      {"stripe_mrr_prior", "gauge", "currency,window"},
+      {"stripe_arpu", "gauge", "currency"},
+      {"stripe_customers_paying", "gauge", ""},
       {"stripe_subscriptions", "gauge", "status"},
       {"stripe_subscriptions_created", "gauge", "window"},
       {"stripe_subscriptions_canceled", "gauge", "window"},
