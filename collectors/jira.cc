@@ -115,6 +115,19 @@ tl::expected<int64_t, Error> ParseApproximateCount(std::string_view body) {
 
 }  // namespace jira
 
+SourceCatalog JiraCatalog() {
+  static constexpr MetricFamilyInfo kFamilies[] = {
+      {"jira_issues", "gauge", "query"},
+      {"jira_issue_resolution_seconds", "summary", "query,window"},
+      {"jira_issues_oldest_open_age_seconds", "gauge", "query"},
+      {"jira_issues_resolved_within_sla_ratio", "gauge", "query,window"},
+      {"jira_issues_open_breaching_sla", "gauge", "query"},
+  };
+  static constexpr KpiDefault kKpis[] = {
+      {"jira_resolution", "support", "jira_issue_resolution_seconds", "", "mean", "lower", 86400},
+  };
+  return {kFamilies, kKpis};
+}
 std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader) {
   JiraConfig config;
   config.settings = ReadSourceSettings(reader, {"", 5min, 10s});

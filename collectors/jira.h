@@ -44,6 +44,8 @@ struct JiraConfig {
 };
 
 std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader);
+// Its metric families and KPI defaults (see collectors/common/catalog.h).
+SourceCatalog JiraCatalog();
 
 namespace jira {
 

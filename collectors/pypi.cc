@@ -112,6 +112,19 @@ std::optional<int64_t> PriorWeek(const std::vector<DailyTotal>& days) {
 
 }  // namespace pypi
 
+SourceCatalog PypiCatalog() {
+  static constexpr MetricFamilyInfo kFamilies[] = {
+      {"pypi_downloads", "gauge", "package,window"},
+      {"pypi_downloads_prior", "gauge", "package,window"},
+      {"pypi_downloads_newest_day_timestamp_seconds", "gauge", "package"},
+      {"pypi_package_info", "gauge", "package,version"},
+      {"pypi_latest_release_timestamp_seconds", "gauge", "package"},
+  };
+  static constexpr KpiDefault kKpis[] = {
+      {"pypi_downloads", "adoption", "pypi_downloads", "window=30d", "sum", "higher", 10000},
+  };
+  return {kFamilies, kKpis};
+}
 std::unique_ptr<Collector> MakePypiCollector(SectionReader& reader) {
   PypiConfig config;
   config.settings = ReadSourceSettings(reader, {"https://pypi.org", 1h, 10s});

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "exporter/kpi/definition.h"
+
 namespace kpi {
 
 // How a threshold reads in an alert's summary and description ({threshold}):
@@ -71,9 +73,10 @@ struct AlertSettings {
 
 enum class RulesFormat { kRuleFile, kPrometheusRule, kHelmTemplate };
 
-// kRuleFile and kPrometheusRule apply `settings`; kHelmTemplate leaves every
-// tunable to .Values.alerts (and .Values.prometheusRule) instead.
-std::string RenderRules(const AlertSettings& settings, RulesFormat format);
+// kRuleFile and kPrometheusRule apply `settings` and add the KPI group
+// (exporter/kpi/kpi_rules.h); kHelmTemplate leaves every tunable to
+// .Values.alerts (and .Values.prometheusRule) instead.
+std::string RenderRules(const AlertSettings& settings, RulesFormat format, const KpiSettings& kpis = {});
 
 // "ci_failing" -> "ciFailing" (the Helm values key).
 std::string CamelCase(std::string_view snake);

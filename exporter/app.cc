@@ -26,6 +26,7 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
   auto config = LoadConfig(flags_.config_file, AllCollectorFactories(), ProcessEnvironment());
   if (!config) return tl::unexpected(std::make_pair(2, config.error().ToString()));
   config_ = std::move(*config);
+  SetKpis(config_.kpis);
   redactor_->SetSecrets(config_.secrets);
   self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
   if (config_.collectors.empty()) logger_.Warn("config enables no source; /metrics will only show self-metrics");
@@ -44,6 +45,7 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
       [this](std::string_view text) { return redactor_->Redact(text); },
       flags_.enable_lifecycle,
       auth,
+      [this] { return CurrentScorecard(); },
   };
   auto server = HttpServer::Start(flags_.listen_address, flags_.telemetry_path, kVersion, std::move(callbacks));
   if (!server) return tl::unexpected(std::make_pair(1, server.error()));
@@ -77,6 +79,7 @@ tl::expected<void, std::string> App::Reload() {
   secrets.insert(secrets.end(), config->secrets.begin(), config->secrets.end());
   redactor_->SetSecrets(std::move(secrets));
   config_ = std::move(*config);
+  SetKpis(config_.kpis);
   // Collectors whose configuration is unchanged keep polling (issue 16, item 9).
   scheduler_.Reload(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
                     config_.exporter.max_series_per_collector, config_.fingerprints, grace);
@@ -104,7 +107,23 @@ void App::Shutdown() {
 }
 
 MetricsPage App::RenderMetrics() const {
-  return MetricsPage{store_.CurrentPage(), self_metrics_.Render() + RenderProcessMetrics()};
+  return MetricsPage{store_.CurrentPage(),
+                     self_metrics_.Render() + RenderProcessMetrics() + RenderKpiMetrics(CurrentScorecard())};
+}
+
+void App::SetKpis(KpiSettings kpis) {
+  auto shared = std::make_shared<const KpiSettings>(std::move(kpis));
+  std::lock_guard lock(kpis_mu_);
+  kpis_ = std::move(shared);
+}
+
+Scorecard App::CurrentScorecard() const {
+  std::shared_ptr<const KpiSettings> kpis;
+  {
+    std::lock_guard lock(kpis_mu_);
+    kpis = kpis_;
+  }
+  return Score(*kpis, store_.All());
 }
 
 int RunExporter(const Flags& flags) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "collectors/common/time_util.h"
+#include "exporter/kpi/kpi_config.h"
 
 namespace kpi {
 namespace {
@@ -119,6 +120,7 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
       return tl::unexpected(ConfigError{file, int(key.source().begin.line), int(key.source().begin.column),
                                         std::move(message)});
     };
+    if (name == "kpi" || name == "scorecard") continue;  // read below, once the sources are known
     toml::table* table = node.as_table();
     if (!table) return at_key("'" + name + "' must be a table ([" + name + "])");
     if (name == "exporter") continue;
@@ -132,7 +134,7 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     const auto factory = std::find_if(factories.begin(), factories.end(),
                                       [&](const CollectorFactory& f) { return f.section == name; });
     if (factory == factories.end()) {
-      std::string known = "exporter, alerts";
+      std::string known = "exporter, alerts, kpi, scorecard";
       for (const auto& f : factories) known += ", " + std::string(f.section);
       return at_key("unknown section [" + name + "]; known sections: " + known);
     }
@@ -147,6 +149,9 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
         Fingerprint(*table, reader.secrets(), config.exporter.default_interval);
     config.collectors.push_back(std::move(collector));
   }
+  auto kpis = ReadKpiSettings(root, file, env, factories);
+  if (!kpis) return tl::unexpected(kpis.error());
+  config.kpis = std::move(*kpis);
   return config;
 }
 

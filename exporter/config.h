@@ -18,6 +18,7 @@
 #include "collectors/common/collector.h"
 #include "collectors/common/section_reader.h"
 #include "exporter/alert_rules.h"
+#include "exporter/kpi/definition.h"
 
 namespace kpi {
 
@@ -33,6 +34,7 @@ struct Config {
   std::string file;
   ExporterSettings exporter;
   AlertSettings alerts;
+  KpiSettings kpis;  // [[kpi]] and [scorecard], or the enabled sources' defaults
   std::vector<std::shared_ptr<Collector>> collectors;  // sorted by section name
   std::vector<std::string> secrets;                     // every secret read, for redaction
   // Per collector name, a hash of everything that configures it: equal across

@@ -11,6 +11,7 @@ packages=(
   doctest-dev libjwt-dev libssl-dev libyaml-cpp-dev libcrypt-dev
   clang libclang-rt-14-dev
   prometheus prometheus-alertmanager curl python3 binutils openssl python3-cryptography
+  chromium  # test-only: tests/integration/test_scorecard.py renders the landing page headless
   "$@"
 )
 

@@ -16,6 +16,7 @@
 
 #include <tl/expected.hpp>
 
+#include "collectors/common/catalog.h"
 #include "collectors/common/clock.h"
 #include "collectors/common/error.h"
 #include "collectors/common/upstream/http_client.h"
@@ -95,6 +96,7 @@ using CollectorFactoryFn = std::unique_ptr<Collector> (*)(SectionReader& reader)
 struct CollectorFactory {
   std::string_view section;  // the TOML table name, e.g. "github"
   CollectorFactoryFn create;
+  SourceCatalog (*catalog)() = nullptr;  // its metric families and KPI defaults
 };
 
 }  // namespace kpi

@@ -25,6 +25,11 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 struct RenderedSeries {
   std::string key;   // metric name and label pairs: identifies the series
   std::string text;  // its sample lines (five for a summary), each ending in '\n'
+  // The same as values, for readers in the process (the KPI engine): the
+  // labels as rendered, and the gauge's value or a summary's
+  // {quantile 0.5, 0.9, 0.99, sum, count}.
+  Labels labels;
+  std::vector<double> values;
 };
 
 struct RenderedFamily {

@@ -70,6 +70,60 @@ struct GithubCollector::PollState {
   }
 };
 
+// Every family AddMetrics emits (the scorecard integration test checks that
+// /metrics holds nothing undeclared). DORA and vulnerability families and
+// their planning targets (change failure rate < 5 %, MTTR < 2 h, lead time
+// < 2 d) belong here too once the collector emits them.
+SourceCatalog GithubCatalog() {
+  static constexpr MetricFamilyInfo kFamilies[] = {
+      {"github_repo_stars", "gauge", "repo"},
+      {"github_repo_forks", "gauge", "repo"},
+      {"github_repo_watchers", "gauge", "repo"},
+      {"github_repo_open_issues", "gauge", "repo"},
+      {"github_repo_open_pull_requests", "gauge", "repo"},
+      {"github_repo_contributors", "gauge", "repo"},
+      {"github_repo_info", "gauge", "repo,default_branch,language,archived"},
+      {"github_workflow_failing", "gauge", "repo,workflow,branch"},
+      {"github_workflow_consecutive_failures", "gauge", "repo,workflow,branch"},
+      {"github_workflow_success_ratio", "gauge", "repo,workflow,branch"},
+      {"github_workflow_last_run_duration_seconds", "gauge", "repo,workflow,branch"},
+      {"github_workflow_last_run_timestamp_seconds", "gauge", "repo,workflow,branch"},
+      {"github_pull_request_merge_lead_time_seconds", "summary", "repo,window"},
+      {"github_issue_first_response_seconds", "summary", "repo,window"},
+      {"github_issues_awaiting_response", "gauge", "repo,window"},
+      {"github_issues_awaiting_response_oldest_age_seconds", "gauge", "repo,window"},
+      {"github_issues_opened", "gauge", "repo,window,kind"},
+      {"github_rate_limit_remaining", "gauge", "resource"},
+      {"github_rate_limit_limit", "gauge", "resource"},
+      {"github_rate_limit_reset_timestamp_seconds", "gauge", "resource"},
+      {"github_api_points_spent_total", "counter", "resource"},
+      // DORA ([github.dora]) and security alerts (issue 14).
+      {"github_deployments", "gauge", "repo,window"},
+      {"github_deployments_failed", "gauge", "repo,window"},
+      {"github_deployment_last_timestamp_seconds", "gauge", "repo"},
+      {"github_deployment_lead_time_seconds", "summary", "repo,window"},
+      {"github_change_failure_ratio", "gauge", "repo,window"},
+      {"github_time_to_restore_seconds", "summary", "repo,window"},
+      {"github_failed_deployment_recovery_seconds", "summary", "repo,window"},
+      {"github_deployment_rework_ratio", "gauge", "repo,window"},
+      {"github_dependabot_alerts_open", "gauge", "repo,severity"},
+      {"github_dependabot_alert_oldest_open_seconds", "gauge", "repo,severity"},
+      {"github_dependabot_alert_fix_seconds", "summary", "repo,window"},
+      {"github_code_scanning_alerts_open", "gauge", "repo,severity"},
+      {"github_secret_scanning_alerts_open", "gauge", "repo"},
+  };
+  // The planning targets (README "KPIs and targets"): totals over the configured repositories.
+  static constexpr KpiDefault kKpis[] = {
+      {"stars", "community", "github_repo_stars", "", "sum", "higher", 500},
+      {"forks", "community", "github_repo_forks", "", "sum", "higher", 50},
+      {"contributors", "community", "github_repo_contributors", "", "max", "higher", 20},
+      {"ci_success", "delivery", "github_workflow_success_ratio", "", "avg", "higher", 0.95},
+      {"pr_lead_time", "delivery", "github_pull_request_merge_lead_time_seconds", "", "mean", "lower", 172800},
+      {"first_response", "community", "github_issue_first_response_seconds", "", "mean", "lower", 86400},
+      {"bug_reports", "quality", "github_issues_opened", "kind=bug,window=30d", "sum", "lower", 10},
+  };
+  return {kFamilies, kKpis};
+}
 std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   GithubConfig config;
   config.settings = ReadSourceSettings(reader, {"https://api.github.com", 5min, 10s});

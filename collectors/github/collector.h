@@ -48,6 +48,8 @@ struct GithubConfig {
 };
 
 std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader);
+// Its metric families and KPI defaults (see collectors/common/catalog.h).
+SourceCatalog GithubCatalog();
 
 class GithubCollector final : public Collector {
  public:

@@ -374,6 +374,30 @@ std::map<std::string, std::vector<Series>> Groups(const Listings& listings, int6
 
 }  // namespace
 
+SourceCatalog StripeCatalog() {
+  static constexpr MetricFamilyInfo kFamilies[] = {
+      {"stripe_mrr", "gauge", "currency"},
+      {"stripe_gross_margin_ratio", "gauge", ""},
+      {"stripe_mrr_prior", "gauge", "currency,window"},
+      {"stripe_arpu", "gauge", "currency"},
+      {"stripe_customers_paying", "gauge", ""},
+      {"stripe_subscriptions", "gauge", "status"},
+      {"stripe_subscriptions_created", "gauge", "window"},
+      {"stripe_subscriptions_canceled", "gauge", "window"},
+      {"stripe_churn_ratio", "gauge", "window"},
+      {"stripe_charges", "gauge", "status,window"},
+      {"stripe_revenue", "gauge", "currency,window"},
+      {"stripe_malformed_objects", "gauge", "listing"},
+  };
+  // MRR growth needs last month's MRR (stripe_mrr_prior), so Prometheus evaluates it; with one currency only,
+  // as amounts in two currencies do not add up.
+  static constexpr KpiDefault kKpis[] = {
+      {"churn", "business", "stripe_churn_ratio", "window=30d", "max", "lower", 0.03},
+      {"mrr_growth", "business", "", "", "", "higher", 0.15,
+       "(sum(stripe_mrr) / sum(stripe_mrr_prior{window=\"30d\"}) - 1) and on () (count(stripe_mrr) == 1)"},
+  };
+  return {kFamilies, kKpis};
+}
 std::unique_ptr<Collector> MakeStripeCollector(SectionReader& reader) {
   StripeConfig config;
   config.settings = ReadSourceSettings(reader, {"https://api.stripe.com", 15min, 20s});

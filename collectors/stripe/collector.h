@@ -32,6 +32,8 @@ struct StripeConfig {
 };
 
 std::unique_ptr<Collector> MakeStripeCollector(SectionReader& reader);
+// Its metric families and KPI defaults (see collectors/common/catalog.h).
+SourceCatalog StripeCatalog();
 
 class StripeCollector final : public Collector {
  public:

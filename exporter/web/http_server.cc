@@ -5,6 +5,7 @@
 
 #include "collectors/common/time_util.h"
 #include "exporter/gzip.h"
+#include "exporter/web/landing_page.h"
 
 namespace kpi {
 namespace {
@@ -36,19 +37,6 @@ WebReply ReplyMetrics(const WebRequest& request, const MetricsPage& page) {
   return reply;
 }
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // POST /-/reload: only with --web.enable-lifecycle (as Prometheus), and never
 // from a web page: a browser marks every cross-site POST with Origin, the
@@ -61,44 +49,6 @@ WebReply ReplyReload(const WebRequest& request, const HttpServerCallbacks& cb) {
   return Text(500, "reload failed: " + cb.redact(result.error()) + "\n");
 }
 
-WebReply LandingPage(const HttpServerCallbacks& cb, const std::string& telemetry_path, const std::string& version) {
-  std::string rows;
-  for (const auto& s : cb.status()) {
-    const std::string state = !s.polled ? "pending" : s.last_ok ? "ok" : "failed";
-    // A stretched interval (rate limit) shows beside the configured one.
-    const std::string interval = s.effective_interval > s.interval
-                                     ? FormatDuration(s.effective_interval) + " (configured " +
-                                           FormatDuration(s.interval) + ", stretched for the rate limit)"
-                                     : FormatDuration(s.interval);
-    rows += "<tr><td>" + HtmlEscape(s.name) + "</td><td>" + interval + "</td><td>" +
-            (s.polled ? FormatTimestamp(s.last_poll) : "never") + "</td><td>" +
-            (s.last_success.time_since_epoch().count() ? FormatTimestamp(s.last_success) : "never") +
-            "</td><td class=\"" + state + "\">" + state + "</td><td>" + HtmlEscape(cb.redact(s.last_error)) +
-            "</td></tr>\n";
-  }
-  std::string target_rows;
-  for (const auto& s : cb.status()) {
-    for (const auto& [target, t] : s.targets) {
-      const std::string state = t.ok ? "ok" : "failed";
-      target_rows += "<tr><td>" + HtmlEscape(s.name) + "</td><td>" + HtmlEscape(target) + "</td><td class=\"" +
-                     state + "\">" + state + "</td><td>" +
-                     (t.last_success.time_since_epoch().count() ? FormatTimestamp(t.last_success) : "never") +
-                     "</td></tr>\n";
-    }
-  }
-  const std::string page =
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>kpi-exporter</title>"
-      "<style>body{font-family:sans-serif}td,th{padding:4px 10px;text-align:left}"
-      ".ok{color:green}.failed{color:#b00}.pending{color:#888}</style></head><body>\n"
-      "<h1>kpi-exporter</h1>\n<p>Version " + HtmlEscape(version) + "</p>\n<ul>"
-      "<li><a href=\"" + HtmlEscape(telemetry_path) + "\">Metrics</a></li>"
-      "<li><a href=\"/healthz\">Health</a></li><li><a href=\"/readyz\">Readiness</a></li></ul>\n"
-      "<h2>Collectors</h2>\n<table><tr><th>collector</th><th>interval</th><th>last poll</th>"
-      "<th>last success</th><th>status</th><th>last error</th></tr>\n" + rows +
-      "</table>\n<h2>Targets</h2>\n<table><tr><th>collector</th><th>target</th>"
-      "<th>status</th><th>last success</th></tr>\n" + target_rows + "</table>\n</body></html>\n";
-  return WebReply{200, "text/html; charset=utf-8", "", page, {}, {}};
-}
 
 // One endpoint at one exact path (case included); GET also answers HEAD.
 struct Route {
@@ -148,7 +98,17 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
                      },
                      nullptr});
   routes->push_back({"/-/reload", nullptr, [cb](const WebRequest& r) { return ReplyReload(r, cb); }, /*slow=*/true});
-  routes->push_back({"/", [cb, telemetry_path, version](const WebRequest&) { return LandingPage(cb, telemetry_path, version); },
+  routes->push_back({"/api/v1/scorecard",
+                     [cb](const WebRequest&) {
+                       return WebReply{200, "application/json", "", RenderScorecardJson(cb.scorecard()), {}, {}};
+                     },
+                     nullptr});
+  routes->push_back({"/",
+                     [cb, telemetry_path, version](const WebRequest&) {
+                       return WebReply{200, "text/html; charset=utf-8", "",
+                                       RenderLandingPage({version, telemetry_path, cb.status(), cb.scorecard(), cb.redact}),
+                                       {}, {}};
+                     },
                      nullptr});
 
   WebHandlers handlers{

@@ -2,7 +2,8 @@
 //   GET  <telemetry path>  self-metrics + merged source snapshots (text format 0.0.4)
 //   GET  /healthz          200 while the process runs
 //   GET  /readyz           200 once every collector finished its first poll, else 503
-//   GET  /                 landing page: collectors, last poll, status, last error
+//   GET  /                 landing page: the KPI scorecard, collectors and targets (landing_page.html)
+//   GET  /api/v1/scorecard the scorecard as JSON
 //   POST /-/reload         re-reads the config (200, or 500 with the error); only
 //                          with --web.enable-lifecycle, never with an Origin header
 // Paths match exactly (case included); anything else is a 404.
@@ -18,6 +19,7 @@
 
 #include <tl/expected.hpp>
 
+#include "exporter/kpi/engine.h"
 #include "exporter/scheduler.h"
 #include "exporter/snapshot_store.h"
 #include "exporter/web/basic_auth.h"
@@ -42,6 +44,7 @@ struct HttpServerCallbacks {
   // --web.config.file basic_auth_users: every path but the health probes
   // needs a configured user's password. Null: open.
   std::shared_ptr<BasicAuth> auth;
+  std::function<Scorecard()> scorecard = [] { return Scorecard{}; };
 };
 
 class HttpServer {

@@ -109,7 +109,7 @@ TEST_CASE("an empty file is a valid config with no sources") {
 
 TEST_CASE("every kind of bad config is an error with file, line and column") {
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"\n") .starts_with("kpi.toml:2:"));  // TOML syntax
-  CHECK(ErrorOf("[gitlab]\nrepos = []\n") == "kpi.toml:1:2: unknown section [gitlab]; known sections: exporter, alerts, github, jira, stripe, discord, pypi");
+  CHECK(ErrorOf("[gitlab]\nrepos = []\n") == "kpi.toml:1:2: unknown section [gitlab]; known sections: exporter, alerts, kpi, scorecard, github, jira, stripe, discord, pypi");
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\nrepo = \"x\"\n") == "kpi.toml:3:1: unknown key 'repo' in [github]");
   CHECK(ErrorOf("[github]\nrepos = \"a/b\"\n") == "kpi.toml:2:9: 'repos' in [github] must be an array of strings");
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ninterval = \"soon\"\n") ==
