@@ -16,6 +16,9 @@ using namespace std::chrono_literals;
 
 constexpr int kPageSize = 100;
 
+const ItemListKind kBreachingList{"breaching_sla", "Open tickets past their SLA", {"jira_issues_open_breaching_sla"}};
+const ItemListKind kOldestList{"oldest_open", "Oldest open tickets", {"jira_issues_oldest_open_age_seconds"}};
+
 SystemTime JiraTime(json::object o, std::string_view key) {
   const auto time = ParseTimestamp(json::Str(o, key));
   if (!time) throw json::JsonError("field '" + std::string(key) + "' is not a timestamp");
@@ -60,14 +63,18 @@ std::string Refine(std::string_view jql, std::string_view extra, std::string_vie
   return out;
 }
 
-tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool cloud, std::string_view sla_field_id) {
+tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool cloud, std::string_view sla_field_id,
+                                                bool summary) {
   return json::ParseJson("search results", [&] {
     simdjson::dom::parser parser;
     const json::object root = json::AsObject(json::Parse(parser, body), "search results");
     SearchPage page;
     for (const json::element item : json::Arr(root, "issues")) {
-      const json::object fields = json::Obj(json::AsObject(item, "issue"), "fields");
-      Issue issue{JiraTime(fields, "created"), std::nullopt, std::nullopt};
+      const json::object issue_object = json::AsObject(item, "issue");
+      const json::object fields = json::Obj(issue_object, "fields");
+      Issue issue{std::string(json::OptStr(issue_object, "key").value_or("")), "", JiraTime(fields, "created"),
+                  std::nullopt, std::nullopt};
+      if (summary) issue.summary = json::OptStr(fields, "summary").value_or("");
       if (json::OptStr(fields, "resolutiondate")) issue.resolved = JiraTime(fields, "resolutiondate");
       if (!sla_field_id.empty()) issue.sla_breached = SlaBreached(fields, sla_field_id);
       page.issues.push_back(issue);
@@ -147,6 +154,7 @@ std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader) {
     reader.Fail("email", "Jira Data Center authenticates with 'token' (a personal access token) alone; drop 'email'");
   }
   if (auto max = reader.Integer("max_issues", 1, 100000)) config.max_issues = int(*max);
+  config.show_titles = reader.Bool("show_titles").value_or(false);
   std::set<std::string> names;
   for (auto& table : reader.Tables("queries")) {
     JiraQuery query{table.String("name").value_or(""), jira::WithoutOrderBy(table.String("jql").value_or(""))};
@@ -184,7 +192,7 @@ HttpClientOptions JiraCollector::http_options() const {
 std::string JiraCollector::SearchUrl(const std::string& jql, int max_results, const std::string& cursor,
                                      const std::string& sla_field_id) const {
   std::string url = config_.settings.api_url + (config_.cloud ? "/rest/api/3/search/jql" : "/rest/api/2/search") +
-                    "?jql=" + UrlEncode(jql) + "&fields=created,resolutiondate" +
+                    "?jql=" + UrlEncode(jql) + "&fields=created,resolutiondate" + (config_.show_titles ? ",summary" : "") +
                     (sla_field_id.empty() ? "" : "," + UrlEncode(sla_field_id)) +
                     "&maxResults=" + std::to_string(max_results);
   if (config_.cloud) {
@@ -214,7 +222,7 @@ tl::expected<std::optional<std::vector<jira::Issue>>, Error> JiraCollector::List
   auto walk = WalkCursor(
       http, [&](const std::string& cursor) { return SearchUrl(jql, kPageSize, cursor, sla_field_id); }, max_pages,
       [&](const HttpResponse& page) -> tl::expected<std::optional<std::string>, Error> {
-        auto parsed = jira::ParseSearchPage(page.body, config_.cloud, sla_field_id);
+        auto parsed = ParsePage(page, sla_field_id);
         if (!parsed) return tl::unexpected(parsed.error());
         for (const auto& issue : parsed->issues) {
           if (int(issues.size()) == config_.max_issues) {  // one more than the cap: the listing is cut
@@ -250,20 +258,32 @@ tl::expected<std::optional<JiraCollector::Resolved>, Error> JiraCollector::Resol
   return resolved;
 }
 
-tl::expected<std::optional<int64_t>, Error> JiraCollector::OpenBreaching(HttpClient& http, const JiraQuery& query,
-                                                                         const std::string& sla_field_id,
-                                                                         SystemTime now) {
+tl::expected<jira::SearchPage, Error> JiraCollector::ParsePage(const HttpResponse& page,
+                                                               const std::string& sla_field_id) const {
+  return jira::ParseSearchPage(page.body, config_.cloud, sla_field_id, config_.show_titles);
+}
+
+ListItem JiraCollector::ToItem(const jira::Issue& issue) const {
+  return ListItem{issue.key, issue.summary, issue.key.empty() ? "" : config_.settings.api_url + "/browse/" + UrlEncode(issue.key),
+              issue.created};
+}
+
+tl::expected<std::optional<std::vector<jira::Issue>>, Error> JiraCollector::OpenBreaching(HttpClient& http,
+                                                                                         const JiraQuery& query,
+                                                                                         const std::string& sla_field_id,
+                                                                                         SystemTime now) {
   // By arithmetic only issues created before now - sla can breach: Jira narrows the listing to them (whole
   // minutes, a superset), the exact limit is checked here. JSM's verdict needs every open issue.
   std::string open = "resolution IS EMPTY";
   if (query.sla) open += " AND created <= \"-" + std::to_string(query.sla->count() / 60) + "m\"";
   auto issues = List(http, jira::Refine(query.jql, open, "created ASC"), sla_field_id);
-  if (!issues || !*issues) return issues.map([](const auto&) { return std::optional<int64_t>(); });
-  return std::count_if((*issues)->begin(), (*issues)->end(), [&](const jira::Issue& issue) {
-    if (issue.resolved) return false;  // resolved since the search matched it
-    if (query.sla) return now - issue.created > *query.sla;
-    return issue.sla_breached.value_or(false);
+  if (!issues || !*issues) return issues;
+  std::erase_if(**issues, [&](const jira::Issue& issue) {
+    if (issue.resolved) return true;  // resolved since the search matched it
+    if (query.sla) return now - issue.created <= *query.sla;
+    return !issue.sla_breached.value_or(false);
   });
+  return issues;  // oldest first, as asked
 }
 
 tl::expected<std::string, Error> JiraCollector::SlaFieldId(HttpClient& http, const JiraQuery& query) {
@@ -277,7 +297,8 @@ tl::expected<std::string, Error> JiraCollector::SlaFieldId(HttpClient& http, con
 }
 
 tl::expected<JiraCollector::QueryStats, Error> JiraCollector::PollQuery(HttpClient& http, const JiraQuery& query,
-                                                                         SystemTime now, PollReport& report) {
+                                                                         SystemTime now, PollContext& context) {
+  PollReport& report = context.report;
   QueryStats stats;
   auto count = Count(http, query.jql);
   if (!count) return tl::unexpected(count.error());
@@ -300,18 +321,46 @@ tl::expected<JiraCollector::QueryStats, Error> JiraCollector::PollQuery(HttpClie
     auto breaching = OpenBreaching(http, query, *sla_field_id, now);
     if (!breaching) return tl::unexpected(breaching.error());
     if (*breaching) {
-      stats.open_breaching_sla = **breaching;
+      stats.open_breaching_sla = int64_t((*breaching)->size());
+      if (context.max_items > 0) {
+        std::vector<ListItem> items;
+        for (const auto& issue : **breaching) items.push_back(ToItem(issue));
+        stats.breaching_items = MakeItemList(kBreachingList, query.name, now, std::move(items), context.max_items);
+      }
     } else {
       report.Truncated(query.name, "open_issues");
-      if (previous) stats.open_breaching_sla = previous->open_breaching_sla;
+      if (previous) {
+        stats.open_breaching_sla = previous->open_breaching_sla;
+        stats.breaching_items = previous->breaching_items;
+      }
     }
   }
+  return OldestOpen(http, query, now, context.max_items, std::move(stats));
+}
 
-  // The oldest unresolved issue: one result, oldest first.
-  auto oldest = http.GetOk(SearchUrl(jira::Refine(query.jql, "resolution IS EMPTY", "created ASC"), 1, ""))
-                    .and_then([&](const HttpResponse& r) { return jira::ParseSearchPage(r.body, config_.cloud); });
+tl::expected<JiraCollector::QueryStats, Error> JiraCollector::OldestOpen(HttpClient& http, const JiraQuery& query,
+                                                                          SystemTime now, size_t max_items,
+                                                                          QueryStats stats) {
+  // One page, oldest first: the oldest issue's age, and the first max_items for the list.
+  const std::string open = jira::Refine(query.jql, "resolution IS EMPTY");
+  const int wanted = int(std::clamp<size_t>(max_items, 1, kPageSize));
+  auto oldest = http.GetOk(SearchUrl(open + " ORDER BY created ASC", wanted, ""))
+                    .and_then([&](const HttpResponse& r) { return ParsePage(r, ""); });
   if (!oldest) return tl::unexpected(oldest.error());
   if (!oldest->issues.empty()) stats.oldest_open_age_seconds = std::max(0.0, Seconds(now - oldest->issues[0].created).count());
+  if (max_items == 0) return stats;
+  std::optional<size_t> total;
+  if (oldest->total) {
+    total = size_t(*oldest->total);  // Data Center counts them in every answer
+  } else if (oldest->next) {
+    // Cloud: more open issues than this page, counted only then.
+    auto count = Count(http, open);
+    if (!count) return tl::unexpected(count.error());
+    total = size_t(*count);
+  }
+  std::vector<ListItem> items;
+  for (const auto& issue : oldest->issues) items.push_back(ToItem(issue));
+  stats.oldest_items = MakeItemList(kOldestList, query.name, now, std::move(items), max_items, total);
   return stats;
 }
 
@@ -322,7 +371,7 @@ tl::expected<Snapshot, Error> JiraCollector::Poll(HttpClient& http, PollContext&
   for (const auto& query : config_.queries) {
     if (!context.shard.Owns(query.name)) continue;  // another shard's
     names.push_back(query.name);
-    if (!queries_.UpdateTarget(query.name, PollQuery(http, query, now, context.report), errors, context.report)) {
+    if (!queries_.UpdateTarget(query.name, PollQuery(http, query, now, context), errors, context.report)) {
       return tl::unexpected(errors.back());
     }
   }
@@ -348,6 +397,10 @@ tl::expected<Snapshot, Error> JiraCollector::Poll(HttpClient& http, PollContext&
     }
     b.Gauge("jira_issues_oldest_open_age_seconds", "Age of the oldest unresolved issue of the query; 0 when none.", q,
             s.oldest_open_age_seconds);
+    if (context.max_items == 0) continue;
+    for (const auto& list : {s.breaching_items, s.oldest_items}) {
+      if (list) b.Items(*list);
+    }
   }
   return FinishPoll(std::move(b), errors);
 }

@@ -41,6 +41,9 @@ struct JiraConfig {
   std::string token;  // Cloud: API token; Data Center: personal access token (bearer)
   std::vector<JiraQuery> queries;
   int max_issues = 1000;  // issues fetched per query per poll for the resolution summary
+  // Ticket summaries on the drill-down pages: off by default, since summaries
+  // often hold customer names. Off: the summary is never even requested.
+  bool show_titles = false;
 };
 
 std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader);
@@ -50,6 +53,8 @@ SourceCatalog JiraCatalog();
 namespace jira {
 
 struct Issue {
+  std::string key;      // "SUP-42"
+  std::string summary;  // only when asked for (show_titles)
   SystemTime created;
   std::optional<SystemTime> resolved;
   // JSM's verdict from the SLA field asked for: true when a completed cycle or the ongoing one breached;
@@ -69,7 +74,9 @@ inline constexpr std::string_view kResolvedWindowJql = "resolved >= -30d";
 inline constexpr std::chrono::days kResolvedWindow{30};
 
 // `sla_field_id`: also read that JSM SLA field into Issue::sla_breached.
-tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool cloud, std::string_view sla_field_id = "");
+// `summary`: also read each issue's summary.
+tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool cloud, std::string_view sla_field_id = "",
+                                                bool summary = false);
 // The id of the field named `name` (case-insensitive) in a GET /rest/api/{2,3}/field answer.
 tl::expected<std::string, Error> ParseFieldId(std::string_view body, std::string_view name);
 tl::expected<int64_t, Error> ParseApproximateCount(std::string_view body);
@@ -99,10 +106,14 @@ class JiraCollector final : public Collector {
     std::optional<Resolved> resolved;  // absent until a poll read the whole listing
     double oldest_open_age_seconds = 0;
     std::optional<int64_t> open_breaching_sla;  // queries with an SLA, once a poll read the whole listing
+    // The drill-down lists (with [drill_down] max_items > 0): kept with the
+    // values, so a failed or cut poll keeps the last complete ones.
+    std::optional<ItemList> breaching_items;
+    std::optional<ItemList> oldest_items;
   };
 
  private:
-  tl::expected<QueryStats, Error> PollQuery(HttpClient& http, const JiraQuery& query, SystemTime now, PollReport& report);
+  tl::expected<QueryStats, Error> PollQuery(HttpClient& http, const JiraQuery& query, SystemTime now, PollContext& context);
   // The issues matching `jql`, or nullopt when max_issues or the page cap cut the listing.
   tl::expected<std::optional<std::vector<jira::Issue>>, Error> List(HttpClient& http, const std::string& jql,
                                                                     const std::string& sla_field_id);
@@ -110,13 +121,19 @@ class JiraCollector final : public Collector {
   tl::expected<std::optional<Resolved>, Error> ResolvedIssues(HttpClient& http, const JiraQuery& query,
                                                               const std::string& sla_field_id, SystemTime now);
   // Open issues past their SLA, or nullopt when the listing was cut.
-  tl::expected<std::optional<int64_t>, Error> OpenBreaching(HttpClient& http, const JiraQuery& query,
-                                                            const std::string& sla_field_id, SystemTime now);
+  tl::expected<std::optional<std::vector<jira::Issue>>, Error> OpenBreaching(HttpClient& http, const JiraQuery& query,
+                                                                            const std::string& sla_field_id,
+                                                                            SystemTime now);
+  // The oldest unresolved issues (at least one asked for) and how many there are.
+  tl::expected<QueryStats, Error> OldestOpen(HttpClient& http, const JiraQuery& query, SystemTime now,
+                                             size_t max_items, QueryStats stats);
+  ListItem ToItem(const jira::Issue& issue) const;
   // The SLA field's id: as configured when it is one, else looked up by name (once, then cached).
   tl::expected<std::string, Error> SlaFieldId(HttpClient& http, const JiraQuery& query);
   tl::expected<int64_t, Error> Count(HttpClient& http, const std::string& jql);
   std::string SearchUrl(const std::string& jql, int max_results, const std::string& cursor,
                         const std::string& sla_field_id = "") const;
+  tl::expected<jira::SearchPage, Error> ParsePage(const HttpResponse& page, const std::string& sla_field_id) const;
 
   JiraConfig config_;
   LastGood<QueryStats> queries_;

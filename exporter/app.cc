@@ -46,13 +46,14 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
       flags_.enable_lifecycle,
       auth,
       [this] { return CurrentScorecard(); },
+      [this] { return CurrentItems(); },
   };
   auto server = HttpServer::Start(flags_.listen_address, flags_.telemetry_path, kVersion, std::move(callbacks));
   if (!server) return tl::unexpected(std::make_pair(1, server.error()));
   server_ = std::move(*server);
 
-  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
-                   config_.exporter.max_series_per_collector, config_.fingerprints);
+  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(), config_.poll_limits(),
+                   config_.fingerprints);
   std::string ports;
   for (const int port : server_->ports()) ports += (ports.empty() ? "" : ",") + std::to_string(port);
   logger_.Info("kpi-exporter started", {{"version", kVersion},
@@ -81,8 +82,8 @@ tl::expected<void, std::string> App::Reload() {
   config_ = std::move(*config);
   SetKpis(config_.kpis);
   // Collectors whose configuration is unchanged keep polling (issue 16, item 9).
-  scheduler_.Reload(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
-                    config_.exporter.max_series_per_collector, config_.fingerprints, grace);
+  scheduler_.Reload(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(), config_.poll_limits(),
+                    config_.fingerprints, grace);
   redactor_->SetSecrets(config_.secrets);
   self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
   logger_.Info("config reloaded", {{"collectors", std::to_string(config_.collectors.size())}});
@@ -115,6 +116,12 @@ void App::SetKpis(KpiSettings kpis) {
   auto shared = std::make_shared<const KpiSettings>(std::move(kpis));
   std::lock_guard lock(kpis_mu_);
   kpis_ = std::move(shared);
+}
+
+ItemsSource App::CurrentItems() const {
+  ItemsSource source{{}, clock_.Now()};
+  for (auto& [name, snapshot] : store_.Named()) source.collectors.push_back({name, std::move(snapshot)});
+  return source;
 }
 
 Scorecard App::CurrentScorecard() const {

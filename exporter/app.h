@@ -36,6 +36,7 @@ class App {
   void Shutdown();
   MetricsPage RenderMetrics() const;
   Scorecard CurrentScorecard() const;  // the KPIs of the current config on the current snapshots
+  ItemsSource CurrentItems() const;    // every collector's item lists, from the current snapshots
   Shard EffectiveShard() const;  // flags win over the config file
 
  private:

@@ -31,6 +31,13 @@ tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& r
   return settings;
 }
 
+tl::expected<DrillDownSettings, ConfigError> ReadDrillDownSection(SectionReader& reader) {
+  DrillDownSettings settings;
+  if (auto items = reader.Integer("max_items", 0, int64_t(kMaxItemsLimit))) settings.max_items = size_t(*items);
+  if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
+  return settings;
+}
+
 // [alerts]: runbook_base_url, job_selector, and one [alerts.<key>] table per alert to tune.
 tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader) {
   AlertSettings settings;
@@ -124,6 +131,13 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     toml::table* table = node.as_table();
     if (!table) return at_key("'" + name + "' must be a table ([" + name + "])");
     if (name == "exporter") continue;
+    if (name == "drill_down") {
+      SectionReader reader(*table, name, file, env);
+      auto drill_down = ReadDrillDownSection(reader);
+      if (!drill_down) return tl::unexpected(drill_down.error());
+      config.drill_down = *drill_down;
+      continue;
+    }
     if (name == "alerts") {
       SectionReader reader(*table, name, file, env);
       auto alerts = ReadAlertsSection(reader);
@@ -134,7 +148,7 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     const auto factory = std::find_if(factories.begin(), factories.end(),
                                       [&](const CollectorFactory& f) { return f.section == name; });
     if (factory == factories.end()) {
-      std::string known = "exporter, alerts, kpi, scorecard";
+      std::string known = "exporter, drill_down, alerts, kpi, scorecard";
       for (const auto& f : factories) known += ", " + std::string(f.section);
       return at_key("unknown section [" + name + "]; known sections: " + known);
     }

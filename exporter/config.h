@@ -30,9 +30,15 @@ struct ExporterSettings {
   size_t max_series_per_collector = kDefaultMaxSeries;
 };
 
+// [drill_down]: the item lists behind the numbers (collectors/common/items.h).
+struct DrillDownSettings {
+  size_t max_items = kDefaultMaxItems;  // per list; 0 turns the lists off
+};
+
 struct Config {
   std::string file;
   ExporterSettings exporter;
+  DrillDownSettings drill_down;
   AlertSettings alerts;
   KpiSettings kpis;  // [[kpi]] and [scorecard], or the enabled sources' defaults
   std::vector<std::shared_ptr<Collector>> collectors;  // sorted by section name
@@ -40,6 +46,8 @@ struct Config {
   // Per collector name, a hash of everything that configures it: equal across
   // two loads exactly when a reload may keep the running collector.
   std::map<std::string, uint64_t> fingerprints;
+
+  PollLimits poll_limits() const { return {exporter.max_series_per_collector, drill_down.max_items}; }
 };
 
 // kAlertsOnly reads [exporter] and [alerts] and only checks that source

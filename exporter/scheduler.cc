@@ -95,9 +95,9 @@ Scheduler::Scheduler(const Clock& clock, SnapshotStore& store, SelfMetrics& metr
 Scheduler::~Scheduler() { Stop(milliseconds(0)); }
 
 void Scheduler::Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls,
-                      Shard shard, size_t max_series, const Fingerprints& fingerprints) {
+                      Shard shard, PollLimits limits, const Fingerprints& fingerprints) {
   shard_ = shard;
-  max_series_ = max_series;
+  limits_ = limits;
   max_concurrent_polls_ = max_concurrent_polls;
   poll_slots_ = std::make_unique<std::counting_semaphore<64>>(std::clamp(max_concurrent_polls, 1, 64));
   UpdateStatus(collectors);
@@ -110,12 +110,12 @@ void Scheduler::Start(const std::vector<std::shared_ptr<Collector>>& collectors,
 }
 
 void Scheduler::Reload(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls,
-                       Shard shard, size_t max_series, const Fingerprints& fingerprints, milliseconds grace) {
+                       Shard shard, PollLimits limits, const Fingerprints& fingerprints, milliseconds grace) {
   // Running workers read these without a lock: only a full restart may change them.
   if (max_concurrent_polls != max_concurrent_polls_ || shard.index != shard_.index || shard.count != shard_.count ||
-      max_series != max_series_) {
+      limits != limits_) {
     Stop(grace);
-    Start(collectors, max_concurrent_polls, shard, max_series, fingerprints);
+    Start(collectors, max_concurrent_polls, shard, limits, fingerprints);
     return;
   }
   std::vector<std::unique_ptr<Worker>> kept, stopping;
@@ -207,7 +207,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
     if (!acquired) break;
     const auto started = std::chrono::steady_clock::now();
     WorkerLog log(worker.logger);
-    PollContext context{clock_, log, worker.cancel.get_token(), {}, shard_, max_series_};
+    PollContext context{clock_, log, worker.cancel.get_token(), {}, shard_, limits_.max_series, limits_.max_items};
     tl::expected<Snapshot, Error> result = tl::unexpected(Error{"internal", "poll did not run"});
     try {
       result = worker.collector->Poll(http, context);

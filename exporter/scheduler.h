@@ -61,9 +61,10 @@ class Scheduler {
   // Starts one worker per collector. Status of collectors that keep their
   // name across a reload carries over (so /readyz stays ready).
   // `shard` tells every poll which targets this process owns.
-  // Each collector's snapshot holds at most `max_series` series.
+  // Each collector's snapshot holds at most `limits.max_series` series and
+  // item lists of at most `limits.max_items` items.
   void Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls, Shard shard = {},
-             size_t max_series = kDefaultMaxSeries, const Fingerprints& fingerprints = {});
+             PollLimits limits = {}, const Fingerprints& fingerprints = {});
   // Stops every worker: no new polls start; polls in flight get `grace` to
   // finish, then their requests are aborted. Returns once all threads joined.
   void Stop(std::chrono::milliseconds grace);
@@ -72,9 +73,9 @@ class Scheduler {
   // last good values stay, and the new config's instance of it is unused.
   // Changed collectors are stopped (`grace`, as Stop) and started from the new
   // instance, removed ones stopped, new ones started. When the exporter-wide
-  // settings change (poll slots, shard, series cap) every worker restarts.
+  // settings change (poll slots, shard, limits) every worker restarts.
   void Reload(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls, Shard shard,
-              size_t max_series, const Fingerprints& fingerprints, std::chrono::milliseconds grace);
+              PollLimits limits, const Fingerprints& fingerprints, std::chrono::milliseconds grace);
 
   std::vector<CollectorStatus> Status() const;
   // True when every collector has finished its first poll.
@@ -99,7 +100,7 @@ class Scheduler {
   std::unique_ptr<std::counting_semaphore<64>> poll_slots_;
   int max_concurrent_polls_ = 0;
   Shard shard_;
-  size_t max_series_ = kDefaultMaxSeries;
+  PollLimits limits_;
   std::vector<std::unique_ptr<Worker>> workers_;
 
   mutable std::mutex status_mu_;

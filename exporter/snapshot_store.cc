@@ -39,6 +39,11 @@ std::vector<std::shared_ptr<const Snapshot>> SnapshotStore::All() const {
   return snapshots;
 }
 
+std::vector<std::pair<std::string, std::shared_ptr<const Snapshot>>> SnapshotStore::Named() const {
+  std::lock_guard lock(mu_);
+  return {snapshots_.begin(), snapshots_.end()};
+}
+
 std::string SnapshotStore::Render() const {
   const std::vector<std::shared_ptr<const Snapshot>> snapshots = All();
   std::map<std::string_view, std::vector<const RenderedFamily*>> by_name;

@@ -26,6 +26,8 @@ class SnapshotStore {
   bool Has(const std::string& collector) const;
   std::shared_ptr<const Snapshot> Get(const std::string& collector) const;  // nullptr when none
   std::vector<std::shared_ptr<const Snapshot>> All() const;  // every collector's, by collector name
+  // The same with the collector names (for the item lists, which belong to a collector).
+  std::vector<std::pair<std::string, std::shared_ptr<const Snapshot>>> Named() const;
 
   // Families merged by name across collectors: HELP and TYPE once, then every
   // collector's samples. A family whose type disagrees with the first

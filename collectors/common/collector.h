@@ -19,6 +19,7 @@
 #include "collectors/common/catalog.h"
 #include "collectors/common/clock.h"
 #include "collectors/common/error.h"
+#include "collectors/common/items.h"
 #include "collectors/common/upstream/http_client.h"
 #include "collectors/common/poll_report.h"
 #include "collectors/common/section_reader.h"
@@ -39,6 +40,13 @@ class PollLog {
 // organisations, small enough that no upstream answer can make the page huge.
 inline constexpr size_t kDefaultMaxSeries = 100'000;
 
+// The exporter-wide bounds on what one poll keeps.
+struct PollLimits {
+  size_t max_series = kDefaultMaxSeries;  // [exporter] max_series_per_collector
+  size_t max_items = kDefaultMaxItems;    // [drill_down] max_items: items per list, 0 = no lists
+  bool operator==(const PollLimits&) const = default;
+};
+
 struct PollContext {
   const Clock& clock;
   PollLog& log;
@@ -46,6 +54,7 @@ struct PollContext {
   PollReport report;  // filled by the collector, read by the core after Poll returns
   Shard shard = {};   // the targets this process owns; a collector that shards skips the rest
   size_t max_series = kDefaultMaxSeries;  // hand to SnapshotBuilder: the collector's series cap
+  size_t max_items = kDefaultMaxItems;    // hand to MakeItemList; 0: build no item lists
   // Set by a collector that must poll less often for now (a rate limit that
   // would not last until its reset at the configured interval); the core
   // waits this long before the next poll, never less than the interval.

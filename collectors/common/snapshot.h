@@ -17,6 +17,7 @@
 #include <tl/expected.hpp>
 
 #include "collectors/common/error.h"
+#include "collectors/common/items.h"
 
 namespace kpi {
 
@@ -51,13 +52,15 @@ struct DroppedSeries {
 class Snapshot {
  public:
   Snapshot() = default;
-  explicit Snapshot(std::vector<RenderedFamily> families, DroppedSeries dropped = {})
-      : families_(std::move(families)), dropped_(dropped) {}
+  explicit Snapshot(std::vector<RenderedFamily> families, DroppedSeries dropped = {}, std::vector<ItemList> items = {})
+      : families_(std::move(families)), dropped_(dropped), items_(std::move(items)) {}
   const std::vector<RenderedFamily>& families() const { return families_; }  // sorted by name
+  // The item lists behind the numbers (see items.h), sorted by target and list.
+  const std::vector<ItemList>& items() const { return items_; }
   size_t series() const;
   const DroppedSeries& dropped() const { return dropped_; }
 
-  // This snapshot, plus every series of `older` it lacks. Used when a poll
+  // This snapshot, plus every series and item list of `older` it lacks. Used when a poll
   // fails in part right after a reload: the new collector has no last good
   // values of its own yet, and the previous ones must not be lost.
   Snapshot MergedOver(const Snapshot& older) const;
@@ -65,6 +68,7 @@ class Snapshot {
  private:
   std::vector<RenderedFamily> families_;
   DroppedSeries dropped_;
+  std::vector<ItemList> items_;
 };
 
 // Label values longer than this are cut (at a UTF-8 boundary, marked "…"):
@@ -82,6 +86,8 @@ class SnapshotBuilder {
   // A summary over `observations` with quantiles 0.5, 0.9 and 0.99 (nearest
   // rank), _sum and _count. No observations: quantiles NaN, sum and count 0.
   void Summary(std::string_view name, std::string_view help, Labels labels, std::vector<double> observations);
+  // An item list; a second list with the same target and name replaces the first.
+  void Items(ItemList list);
 
   // Fails on an invalid metric or label name, or a family used with two types
   // or two HELP texts: programming errors that a test should catch, never
@@ -101,6 +107,7 @@ class SnapshotBuilder {
   bool Admit();  // false, counted, once the cap is reached
 
   std::map<std::string, Family, std::less<>> families_;
+  std::map<std::pair<std::string, std::string>, ItemList> items_;  // by target and list
   std::vector<std::string> problems_;
   size_t max_series_;
   size_t series_ = 0;

@@ -1,5 +1,6 @@
 #include "exporter/web/http_server.h"
 
+#include <algorithm>
 #include <ctime>
 #include <optional>
 
@@ -49,6 +50,41 @@ WebReply ReplyReload(const WebRequest& request, const HttpServerCallbacks& cb) {
   return Text(500, "reload failed: " + cb.redact(result.error()) + "\n");
 }
 
+// GET /api/v1/items: the lists matching the query's filters, or a 404 naming the unknown one.
+WebReply ReplyItemsJson(const WebRequest& request, const HttpServerCallbacks& cb) {
+  const ItemsSource source = cb.items();
+  const auto lists = SelectItemLists(source, ParseItemsFilter(request.query));
+  if (!lists) return WebReply{404, "application/json", "", RenderItemsErrorJson(lists.error(), cb.redact), {}, {}};
+  return WebReply{200, "application/json", "", RenderItemsJson(*lists, source.now, cb.redact), {}, {}};
+}
+
+WebReply Html(int status, std::string body) { return WebReply{status, "text/html; charset=utf-8", "", std::move(body), {}, {}}; }
+
+// GET /items: the same lists as a page; one list when collector, target and list are given.
+WebReply ReplyItemsPage(const WebRequest& request, const HttpServerCallbacks& cb) {
+  const ItemsSource source = cb.items();
+  const ItemsFilter filter = ParseItemsFilter(request.query);
+  const auto lists = SelectItemLists(source, filter);
+  if (!lists) return Text(404, cb.redact(lists.error()) + "\n");
+  std::string heading = "Item lists";
+  if (lists->size() == 1 && filter.list) {
+    heading = lists->front().list->title + " · " + std::string(lists->front().collector) + " " + lists->front().list->target;
+  } else if (filter.collector) {
+    heading += " · " + *filter.collector + (filter.target ? " " + *filter.target : "");
+  }
+  return Html(200, RenderItemsPage(heading, *lists, source.now, cb.redact));
+}
+
+// GET /items/kpi?name=KPI: the lists explaining the KPI's metric.
+WebReply ReplyKpiItemsPage(const WebRequest& request, const HttpServerCallbacks& cb) {
+  const auto name = ParseQueryValue(request.query, "name");
+  const Scorecard card = cb.scorecard();
+  const auto kpi = std::find_if(card.kpis.begin(), card.kpis.end(), [&](const KpiResult& r) { return name && r.kpi.name == *name; });
+  if (kpi == card.kpis.end()) return Text(404, "unknown KPI\n");
+  const ItemsSource source = cb.items();
+  const std::string heading = "KPI " + kpi->kpi.name + (kpi->kpi.metric.empty() ? " (PromQL)" : ": the items behind " + kpi->kpi.metric);
+  return Html(200, RenderItemsPage(heading, ItemListsForKpi(source, kpi->kpi), source.now, cb.redact));
+}
 
 // One endpoint at one exact path (case included); GET also answers HEAD.
 struct Route {
@@ -103,10 +139,13 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
                        return WebReply{200, "application/json", "", RenderScorecardJson(cb.scorecard()), {}, {}};
                      },
                      nullptr});
+  routes->push_back({"/api/v1/items", [cb](const WebRequest& r) { return ReplyItemsJson(r, cb); }, nullptr});
+  routes->push_back({"/items", [cb](const WebRequest& r) { return ReplyItemsPage(r, cb); }, nullptr});
+  routes->push_back({"/items/kpi", [cb](const WebRequest& r) { return ReplyKpiItemsPage(r, cb); }, nullptr});
   routes->push_back({"/",
                      [cb, telemetry_path, version](const WebRequest&) {
                        return WebReply{200, "text/html; charset=utf-8", "",
-                                       RenderLandingPage({version, telemetry_path, cb.status(), cb.scorecard(), cb.redact}),
+                                       RenderLandingPage({version, telemetry_path, cb.status(), cb.scorecard(), cb.redact, cb.items()}),
                                        {}, {}};
                      },
                      nullptr});

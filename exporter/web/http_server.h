@@ -4,6 +4,7 @@
 //   GET  /readyz           200 once every collector finished its first poll, else 503
 //   GET  /                 landing page: the KPI scorecard, collectors and targets (landing_page.html)
 //   GET  /api/v1/scorecard the scorecard as JSON
+//   GET  /api/v1/items, /items, /items/kpi  the item lists behind the numbers (items_pages.h)
 //   POST /-/reload         re-reads the config (200, or 500 with the error); only
 //                          with --web.enable-lifecycle, never with an Origin header
 // Paths match exactly (case included); anything else is a 404.
@@ -20,6 +21,7 @@
 #include <tl/expected.hpp>
 
 #include "exporter/kpi/engine.h"
+#include "exporter/web/items_pages.h"
 #include "exporter/scheduler.h"
 #include "exporter/snapshot_store.h"
 #include "exporter/web/basic_auth.h"
@@ -45,6 +47,7 @@ struct HttpServerCallbacks {
   // needs a configured user's password. Null: open.
   std::shared_ptr<BasicAuth> auth;
   std::function<Scorecard()> scorecard = [] { return Scorecard{}; };
+  std::function<ItemsSource()> items = [] { return ItemsSource{}; };
 };
 
 class HttpServer {

@@ -5,6 +5,7 @@
 
 #include "collectors/common/snapshot.h"
 #include "collectors/common/time_util.h"
+#include "exporter/web/json_text.h"
 #include "exporter/web/template.h"
 #include "page_templates.h"
 
@@ -18,28 +19,19 @@ std::string Human(double v) {
   return buffer;
 }
 
-std::string Percent(std::optional<double> ratio) { return ratio ? Human(std::round(*ratio * 1000) / 10) + " %" : "-"; }
-
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-      out += buffer;
-    } else {
-      out += c;
-    }
+// "3 items" or "57 items (20 shown)": what the link to the lists opens.
+std::string ItemsCount(const std::vector<ItemListRef>& lists) {
+  if (lists.empty()) return "none";
+  size_t total = 0, shown = 0;
+  for (const auto& ref : lists) {
+    total += ref.list->total;
+    shown += ref.list->items.size();
   }
-  return out + "\"";
+  return std::to_string(total) + (total == 1 ? " item" : " items") +
+         (shown < total ? " (" + std::to_string(shown) + " shown)" : "");
 }
 
-std::string JsonNumber(std::optional<double> v) {
-  return v && std::isfinite(*v) ? FormatSampleValue(*v) : "null";
-}
+std::string Percent(std::optional<double> ratio) { return ratio ? Human(std::round(*ratio * 1000) / 10) + " %" : "-"; }
 
 }  // namespace
 
@@ -54,7 +46,10 @@ std::string RenderLandingPage(const LandingPageInput& in) {
     data.lists["categories"].push_back({{"name", category}, {"score", Human(std::round(score * 10) / 10)}});
   }
   for (const auto& r : card.kpis) {
+    const auto lists = ItemListsForKpi(in.items, r.kpi);
     data.lists["kpis"].push_back({{"name", r.kpi.name},
+                                  {"items", ItemsCount(lists)},
+                                  {"items_link", KpiItemsPagePath(r.kpi.name)},
                                   {"category", r.kpi.category},
                                   {"value", r.value ? Human(*r.value) : "-"},
                                   {"direction", r.kpi.direction == Direction::kHigher ? "≥" : "≤"},
@@ -75,9 +70,12 @@ std::string RenderLandingPage(const LandingPageInput& in) {
          {"state", state},
          {"error", in.redact(s.last_error)}});
     for (const auto& [target, t] : s.targets) {
+      const auto lists = SelectItemLists(in.items, {s.name, target, std::nullopt});
       data.lists["targets"].push_back(
           {{"collector", s.name},
            {"target", target},
+           {"items", lists ? ItemsCount(*lists) : "none"},
+           {"items_link", ItemsPagePath(s.name, target)},
            {"state", t.ok ? "ok" : "failed"},
            {"last_success", t.last_success.time_since_epoch().count() ? FormatTimestamp(t.last_success) : "never"}});
     }

@@ -9,6 +9,7 @@
 
 #include "exporter/kpi/engine.h"
 #include "exporter/scheduler.h"
+#include "exporter/web/items_pages.h"
 
 namespace kpi {
 
@@ -18,6 +19,7 @@ struct LandingPageInput {
   std::vector<CollectorStatus> collectors;
   Scorecard scorecard;
   std::function<std::string(std::string_view)> redact;  // for error texts
+  ItemsSource items;  // the item lists, linked from the KPIs and targets they explain
 };
 
 std::string RenderLandingPage(const LandingPageInput& input);

@@ -89,6 +89,7 @@ struct World {
   std::unique_ptr<HttpClient> http;
   JiraConfig config;
   PollReport report;  // of the last poll
+  size_t max_items = 0;  // [drill_down] max_items; off unless a test looks at the item lists
 
   explicit World(bool cloud, int max_issues = 1000, std::vector<JiraQuery> queries = {{"support", "project = SUP"}}) {
     config.settings.api_url = kSite;
@@ -117,6 +118,7 @@ struct World {
   }
   tl::expected<Snapshot, Error> Poll() {
     PollContext context{clock, log, {}, {}};
+    context.max_items = max_items;
     auto result = collector->Poll(*http, context);
     report = context.report;
     return result;
@@ -456,4 +458,103 @@ TEST_CASE("Jira config: sla and sla_field per query") {
   CHECK(parse(head + "sla = \"soon\"\n").error().ToString().starts_with("j.toml:8:7: 'sla'"));
   CHECK(parse(head + "sla = \"24h\"\nsla_field = \"customfield_1\"\n").error().ToString() ==
         "j.toml:9:13: query 'a' has 'sla' and 'sla_field'; with sla_field JSM's own goals decide, so drop 'sla'");
+}
+
+namespace {
+
+// An open issue with its key and a summary holding a customer's address (Jira sends the summary only when asked).
+std::string KeyedIssue(const FakeClock& clock, const std::string& key, std::chrono::seconds created_ago) {
+  return "{\"id\":\"1\",\"key\":\"" + key + "\",\"fields\":{\"created\":\"" + JiraTime(clock, created_ago) +
+         "\",\"resolutiondate\":null,\"summary\":\"Refund for jane.doe@customer.test\"}}";
+}
+
+const ItemList* FindList(const Snapshot& snapshot, const std::string& list) {
+  for (const auto& l : snapshot.items()) {
+    if (l.list == list) return &l;
+  }
+  return nullptr;
+}
+
+// Past a 24h SLA: SUP-9 (72h), SUP-7 (30h), SUP-8 (25h); SUP-3 (23h) is a stray Jira's minutes let through.
+void BreachingWorld(World& w, const std::string& fields) {
+  const std::string breaching =
+      "%28project%20%3D%20SUP%29%20AND%20resolution%20IS%20EMPTY%20AND%20created%20%3C%3D%20%22-1440m%22"
+      "%20ORDER%20BY%20created%20ASC";
+  w.Set(std::string(kSite) + "/rest/api/3/search/approximate-count", R"({"count": 7})");
+  w.Set(w.Search(kResolved, 100, "", fields), CloudPage({}));
+  w.Set(w.Search(breaching, 100, "", fields),
+        CloudPage({KeyedIssue(w.clock, "SUP-9", 72h), KeyedIssue(w.clock, "SUP-7", 30h), KeyedIssue(w.clock, "SUP-8", 25h),
+                   KeyedIssue(w.clock, "SUP-3", 23h)}));
+  w.Set(w.Search(kOldest, 2, "", fields), CloudPage({KeyedIssue(w.clock, "SUP-9", 72h), KeyedIssue(w.clock, "SUP-7", 30h)}, "more"));
+}
+
+JiraQuery SlaQuery() {
+  JiraQuery query{"support", "project = SUP"};
+  query.sla = 24h;
+  return query;
+}
+
+}  // namespace
+
+TEST_CASE("drill-down: tickets past their SLA and the oldest open, oldest first, key, age and URL, no summary") {
+  World w(true, 1000, {SlaQuery()});
+  w.max_items = 2;
+  BreachingWorld(w, "created,resolutiondate");
+  const auto snapshot = w.Poll();
+  REQUIRE(snapshot);
+  const ItemList* breaching = FindList(*snapshot, "breaching_sla");
+  REQUIRE(breaching);
+  CHECK(breaching->target == "support");
+  CHECK(breaching->metrics == std::vector<std::string>{"jira_issues_open_breaching_sla"});
+  CHECK(breaching->total == 3);  // the same number as jira_issues_open_breaching_sla
+  REQUIRE(breaching->items.size() == 2);
+  CHECK(breaching->items[0].id == "SUP-9");
+  CHECK(breaching->items[0].url == "https://acme.atlassian.test/browse/SUP-9");
+  CHECK(breaching->items[0].since == w.clock.Now() - 72h);
+  CHECK(breaching->items[1].id == "SUP-7");
+  CHECK(breaching->updated == w.clock.Now());
+  const ItemList* oldest = FindList(*snapshot, "oldest_open");
+  REQUIRE(oldest);
+  CHECK(oldest->total == 7);  // more than one page: counted
+  CHECK(oldest->items.size() == 2);
+  // Summaries were neither asked for nor kept, though this Jira sent them.
+  for (const auto* list : {breaching, oldest}) {
+    for (const auto& item : list->items) CHECK(item.title.empty());
+  }
+  for (const auto& request : w.state->requests) CHECK(request.url.find("summary") == std::string::npos);
+}
+
+TEST_CASE("drill-down: show_titles = true asks for and shows the summary") {
+  World w(true, 1000, {SlaQuery()});
+  w.max_items = 2;
+  w.config.show_titles = true;
+  w.collector = std::make_unique<JiraCollector>(w.config);
+  BreachingWorld(w, "created,resolutiondate,summary");
+  const auto snapshot = w.Poll();
+  REQUIRE(snapshot);
+  CHECK(FindList(*snapshot, "breaching_sla")->items[0].title == "Refund for jane.doe@customer.test");
+}
+
+TEST_CASE("drill-down: a failed query keeps its last lists; max_items = 0 builds none") {
+  World w(true, 1000, {SlaQuery()});
+  w.max_items = 2;
+  BreachingWorld(w, "created,resolutiondate");
+  REQUIRE(w.Poll());
+  const SystemTime first_poll = w.clock.Now();
+  w.clock.Advance(1h);
+  w.Set(std::string(kSite) + "/rest/api/3/search/approximate-count", "{}", {}, 500);
+  const auto failed = w.Poll();
+  REQUIRE_FALSE(failed);
+  REQUIRE(failed.error().partial);
+  const ItemList* kept = FindList(*failed.error().partial, "breaching_sla");
+  REQUIRE(kept);
+  CHECK(kept->updated == first_poll);  // retries moved the clock on since
+  CHECK(kept->total == 3);
+
+  World off(true, 1000, {SlaQuery()});
+  BreachingWorld(off, "created,resolutiondate");
+  off.Set(off.Search(kOldest, 1), CloudPage({KeyedIssue(off.clock, "SUP-9", 72h)}, "more"));
+  const auto none = off.Poll();
+  REQUIRE(none);
+  CHECK(none->items().empty());
 }

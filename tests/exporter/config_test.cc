@@ -109,7 +109,7 @@ TEST_CASE("an empty file is a valid config with no sources") {
 
 TEST_CASE("every kind of bad config is an error with file, line and column") {
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"\n") .starts_with("kpi.toml:2:"));  // TOML syntax
-  CHECK(ErrorOf("[gitlab]\nrepos = []\n") == "kpi.toml:1:2: unknown section [gitlab]; known sections: exporter, alerts, kpi, scorecard, github, jira, stripe, discord, pypi");
+  CHECK(ErrorOf("[gitlab]\nrepos = []\n") == "kpi.toml:1:2: unknown section [gitlab]; known sections: exporter, drill_down, alerts, kpi, scorecard, github, jira, stripe, discord, pypi");
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\nrepo = \"x\"\n") == "kpi.toml:3:1: unknown key 'repo' in [github]");
   CHECK(ErrorOf("[github]\nrepos = \"a/b\"\n") == "kpi.toml:2:9: 'repos' in [github] must be an array of strings");
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ninterval = \"soon\"\n") ==
@@ -166,4 +166,13 @@ TEST_CASE("[github.dora] is strict, with file, line and column") {
   CHECK(ErrorOf(head + "max_commits_per_deployment = 0\n").starts_with("kpi.toml:4:30: 'max_commits_per_deployment'"));
   CHECK(ErrorOf(head + "lead_time_from = \"pull_request\"\n").starts_with("kpi.toml:4:18: 'lead_time_from'"));
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\nsecurity = \"yes\"\n").starts_with("kpi.toml:3:12: 'security'"));
+}
+
+TEST_CASE("[drill_down] max_items: 20 by default, 0 turns the lists off, strict like every section") {
+  CHECK(Parse("")->drill_down.max_items == 20);
+  CHECK(Parse("[drill_down]\nmax_items = 0\n")->drill_down.max_items == 0);
+  CHECK(Parse("[drill_down]\nmax_items = 5\n")->poll_limits().max_items == 5);
+  CHECK(ErrorOf("[drill_down]\nmax_items = 1001\n").starts_with("kpi.toml:2:13: "));
+  CHECK(ErrorOf("[drill_down]\nmax_items = \"20\"\n").starts_with("kpi.toml:2:13: "));
+  CHECK(ErrorOf("[drill_down]\nmax_itemz = 3\n") == "kpi.toml:2:1: unknown key 'max_itemz' in [drill_down]");
 }

@@ -159,7 +159,7 @@ TEST_CASE("a reload keeps unchanged collectors polling and restarts changed, new
   auto same = std::make_shared<GatedCollector>("same");
   auto changed = std::make_shared<GatedCollector>("changed");
   auto removed = std::make_shared<GatedCollector>("removed");
-  f.scheduler.Start({same, changed, removed}, 4, {}, kDefaultMaxSeries, {{"same", 1}, {"changed", 2}, {"removed", 3}});
+  f.scheduler.Start({same, changed, removed}, 4, {}, PollLimits{}, {{"same", 1}, {"changed", 2}, {"removed", 3}});
   REQUIRE(Eventually([&] { return same->started == 1 && changed->started == 1 && removed->started == 1; }));
 
   auto same_new = std::make_shared<GatedCollector>("same");
@@ -167,7 +167,7 @@ TEST_CASE("a reload keeps unchanged collectors polling and restarts changed, new
   auto added = std::make_shared<GatedCollector>("added");
   for (auto* c : {same_new.get(), changed_new.get(), added.get()}) c->released = true;
   const auto started = std::chrono::steady_clock::now();
-  f.scheduler.Reload({same_new, changed_new, added}, 4, {}, kDefaultMaxSeries, {{"same", 1}, {"changed", 22}, {"added", 4}},
+  f.scheduler.Reload({same_new, changed_new, added}, 4, {}, PollLimits{}, {{"same", 1}, {"changed", 22}, {"added", 4}},
                      50ms);
   CHECK(std::chrono::steady_clock::now() - started < 2s);
   // Changed and removed: stopped after the grace period, their polls canceled.
@@ -188,7 +188,7 @@ TEST_CASE("a reload keeps unchanged collectors polling and restarts changed, new
   // Exporter-wide settings changed (here the poll slots): every worker restarts.
   auto same_third = std::make_shared<GatedCollector>("same");
   same_third->released = true;
-  f.scheduler.Reload({same_third}, 2, {}, kDefaultMaxSeries, {{"same", 1}}, 50ms);
+  f.scheduler.Reload({same_third}, 2, {}, PollLimits{}, {{"same", 1}}, 50ms);
   REQUIRE(Eventually([&] { return same_third->finished == 1; }));
   f.scheduler.Stop(1s);
 }
@@ -200,7 +200,7 @@ TEST_CASE("a reload restarts a collector that has no fingerprint") {
   REQUIRE(Eventually([&] { return first->started == 1; }));
   auto second = std::make_shared<GatedCollector>("c");
   second->released = true;
-  f.scheduler.Reload({second}, 1, {}, kDefaultMaxSeries, {{"c", 1}}, 20ms);
+  f.scheduler.Reload({second}, 1, {}, PollLimits{}, {{"c", 1}}, 20ms);
   CHECK(first->canceled == 1);
   REQUIRE(Eventually([&] { return second->finished == 1; }));
   f.scheduler.Stop(1s);
@@ -253,7 +253,7 @@ TEST_CASE("a poll's report reaches the per-target metrics and the landing page s
 TEST_CASE("the series cap reaches every poll, and what it drops is counted") {
   Fixture f;
   auto collector = std::make_shared<ScriptedCollector>("scripted");
-  f.scheduler.Start({collector}, 1, Shard{}, 1);
+  f.scheduler.Start({collector}, 1, Shard{}, PollLimits{1});
   REQUIRE(Eventually([&] { return collector->polls >= 2; }));
   f.scheduler.Stop(1s);
   CHECK(f.store.Render().find("scripted_extra") == std::string::npos);

@@ -79,7 +79,7 @@ def main():
             config, "--web.enable-lifecycle", f"--web.config.file={os.path.join(CORPUS, 'web_config_users_noTLS.good.yml')}")
         for path in ("/healthz", "/readyz"):
             assert get(base + path)[0] == 200, path
-        for path in ("/metrics", "/", "/api/v1/x"):
+        for path in ("/metrics", "/", "/api/v1/x", "/api/v1/items", "/items?collector=jira", "/items/kpi?name=x"):
             assert get(base + path)[0] == 401, path
         assert get(base + "/-/reload", method="POST")[0] == 401
         wrong_status, wrong_time = get(base + "/metrics", "alice", "alice1234")
