@@ -56,7 +56,7 @@ LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 def parse_metrics(text):
     """{(name, frozenset of (label, value)): float} for every sample line."""
     samples = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):  # the text format ends lines with \n only (splitlines would also cut at U+2028)
         if not line or line.startswith("#"):
             continue
         m = SAMPLE.match(line)
