@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 
 #include "collectors/common/upstream/json.h"
 #include "collectors/common/text.h"
@@ -148,6 +149,34 @@ HttpClientOptions PypiCollector::http_options() const {
   return BaseHttpOptions(config_.settings, "", {{"Accept", "application/json"}});  // both APIs are public
 }
 
+namespace {
+
+const ItemListKind kDropFigures{"download_drop", "Downloads behind the week-over-week drop alert",
+                                {"pypi_downloads", "pypi_downloads_prior"}};
+
+// The figures PypiDownloadsDropped compares: the newest day, its week and the week before, each from the day it starts.
+ItemList DropFigures(const std::string& package, const PypiCollector::PackageStats& s, size_t max_items) {
+  const std::string url = "https://pypistats.org/packages/" + package;
+  const auto day = [&](int back) -> std::optional<SystemTime> {
+    if (!s.newest_day) return std::nullopt;
+    return SystemTime(*s.newest_day - std::chrono::days(back));
+  };
+  std::vector<ListItem> figures{{"newest day", "", url, day(0), {{"downloads", std::to_string(s.recent.last_day)}}},
+                                {"last 7 days", "", url, day(6), {{"downloads", std::to_string(s.recent.last_week)}}}};
+  if (s.prior_week) {
+    figures.push_back({"prior 7 days", "", url, day(13), {{"downloads", std::to_string(*s.prior_week)}}});
+    if (*s.prior_week > 0) {
+      char change[32];
+      std::snprintf(change, sizeof change, "%+.1f %%",
+                    100.0 * (double(s.recent.last_week) - double(*s.prior_week)) / double(*s.prior_week));
+      figures[1].fields.push_back({"change from the prior 7 days", change});
+    }
+  }
+  return MakeItemList(kDropFigures, package, s.polled_at, std::move(figures), max_items);
+}
+
+}  // namespace
+
 tl::expected<PypiCollector::PackageStats, Error> PypiCollector::PollPackage(HttpClient& http, const std::string& package,
                                                                             PollLog& log) {
   PackageStats stats;
@@ -179,7 +208,11 @@ tl::expected<Snapshot, Error> PypiCollector::Poll(HttpClient& http, PollContext&
     if (!context.shard.Owns(package)) continue;  // another shard's
     owned.push_back(package);
     // A failed package (unknown, no releases, a malformed answer) fails only itself; its last good values stay.
-    if (!packages_.UpdateTarget(package, PollPackage(http, package, context.log), errors, context.report)) {
+    auto stats = PollPackage(http, package, context.log).map([&](PackageStats s) {
+      s.polled_at = context.clock.Now();
+      return s;
+    });
+    if (!packages_.UpdateTarget(package, std::move(stats), errors, context.report)) {
       return tl::unexpected(errors.back());
     }
   }
@@ -210,6 +243,7 @@ tl::expected<Snapshot, Error> PypiCollector::Poll(HttpClient& http, PollContext&
       b.Gauge("pypi_latest_release_timestamp_seconds", "Upload time of the latest release's newest file.", p,
               ToUnixSeconds(*s.release.uploaded));
     }
+    if (context.max_items > 0) b.Items(DropFigures(package, s, context.max_items));
   }
   return FinishPoll(std::move(b), errors);
 }

@@ -75,6 +75,7 @@ class PypiCollector final : public Collector {
     std::optional<int64_t> prior_week;
     std::optional<std::chrono::sys_days> newest_day;
     pypi::Release release;
+    SystemTime polled_at{};  // when these figures were read (the drill-down list's `updated`)
   };
 
  private:

@@ -60,6 +60,7 @@ struct Subscription {
   int64_t created = 0;
   std::optional<int64_t> ended_at;
   std::optional<int64_t> trial_end;
+  std::optional<int64_t> current_period_start;  // the period whose invoice a past_due or unpaid one owes
   std::vector<Item> items;
   bool more_items = false;               // the embedded items list was cut (has_more)
   std::vector<Coupon> coupons;           // the subscription's own discounts

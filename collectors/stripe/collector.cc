@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <initializer_list>
 #include <numeric>
 #include <set>
 
 #include "collectors/common/last_good.h"
+#include "collectors/common/time_util.h"
 #include "collectors/common/upstream/pagination.h"
 #include "collectors/stripe/parse.h"
 
@@ -372,6 +374,68 @@ std::map<std::string, std::vector<Series>> Groups(const Listings& listings, int6
   return groups;
 }
 
+// The drill-down lists: ids, amounts and times only, never a customer's name or email.
+const ItemListKind kPastDueList{"past_due", "Past-due subscriptions", {"stripe_subscriptions"}};
+const ItemListKind kUnpaidList{"unpaid", "Unpaid subscriptions", {"stripe_subscriptions"}};
+const ItemListKind kFailedPaymentsList{"failed_payments", "Failed payments in the last 30 days", {"stripe_charges"}};
+
+// "20.00" for 2000 cents, "1000" for 1000 yen, "6.200" for 6200 fils.
+std::string MajorAmount(double minor, std::string_view currency) {
+  const double per_major = stripe::MinorUnitsPerMajor(currency);
+  const int decimals = per_major >= 1000 ? 3 : per_major >= 100 ? 2 : 0;
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, minor / per_major);
+  return buffer;
+}
+
+std::optional<SystemTime> At(std::optional<int64_t> unix_seconds) {
+  return unix_seconds ? FromUnixSeconds(*unix_seconds) : std::nullopt;
+}
+
+// Owing since the start of the period whose invoice is unpaid, oldest first.
+ItemList SubscriptionItems(const ItemListKind& kind, const SubscriptionList& subscriptions, SystemTime now,
+                           size_t max_items, stripe::DiscountPolicy policy) {
+  std::vector<ListItem> items;
+  for (const Subscription& s : subscriptions) {
+    ListItem item{s.id, "", "https://dashboard.stripe.com/subscriptions/" + UrlEncode(s.id), At(s.current_period_start)};
+    if (const auto monthly = stripe::MonthlyMinorAmount(s, policy)) {
+      item.fields.push_back({"monthly amount", MajorAmount(*monthly, s.currency) + " " + s.currency});
+    }
+    items.push_back(std::move(item));
+  }
+  SortOldestFirst(items);
+  return MakeItemList(kind, std::string(kTarget), now, std::move(items), max_items);
+}
+
+// Failed charges of the window, newest first.
+ItemList FailedPaymentItems(const std::vector<stripe::Charge>& charges, SystemTime now, size_t max_items) {
+  std::vector<const stripe::Charge*> failed;
+  for (const auto& c : charges) {
+    if (c.status == "failed") failed.push_back(&c);
+  }
+  std::stable_sort(failed.begin(), failed.end(), [](const auto* a, const auto* b) { return a->created > b->created; });
+  std::vector<ListItem> items;
+  for (const stripe::Charge* c : failed) {
+    items.push_back({c->id, "", c->id.empty() ? "" : "https://dashboard.stripe.com/payments/" + UrlEncode(c->id),
+                     At(c->created), {{"amount", MajorAmount(double(c->amount), c->currency) + " " + c->currency}}});
+  }
+  return MakeItemList(kFailedPaymentsList, std::string(kTarget), now, std::move(items), max_items);
+}
+
+// Each list from a listing read in full in this poll; a cut or failed one keeps its last list.
+void KeepItems(const Listings& listings, SystemTime now, size_t max_items, stripe::DiscountPolicy policy,
+               std::map<std::string, ItemList>& kept) {
+  if (max_items == 0) {
+    kept.clear();
+    return;
+  }
+  const auto& past_due = listings.subscriptions.at("past_due");
+  const auto& unpaid = listings.subscriptions.at("unpaid");
+  if (past_due.complete) kept["past_due"] = SubscriptionItems(kPastDueList, past_due.objects, now, max_items, policy);
+  if (unpaid.complete) kept["unpaid"] = SubscriptionItems(kUnpaidList, unpaid.objects, now, max_items, policy);
+  if (listings.charges.complete) kept["failed_payments"] = FailedPaymentItems(listings.charges.objects, now, max_items);
+}
+
 }  // namespace
 
 SourceCatalog StripeCatalog() {
@@ -432,6 +496,7 @@ tl::expected<Snapshot, Error> StripeCollector::Poll(HttpClient& http, PollContex
   if (read.canceled()) return tl::unexpected(errors.back());
 
   for (auto& [group, series] : Groups(listings, now, config_.mrr_discounts, errors)) kept_[group] = std::move(series);
+  KeepItems(listings, context.clock.Now(), context.max_items, config_.mrr_discounts, kept_items_);
   const int malformed =
       std::accumulate(listings.subscriptions.begin(), listings.subscriptions.end(), listings.charges.malformed,
                       [](int sum, const auto& entry) { return sum + entry.second.malformed; });
@@ -446,6 +511,7 @@ tl::expected<Snapshot, Error> StripeCollector::Poll(HttpClient& http, PollContex
     for (const Series& s : series) b.Gauge(s.name, s.help, s.labels, s.value);
   }
   if (config_.gross_margin) b.Gauge("stripe_gross_margin_ratio", kMarginHelp, {}, *config_.gross_margin);
+  for (const auto& [list, items] : kept_items_) b.Items(items);
   context.report.Target(kTarget, errors.empty());
   return FinishPoll(std::move(b), errors);
 }

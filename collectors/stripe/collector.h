@@ -54,6 +54,7 @@ class StripeCollector final : public Collector {
  private:
   StripeConfig config_;
   std::map<std::string, std::vector<Series>> kept_;  // group -> its series as of the last poll that read it in full
+  std::map<std::string, ItemList> kept_items_;       // list -> as of the last poll that read its listing in full
 };
 
 }  // namespace kpi

@@ -112,6 +112,7 @@ std::optional<Subscription> ParseSubscription(json::object o) {
   s.created = json::Int(o, "created");
   s.ended_at = json::OptInt(o, "ended_at");
   s.trial_end = json::OptInt(o, "trial_end");
+  s.current_period_start = json::OptInt(o, "current_period_start");
   const json::object items = json::Obj(o, "items");
   for (const json::element item : json::Arr(items, "data")) s.items.push_back(ParseItem(json::AsObject(item, "item")));
   s.more_items = json::Bool(items, "has_more");
@@ -129,9 +130,14 @@ std::optional<Subscription> ParseSubscription(json::object o) {
 }
 
 std::optional<Charge> ParseCharge(json::object o) {
-  Charge c{std::string(json::Str(o, "status")), std::string(json::Str(o, "currency")),
-           json::Int(o, "amount_captured"),     json::Int(o, "amount_refunded"),
-           json::Bool(o, "captured"),           json::Int(o, "created")};
+  Charge c{std::string(json::OptStr(o, "id").value_or("")),
+           std::string(json::Str(o, "status")),
+           std::string(json::Str(o, "currency")),
+           json::Int(o, "amount_captured"),
+           json::Int(o, "amount_refunded"),
+           json::Bool(o, "captured"),
+           json::Int(o, "created"),
+           json::OptInt(o, "amount").value_or(0)};
   const bool known_status =
       std::find(kChargeStatuses.begin(), kChargeStatuses.end(), c.status) != kChargeStatuses.end();
   if (!known_status || !IsCurrencyCode(c.currency)) return std::nullopt;

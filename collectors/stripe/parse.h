@@ -18,12 +18,14 @@
 namespace kpi::stripe {
 
 struct Charge {
+  std::string id;
   std::string status;  // succeeded, pending, failed
   std::string currency;
   int64_t amount_captured = 0;  // 0 while uncaptured
   int64_t amount_refunded = 0;
   bool captured = false;
   int64_t created = 0;
+  int64_t amount = 0;  // asked for, minor units
 };
 
 template <typename T>

@@ -176,3 +176,29 @@ TEST_CASE("malformed answers are parse errors") {
   CHECK(pypi::ParseOverall(R"({"data":[{"date":"2026-01-01","downloads":9007199254740992}]})"));  // 2^53 is still exact
   CHECK_FALSE(pypi::ParseProject(R"({"info":)"));
 }
+
+TEST_CASE("drill-down: the figures behind the drop alert, each from the day its window starts") {
+  World w({"my-package"});
+  w.Package("my-package", kProject, kRecent, Days({{"2026-10-01", 100}, {"2026-10-02", 3}, {"2026-10-08", 200}}));
+  auto snapshot = w.Poll();
+  REQUIRE(snapshot);
+  REQUIRE(snapshot->items().size() == 1);
+  const ItemList& list = snapshot->items()[0];
+  CHECK(list.target == "my-package");
+  CHECK(list.list == "download_drop");
+  CHECK(list.metrics == std::vector<std::string>{"pypi_downloads", "pypi_downloads_prior"});
+  CHECK(list.updated == w.clock.Now());
+  REQUIRE(list.items.size() == 3);
+  const auto day = [](int64_t unix_seconds) { return SystemTime(std::chrono::seconds(unix_seconds)); };
+  CHECK(list.items[0].id == "newest day");
+  CHECK(list.items[0].since == day(1791417600));  // 2026-10-08
+  CHECK(list.items[0].fields == std::vector<std::pair<std::string, std::string>>{{"downloads", "120"}});
+  CHECK(list.items[1].id == "last 7 days");
+  CHECK(list.items[1].since == day(1791417600 - 6 * 86400));  // 2026-10-02
+  // 900 against 100: +800 %.
+  CHECK(list.items[1].fields == std::vector<std::pair<std::string, std::string>>{
+                                    {"downloads", "900"}, {"change from the prior 7 days", "+800.0 %"}});
+  CHECK(list.items[2].id == "prior 7 days");
+  CHECK(list.items[2].since == day(1791417600 - 13 * 86400));  // 2026-09-25
+  CHECK(list.items[2].url == "https://pypistats.org/packages/my-package");
+}

@@ -365,3 +365,76 @@ TEST_CASE("stripe gross_margin is exported for kpi:ltv and checked to be a share
   CHECK(parse("[stripe]\napi_key = \"rk_x\"\ngross_margin = 0.8\n"));
   CHECK(parse("[stripe]\napi_key = \"rk_x\"\ngross_margin = 1.5\n").error().ToString().starts_with("s.toml:3:16: "));
 }
+
+namespace {
+
+const ItemList& ListNamed(const Snapshot& snapshot, const std::string& list) {
+  for (const auto& l : snapshot.items()) {
+    if (l.list == list) return l;
+  }
+  FAIL("no list " << list);
+  return snapshot.items().front();
+}
+
+std::string Field(const ListItem& item, const std::string& label) {
+  for (const auto& [l, v] : item.fields) {
+    if (l == label) return v;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("drill-down: past_due and unpaid oldest first, failed payments newest first; ids, amounts, dashboard URLs") {
+  World world;
+  // The customer carries a name and an email: neither may reach a list.
+  const std::string customer = Customer().Set("name", Q("Jane Doe")).Set("email", Q("jane@customer.test")).json();
+  world.Subscriptions("past_due",
+                      {Monthly("sub_p2", "past_due", 2000).Set("current_period_start", N(kNow - 3 * kDay)).Set("customer", customer),
+                       Monthly("sub_p1", "past_due", 5000, kNow - 400 * kDay, "eur").Set("current_period_start", N(kNow - 10 * kDay))});
+  world.Subscriptions("unpaid", {Monthly("sub_u", "unpaid", 4000).Set("current_period_start", N(kNow - 40 * kDay))});
+  world.Charges({Charge("ch_ok", "succeeded", "usd", 2900, 2900, 0, kNow - kDay),
+                 Charge("ch_f1", "failed", "usd", 1500, 0, 0, kNow - 5 * kDay),
+                 Charge("ch_f2", "failed", "jpy", 1000, 0, 0, kNow - 2 * kDay)});
+  const auto snapshot = world.Poll();
+  REQUIRE(snapshot);
+  const ItemList& past_due = ListNamed(*snapshot, "past_due");
+  CHECK(past_due.target == "account");
+  CHECK(past_due.total == 2);
+  REQUIRE(past_due.items.size() == 2);
+  CHECK(past_due.items[0].id == "sub_p1");  // owing for 10 days
+  CHECK(past_due.items[0].since == SystemTime(std::chrono::seconds(kNow - 10 * kDay)));
+  CHECK(past_due.items[0].url == "https://dashboard.stripe.com/subscriptions/sub_p1");
+  CHECK(Field(past_due.items[0], "monthly amount") == "50.00 eur");
+  CHECK(Field(past_due.items[1], "monthly amount") == "20.00 usd");
+  const ItemList& unpaid = ListNamed(*snapshot, "unpaid");
+  REQUIRE(unpaid.items.size() == 1);
+  CHECK(unpaid.items[0].since == SystemTime(std::chrono::seconds(kNow - 40 * kDay)));
+  const ItemList& failed = ListNamed(*snapshot, "failed_payments");
+  CHECK(failed.metrics == std::vector<std::string>{"stripe_charges"});
+  REQUIRE(failed.items.size() == 2);
+  CHECK(failed.items[0].id == "ch_f2");  // 2 days ago: the newest first
+  CHECK(Field(failed.items[0], "amount") == "1000 jpy");  // zero-decimal
+  CHECK(failed.items[0].url == "https://dashboard.stripe.com/payments/ch_f2");
+  CHECK(Field(failed.items[1], "amount") == "15.00 usd");
+  for (const auto& list : snapshot->items()) {
+    for (const auto& item : list.items) {
+      for (const std::string& text : {item.id, item.title, item.url, Field(item, "monthly amount"), Field(item, "amount")}) {
+        CHECK(text.find("Jane") == std::string::npos);
+        CHECK(text.find("jane@") == std::string::npos);
+        CHECK(text.find("cus_") == std::string::npos);
+      }
+    }
+  }
+}
+
+TEST_CASE("drill-down: a listing that fails keeps its last list") {
+  World world;
+  world.Charges({Charge("ch_f1", "failed", "usd", 1500, 0, 0, kNow - 5 * kDay)});
+  REQUIRE(world.Poll());
+  world.Set(kChargesUrl, "{}", 500);
+  const auto failed = world.Poll();
+  REQUIRE_FALSE(failed);
+  REQUIRE(failed.error().partial);
+  CHECK(ListNamed(*failed.error().partial, "failed_payments").items.at(0).id == "ch_f1");
+}
