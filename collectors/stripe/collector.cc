@@ -389,7 +389,8 @@ std::string MajorAmount(double minor, std::string_view currency) {
 }
 
 std::optional<SystemTime> At(std::optional<int64_t> unix_seconds) {
-  return unix_seconds ? FromUnixSeconds(*unix_seconds) : std::nullopt;
+  if (!unix_seconds) return std::nullopt;
+  return FromUnixSeconds(*unix_seconds);
 }
 
 // Owing since the start of the period whose invoice is unpaid, oldest first.
@@ -398,7 +399,9 @@ ItemList SubscriptionItems(const ItemListKind& kind, const SubscriptionList& sub
   std::vector<ListItem> items;
   for (const Subscription& s : subscriptions) {
     ListItem item{s.id, "", "https://dashboard.stripe.com/subscriptions/" + UrlEncode(s.id), At(s.current_period_start)};
-    if (const auto monthly = stripe::MonthlyMinorAmount(s, policy)) {
+    // Only from a complete items list: unpaid subscriptions' cut lists are not read on.
+    const auto monthly = s.more_items ? std::nullopt : stripe::MonthlyMinorAmount(s, policy);
+    if (monthly) {
       item.fields.push_back({"monthly amount", MajorAmount(*monthly, s.currency) + " " + s.currency});
     }
     items.push_back(std::move(item));
