@@ -535,7 +535,7 @@ TEST_CASE("drill-down: show_titles = true asks for and shows the summary") {
   CHECK(FindList(*snapshot, "breaching_sla")->items[0].title == "Refund for jane.doe@customer.test");
 }
 
-TEST_CASE("drill-down: a failed query keeps its last lists; max_items = 0 builds none") {
+TEST_CASE("drill-down: a failed query keeps its last lists, and max_items = 0 builds none") {
   World w(true, 1000, {SlaQuery()});
   w.max_items = 2;
   BreachingWorld(w, "created,resolutiondate");

@@ -60,7 +60,7 @@ TEST_CASE("item list: oldest first, items without a time last, ties keep their o
   CHECK(items[3].id == "none");
 }
 
-TEST_CASE("snapshot: item lists by target and list; a partial poll keeps the older lists it lacks") {
+TEST_CASE("snapshot: item lists by target and list, and a partial poll keeps the older lists it lacks") {
   SnapshotBuilder fresh;
   fresh.Gauge("m", "h", {}, 1);
   fresh.Items(MakeItemList(kKind, "b", kT0, Numbered(1), 20));

@@ -44,7 +44,7 @@ TEST_CASE("items API: the documented JSON shape, ages counted to now, texts esca
         "\n");
 }
 
-TEST_CASE("items API: filters narrow in order; an unknown collector, target or list is named") {
+TEST_CASE("items API: filters narrow in order, and an unknown collector, target or list is named") {
   const ItemsSource source = Source();
   CHECK(SelectItemLists(source, {})->size() == 3);
   CHECK(SelectItemLists(source, ParseItemsFilter("collector=github"))->size() == 2);
