@@ -385,7 +385,7 @@ std::string Field(const ListItem& item, const std::string& label) {
 
 }  // namespace
 
-TEST_CASE("drill-down: past_due and unpaid oldest first, failed payments newest first; ids, amounts, dashboard URLs") {
+TEST_CASE("drill-down: past_due and unpaid oldest first, failed payments newest first, with ids, amounts and dashboard URLs") {
   World world;
   // The customer carries a name and an email: neither may reach a list.
   const std::string customer = Customer().Set("name", Q("Jane Doe")).Set("email", Q("jane@customer.test")).json();
