@@ -123,7 +123,9 @@ Scorecard App::CurrentScorecard() const {
     std::lock_guard lock(kpis_mu_);
     kpis = kpis_;
   }
-  return Score(*kpis, store_.All());
+  Scorecard card = Score(*kpis, store_.All());
+  kpi_history_.Update(card, kpis->scorecard, ToUnixSeconds(clock_.Now()));
+  return card;
 }
 
 int RunExporter(const Flags& flags) {

@@ -7,6 +7,7 @@
 #include "exporter/app.h"
 #include "exporter/config.h"
 #include "exporter/flags.h"
+#include "exporter/kpi/kpi_config.h"
 #include "version.h"
 
 int main(int argc, char** argv) {
@@ -37,7 +38,10 @@ int main(int argc, char** argv) {
   }
   if (flags->command == "rules") {
     kpi::AlertSettings alerts;
+    // Without a config: the default KPIs of every source (the checked-in rules and the chart's); the
+    // coverage rule counts only the KPIs an exporter has.
     kpi::KpiSettings kpis;
+    kpis.kpis = kpi::DefaultKpis(kpi::AllCollectorFactories(), [](std::string_view) { return true; });
     if (flags->config_file_set) {
       auto config = kpi::LoadConfig(flags->config_file, kpi::AllCollectorFactories(), kpi::ProcessEnvironment(),
                                     kpi::ConfigScope::kAlertsOnly);

@@ -3,7 +3,9 @@
 matrix of values; every rendered object validated against the Kubernetes and
 prometheus-operator schemas; the PrometheusRule equal to `kpi_exporter rules`
 for the same thresholds and accepted by promtool; values the schema must
-reject; the generated rules template current; the dashboard's PromQL naming
+reject; the generated rules template current; the scorecard group (default KPIs, alerts.kpiRed, or the
+user's group as prometheusRule.kpiGroup); the dashboard the generator's output (scorecard row, zones as
+thresholds, Jira SLA panels); the dashboard's PromQL naming
 only metrics the exporter (or its recording rules) produces, aggregated across
 shards in the health row; the sidecar recipe; and `shards`: a StatefulSet whose
 pods take their ordinal as shard index, every pod scraped, one token per shard,
@@ -16,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (EXPORTER, SOURCE_DIR, TOKEN, Processes, discord_pypi_config, github_config, http,  # noqa: E402
+from harness import (DASHBOARD, EXPORTER, SOURCE_DIR, TOKEN, Processes, discord_pypi_config, github_config, http,  # noqa: E402
                      jira_stripe_config, parse_metrics, stop, wait_for)
 
 CHART = os.path.join(SOURCE_DIR, "helm", "kpi-exporter")
@@ -219,6 +221,67 @@ def check_dashboard_health_row(dashboard):
             f"no exporter health panel shows {metric} per collector and target"
 
 
+def zone_steps(dashboard, title, ref="A"):
+    """The threshold steps the generator put on query `ref` of the panel `title`."""
+    panel = next(panel for panel in dashboard["panels"] if panel["title"].startswith(title))
+    override = next(o for o in panel["fieldConfig"]["overrides"] if o["matcher"] == {"id": "byFrameRefID", "options": ref})
+    props = {prop["id"]: prop["value"] for prop in override["properties"]}
+    if panel["type"] == "timeseries":
+        assert props["custom.thresholdsStyle"] == {"mode": "line+area"}, props
+    return [(step["color"], step["value"]) for step in props["thresholds"]["steps"]]
+
+
+def check_generated_dashboard(p, dashboard):
+    """The checked-in dashboard is the generator's output for its base and the default KPIs: a scorecard row
+    on top (composite, coverage, a stat per KPI in its zones), the KPIs' zones on the panels that show their
+    metrics, the Jira SLA panels; the same for a config's own [[kpi]]."""
+    base = os.path.join(CHART, "dashboards", "base", "kpi-exporter.json")
+    r = run([DASHBOARD, base])
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == dashboard, \
+        "helm/kpi-exporter/dashboards/kpi-exporter.json is stale: run `cmake --build build --target rules`"
+    with open(os.path.join(CHART, "dashboards", "kpi-exporter.json")) as f:
+        assert f.read() == r.stdout, "the dashboard is not byte for byte the generator's output"
+    panels = dashboard["panels"]
+    assert panels[0]["type"] == "row" and panels[0]["title"].startswith("Scorecard") and panels[0]["gridPos"]["y"] == 0
+    row_end = next(panel["gridPos"]["y"] for panel in panels[1:] if panel["type"] == "row")
+    top = [panel for panel in panels if panel["gridPos"]["y"] < row_end and panel["type"] == "stat"]
+    exprs = [panel["targets"][0]["expr"] for panel in top]
+    assert exprs[:2] == ["kpi:composite_score", "kpi:coverage_ratio"], exprs
+    names = {"stars", "forks", "contributors", "ci_success", "pr_lead_time", "first_response", "bug_reports",
+             "jira_resolution", "churn", "mrr_growth", "discord_members", "pypi_downloads"}
+    assert set(exprs[2:]) == {f'kpi:value{{kpi="{n}"}}' for n in names}, exprs
+    # Zones from the definitions: higher is better from the target up; lower is better green up to the target
+    # itself (Grafana starts a step at its value, so red starts at the next double above it).
+    assert zone_steps(dashboard, "Stars, forks", "A") == [("red", None), ("green", 500)]
+    assert zone_steps(dashboard, "Stars, forks", "C") == [("red", None), ("green", 20)]
+    assert zone_steps(dashboard, "Churn") == [("green", None), ("red", 0.030000000000000002)]
+    assert zone_steps(dashboard, "Mean time to first response") == [("green", None), ("red", 86400.00000000001)]
+    assert zone_steps(dashboard, "MRR growth") == [("red", None), ("green", 0.15)]
+    stat = next(panel for panel in top if panel["title"] == "first_response")
+    assert [(s["color"], s["value"]) for s in stat["fieldConfig"]["defaults"]["thresholds"]["steps"]] == \
+        [("green", None), ("red", 86400.00000000001)] and stat["fieldConfig"]["defaults"]["unit"] == "s"
+    assert "kpi" not in json.dumps([t for panel in panels for t in panel.get("targets", [])]).replace("kpi:", "")
+    titles = [panel["title"] for panel in panels]
+    assert any("Resolved within SLA" in t for t in titles) and any("past their SLA" in t for t in titles), titles
+    # No two panels overlap.
+    cells = set()
+    for panel in panels:
+        g = panel["gridPos"]
+        for y in range(g["y"], g["y"] + g["h"]):
+            for x in range(g["x"], g["x"] + g["w"]):
+                assert (x, y) not in cells, (panel["title"], x, y)
+                cells.add((x, y))
+    # A config's own KPIs: zones with yellow, an expr KPI, KPIs the base does not mark only in the row.
+    own = run([DASHBOARD, base, os.path.join(SOURCE_DIR, "rules", "tests", "kpi", "kpi.toml")])
+    assert own.returncode == 0, own.stderr
+    mine = json.loads(own.stdout)
+    assert zone_steps(mine, "Stars, forks", "A") == [("red", None), ("yellow", 400), ("green", 600)]
+    assert [panel["title"] for panel in mine["panels"][3:6]] == ["stars", "first_response", "ci"]
+    bad = run([DASHBOARD, p.write_config('{"panels": [{"title": "no position"}]}', "bad-base.json")])
+    assert bad.returncode == 2 and "gridPos" in bad.stderr, bad.stderr
+
+
 def main():
     with Processes() as p:
         version = run([EXPORTER, "--version"]).stdout.split()[2].rstrip(",")
@@ -295,6 +358,24 @@ def main():
         same = os.path.join(SOURCE_DIR, "tests", "fixtures", "alerts-custom.toml")
         check_rules(p, c4, program_groups(p, f"--config.file={same}"), "custom-alerts")
 
+        # The scorecard group: the default KPIs of every source, KpiRed's settings from alerts.kpiRed; or the
+        # user's own group from `kpi_exporter rules --config.file=...`, given as prometheusRule.kpiGroup.
+        scorecard = next(g for g in a.one("PrometheusRule")["spec"]["groups"] if g["name"] == "kpi-exporter.scorecard")
+        assert {r["labels"]["kpi"] for r in scorecard["rules"] if r.get("record") == "kpi:value"} >= \
+            {"stars", "ci_success", "jira_resolution", "churn", "mrr_growth", "discord_members", "pypi_downloads"}
+        red = Rendered(p, "kpi-red", "--set", "prometheusRule.enabled=true", "--set", "alerts.kpiRed.for=3h",
+                       "--set", "alerts.kpiOffTrack.enabled=false")
+        rules = [r for g in red.one("PrometheusRule")["spec"]["groups"] for r in g["rules"]]
+        assert [r["for"] for r in rules if r.get("alert") == "KpiRed"] == ["3h"]
+        assert not [r for r in rules if r.get("alert") == "KpiOffTrack"]
+        kpi_toml = os.path.join(SOURCE_DIR, "rules", "tests", "kpi", "kpi.toml")
+        own = program_groups(p, f"--config.file={kpi_toml}")
+        group = next(g for g in own if g["name"] == "kpi-exporter.scorecard")
+        values = p.write_config(json.dumps({"prometheusRule": {"enabled": True, "kpiGroup": group}}), "kpi-values.yaml")
+        check_rules(p, Rendered(p, "kpi-group", "-f", values), own, "kpi-group")
+        iv = Rendered(p, "kpi-group-interval", "-f", values, "--set", "prometheusRule.interval=2m")
+        assert [g.get("interval") for g in iv.one("PrometheusRule")["spec"]["groups"]] == ["2m"] * len(own)
+
         # kube-rbac-proxy sidecar and a web config from a Secret.
         k = Rendered(p, "kube-rbac-proxy", "--set", "kubeRBACProxy.enabled=true", "--set", "serviceMonitor.enabled=true",
                      "--set", "webConfig.existingSecret=kpi-web")
@@ -362,6 +443,7 @@ def main():
                 assert m.group(2) and 'job=~"$job",instance=~"$instance"' in m.group(2), (expr, m.group(1))
                 if m.group(1).startswith("github_"):
                     assert 'repo=~"$repo"' in m.group(2), (expr, m.group(1))
+        check_generated_dashboard(p, dashboard)
         mrr = next(panel for panel in dashboard["panels"] if panel["title"] == "MRR")
         units = {o["matcher"]["options"]: o["properties"][0]["value"] for o in mrr["fieldConfig"]["overrides"]}
         assert units["usd"] == "currencyUSD" and units["eur"] == "currencyEUR", units
