@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
         return 2;
       }
       alerts = config->alerts;
-      kpis = config->kpis;
+      // Without [[kpi]] the default KPIs of every source, as without a config: coverage counts only an exporter's own.
+      if (!config->kpis.defaults) kpis.kpis = config->kpis.kpis;
+      kpis.scorecard = config->kpis.scorecard;
     }
     const auto format = flags->format == "prometheusrule" ? kpi::RulesFormat::kPrometheusRule
                         : flags->format == "helm"         ? kpi::RulesFormat::kHelmTemplate

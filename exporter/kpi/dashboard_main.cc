@@ -1,6 +1,6 @@
 // kpi_dashboard BASE.json [CONFIG.toml]: prints the Grafana dashboard for the
-// KPIs of CONFIG (its [[kpi]], or the default KPIs of the sources it enables),
-// or without CONFIG for the default KPIs of every source (the chart's copy).
+// [[kpi]] of CONFIG, or without them (or without CONFIG) for the default KPIs
+// of every source (the chart's copy).
 // A build tool beside kpi_exporter: `cmake --build build --target rules` runs it.
 #include <fstream>
 #include <iostream>
@@ -32,7 +32,9 @@ int main(int argc, char** argv) {
       std::cerr << "kpi_dashboard: " << config.error().ToString() << "\n";
       return 2;
     }
-    kpis = config->kpis;
+    // Without [[kpi]] the default KPIs of every source, as without a config (like the rules).
+    if (!config->kpis.defaults) kpis.kpis = config->kpis.kpis;
+    kpis.scorecard = config->kpis.scorecard;
   }
   const auto dashboard = kpi::RenderDashboard(base.str(), kpis);
   if (!dashboard) {

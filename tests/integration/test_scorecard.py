@@ -90,7 +90,7 @@ def main():
         assert kpis["stars"]["trend"] in (None, "flat"), kpis["stars"]
         with open(os.path.join(SOURCE_DIR, "tests", "fixtures", "github", "repo.json")) as f:
             repo = json.load(f)
-        repo["stargazers_count"] = stars + 66
+        repo["stargazers_count"] = int(stars) + 66
         set_route(fake, "github_repo", [{"status": 200, "body": repo}])
 
         def grown():

@@ -358,4 +358,247 @@ groups:
         expr: 'github_dependabot_alert_fix_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_dependabot_alert_fix_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }}'
       - record: kpi:ltv
         expr: 'stripe_arpu{{ printf "{%s}" .Values.prometheusRule.jobSelector }} * on (job, instance) group_left () stripe_gross_margin_ratio{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / on (job, instance) group_left () (stripe_churn_ratio{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} > 0)'
+{{- with .Values.prometheusRule.kpiGroup }}
+{{- $group := . }}
+{{- with $.Values.prometheusRule.interval }}{{ $group = merge (dict "interval" .) $group }}{{ end }}
+{{ list $group | toYaml | indent 2 }}
+{{- else }}
+  - name: kpi-exporter.scorecard
+{{- with .Values.prometheusRule.interval }}
+    interval: {{ . }}
+{{- end }}
+    rules:
+      - record: kpi:value
+        expr: '(sum(github_repo_stars{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'stars'
+          category: 'community'
+      - record: kpi:value
+        expr: '(sum(github_repo_forks{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'forks'
+          category: 'community'
+      - record: kpi:value
+        expr: '(max(github_repo_contributors{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'contributors'
+          category: 'community'
+      - record: kpi:value
+        expr: '(avg(github_workflow_success_ratio{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'ci_success'
+          category: 'delivery'
+      - record: kpi:value
+        expr: '(sum(github_pull_request_merge_lead_time_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }}) / sum(github_pull_request_merge_lead_time_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'pr_lead_time'
+          category: 'delivery'
+      - record: kpi:value
+        expr: '(sum(github_issue_first_response_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }}) / sum(github_issue_first_response_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'first_response'
+          category: 'community'
+      - record: kpi:value
+        expr: '(sum(github_issues_opened{{ printf "{%s" .Values.prometheusRule.jobSelector }},kind="bug",window="30d"})) > -Inf'
+        labels:
+          kpi: 'bug_reports'
+          category: 'quality'
+      - record: kpi:value
+        expr: '(sum(jira_issue_resolution_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }}) / sum(jira_issue_resolution_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'jira_resolution'
+          category: 'support'
+      - record: kpi:value
+        expr: '(max(stripe_churn_ratio{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"})) > -Inf'
+        labels:
+          kpi: 'churn'
+          category: 'business'
+      - record: kpi:value
+        expr: '((sum(stripe_mrr{{ printf "{%s}" .Values.prometheusRule.jobSelector }}) / sum(stripe_mrr_prior{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"}) - 1) and on () (count(stripe_mrr{{ printf "{%s}" .Values.prometheusRule.jobSelector }}) == 1)) > -Inf'
+        labels:
+          kpi: 'mrr_growth'
+          category: 'business'
+      - record: kpi:value
+        expr: '(sum(discord_guild_members{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'discord_members'
+          category: 'community'
+      - record: kpi:value
+        expr: '(sum(pypi_downloads{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"})) > -Inf'
+        labels:
+          kpi: 'pypi_downloads'
+          category: 'adoption'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="stars"} >= bool 500) + (kpi:value{kpi="stars"} >= bool 500)'
+        labels:
+          kpi: 'stars'
+          category: 'community'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="forks"} >= bool 50) + (kpi:value{kpi="forks"} >= bool 50)'
+        labels:
+          kpi: 'forks'
+          category: 'community'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="contributors"} >= bool 20) + (kpi:value{kpi="contributors"} >= bool 20)'
+        labels:
+          kpi: 'contributors'
+          category: 'community'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="ci_success"} >= bool 0.95) + (kpi:value{kpi="ci_success"} >= bool 0.95)'
+        labels:
+          kpi: 'ci_success'
+          category: 'delivery'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="pr_lead_time"} <= bool 172800) + (kpi:value{kpi="pr_lead_time"} <= bool 172800)'
+        labels:
+          kpi: 'pr_lead_time'
+          category: 'delivery'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="first_response"} <= bool 86400) + (kpi:value{kpi="first_response"} <= bool 86400)'
+        labels:
+          kpi: 'first_response'
+          category: 'community'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="bug_reports"} <= bool 10) + (kpi:value{kpi="bug_reports"} <= bool 10)'
+        labels:
+          kpi: 'bug_reports'
+          category: 'quality'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="jira_resolution"} <= bool 86400) + (kpi:value{kpi="jira_resolution"} <= bool 86400)'
+        labels:
+          kpi: 'jira_resolution'
+          category: 'support'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="churn"} <= bool 0.03) + (kpi:value{kpi="churn"} <= bool 0.03)'
+        labels:
+          kpi: 'churn'
+          category: 'business'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="mrr_growth"} >= bool 0.15) + (kpi:value{kpi="mrr_growth"} >= bool 0.15)'
+        labels:
+          kpi: 'mrr_growth'
+          category: 'business'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="discord_members"} >= bool 200) + (kpi:value{kpi="discord_members"} >= bool 200)'
+        labels:
+          kpi: 'discord_members'
+          category: 'community'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="pypi_downloads"} >= bool 10000) + (kpi:value{kpi="pypi_downloads"} >= bool 10000)'
+        labels:
+          kpi: 'pypi_downloads'
+          category: 'adoption'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="stars"} * 0 + 1'
+        labels:
+          kpi: 'stars'
+          category: 'community'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="forks"} * 0 + 1'
+        labels:
+          kpi: 'forks'
+          category: 'community'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="contributors"} * 0 + 1'
+        labels:
+          kpi: 'contributors'
+          category: 'community'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="ci_success"} * 0 + 1'
+        labels:
+          kpi: 'ci_success'
+          category: 'delivery'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="pr_lead_time"} * 0 + 1'
+        labels:
+          kpi: 'pr_lead_time'
+          category: 'delivery'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="first_response"} * 0 + 1'
+        labels:
+          kpi: 'first_response'
+          category: 'community'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="bug_reports"} * 0 + 1'
+        labels:
+          kpi: 'bug_reports'
+          category: 'quality'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="jira_resolution"} * 0 + 1'
+        labels:
+          kpi: 'jira_resolution'
+          category: 'support'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="churn"} * 0 + 1'
+        labels:
+          kpi: 'churn'
+          category: 'business'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="mrr_growth"} * 0 + 1'
+        labels:
+          kpi: 'mrr_growth'
+          category: 'business'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="discord_members"} * 0 + 1'
+        labels:
+          kpi: 'discord_members'
+          category: 'community'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="pypi_downloads"} * 0 + 1'
+        labels:
+          kpi: 'pypi_downloads'
+          category: 'adoption'
+      - record: kpi:category_score
+        expr: '50 * sum by (category) (kpi:status * on (kpi, category) kpi:weight) / (sum by (category) (kpi:weight) > 0)'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="community"} * 0 + 1'
+        labels:
+          category: 'community'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="delivery"} * 0 + 1'
+        labels:
+          category: 'delivery'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="quality"} * 0 + 1'
+        labels:
+          category: 'quality'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="support"} * 0 + 1'
+        labels:
+          category: 'support'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="business"} * 0 + 1'
+        labels:
+          category: 'business'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="adoption"} * 0 + 1'
+        labels:
+          category: 'adoption'
+      - record: kpi:composite_score
+        expr: 'sum(kpi:category_score * kpi:category_weight) / (sum(kpi:category_weight) > 0)'
+      - record: kpi:coverage_ratio
+        expr: '(count(kpi:status) or vector(0)) / count(count by (kpi) (kpi_target{{ printf "{%s}" .Values.prometheusRule.jobSelector }}))'
+{{- if .Values.alerts.kpiRed.enabled }}
+      - alert: KpiRed
+        expr: 'kpi:value and on (kpi, category) (kpi:status == 0)'
+        for: {{ .Values.alerts.kpiRed.for }}
+        labels:
+          severity: {{ .Values.alerts.kpiRed.severity }}
+        annotations:
+          summary: 'KPI {{`{{ $labels.kpi }}`}} is in the red zone'
+          description: 'KPI {{`{{ $labels.kpi }}`}} ({{`{{ $labels.category }}`}}) is {{`{{ $value }}`}}, worse than its red threshold (or its target, without zones), for more than {{ .Values.alerts.kpiRed.for }}.'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpired'
+{{- end }}
+{{- if .Values.alerts.kpiOffTrack.enabled }}
+      - alert: KpiOffTrack
+        expr: 'kpi:forecast_at_deadline and on (kpi, category) (kpi:on_track == 0)'
+        for: {{ .Values.alerts.kpiOffTrack.for }}
+        labels:
+          severity: {{ .Values.alerts.kpiOffTrack.severity }}
+        annotations:
+          summary: 'KPI {{`{{ $labels.kpi }}`}} will miss its target by {{`{{ $labels.deadline }}`}}'
+          description: 'At its trend over [scorecard] forecast_range, KPI {{`{{ $labels.kpi }}`}} ({{`{{ $labels.category }}`}}) will be {{`{{ $value }}`}} on {{`{{ $labels.deadline }}`}}, short of its target (off track for {{ .Values.alerts.kpiOffTrack.for }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiofftrack'
+{{- end }}
+{{- end }}
 {{- end }}

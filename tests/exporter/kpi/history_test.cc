@@ -38,7 +38,7 @@ KpiResult At(KpiHistory& history, const KpiSettings& settings, std::shared_ptr<c
 
 TEST_CASE("the least-squares line: through two points, flat, and none without two distinct times") {
   CHECK(*LinearForecast({{0, 0}, {10, 10}}, 20) == doctest::Approx(20));
-  CHECK(*LinearForecast({{0, 1}, {10, 3}, {20, 2}}, 40) == doctest::Approx(3));  // slope 0.05, mean 2 at t=10
+  CHECK(*LinearForecast({{0, 1}, {10, 3}, {20, 2}}, 40) == doctest::Approx(3.5));  // slope 0.05, mean 2 at t=10
   CHECK(*LinearForecast({{0, 5}, {10, 5}}, 1e9) == 5);
   CHECK_FALSE(LinearForecast({{0, 5}}, 10));
   CHECK_FALSE(LinearForecast({{3, 5}, {3, 6}}, 10));
