@@ -6,7 +6,7 @@
 # reported, never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh wrk prometheus-node-exporter procps
+bash scripts/install-deps.sh --test wrk prometheus-node-exporter procps
 bash scripts/build.sh
 
 duration=${BENCH_SECONDS:-10}

@@ -16,7 +16,7 @@ stage() {  # stage <name> <command...>: runs it and says how long it took
   echo "test.sh: $name took $((SECONDS - started)) s"
 }
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --test
 bash scripts/install-k8s-tools.sh
 stage "normal build and tests" bash -c 'bash scripts/build.sh && ctest --test-dir build --output-on-failure --timeout 300 -j "$(nproc)"'
 stage "ASan+UBSan build and tests" bash scripts/sanitize.sh address

@@ -136,39 +136,52 @@ tl::expected<std::string, std::string> CivetListeningPorts(const std::string& li
   return host + ":" + port;
 }
 
-tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const std::string& listen_address,
-                                                                         const std::string& telemetry_path,
-                                                                         std::string version,
-                                                                         HttpServerCallbacks cb) {
-  auto ports = CivetListeningPorts(listen_address);
-  if (!ports) return tl::unexpected(ports.error());
+tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(
+    const std::vector<std::string>& listen_addresses, const std::string& telemetry_path, std::string version,
+    HttpServerCallbacks cb) {
+  std::string ports, addresses;
+  for (const auto& address : listen_addresses) {
+    auto civet = CivetListeningPorts(address);
+    if (!civet) return tl::unexpected(civet.error());
+    // mg_check_feature(8): IPv6. Debian 12's libcivetweb1 is built without it; say so instead of failing to bind.
+    if (address.starts_with("[") && !mg_check_feature(8)) {
+      return tl::unexpected("cannot listen on " + address +
+                            ": the CivetWeb library this exporter runs with was built without IPv6 support "
+                            "(Debian 12's libcivetweb1 is); listen on an IPv4 address");
+    }
+    ports += (ports.empty() ? "" : ",") + *civet;
+    addresses += (addresses.empty() ? "" : ", ") + address;
+  }
+  if (ports.empty()) return tl::unexpected(std::string("--web.listen-address: no address given"));
   std::unique_ptr<HttpServer> server(new HttpServer());
   server->handlers_ = std::make_unique<Handlers>();
-  const std::vector<std::string> options = {"listening_ports", *ports, "num_threads", "8",
+  const std::vector<std::string> options = {"listening_ports", ports, "num_threads", "8",
                                             "request_timeout_ms", "30000", "enable_keep_alive", "no"};
   try {
     server->server_ = std::make_unique<CivetServer>(options);
   } catch (const CivetException& e) {
-    return tl::unexpected("cannot listen on " + listen_address + ": " + e.what());
+    return tl::unexpected("cannot listen on " + addresses + ": " + e.what());
   }
 
   auto& routes = server->handlers_->routes;
   routes.emplace_back(telemetry_path, std::make_unique<FunctionHandler>(telemetry_path,
                                           [cb](mg_connection* conn) { ReplyMetrics(conn, cb.render_metrics()); },
                                           nullptr));
-  routes.emplace_back("/healthz", std::make_unique<FunctionHandler>("/healthz",
-                                      [](mg_connection* conn) { Reply(conn, 200, "text/plain; charset=utf-8", "OK\n"); },
-                                      nullptr));
-  routes.emplace_back("/readyz", std::make_unique<FunctionHandler>("/readyz",
-                                     [cb](mg_connection* conn) {
-                                       if (cb.ready()) {
-                                         Reply(conn, 200, "text/plain; charset=utf-8", "ready\n");
-                                       } else {
-                                         Reply(conn, 503, "text/plain; charset=utf-8",
-                                               "not ready: waiting for the first poll of every collector\n");
-                                       }
-                                     },
-                                     nullptr));
+  // Each probe under both names: /healthz, /readyz (Kubernetes) and /-/healthy, /-/ready (Prometheus, exporter-toolkit).
+  const auto healthy = [](mg_connection* conn) { Reply(conn, 200, "text/plain; charset=utf-8", "OK\n"); };
+  const auto ready = [cb](mg_connection* conn) {
+    if (cb.ready()) {
+      Reply(conn, 200, "text/plain; charset=utf-8", "ready\n");
+    } else {
+      Reply(conn, 503, "text/plain; charset=utf-8", "not ready: waiting for the first poll of every collector\n");
+    }
+  };
+  for (const char* path : {"/healthz", "/-/healthy"}) {
+    routes.emplace_back(path, std::make_unique<FunctionHandler>(path, healthy, nullptr));
+  }
+  for (const char* path : {"/readyz", "/-/ready"}) {
+    routes.emplace_back(path, std::make_unique<FunctionHandler>(path, ready, nullptr));
+  }
   routes.emplace_back("/-/reload", std::make_unique<FunctionHandler>(
                                        "/-/reload", nullptr, [cb](mg_connection* conn) { ReplyReload(conn, cb); }));
   // "/" would match every path by prefix: "/$" asks CivetWeb for the root alone.
