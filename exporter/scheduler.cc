@@ -3,6 +3,8 @@
 #include <condition_variable>
 #include <random>
 
+#include <fmt/format.h>
+
 #include "collectors/common/upstream/http_client.h"
 
 namespace kpi {
@@ -19,6 +21,37 @@ class WorkerLog final : public PollLog {
 
  private:
   Logger logger_;
+};
+
+// Requests and elapsed time of the poll in flight, updated from the HTTP
+// client's per-attempt callback (which runs in the worker's own thread, inside
+// Poll): a poll that takes long says every kProgressEvery how far it got.
+struct PollProgress {
+  static constexpr std::chrono::seconds kProgressEvery{10};
+  std::chrono::steady_clock::time_point started, last_logged;
+  int requests = 0;
+  const PollReport* report = nullptr;
+
+  void Begin(const PollReport& poll_report) {
+    started = last_logged = std::chrono::steady_clock::now();
+    requests = 0;
+    report = &poll_report;
+  }
+  void Attempt(const Logger& logger) {
+    ++requests;
+    const auto now = std::chrono::steady_clock::now();
+    if (!report || now - last_logged < kProgressEvery) return;
+    last_logged = now;
+    size_t done = 0;
+    for (const auto& [target, ok] : report->targets()) done += ok ? 1 : 0;
+    logger.Info("poll in progress", {{"elapsed_seconds", FormatSeconds(now - started)},
+                                     {"requests", std::to_string(requests)},
+                                     {"targets_done", std::to_string(report->targets().size())},
+                                     {"targets_ok", std::to_string(done)}});
+  }
+  static std::string FormatSeconds(std::chrono::steady_clock::duration d) {
+    return fmt::format("{:.1f}", std::chrono::duration<double>(d).count());
+  }
 };
 
 milliseconds Jittered(milliseconds interval, std::mt19937_64& rng) {
@@ -143,9 +176,14 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
   HttpClientOptions options = worker.collector->http_options();
   options.limits.user_agent = user_agent_;
   const std::string name = worker.name;
+  PollProgress progress;
   HttpClient http(transports_(), clock_, std::move(options),
-                  [this, name](std::string_view code) { metrics_.CountUpstreamRequest(name, code); },
+                  [this, name, &progress, &worker](std::string_view code) {
+                    metrics_.CountUpstreamRequest(name, code);
+                    progress.Attempt(worker.logger);
+                  },
                   worker.cancel.get_token());
+  http.set_retry_log([&worker](const std::string& message) { worker.logger.Debug(message); });
   while (keep_running && !stop.stop_requested()) {
     // Wait for a free poll slot, checking for shutdown while waiting.
     bool acquired = false;
@@ -155,6 +193,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
     const auto started = std::chrono::steady_clock::now();
     WorkerLog log(worker.logger);
     PollContext context{clock_, log, worker.cancel.get_token(), {}, shard_, max_series_};
+    progress.Begin(context.report);
     tl::expected<Snapshot, Error> result = tl::unexpected(Error{"internal", "poll did not run"});
     try {
       result = worker.collector->Poll(http, context);
@@ -197,16 +236,24 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
         status.last_error = result.error().reason + ": " + result.error().message;
       }
     }
+    // One line per poll: info when it succeeded, error when it failed.
+    size_t targets_ok = 0;
+    for (const auto& [target, ok] : context.report.targets()) targets_ok += ok ? 1 : 0;
+    const LogFields summary = {
+        {"duration_seconds", PollProgress::FormatSeconds(std::chrono::steady_clock::now() - progress.started)},
+        {"targets_ok", std::to_string(targets_ok)},
+        {"targets_failed", std::to_string(context.report.targets().size() - targets_ok)},
+        {"requests", std::to_string(progress.requests)},
+        {"series", std::to_string(series)}};
+    progress.report = nullptr;
     if (result) {
-      if (series == 0) {
-        worker.logger.Debug("poll returned no data", {{"duration_seconds", std::to_string(took.count())}});
-      } else {
-        worker.logger.Debug("poll succeeded", {{"duration_seconds", std::to_string(took.count())},
-                                               {"series", std::to_string(series)}});
-      }
+      worker.logger.Info(series == 0 ? "poll finished with no data" : "poll finished", summary);
     } else if (!canceled) {
       metrics_.CountError(name, result.error().reason);
-      worker.logger.Error("poll failed", {{"reason", result.error().reason}, {"err", result.error().message}});
+      LogFields fields = summary;
+      fields.emplace_back("reason", result.error().reason);
+      fields.emplace_back("err", result.error().message);
+      worker.logger.Error("poll failed", fields);
     }
     keep_running = clock_.SleepFor(Jittered(worker.collector->settings().interval, rng), stop);
   }

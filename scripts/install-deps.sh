@@ -16,10 +16,10 @@ build_packages=(
   build-essential cmake ninja-build pkg-config
   prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libsimdjson-dev
   libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev zlib1g-dev
-  libjwt-dev libssl-dev curl python3
+  libjwt-dev curl python3
 )
 test_packages=(
-  doctest-dev prometheus prometheus-alertmanager binutils openssl python3-cryptography
+  doctest-dev libssl-dev prometheus prometheus-alertmanager binutils openssl python3-cryptography
 )
 
 packages=("${build_packages[@]}")

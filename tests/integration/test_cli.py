@@ -79,7 +79,22 @@ def main():
         assert "warning" not in r.stderr, r.stderr
 
         check_listen_addresses(p)
+        check_help_matches_readme(p)
     print("ok")
+
+
+def check_help_matches_readme(p):
+    """The README's self-metrics table says what the HELP text says (kpi_exporter_collector_polls_total)."""
+    config = p.write_config('[pypi]\npackages = ["x"]\napi_url = "http://127.0.0.1:1"\n'
+                            'stats_url = "http://127.0.0.1:1"\ninterval = "1h"\n', "unreachable.toml")
+    _, _, base = p.start_exporter(config)
+    wait_for(lambda: http(base + "/-/ready")[0] == 200, what="first poll")
+    page = http(base + "/metrics")[1]
+    readme = open(os.path.join(SOURCE_DIR, "README.md")).read()
+    for name in ("kpi_exporter_collector_polls_total",):
+        help_text = re.search(rf"^# HELP {name} (.+)$", page, re.M).group(1)
+        row = re.search(rf"^\| `{name}\{{[^`]*\}}` \| \w+ \| (.+?) \|$", readme, re.M)
+        assert row and row.group(1) == help_text, (name, help_text, row and row.group(1))
 
 
 def check_examples():

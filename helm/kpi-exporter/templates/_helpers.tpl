@@ -65,3 +65,14 @@ reason: every check here would otherwise surface only in the cluster.
 {{- fail (printf "shards > 1 makes the Service headless (clusterIP: None, one endpoint per shard), which needs service.type ClusterIP, not %s" .Values.service.type) }}
 {{- end }}
 {{- end }}
+
+{{/* The image: [registry/]repository, then @digest when set, else :tag (default: appVersion). */}}
+{{- define "kpi-exporter.image" -}}
+{{- $repository := .Values.image.repository -}}
+{{- with .Values.image.registry }}{{ $repository = printf "%s/%s" . $repository }}{{ end -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+{{- end }}
