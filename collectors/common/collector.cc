@@ -26,10 +26,7 @@ bool HasHost(const std::string& url) {
 std::optional<std::string> ReadUrl(SectionReader& reader, std::string_view key) {
   auto url = reader.String(key);
   if (!url) return std::nullopt;
-  // Appended piece by piece: GCC 12 at -O3 warns -Wrestrict (a false positive,
-  // GCC bug 105329) on "'" + std::string(...) + ..., which breaks a Release build with KPI_WERROR=ON.
-  std::string where = "'";
-  where.append(key).append("' in [").append(reader.section()).append("]");
+  const std::string where = "'" + std::string(key) + "' in [" + reader.section() + "]";
   if (!url->starts_with("http://") && !url->starts_with("https://")) {
     reader.Fail(key, where + " must start with http:// or https://");
   } else if (url->find_first_of(" \t\r\n") != std::string::npos || !HasHost(*url)) {
@@ -56,6 +53,7 @@ SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults
   if (auto timeout = reader.Duration("timeout", std::chrono::milliseconds(100), std::chrono::minutes(10))) {
     settings.timeout = *timeout;
   }
+  if (auto concurrency = reader.Integer("concurrency", 1, kMaxConcurrency)) settings.concurrency = int(*concurrency);
   return settings;
 }
 
