@@ -9,7 +9,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config git ca-certificates \
-      prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libsimdjson-dev \
+      prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcrypt-dev libtomlplusplus-dev libsimdjson-dev \
       libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev zlib1g-dev libjwt-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -34,7 +34,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates \
       # runtime-libraries:begin
-      libcivetweb1 \
+      libcrypt1 \
       libcurl4 \
       libfmt9 \
       libjwt0 \
@@ -42,6 +42,7 @@ RUN apt-get update \
       libsimdjson14 \
       libspdlog1.10 \
       libtomlplusplus3 \
+      libyaml-cpp0.7 \
       # runtime-libraries:end
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/kpi_exporter /usr/bin/kpi_exporter

@@ -10,11 +10,11 @@ namespace kpi {
 
 std::span<const CollectorFactory> AllCollectorFactories() {
   static constexpr CollectorFactory kFactories[] = {
-      {"github", &MakeGithubCollector},
-      {"jira", &MakeJiraCollector},
-      {"stripe", &MakeStripeCollector},
-      {"discord", &MakeDiscordCollector},
-      {"pypi", &MakePypiCollector},
+      {"github", &MakeGithubCollector, &GithubCatalog},
+      {"jira", &MakeJiraCollector, &JiraCatalog},
+      {"stripe", &MakeStripeCollector, &StripeCatalog},
+      {"discord", &MakeDiscordCollector, &DiscordCatalog},
+      {"pypi", &MakePypiCollector, &PypiCatalog},
   };
   return kFactories;
 }

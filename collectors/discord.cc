@@ -47,6 +47,17 @@ tl::expected<Guild, Error> ParseInvite(std::string_view body) {
 
 }  // namespace discord
 
+SourceCatalog DiscordCatalog() {
+  static constexpr MetricFamilyInfo kFamilies[] = {
+      {"discord_guild_members", "gauge", "guild"},
+      {"discord_guild_members_online", "gauge", "guild"},
+      {"discord_guild_info", "gauge", "guild,name"},
+  };
+  static constexpr KpiDefault kKpis[] = {
+      {"discord_members", "community", "discord_guild_members", "", "sum", "higher", 200},
+  };
+  return {kFamilies, kKpis};
+}
 std::unique_ptr<Collector> MakeDiscordCollector(SectionReader& reader) {
   DiscordConfig config;
   config.settings = ReadSourceSettings(reader, {"https://discord.com/api/v10", 5min, 10s});

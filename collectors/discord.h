@@ -23,6 +23,8 @@ struct DiscordConfig {
 };
 
 std::unique_ptr<Collector> MakeDiscordCollector(SectionReader& reader);
+// Its metric families and KPI defaults (see collectors/common/catalog.h).
+SourceCatalog DiscordCatalog();
 
 namespace discord {
 

@@ -22,6 +22,27 @@ SystemTime JiraTime(json::object o, std::string_view key) {
   return *time;
 }
 
+// A JSM SLA field value (SlaInformation: completedCycles[], ongoingCycle): breached when any completed cycle
+// or the ongoing one breached; nullopt when the field is empty or has no cycle yet (no SLA applies).
+std::optional<bool> SlaBreached(json::object fields, std::string_view field_id) {
+  const auto sla = json::OptObj(fields, field_id);
+  if (!sla) return std::nullopt;
+  bool any_cycle = false;
+  bool breached = false;
+  if (const auto completed = json::OptArr(*sla, "completedCycles")) {
+    for (const json::element cycle : *completed) {
+      any_cycle = true;
+      breached = json::Bool(json::AsObject(cycle, "completed cycle"), "breached") || breached;
+    }
+  }
+  if (const auto ongoing = json::OptObj(*sla, "ongoingCycle")) {
+    any_cycle = true;
+    breached = json::Bool(*ongoing, "breached") || breached;
+  }
+  if (!any_cycle) return std::nullopt;
+  return breached;
+}
+
 }  // namespace
 
 namespace jira {
@@ -39,15 +60,16 @@ std::string Refine(std::string_view jql, std::string_view extra, std::string_vie
   return out;
 }
 
-tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool cloud) {
+tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool cloud, std::string_view sla_field_id) {
   return json::ParseJson("search results", [&] {
     simdjson::dom::parser parser;
     const json::object root = json::AsObject(json::Parse(parser, body), "search results");
     SearchPage page;
     for (const json::element item : json::Arr(root, "issues")) {
       const json::object fields = json::Obj(json::AsObject(item, "issue"), "fields");
-      Issue issue{JiraTime(fields, "created"), std::nullopt};
+      Issue issue{JiraTime(fields, "created"), std::nullopt, std::nullopt};
       if (json::OptStr(fields, "resolutiondate")) issue.resolved = JiraTime(fields, "resolutiondate");
+      if (!sla_field_id.empty()) issue.sla_breached = SlaBreached(fields, sla_field_id);
       page.issues.push_back(issue);
     }
     if (cloud) {
@@ -67,6 +89,23 @@ tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool clou
   });
 }
 
+tl::expected<std::string, Error> ParseFieldId(std::string_view body, std::string_view name) {
+  return json::ParseJson("field list", [&] {
+    simdjson::dom::parser parser;
+    std::vector<std::string> ids;
+    for (const json::element item : json::AsArray(json::Parse(parser, body), "field list")) {
+      const json::object field = json::AsObject(item, "field");
+      if (AsciiLower(json::Str(field, "name")) == AsciiLower(name)) ids.emplace_back(json::Str(field, "id"));
+    }
+    if (ids.empty()) throw json::JsonError("no field is named '" + std::string(name) + "'");
+    if (ids.size() > 1) {
+      throw json::JsonError("several fields are named '" + std::string(name) + "'; give sla_field as an id (" +
+                            ids[0] + ", " + ids[1] + ")");
+    }
+    return ids[0];
+  });
+}
+
 tl::expected<int64_t, Error> ParseApproximateCount(std::string_view body) {
   return json::ParseJson("approximate count", [&] {
     simdjson::dom::parser parser;
@@ -76,6 +115,19 @@ tl::expected<int64_t, Error> ParseApproximateCount(std::string_view body) {
 
 }  // namespace jira
 
+SourceCatalog JiraCatalog() {
+  static constexpr MetricFamilyInfo kFamilies[] = {
+      {"jira_issues", "gauge", "query"},
+      {"jira_issue_resolution_seconds", "summary", "query,window"},
+      {"jira_issues_oldest_open_age_seconds", "gauge", "query"},
+      {"jira_issues_resolved_within_sla_ratio", "gauge", "query,window"},
+      {"jira_issues_open_breaching_sla", "gauge", "query"},
+  };
+  static constexpr KpiDefault kKpis[] = {
+      {"jira_resolution", "support", "jira_issue_resolution_seconds", "", "mean", "lower", 86400},
+  };
+  return {kFamilies, kKpis};
+}
 std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader) {
   JiraConfig config;
   config.settings = ReadSourceSettings(reader, {"", 5min, 10s});
@@ -98,6 +150,14 @@ std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader) {
   std::set<std::string> names;
   for (auto& table : reader.Tables("queries")) {
     JiraQuery query{table.String("name").value_or(""), jira::WithoutOrderBy(table.String("jql").value_or(""))};
+    if (auto sla = table.Duration("sla", std::chrono::minutes(1), std::chrono::days(365))) {
+      query.sla = std::chrono::duration_cast<std::chrono::seconds>(*sla);
+    }
+    query.sla_field = table.String("sla_field").value_or("");
+    if (table.ok() && query.sla && !query.sla_field.empty()) {
+      table.Fail("sla_field", "query '" + query.name + "' has 'sla' and 'sla_field'; with sla_field JSM's own "
+                              "goals decide, so drop 'sla'");
+    }
     if (table.ok() && !ConsistsOf(query.name, ::isalnum, "_-.")) {
       table.Fail("name", "query 'name' must be non-empty letters, digits, '_', '-' or '.'");
     } else if (table.ok() && !names.insert(query.name).second) {
@@ -121,9 +181,12 @@ HttpClientOptions JiraCollector::http_options() const {
   return BaseHttpOptions(config_.settings, std::move(authorization), {{"Accept", "application/json"}});
 }
 
-std::string JiraCollector::SearchUrl(const std::string& jql, int max_results, const std::string& cursor) const {
+std::string JiraCollector::SearchUrl(const std::string& jql, int max_results, const std::string& cursor,
+                                     const std::string& sla_field_id) const {
   std::string url = config_.settings.api_url + (config_.cloud ? "/rest/api/3/search/jql" : "/rest/api/2/search") +
-                    "?jql=" + UrlEncode(jql) + "&fields=created,resolutiondate&maxResults=" + std::to_string(max_results);
+                    "?jql=" + UrlEncode(jql) + "&fields=created,resolutiondate" +
+                    (sla_field_id.empty() ? "" : "," + UrlEncode(sla_field_id)) +
+                    "&maxResults=" + std::to_string(max_results);
   if (config_.cloud) {
     if (!cursor.empty()) url += "&nextPageToken=" + UrlEncode(cursor);
   } else {
@@ -142,30 +205,75 @@ tl::expected<int64_t, Error> JiraCollector::Count(HttpClient& http, const std::s
       .map([](const jira::SearchPage& page) { return page.total.value_or(0); });
 }
 
-tl::expected<std::optional<std::vector<double>>, Error> JiraCollector::ResolutionTimes(HttpClient& http,
-                                                                                       const JiraQuery& query,
-                                                                                       SystemTime now) {
-  const std::string jql = jira::Refine(query.jql, jira::kResolvedWindowJql, "resolved DESC");
-  std::vector<double> seconds;
-  int listed = 0;
+tl::expected<std::optional<std::vector<jira::Issue>>, Error> JiraCollector::List(HttpClient& http,
+                                                                                 const std::string& jql,
+                                                                                 const std::string& sla_field_id) {
+  std::vector<jira::Issue> issues;
   const int max_pages = (config_.max_issues + kPageSize - 1) / kPageSize;
+  bool cut = false;
   auto walk = WalkCursor(
-      http, [&](const std::string& cursor) { return SearchUrl(jql, kPageSize, cursor); }, max_pages,
+      http, [&](const std::string& cursor) { return SearchUrl(jql, kPageSize, cursor, sla_field_id); }, max_pages,
       [&](const HttpResponse& page) -> tl::expected<std::optional<std::string>, Error> {
-        auto parsed = jira::ParseSearchPage(page.body, config_.cloud);
+        auto parsed = jira::ParseSearchPage(page.body, config_.cloud, sla_field_id);
         if (!parsed) return tl::unexpected(parsed.error());
         for (const auto& issue : parsed->issues) {
-          if (++listed > config_.max_issues) return std::nullopt;  // one more than the cap: the listing is cut
-          // Skipped: an issue that matched the JQL yet has no date (reopened since), or one outside the window
-          // (Jira's clock or a stray answer) that would move the number.
-          if (!issue.resolved || *issue.resolved < now - jira::kResolvedWindow) continue;
-          seconds.push_back(std::max(0.0, Seconds(*issue.resolved - issue.created).count()));
+          if (int(issues.size()) == config_.max_issues) {  // one more than the cap: the listing is cut
+            cut = true;
+            return std::nullopt;
+          }
+          issues.push_back(issue);
         }
         return parsed->next;
       });
   if (!walk) return tl::unexpected(walk.error());
-  if (walk->truncated || listed > config_.max_issues) return std::nullopt;
-  return seconds;
+  if (walk->truncated || cut) return std::nullopt;
+  return issues;
+}
+
+tl::expected<std::optional<JiraCollector::Resolved>, Error> JiraCollector::ResolvedIssues(
+    HttpClient& http, const JiraQuery& query, const std::string& sla_field_id, SystemTime now) {
+  auto issues = List(http, jira::Refine(query.jql, jira::kResolvedWindowJql, "resolved DESC"), sla_field_id);
+  if (!issues || !*issues) return issues.map([](const auto&) { return std::optional<Resolved>(); });
+  Resolved resolved;
+  for (const auto& issue : **issues) {
+    // Skipped: an issue that matched the JQL yet has no date (reopened since), or one outside the window
+    // (Jira's clock or a stray answer) that would move the number.
+    if (!issue.resolved || *issue.resolved < now - jira::kResolvedWindow) continue;
+    const double seconds = std::max(0.0, Seconds(*issue.resolved - issue.created).count());
+    resolved.seconds.push_back(seconds);
+    std::optional<bool> breached = issue.sla_breached;
+    if (query.sla) breached = seconds > double(query.sla->count());
+    if (!breached) continue;  // JSM applied no SLA to this issue
+    ++resolved.sla_known;
+    resolved.sla_met += !*breached;
+  }
+  return resolved;
+}
+
+tl::expected<std::optional<int64_t>, Error> JiraCollector::OpenBreaching(HttpClient& http, const JiraQuery& query,
+                                                                         const std::string& sla_field_id,
+                                                                         SystemTime now) {
+  // By arithmetic only issues created before now - sla can breach: Jira narrows the listing to them (whole
+  // minutes, a superset), the exact limit is checked here. JSM's verdict needs every open issue.
+  std::string open = "resolution IS EMPTY";
+  if (query.sla) open += " AND created <= \"-" + std::to_string(query.sla->count() / 60) + "m\"";
+  auto issues = List(http, jira::Refine(query.jql, open, "created ASC"), sla_field_id);
+  if (!issues || !*issues) return issues.map([](const auto&) { return std::optional<int64_t>(); });
+  return std::count_if((*issues)->begin(), (*issues)->end(), [&](const jira::Issue& issue) {
+    if (issue.resolved) return false;  // resolved since the search matched it
+    if (query.sla) return now - issue.created > *query.sla;
+    return issue.sla_breached.value_or(false);
+  });
+}
+
+tl::expected<std::string, Error> JiraCollector::SlaFieldId(HttpClient& http, const JiraQuery& query) {
+  if (query.sla_field.empty()) return std::string();
+  if (query.sla_field.starts_with("customfield_")) return query.sla_field;
+  if (const auto known = sla_field_ids_.find(query.sla_field); known != sla_field_ids_.end()) return known->second;
+  auto id = http.GetOk(config_.settings.api_url + (config_.cloud ? "/rest/api/3/field" : "/rest/api/2/field"))
+                .and_then([&](const HttpResponse& r) { return jira::ParseFieldId(r.body, query.sla_field); });
+  if (id) sla_field_ids_[query.sla_field] = *id;
+  return id;
 }
 
 tl::expected<JiraCollector::QueryStats, Error> JiraCollector::PollQuery(HttpClient& http, const JiraQuery& query,
@@ -175,15 +283,27 @@ tl::expected<JiraCollector::QueryStats, Error> JiraCollector::PollQuery(HttpClie
   if (!count) return tl::unexpected(count.error());
   stats.matching = *count;
 
-  auto resolution = ResolutionTimes(http, query, now);
-  if (!resolution) return tl::unexpected(resolution.error());
-  if (*resolution) {
-    stats.resolution_seconds = std::move(**resolution);
+  auto sla_field_id = SlaFieldId(http, query);
+  if (!sla_field_id) return tl::unexpected(sla_field_id.error());
+  const auto last = queries_.values().find(query.name);
+  const QueryStats* previous = last == queries_.values().end() ? nullptr : &last->second;
+  auto resolved = ResolvedIssues(http, query, *sla_field_id, now);
+  if (!resolved) return tl::unexpected(resolved.error());
+  if (*resolved) {
+    stats.resolved = std::move(**resolved);
   } else {
     // A summary over part of the listing would be quietly wrong: keep the last complete one (or none).
     report.Truncated(query.name, "resolved_issues");
-    if (const auto last = queries_.values().find(query.name); last != queries_.values().end()) {
-      stats.resolution_seconds = last->second.resolution_seconds;
+    if (previous) stats.resolved = previous->resolved;
+  }
+  if (query.has_sla()) {
+    auto breaching = OpenBreaching(http, query, *sla_field_id, now);
+    if (!breaching) return tl::unexpected(breaching.error());
+    if (*breaching) {
+      stats.open_breaching_sla = **breaching;
+    } else {
+      report.Truncated(query.name, "open_issues");
+      if (previous) stats.open_breaching_sla = previous->open_breaching_sla;
     }
   }
 
@@ -212,10 +332,19 @@ tl::expected<Snapshot, Error> JiraCollector::Poll(HttpClient& http, PollContext&
   for (const auto& [name, s] : queries_.values()) {
     const Labels q{{"query", name}};
     b.Gauge("jira_issues", "Issues matching the query (Cloud: approximate count).", q, double(s.matching));
-    if (s.resolution_seconds) {
+    if (s.resolved) {
       b.Summary("jira_issue_resolution_seconds",
                 "Created-to-resolved time of the query's issues resolved in the window.",
-                {{"query", name}, {"window", "30d"}}, *s.resolution_seconds);
+                {{"query", name}, {"window", "30d"}}, s.resolved->seconds);
+      if (s.resolved->sla_known > 0) {  // 0 of 0 is no ratio
+        b.Gauge("jira_issues_resolved_within_sla_ratio",
+                "Share (0-1) of the query's issues resolved in the window that met their SLA.",
+                {{"query", name}, {"window", "30d"}}, double(s.resolved->sla_met) / double(s.resolved->sla_known));
+      }
+    }
+    if (s.open_breaching_sla) {
+      b.Gauge("jira_issues_open_breaching_sla", "Unresolved issues of the query past their SLA.", q,
+              double(*s.open_breaching_sla));
     }
     b.Gauge("jira_issues_oldest_open_age_seconds", "Age of the oldest unresolved issue of the query; 0 when none.", q,
             s.oldest_open_age_seconds);

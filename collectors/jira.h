@@ -1,6 +1,10 @@
 // Jira collector: per named JQL query, the match count, resolution time of
 // issues resolved in the last 30 days (the support-SLA KPI), and the age of
-// the oldest unresolved issue. Jira Cloud (search/jql with nextPageToken and
+// the oldest unresolved issue. Queries with an SLA also get the share of
+// issues resolved within it and the open issues past it: by created->resolved
+// arithmetic against `sla`, or, with `sla_field`, by Jira Service
+// Management's own verdicts (completedCycles[].breached, ongoingCycle.breached
+// of the SLA field in the search answer; JSM knows calendars and pauses). Jira Cloud (search/jql with nextPageToken and
 // isLast, the approximate-count endpoint) and Data Center (api/2/search with
 // startAt and total).
 //
@@ -10,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +29,9 @@ namespace kpi {
 struct JiraQuery {
   std::string name;  // the `query` label
   std::string jql;   // without ORDER BY (dropped when configured)
+  std::optional<std::chrono::seconds> sla = std::nullopt;  // created->resolved limit per issue
+  std::string sla_field = "";  // a JSM SLA field's name ("Time to resolution") or id ("customfield_10030")
+  bool has_sla() const { return sla || !sla_field.empty(); }
 };
 
 struct JiraConfig {
@@ -36,12 +44,17 @@ struct JiraConfig {
 };
 
 std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader);
+// Its metric families and KPI defaults (see collectors/common/catalog.h).
+SourceCatalog JiraCatalog();
 
 namespace jira {
 
 struct Issue {
   SystemTime created;
   std::optional<SystemTime> resolved;
+  // JSM's verdict from the SLA field asked for: true when a completed cycle or the ongoing one breached;
+  // nullopt when the field is empty (no SLA applies to the issue) or was not asked for.
+  std::optional<bool> sla_breached = std::nullopt;
 };
 
 struct SearchPage {
@@ -55,7 +68,10 @@ struct SearchPage {
 inline constexpr std::string_view kResolvedWindowJql = "resolved >= -30d";
 inline constexpr std::chrono::days kResolvedWindow{30};
 
-tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool cloud);
+// `sla_field_id`: also read that JSM SLA field into Issue::sla_breached.
+tl::expected<SearchPage, Error> ParseSearchPage(std::string_view body, bool cloud, std::string_view sla_field_id = "");
+// The id of the field named `name` (case-insensitive) in a GET /rest/api/{2,3}/field answer.
+tl::expected<std::string, Error> ParseFieldId(std::string_view body, std::string_view name);
 tl::expected<int64_t, Error> ParseApproximateCount(std::string_view body);
 // "(jql) AND extra", keeping any ORDER BY of `order_by` at the end.
 std::string Refine(std::string_view jql, std::string_view extra, std::string_view order_by = "");
@@ -73,23 +89,38 @@ class JiraCollector final : public Collector {
   HttpClientOptions http_options() const override;
   tl::expected<Snapshot, Error> Poll(HttpClient& http, PollContext& context) override;
 
+  struct Resolved {
+    std::vector<double> seconds;  // created to resolved, per issue
+    int64_t sla_known = 0;        // issues with an SLA verdict
+    int64_t sla_met = 0;          // ... that met it
+  };
   struct QueryStats {
     int64_t matching = 0;
-    std::optional<std::vector<double>> resolution_seconds;  // absent until a poll read the whole listing
+    std::optional<Resolved> resolved;  // absent until a poll read the whole listing
     double oldest_open_age_seconds = 0;
+    std::optional<int64_t> open_breaching_sla;  // queries with an SLA, once a poll read the whole listing
   };
 
  private:
   tl::expected<QueryStats, Error> PollQuery(HttpClient& http, const JiraQuery& query, SystemTime now, PollReport& report);
-  // Created-to-resolved seconds of the query's issues resolved in the window,
-  // or nullopt when max_issues or the page cap cut the listing.
-  tl::expected<std::optional<std::vector<double>>, Error> ResolutionTimes(HttpClient& http, const JiraQuery& query,
-                                                                          SystemTime now);
+  // The issues matching `jql`, or nullopt when max_issues or the page cap cut the listing.
+  tl::expected<std::optional<std::vector<jira::Issue>>, Error> List(HttpClient& http, const std::string& jql,
+                                                                    const std::string& sla_field_id);
+  // The query's issues resolved in the window, or nullopt when the listing was cut.
+  tl::expected<std::optional<Resolved>, Error> ResolvedIssues(HttpClient& http, const JiraQuery& query,
+                                                              const std::string& sla_field_id, SystemTime now);
+  // Open issues past their SLA, or nullopt when the listing was cut.
+  tl::expected<std::optional<int64_t>, Error> OpenBreaching(HttpClient& http, const JiraQuery& query,
+                                                            const std::string& sla_field_id, SystemTime now);
+  // The SLA field's id: as configured when it is one, else looked up by name (once, then cached).
+  tl::expected<std::string, Error> SlaFieldId(HttpClient& http, const JiraQuery& query);
   tl::expected<int64_t, Error> Count(HttpClient& http, const std::string& jql);
-  std::string SearchUrl(const std::string& jql, int max_results, const std::string& cursor) const;
+  std::string SearchUrl(const std::string& jql, int max_results, const std::string& cursor,
+                        const std::string& sla_field_id = "") const;
 
   JiraConfig config_;
   LastGood<QueryStats> queries_;
+  std::map<std::string, std::string> sla_field_ids_;  // by configured name
 };
 
 }  // namespace kpi

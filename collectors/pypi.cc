@@ -112,6 +112,19 @@ std::optional<int64_t> PriorWeek(const std::vector<DailyTotal>& days) {
 
 }  // namespace pypi
 
+SourceCatalog PypiCatalog() {
+  static constexpr MetricFamilyInfo kFamilies[] = {
+      {"pypi_downloads", "gauge", "package,window"},
+      {"pypi_downloads_prior", "gauge", "package,window"},
+      {"pypi_downloads_newest_day_timestamp_seconds", "gauge", "package"},
+      {"pypi_package_info", "gauge", "package,version"},
+      {"pypi_latest_release_timestamp_seconds", "gauge", "package"},
+  };
+  static constexpr KpiDefault kKpis[] = {
+      {"pypi_downloads", "adoption", "pypi_downloads", "window=30d", "sum", "higher", 10000},
+  };
+  return {kFamilies, kKpis};
+}
 std::unique_ptr<Collector> MakePypiCollector(SectionReader& reader) {
   PypiConfig config;
   config.settings = ReadSourceSettings(reader, {"https://pypi.org", 1h, 10s});
@@ -175,7 +188,8 @@ tl::expected<Snapshot, Error> PypiCollector::Poll(HttpClient& http, PollContext&
   SnapshotBuilder b(context.max_series);
   for (const auto& [package, s] : packages_.values()) {
     const Labels p{{"package", package}};
-    const auto windowed = [&](std::string_view window) { return Labels{{"package", package}, {"window", std::string(window)}}; };
+    // Built from p: clang 14 (the fuzz build) cannot capture a structured binding.
+    const auto windowed = [&p](std::string_view window) { return Labels{p[0], {"window", std::string(window)}}; };
     const char* help = "Downloads in the window (pypistats, without mirrors).";
     b.Gauge("pypi_downloads", help, windowed("1d"), double(s.recent.last_day));
     b.Gauge("pypi_downloads", help, windowed("7d"), double(s.recent.last_week));

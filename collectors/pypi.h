@@ -24,6 +24,8 @@ struct PypiConfig {
 };
 
 std::unique_ptr<Collector> MakePypiCollector(SectionReader& reader);
+// Its metric families and KPI defaults (see collectors/common/catalog.h).
+SourceCatalog PypiCatalog();
 
 namespace pypi {
 

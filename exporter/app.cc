@@ -1,4 +1,5 @@
 #include "exporter/app.h"
+#include "exporter/web/web_config.h"
 
 #include <csignal>
 
@@ -25,10 +26,17 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
   auto config = LoadConfig(flags_.config_file, AllCollectorFactories(), ProcessEnvironment());
   if (!config) return tl::unexpected(std::make_pair(2, config.error().ToString()));
   config_ = std::move(*config);
+  SetKpis(config_.kpis);
   redactor_->SetSecrets(config_.secrets);
   self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
   if (config_.collectors.empty()) logger_.Warn("config enables no source; /metrics will only show self-metrics");
 
+  std::shared_ptr<BasicAuth> auth;
+  if (!flags_.web_config_file.empty()) {
+    auto web_config = LoadWebConfig(flags_.web_config_file);
+    if (!web_config) return tl::unexpected(std::make_pair(2, web_config.error()));
+    if (!web_config->basic_auth_users.empty()) auth = std::make_shared<BasicAuth>(web_config->basic_auth_users);
+  }
   HttpServerCallbacks callbacks{
       [this] { return RenderMetrics(); },
       [this] { return scheduler_.Ready(); },
@@ -36,13 +44,15 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
       [this] { return Reload(); },
       [this](std::string_view text) { return redactor_->Redact(text); },
       flags_.enable_lifecycle,
+      auth,
+      [this] { return CurrentScorecard(); },
   };
   auto server = HttpServer::Start(flags_.listen_addresses, flags_.telemetry_path, kVersion, std::move(callbacks));
   if (!server) return tl::unexpected(std::make_pair(1, server.error()));
   server_ = std::move(*server);
 
   scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
-                   config_.exporter.max_series_per_collector);
+                   config_.exporter.max_series_per_collector, config_.fingerprints);
   std::string ports, addresses;
   for (const int port : server_->ports()) ports += (ports.empty() ? "" : ",") + std::to_string(port);
   for (const auto& address : flags_.listen_addresses) addresses += (addresses.empty() ? "" : ",") + address;
@@ -64,12 +74,17 @@ tl::expected<void, std::string> App::Reload() {
     logger_.Error("config reload failed; keeping the previous config", {{"err", config.error().ToString()}});
     return tl::unexpected(config.error().ToString());
   }
-  scheduler_.Stop(std::min(config_.exporter.shutdown_timeout, std::chrono::milliseconds(5000)));
-  config_ = std::move(*config);
+  const auto grace = std::min(config_.exporter.shutdown_timeout, std::chrono::milliseconds(5000));
+  // Old and new secrets both redacted while collectors of either config may still log.
   std::vector<std::string> secrets = config_.secrets;
+  secrets.insert(secrets.end(), config->secrets.begin(), config->secrets.end());
   redactor_->SetSecrets(std::move(secrets));
-  scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
-                   config_.exporter.max_series_per_collector);
+  config_ = std::move(*config);
+  SetKpis(config_.kpis);
+  // Collectors whose configuration is unchanged keep polling (issue 16, item 9).
+  scheduler_.Reload(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
+                    config_.exporter.max_series_per_collector, config_.fingerprints, grace);
+  redactor_->SetSecrets(config_.secrets);
   self_metrics_.RecordReload(true, ToUnixSeconds(clock_.Now()));
   logger_.Info("config reloaded", {{"collectors", std::to_string(config_.collectors.size())}});
   return {};
@@ -93,7 +108,23 @@ void App::Shutdown() {
 }
 
 MetricsPage App::RenderMetrics() const {
-  return MetricsPage{store_.CurrentPage(), self_metrics_.Render() + RenderProcessMetrics()};
+  return MetricsPage{store_.CurrentPage(),
+                     self_metrics_.Render() + RenderProcessMetrics() + RenderKpiMetrics(CurrentScorecard())};
+}
+
+void App::SetKpis(KpiSettings kpis) {
+  auto shared = std::make_shared<const KpiSettings>(std::move(kpis));
+  std::lock_guard lock(kpis_mu_);
+  kpis_ = std::move(shared);
+}
+
+Scorecard App::CurrentScorecard() const {
+  std::shared_ptr<const KpiSettings> kpis;
+  {
+    std::lock_guard lock(kpis_mu_);
+    kpis = kpis_;
+  }
+  return Score(*kpis, store_.All());
 }
 
 int RunExporter(const Flags& flags) {

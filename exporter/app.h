@@ -15,6 +15,7 @@
 #include "collectors/common/clock.h"
 #include "exporter/config.h"
 #include "exporter/flags.h"
+#include "exporter/kpi/engine.h"
 #include "exporter/web/http_server.h"
 #include "exporter/logging.h"
 #include "exporter/scheduler.h"
@@ -34,6 +35,7 @@ class App {
   tl::expected<void, std::string> Reload();
   void Shutdown();
   MetricsPage RenderMetrics() const;
+  Scorecard CurrentScorecard() const;  // the KPIs of the current config on the current snapshots
   Shard EffectiveShard() const;  // flags win over the config file
 
  private:
@@ -47,7 +49,11 @@ class App {
   std::unique_ptr<HttpServer> server_;
   std::mutex reload_mu_;
   bool stopping_ = false;  // under reload_mu_: Shutdown began, so a reload must not start polling again
+  void SetKpis(KpiSettings kpis);
+
   Config config_;
+  mutable std::mutex kpis_mu_;  // scrapes read the KPIs while a reload swaps them
+  std::shared_ptr<const KpiSettings> kpis_ = std::make_shared<KpiSettings>();
 };
 
 // Runs the exporter until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit code.

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "collectors/common/time_util.h"
+#include "exporter/kpi/kpi_config.h"
 
 namespace kpi {
 namespace {
@@ -29,13 +31,19 @@ tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& r
   return settings;
 }
 
-// [alerts]: runbook_base_url, and one [alerts.<key>] table per alert to tune.
+// [alerts]: runbook_base_url, job_selector, and one [alerts.<key>] table per alert to tune.
 tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader) {
   AlertSettings settings;
   if (auto url = reader.String("runbook_base_url")) settings.runbook_base_url = *url;
+  if (auto selector = reader.String("job_selector")) {
+    if (!IsMatcherList(*selector)) {
+      reader.Fail("job_selector", "'job_selector' in [alerts] must be label matchers such as job=~\"kpi-exporter.*\"");
+    }
+    settings.job_selector = *selector;
+  }
   const auto definitions = AlertDefinitions();
   for (const auto& key : reader.Keys()) {
-    if (key == "runbook_base_url") continue;
+    if (key == "runbook_base_url" || key == "job_selector") continue;
     const auto known = std::find_if(definitions.begin(), definitions.end(),
                                     [&](const AlertDefinition& a) { return a.key == key; });
     if (known == definitions.end()) {
@@ -68,6 +76,20 @@ tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader
   return settings;
 }
 
+// What decides whether a reload restarts a collector: its section as toml++
+// writes it back (comments, layout and key order do not count), the secrets it
+// read (a secret file or environment variable may change while the config
+// file does not) and [exporter] default_interval. Hashed, so the secrets are
+// not copied into one more string that lives on.
+uint64_t Fingerprint(const toml::table& section, const std::vector<std::string>& secrets,
+                     std::optional<std::chrono::milliseconds> default_interval) {
+  std::ostringstream text;
+  text << toml::toml_formatter(section);
+  for (const std::string& secret : secrets) text << '\0' << secret;
+  text << '\0' << (default_interval ? default_interval->count() : -1);
+  return std::hash<std::string>{}(text.str());
+}
+
 }  // namespace
 
 tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::string& file,
@@ -93,11 +115,15 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     if (settings) config.exporter = *settings;
     else keep(settings.error());
   }
-  for (auto& [key, node] : root) {
+  for (auto& entry : root) {
+    // No structured binding: clang 14 (the fuzz build) cannot capture one in at_key.
+    const toml::key& key = entry.first;
+    toml::node& node = entry.second;
     const std::string name(key.str());
     const auto at_key = [&](std::string message) {
       keep(ConfigError{file, int(key.source().begin.line), int(key.source().begin.column), std::move(message), {}});
     };
+    if (name == "kpi" || name == "scorecard") continue;  // read below, once the sources are known
     toml::table* table = node.as_table();
     if (!table) {
       at_key("'" + name + "' must be a table ([" + name + "])");
@@ -114,7 +140,7 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     const auto factory = std::find_if(factories.begin(), factories.end(),
                                       [&](const CollectorFactory& f) { return f.section == name; });
     if (factory == factories.end()) {
-      std::string known = "exporter, alerts";
+      std::string known = "exporter, alerts, kpi, scorecard";
       for (const auto& f : factories) known += ", " + std::string(f.section);
       at_key("unknown section [" + name + "]; known sections: " + known);
       continue;
@@ -132,8 +158,13 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
       continue;
     }
     config.secrets.insert(config.secrets.end(), reader.secrets().begin(), reader.secrets().end());
+    config.fingerprints[std::string(collector->name())] =
+        Fingerprint(*table, reader.secrets(), config.exporter.default_interval);
     config.collectors.push_back(std::move(collector));
   }
+  auto kpis = ReadKpiSettings(root, file, env, factories);
+  if (kpis) config.kpis = std::move(*kpis);
+  else keep(kpis.error());
   if (!errors.empty()) return tl::unexpected(InFileOrder(std::move(errors)));
   return config;
 }

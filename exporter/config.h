@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -16,6 +18,7 @@
 #include "collectors/common/collector.h"
 #include "collectors/common/section_reader.h"
 #include "exporter/alert_rules.h"
+#include "exporter/kpi/definition.h"
 
 namespace kpi {
 
@@ -31,8 +34,12 @@ struct Config {
   std::string file;
   ExporterSettings exporter;
   AlertSettings alerts;
+  KpiSettings kpis;  // [[kpi]] and [scorecard], or the enabled sources' defaults
   std::vector<std::shared_ptr<Collector>> collectors;  // sorted by section name
   std::vector<std::string> secrets;                     // every secret read, for redaction
+  // Per collector name, a hash of everything that configures it: equal across
+  // two loads exactly when a reload may keep the running collector.
+  std::map<std::string, uint64_t> fingerprints;
 };
 
 // kAlertsOnly reads [exporter] and [alerts] and only checks that source

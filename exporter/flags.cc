@@ -25,7 +25,8 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
   std::vector<std::string> listen_addresses;  // --web.listen-address, repeatable
   const std::map<std::string, std::string*> valued = {
       {"--config.file", &flags.config_file},
-      {"--web.telemetry-path", &flags.telemetry_path}, {"--log.level", &flags.log_level},
+      {"--web.telemetry-path", &flags.telemetry_path},
+      {"--web.config.file", &flags.web_config_file}, {"--log.level", &flags.log_level},
       {"--log.format", &flags.log_format},       {"--format", &flags.format},
       {"--shard.index", &shard_index},           {"--shard.count", &shard_count},
   };
@@ -112,6 +113,8 @@ Flags:
   --web.listen-address=ADDR    address to serve on, [host]:port or [v6]:port (default ":9877"; port 0 picks a
                                free port); repeat the flag to serve on several, e.g. 127.0.0.1:9877 and [::1]:9877
   --web.telemetry-path=PATH    path of the metrics page (default "/metrics")
+  --web.config.file=FILE       exporter-toolkit web config: basic_auth_users (bcrypt); TLS is refused,
+                               terminate it in front (chart: kubeRBACProxy.enabled)
   --web.enable-lifecycle       allow POST /-/reload (off by default, as in Prometheus; SIGHUP always reloads)
   --shard.index=N              this process's shard, 0 .. count-1 (with --shard.count; overrides [exporter] shard_index)
   --shard.count=N              processes sharing the config; each polls the repositories whose name hashes to its index

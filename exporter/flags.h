@@ -22,6 +22,7 @@ struct Flags {
   // --shard.index / --shard.count: both or neither; they override [exporter] shard_index / shard_count.
   std::optional<int> shard_index;
   std::optional<int> shard_count;
+  std::string web_config_file;    // --web.config.file: exporter-toolkit web config (basic auth); empty: none
   bool enable_lifecycle = false;  // --web.enable-lifecycle: allow POST /-/reload
   bool help = false;
   bool version = false;

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   }
   if (flags->command == "rules") {
     kpi::AlertSettings alerts;
+    kpi::KpiSettings kpis;
     if (flags->config_file_set) {
       auto config = kpi::LoadConfig(flags->config_file, kpi::AllCollectorFactories(), kpi::ProcessEnvironment(),
                                     kpi::ConfigScope::kAlertsOnly);
@@ -59,11 +60,12 @@ int main(int argc, char** argv) {
         return 2;
       }
       alerts = config->alerts;
+      kpis = config->kpis;
     }
     const auto format = flags->format == "prometheusrule" ? kpi::RulesFormat::kPrometheusRule
                         : flags->format == "helm"         ? kpi::RulesFormat::kHelmTemplate
                                                           : kpi::RulesFormat::kRuleFile;
-    std::cout << kpi::RenderRules(alerts, format);
+    std::cout << kpi::RenderRules(alerts, format, kpis);
     return 0;
   }
   return kpi::RunExporter(*flags);

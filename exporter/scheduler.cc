@@ -1,11 +1,15 @@
 #include "exporter/scheduler.h"
 
+#include <algorithm>
 #include <condition_variable>
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
 
+#include "collectors/common/time_util.h"
 #include "collectors/common/upstream/http_client.h"
+#include "collectors/common/upstream/transport_pool.h"
 
 namespace kpi {
 namespace {
@@ -24,34 +28,51 @@ class WorkerLog final : public PollLog {
 };
 
 // Requests and elapsed time of the poll in flight, updated from the HTTP
-// client's per-attempt callback (which runs in the worker's own thread, inside
-// Poll): a poll that takes long says every kProgressEvery how far it got.
-struct PollProgress {
+// client's per-attempt callback (inside Poll, from every thread the source
+// polls its targets with): a poll that takes long says every kProgressEvery
+// how far it got.
+class PollProgress {
+ public:
   static constexpr std::chrono::seconds kProgressEvery{10};
-  std::chrono::steady_clock::time_point started, last_logged;
-  int requests = 0;
-  const PollReport* report = nullptr;
 
-  void Begin(const PollReport& poll_report) {
-    started = last_logged = std::chrono::steady_clock::now();
-    requests = 0;
-    report = &poll_report;
+  void Begin(const PollReport& report) {
+    std::lock_guard lock(mu_);
+    started_ = last_logged_ = std::chrono::steady_clock::now();
+    requests_ = 0;
+    report_ = &report;
   }
   void Attempt(const Logger& logger) {
-    ++requests;
+    std::lock_guard lock(mu_);
+    ++requests_;
     const auto now = std::chrono::steady_clock::now();
-    if (!report || now - last_logged < kProgressEvery) return;
-    last_logged = now;
-    size_t done = 0;
-    for (const auto& [target, ok] : report->targets()) done += ok ? 1 : 0;
-    logger.Info("poll in progress", {{"elapsed_seconds", FormatSeconds(now - started)},
-                                     {"requests", std::to_string(requests)},
-                                     {"targets_done", std::to_string(report->targets().size())},
-                                     {"targets_ok", std::to_string(done)}});
+    if (!report_ || now - last_logged_ < kProgressEvery) return;
+    last_logged_ = now;
+    const PollReport::Counts counts = report_->Count();
+    logger.Info("poll in progress", {{"elapsed_seconds", FormatSeconds(now - started_)},
+                                     {"requests", std::to_string(requests_)},
+                                     {"targets_done", std::to_string(counts.reported)},
+                                     {"targets_ok", std::to_string(counts.ok)}});
   }
+  // The poll's summary fields; the poll is over, no more Attempt calls.
+  LogFields End(const PollReport& report, std::size_t series) {
+    std::lock_guard lock(mu_);
+    report_ = nullptr;
+    const PollReport::Counts counts = report.Count();
+    return {{"duration_seconds", FormatSeconds(std::chrono::steady_clock::now() - started_)},
+            {"targets_ok", std::to_string(counts.ok)},
+            {"targets_failed", std::to_string(counts.reported - counts.ok)},
+            {"requests", std::to_string(requests_)},
+            {"series", std::to_string(series)}};
+  }
+
+ private:
   static std::string FormatSeconds(std::chrono::steady_clock::duration d) {
     return fmt::format("{:.1f}", std::chrono::duration<double>(d).count());
   }
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point started_, last_logged_;
+  int requests_ = 0;
+  const PollReport* report_ = nullptr;
 };
 
 milliseconds Jittered(milliseconds interval, std::mt19937_64& rng) {
@@ -99,10 +120,11 @@ void UpdateTargets(std::map<std::string, TargetStatus>& targets, const PollRepor
 }  // namespace
 
 struct Scheduler::Worker {
-  Worker(std::shared_ptr<Collector> c, Logger l)
-      : collector(std::move(c)), name(collector->name()), logger(std::move(l).With("collector", name)) {}
+  Worker(std::shared_ptr<Collector> c, Logger l, std::optional<uint64_t> f)
+      : collector(std::move(c)), name(collector->name()), fingerprint(f), logger(std::move(l).With("collector", name)) {}
   std::shared_ptr<Collector> collector;
   std::string name;
+  std::optional<uint64_t> fingerprint;  // unknown: never equal to a reloaded config's
   Logger logger;
   std::stop_source cancel;  // aborts requests in flight (after the grace period)
   std::mutex mu;
@@ -123,49 +145,95 @@ Scheduler::Scheduler(const Clock& clock, SnapshotStore& store, SelfMetrics& metr
 Scheduler::~Scheduler() { Stop(milliseconds(0)); }
 
 void Scheduler::Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls,
-                      Shard shard, size_t max_series) {
+                      Shard shard, size_t max_series, const Fingerprints& fingerprints) {
   shard_ = shard;
   max_series_ = max_series;
+  max_concurrent_polls_ = max_concurrent_polls;
   poll_slots_ = std::make_unique<std::counting_semaphore<64>>(std::clamp(max_concurrent_polls, 1, 64));
-  {
-    std::lock_guard lock(status_mu_);
-    std::map<std::string, CollectorStatus> kept;
-    for (const auto& collector : collectors) {
-      const std::string name(collector->name());
-      auto previous = status_.find(name);
-      CollectorStatus status = previous != status_.end() ? previous->second : CollectorStatus{};
-      status.name = name;
-      status.interval = collector->settings().interval;
-      metrics_.SetInterval(name, status.interval);
-      kept[name] = status;
-    }
-    for (const auto& [name, status] : status_) {
-      if (!kept.contains(name)) metrics_.ForgetCollector(name);
-    }
-    status_ = std::move(kept);
-  }
+  UpdateStatus(collectors);
   std::vector<std::string> names;
   for (const auto& collector : collectors) {
-    auto worker = std::make_unique<Worker>(collector, logger_);
-    names.push_back(worker->name);
-    Worker& ref = *worker;
-    worker->thread = std::jthread([this, &ref](std::stop_token stop) { RunWorker(ref, stop); });
-    workers_.push_back(std::move(worker));
+    StartWorker(collector, fingerprints);
+    names.emplace_back(collector->name());
   }
   store_.Retain(names);
 }
 
-void Scheduler::Stop(milliseconds grace) {
-  for (auto& worker : workers_) worker->thread.request_stop();
-  const auto deadline = std::chrono::steady_clock::now() + grace;
+void Scheduler::Reload(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls,
+                       Shard shard, size_t max_series, const Fingerprints& fingerprints, milliseconds grace) {
+  // Running workers read these without a lock: only a full restart may change them.
+  if (max_concurrent_polls != max_concurrent_polls_ || shard.index != shard_.index || shard.count != shard_.count ||
+      max_series != max_series_) {
+    Stop(grace);
+    Start(collectors, max_concurrent_polls, shard, max_series, fingerprints);
+    return;
+  }
+  std::vector<std::unique_ptr<Worker>> kept, stopping;
   for (auto& worker : workers_) {
+    const auto wanted = fingerprints.find(worker->name);
+    const bool configured = std::any_of(collectors.begin(), collectors.end(),
+                                        [&](const auto& c) { return c->name() == worker->name; });
+    const bool unchanged = configured && worker->fingerprint && wanted != fingerprints.end() &&
+                           wanted->second == *worker->fingerprint;
+    (unchanged ? kept : stopping).push_back(std::move(worker));
+  }
+  StopWorkers(stopping, grace);
+  workers_ = std::move(kept);
+  UpdateStatus(collectors);
+  std::vector<std::string> names;
+  for (const auto& collector : collectors) {
+    names.emplace_back(collector->name());
+    const bool running = std::any_of(workers_.begin(), workers_.end(),
+                                     [&](const auto& w) { return w->name == collector->name(); });
+    if (!running) StartWorker(collector, fingerprints);
+  }
+  store_.Retain(names);
+}
+
+void Scheduler::UpdateStatus(const std::vector<std::shared_ptr<Collector>>& collectors) {
+  std::lock_guard lock(status_mu_);
+  std::map<std::string, CollectorStatus> kept;
+  for (const auto& collector : collectors) {
+    const std::string name(collector->name());
+    auto previous = status_.find(name);
+    CollectorStatus status = previous != status_.end() ? previous->second : CollectorStatus{};
+    status.name = name;
+    status.interval = collector->settings().interval;
+    // A collector kept running across a reload keeps its stretched wait until its next poll.
+    status.effective_interval = std::max(status.effective_interval, status.interval);
+    metrics_.SetInterval(name, status.interval);
+    metrics_.SetEffectiveInterval(name, status.effective_interval);
+    kept[name] = status;
+  }
+  for (const auto& [name, status] : status_) {
+    if (!kept.contains(name)) metrics_.ForgetCollector(name);
+  }
+  status_ = std::move(kept);
+}
+
+void Scheduler::StartWorker(const std::shared_ptr<Collector>& collector, const Fingerprints& fingerprints) {
+  const auto fingerprint = fingerprints.find(std::string(collector->name()));
+  auto worker = std::make_unique<Worker>(
+      collector, logger_,
+      fingerprint == fingerprints.end() ? std::nullopt : std::optional<uint64_t>(fingerprint->second));
+  Worker& ref = *worker;
+  worker->thread = std::jthread([this, &ref](std::stop_token stop) { RunWorker(ref, stop); });
+  workers_.push_back(std::move(worker));
+}
+
+void Scheduler::Stop(milliseconds grace) { StopWorkers(workers_, grace); }
+
+void Scheduler::StopWorkers(std::vector<std::unique_ptr<Worker>>& workers, milliseconds grace) {
+  for (auto& worker : workers) worker->thread.request_stop();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (auto& worker : workers) {
     std::unique_lock lock(worker->mu);
     if (!worker->done_cv.wait_until(lock, deadline, [&] { return worker->done; })) {
       worker->logger.Warn("poll still running after the shutdown grace period; aborting it");
       worker->cancel.request_stop();
     }
   }
-  workers_.clear();  // joins every thread
+  workers.clear();  // joins every thread
 }
 
 void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
@@ -177,7 +245,9 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
   options.limits.user_agent = user_agent_;
   const std::string name = worker.name;
   PollProgress progress;
-  HttpClient http(transports_(), clock_, std::move(options),
+  // One transport per request the source may have in flight (its concurrency).
+  HttpClient http(std::make_unique<TransportPool>(worker.collector->settings().concurrency, transports_), clock_,
+                  std::move(options),
                   [this, name, &progress, &worker](std::string_view code) {
                     metrics_.CountUpstreamRequest(name, code);
                     progress.Attempt(worker.logger);
@@ -219,7 +289,9 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
       RecordDropped(worker.logger, metrics_, name, snapshot->dropped());
     }
     const bool canceled = !result && result.error().reason == "canceled";
+    const milliseconds wait = std::max(worker.collector->settings().interval, context.next_interval.value_or(milliseconds(0)));
     if (!canceled) {
+      metrics_.SetEffectiveInterval(name, wait);
       metrics_.RecordPoll(name, result.has_value(), took, ToUnixSeconds(now));
       metrics_.RecordTargets(name, context.report, result.has_value(), ToUnixSeconds(now));
       LogTruncations(worker.logger, context.report);
@@ -229,6 +301,12 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
       status.polled = true;
       status.last_ok = result.has_value();
       status.last_poll = now;
+      if (status.effective_interval != wait) {
+        worker.logger.Info(wait > status.interval ? "polling less often until the rate limit resets"
+                                                  : "polling at the configured interval again",
+                           {{"interval", FormatDuration(wait)}});
+      }
+      status.effective_interval = wait;
       if (result) {
         status.last_success = now;
         status.last_error.clear();
@@ -237,15 +315,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
       }
     }
     // One line per poll: info when it succeeded, error when it failed.
-    size_t targets_ok = 0;
-    for (const auto& [target, ok] : context.report.targets()) targets_ok += ok ? 1 : 0;
-    const LogFields summary = {
-        {"duration_seconds", PollProgress::FormatSeconds(std::chrono::steady_clock::now() - progress.started)},
-        {"targets_ok", std::to_string(targets_ok)},
-        {"targets_failed", std::to_string(context.report.targets().size() - targets_ok)},
-        {"requests", std::to_string(progress.requests)},
-        {"series", std::to_string(series)}};
-    progress.report = nullptr;
+    const LogFields summary = progress.End(context.report, series);
     if (result) {
       worker.logger.Info(series == 0 ? "poll finished with no data" : "poll finished", summary);
     } else if (!canceled) {
@@ -255,7 +325,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
       fields.emplace_back("err", result.error().message);
       worker.logger.Error("poll failed", fields);
     }
-    keep_running = clock_.SleepFor(Jittered(worker.collector->settings().interval, rng), stop);
+    keep_running = clock_.SleepFor(Jittered(wait, rng), stop);
   }
   std::lock_guard lock(worker.mu);
   worker.done = true;

@@ -37,6 +37,7 @@ struct TargetStatus {
 struct CollectorStatus {
   std::string name;
   std::chrono::milliseconds interval{0};
+  std::chrono::milliseconds effective_interval{0};  // the wait before the next poll (see PollContext::next_interval)
   bool polled = false;  // finished at least one poll, successful or not
   bool last_ok = false;
   SystemTime last_poll{};
@@ -44,6 +45,10 @@ struct CollectorStatus {
   std::string last_error;  // reason: message, secrets redacted by the caller's logger
   std::map<std::string, TargetStatus> targets;  // repo, query, package, guild or invite
 };
+
+// A collector's config identity by name (Config::fingerprints): an equal
+// fingerprint means an equal configuration.
+using Fingerprints = std::map<std::string, uint64_t>;
 
 class Scheduler {
  public:
@@ -58,10 +63,18 @@ class Scheduler {
   // `shard` tells every poll which targets this process owns.
   // Each collector's snapshot holds at most `max_series` series.
   void Start(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls, Shard shard = {},
-             size_t max_series = kDefaultMaxSeries);
+             size_t max_series = kDefaultMaxSeries, const Fingerprints& fingerprints = {});
   // Stops every worker: no new polls start; polls in flight get `grace` to
   // finish, then their requests are aborted. Returns once all threads joined.
   void Stop(std::chrono::milliseconds grace);
+  // Applies a reloaded config. A running collector whose name and fingerprint
+  // are unchanged keeps running: its poll in flight continues, its caches and
+  // last good values stay, and the new config's instance of it is unused.
+  // Changed collectors are stopped (`grace`, as Stop) and started from the new
+  // instance, removed ones stopped, new ones started. When the exporter-wide
+  // settings change (poll slots, shard, series cap) every worker restarts.
+  void Reload(const std::vector<std::shared_ptr<Collector>>& collectors, int max_concurrent_polls, Shard shard,
+              size_t max_series, const Fingerprints& fingerprints, std::chrono::milliseconds grace);
 
   std::vector<CollectorStatus> Status() const;
   // True when every collector has finished its first poll.
@@ -70,6 +83,11 @@ class Scheduler {
  private:
   struct Worker;
   void RunWorker(Worker& worker, std::stop_token stop);
+  void StartWorker(const std::shared_ptr<Collector>& collector, const Fingerprints& fingerprints);
+  // Stops and joins the given workers (see Stop).
+  static void StopWorkers(std::vector<std::unique_ptr<Worker>>& workers, std::chrono::milliseconds grace);
+  // Status and interval metrics for the collectors now configured; forgets the rest.
+  void UpdateStatus(const std::vector<std::shared_ptr<Collector>>& collectors);
 
   const Clock& clock_;
   SnapshotStore& store_;
@@ -79,6 +97,7 @@ class Scheduler {
   std::string user_agent_;
 
   std::unique_ptr<std::counting_semaphore<64>> poll_slots_;
+  int max_concurrent_polls_ = 0;
   Shard shard_;
   size_t max_series_ = kDefaultMaxSeries;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -24,8 +24,14 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                          .Register(*registry_)),
       interval_(BuildGauge()
                     .Name("kpi_exporter_collector_interval_seconds")
-                    .Help("The collector's configured poll interval (for staleness alerts).")
+                    .Help("The collector's configured poll interval.")
                     .Register(*registry_)),
+      effective_interval_(BuildGauge()
+                              .Name("kpi_exporter_collector_effective_interval_seconds")
+                              .Help("The wait before the collector's next poll: the configured interval, or longer "
+                                    "while a rate limit would not last until its reset at that pace (for staleness "
+                                    "alerts).")
+                              .Register(*registry_)),
       polls_(BuildCounter().Name("kpi_exporter_collector_polls_total").Help("Polls finished, successful or not; a poll cancelled by a shutdown or reload is not counted.").Register(*registry_)),
       errors_(BuildCounter()
                   .Name("kpi_exporter_collector_errors_total")
@@ -88,6 +94,10 @@ void SelfMetrics::RecordPoll(const std::string& collector, bool ok, std::chrono:
   if (ok) last_success_.Add(labels).Set(now_unix_seconds);
 }
 
+void SelfMetrics::SetEffectiveInterval(const std::string& collector, std::chrono::duration<double> interval) {
+  effective_interval_.Add({{"collector", collector}}).Set(interval.count());
+}
+
 void SelfMetrics::SetInterval(const std::string& collector, std::chrono::duration<double> interval) {
   interval_.Add({{"collector", collector}}).Set(interval.count());
   for (const auto reason : kErrorReasons) errors_.Add({{"collector", collector}, {"reason", std::string(reason)}});
@@ -139,7 +149,7 @@ void SelfMetrics::RecordReload(bool ok, double now_unix_seconds) {
 
 void SelfMetrics::ForgetCollector(const std::string& collector) {
   const prometheus::Labels labels{{"collector", collector}};
-  for (auto* family : {&up_, &last_success_, &poll_duration_, &interval_}) {
+  for (auto* family : {&up_, &last_success_, &poll_duration_, &interval_, &effective_interval_}) {
     if (family->Has(labels)) family->Remove(&family->Add(labels));
   }
   std::lock_guard lock(targets_mu_);

@@ -39,6 +39,7 @@ class SelfMetrics {
   void RecordReload(bool ok, double now_unix_seconds);
   // Also starts kpi_exporter_collector_errors_total at 0 for every reason.
   void SetInterval(const std::string& collector, std::chrono::duration<double> interval);
+  void SetEffectiveInterval(const std::string& collector, std::chrono::duration<double> interval);
   // Removes the per-collector gauges of a collector a reload took away.
   void ForgetCollector(const std::string& collector);
 
@@ -51,6 +52,7 @@ class SelfMetrics {
   prometheus::Family<prometheus::Gauge>& last_success_;
   prometheus::Family<prometheus::Gauge>& poll_duration_;
   prometheus::Family<prometheus::Gauge>& interval_;
+  prometheus::Family<prometheus::Gauge>& effective_interval_;
   prometheus::Family<prometheus::Counter>& polls_;
   prometheus::Family<prometheus::Counter>& errors_;
   prometheus::Family<prometheus::Counter>& upstream_requests_;

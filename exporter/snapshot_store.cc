@@ -32,12 +32,15 @@ std::shared_ptr<const Snapshot> SnapshotStore::Get(const std::string& collector)
   return it == snapshots_.end() ? nullptr : it->second;
 }
 
-std::string SnapshotStore::Render() const {
+std::vector<std::shared_ptr<const Snapshot>> SnapshotStore::All() const {
   std::vector<std::shared_ptr<const Snapshot>> snapshots;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [name, snapshot] : snapshots_) snapshots.push_back(snapshot);
-  }
+  std::lock_guard lock(mu_);
+  for (const auto& [name, snapshot] : snapshots_) snapshots.push_back(snapshot);
+  return snapshots;
+}
+
+std::string SnapshotStore::Render() const {
+  const std::vector<std::shared_ptr<const Snapshot>> snapshots = All();
   std::map<std::string_view, std::vector<const RenderedFamily*>> by_name;
   size_t bytes = 0;
   for (const auto& snapshot : snapshots) {

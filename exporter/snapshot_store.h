@@ -25,6 +25,7 @@ class SnapshotStore {
   void Retain(const std::vector<std::string>& collectors);
   bool Has(const std::string& collector) const;
   std::shared_ptr<const Snapshot> Get(const std::string& collector) const;  // nullptr when none
+  std::vector<std::shared_ptr<const Snapshot>> All() const;  // every collector's, by collector name
 
   // Families merged by name across collectors: HELP and TYPE once, then every
   // collector's samples. A family whose type disagrees with the first

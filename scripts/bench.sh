@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Scrape throughput and memory of kpi_exporter, measured against baselines in
-# the same run: Debian's prometheus-node-exporter (a Go exporter users know)
-# and kpi_exporter's own /healthz. Prints a Markdown table of ratios.
-# Not part of ctest: these machines are shared and noisy, so numbers are
-# reported, never asserted.
+# Benchmarks, measured against real peers in the same run and reported as
+# Markdown tables, never asserted (these machines are shared and noisy).
+#   bash scripts/bench.sh            scrape throughput and memory on the demo setup,
+#                                    against Debian's prometheus-node-exporter
+#   bash scripts/bench.sh github [tests/bench/bench.py flags]
+#                                    GitHub at organisation scale: API points per cycle
+#                                    against a fake GitHub that charges like GitHub,
+#                                    cycle time, memory against prometheus-pushgateway,
+#                                    /metrics against pushgateway and nginx
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = github ]; then
+  shift
+  bash scripts/install-deps.sh --test wrk prometheus-pushgateway nginx-light nodejs procps
+  bash scripts/build.sh
+  exec python3 tests/bench/bench.py "$@"
+fi
 bash scripts/install-deps.sh --test wrk prometheus-node-exporter procps
 bash scripts/build.sh
 

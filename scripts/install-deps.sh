@@ -16,10 +16,12 @@ build_packages=(
   build-essential cmake ninja-build pkg-config
   prometheus-cpp-dev libcivetweb-dev libtomlplusplus-dev libsimdjson-dev
   libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev zlib1g-dev
-  libjwt-dev curl python3
+  libjwt-dev libyaml-cpp-dev libcrypt-dev curl python3
 )
 test_packages=(
   doctest-dev libssl-dev prometheus prometheus-alertmanager binutils openssl python3-cryptography
+  clang libclang-rt-14-dev  # sanitizer and fuzz builds (scripts/test.sh)
+  chromium  # tests/integration/test_scorecard.py renders the landing page headless
 )
 
 packages=("${build_packages[@]}")

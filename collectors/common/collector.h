@@ -16,6 +16,7 @@
 
 #include <tl/expected.hpp>
 
+#include "collectors/common/catalog.h"
 #include "collectors/common/clock.h"
 #include "collectors/common/error.h"
 #include "collectors/common/upstream/http_client.h"
@@ -45,6 +46,10 @@ struct PollContext {
   PollReport report;  // filled by the collector, read by the core after Poll returns
   Shard shard = {};   // the targets this process owns; a collector that shards skips the rest
   size_t max_series = kDefaultMaxSeries;  // hand to SnapshotBuilder: the collector's series cap
+  // Set by a collector that must poll less often for now (a rate limit that
+  // would not last until its reset at the configured interval); the core
+  // waits this long before the next poll, never less than the interval.
+  std::optional<std::chrono::milliseconds> next_interval = std::nullopt;
 };
 
 // Keys every source section accepts: api_url, interval, timeout.
@@ -52,13 +57,18 @@ struct SourceSettings {
   std::string api_url;
   std::chrono::milliseconds interval{std::chrono::minutes(5)};
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
+  // Requests in flight at once for this source (its targets polled side by
+  // side). At most 100: GitHub's documented cap on concurrent requests.
+  int concurrency = 8;
 };
+inline constexpr int kMaxConcurrency = 100;
 
 // Every poll interval lies between these (README: "Keys every source accepts").
 inline constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
 inline constexpr std::chrono::milliseconds kMaxInterval = std::chrono::hours(7 * 24);
 
-// Reads api_url (see ReadUrl), interval (1s to 7d) and timeout (100ms to 10m).
+// Reads api_url (see ReadUrl), interval (1s to 7d), timeout (100ms to 10m) and
+// concurrency (1 to kMaxConcurrency).
 SourceSettings ReadSourceSettings(SectionReader& reader, SourceSettings defaults);
 
 // Reads a URL key: must start with http:// or https://; trailing '/' dropped.
@@ -86,6 +96,7 @@ using CollectorFactoryFn = std::unique_ptr<Collector> (*)(SectionReader& reader)
 struct CollectorFactory {
   std::string_view section;  // the TOML table name, e.g. "github"
   CollectorFactoryFn create;
+  SourceCatalog (*catalog)() = nullptr;  // its metric families and KPI defaults
 };
 
 }  // namespace kpi

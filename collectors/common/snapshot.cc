@@ -185,13 +185,23 @@ bool SnapshotBuilder::Admit() {
 }
 
 void SnapshotBuilder::Gauge(std::string_view name, std::string_view help, Labels labels, double value) {
-  Family* family = FamilyFor(name, help, "gauge");
+  Sample("gauge", name, help, std::move(labels), value);
+}
+
+void SnapshotBuilder::Counter(std::string_view name, std::string_view help, Labels labels, double value) {
+  if (!name.ends_with("_total")) problems_.push_back("counter '" + std::string(name) + "' does not end in _total");
+  Sample("counter", name, help, std::move(labels), value);
+}
+
+void SnapshotBuilder::Sample(std::string_view type, std::string_view name, std::string_view help, Labels labels,
+                             double value) {
+  Family* family = FamilyFor(name, help, type);
   if (!family || !Admit()) return;
   for (auto& label : labels) {
     if (!IsValidLabelName(label.first)) problems_.push_back("invalid label name '" + label.first + "'");
     label.second = SanitizeLabelValue(label.second);
   }
-  family->series.push_back(RenderedSeries{SeriesKey(name, labels), SampleLine(name, labels, value)});
+  family->series.push_back(RenderedSeries{SeriesKey(name, labels), SampleLine(name, labels, value), labels, {value}});
 }
 
 void SnapshotBuilder::Summary(std::string_view name, std::string_view help, Labels labels,
@@ -206,15 +216,19 @@ void SnapshotBuilder::Summary(std::string_view name, std::string_view help, Labe
   }
   std::sort(observations.begin(), observations.end());
   std::string text;
+  std::vector<double> values;
   for (const double q : {0.5, 0.9, 0.99}) {
     Labels with_quantile = labels;
     with_quantile.emplace_back("quantile", FormatSampleValue(q));
-    text += SampleLine(name, with_quantile, NearestRankQuantile(observations, q));
+    values.push_back(NearestRankQuantile(observations, q));
+    text += SampleLine(name, with_quantile, values.back());
   }
   const std::string base(name);
-  text += SampleLine(base + "_sum", labels, std::accumulate(observations.begin(), observations.end(), 0.0));
-  text += SampleLine(base + "_count", labels, double(observations.size()));
-  family->series.push_back(RenderedSeries{SeriesKey(name, labels), std::move(text)});
+  values.push_back(std::accumulate(observations.begin(), observations.end(), 0.0));
+  values.push_back(double(observations.size()));
+  text += SampleLine(base + "_sum", labels, values[3]);
+  text += SampleLine(base + "_count", labels, values[4]);
+  family->series.push_back(RenderedSeries{SeriesKey(name, labels), std::move(text), std::move(labels), std::move(values)});
 }
 
 tl::expected<Snapshot, Error> SnapshotBuilder::Build() && {

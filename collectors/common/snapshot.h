@@ -25,12 +25,17 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 struct RenderedSeries {
   std::string key;   // metric name and label pairs: identifies the series
   std::string text;  // its sample lines (five for a summary), each ending in '\n'
+  // The same as values, for readers in the process (the KPI engine): the
+  // labels as rendered, and the gauge's value or a summary's
+  // {quantile 0.5, 0.9, 0.99, sum, count}.
+  Labels labels;
+  std::vector<double> values;
 };
 
 struct RenderedFamily {
   std::string name;
   std::string help;     // already escaped for the text format
-  std::string type;     // "gauge" or "summary"
+  std::string type;     // "gauge", "counter" or "summary"
   std::vector<RenderedSeries> series;
   std::string samples;  // every series' text, concatenated once for scrapes
 };
@@ -72,6 +77,8 @@ class SnapshotBuilder {
   explicit SnapshotBuilder(size_t max_series = SIZE_MAX) : max_series_(max_series) {}
 
   void Gauge(std::string_view name, std::string_view help, Labels labels, double value);
+  // A counter the collector keeps across polls; its name ends in _total.
+  void Counter(std::string_view name, std::string_view help, Labels labels, double value);
   // A summary over `observations` with quantiles 0.5, 0.9 and 0.99 (nearest
   // rank), _sum and _count. No observations: quantiles NaN, sum and count 0.
   void Summary(std::string_view name, std::string_view help, Labels labels, std::vector<double> observations);
@@ -89,6 +96,7 @@ class SnapshotBuilder {
     std::vector<RenderedSeries> series;
   };
   Family* FamilyFor(std::string_view name, std::string_view help, std::string_view type);
+  void Sample(std::string_view type, std::string_view name, std::string_view help, Labels labels, double value);
 
   bool Admit();  // false, counted, once the cap is reached
 

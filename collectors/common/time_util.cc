@@ -17,7 +17,19 @@ bool ReadDigits(std::string_view text, size_t pos, size_t count, int& out) {
   return true;
 }
 
+bool InTimestampRange(std::chrono::sys_seconds t) {
+  using namespace std::chrono;
+  return t >= sys_days{year{kMinTimestampYear} / January / 1} && t < sys_days{year{kMaxTimestampYear + 1} / January / 1};
+}
+
 }  // namespace
+
+std::optional<SystemTime> FromUnixSeconds(int64_t seconds) {
+  // Compared in seconds: converting first could overflow.
+  const std::chrono::sys_seconds t{std::chrono::seconds(seconds)};
+  if (!InTimestampRange(t)) return std::nullopt;
+  return std::chrono::time_point_cast<SystemTime::duration>(t);
+}
 
 std::optional<SystemTime> ParseTimestamp(std::string_view text) {
   int year, month, day, hour, minute, second;
@@ -51,7 +63,7 @@ std::optional<SystemTime> ParseTimestamp(std::string_view text) {
     if (!ReadDigits(text, pos + 1, 2, oh)) return std::nullopt;
     size_t mpos = pos + 3;
     if (mpos < text.size() && text[mpos] == ':') ++mpos;
-    if (!ReadDigits(text, mpos, 2, om)) return std::nullopt;
+    if (!ReadDigits(text, mpos, 2, om) || oh > 23 || om > 59) return std::nullopt;
     offset = std::chrono::minutes(sign * (oh * 60 + om));
     pos = mpos + 2;
   } else {
@@ -62,8 +74,10 @@ std::optional<SystemTime> ParseTimestamp(std::string_view text) {
   const std::chrono::year_month_day ymd{std::chrono::year{year}, std::chrono::month{unsigned(month)},
                                         std::chrono::day{unsigned(day)}};
   if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  // In milliseconds (years 0-9999 fit); the range is checked before the cast to nanoseconds.
   const auto t = std::chrono::sys_days{ymd} + std::chrono::hours{hour} +
                  std::chrono::minutes{minute} + std::chrono::seconds{second} + fraction - offset;
+  if (!InTimestampRange(std::chrono::floor<std::chrono::seconds>(t))) return std::nullopt;
   return std::chrono::time_point_cast<SystemTime::duration>(t);
 }
 

@@ -10,9 +10,18 @@
 
 namespace kpi {
 
+// Timestamps outside these years are malformed: no vendor writes them, and
+// SystemTime (64-bit nanoseconds) cannot hold dates before 1678 or after 2262.
+inline constexpr int kMinTimestampYear = 1970;
+inline constexpr int kMaxTimestampYear = 2200;
+
 // "2024-05-01T12:34:56Z", "2024-05-01T12:34:56.123Z", "2024-05-01T12:34:56+02:00",
-// "2024-05-01T12:34:56.000+0200" (Jira). Returns nullopt for anything else.
+// "2024-05-01T12:34:56.000+0200" (Jira), years kMinTimestampYear to
+// kMaxTimestampYear. Returns nullopt for anything else.
 std::optional<SystemTime> ParseTimestamp(std::string_view text);
+
+// Seconds since the Unix epoch (HTTP dates, Unix timestamps), nullopt outside those years.
+std::optional<SystemTime> FromUnixSeconds(int64_t seconds);
 
 // UTC, second precision: "2024-05-01T12:34:56Z".
 std::string FormatTimestamp(SystemTime t);

@@ -2,6 +2,7 @@
 
 #include <jwt.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <limits>
 #include <memory>
@@ -93,16 +94,26 @@ std::optional<AppCredentials> ReadAppCredentials(SectionReader& reader, bool tok
   return app;
 }
 
+namespace {
+std::atomic<uint64_t> next_instance{1};
+}  // namespace
+
 AppAuth::AppAuth(AppCredentials credentials, std::string api_url)
-    : credentials_(std::move(credentials)), api_url_(std::move(api_url)) {}
+    : instance_(next_instance++), credentials_(std::move(credentials)), api_url_(std::move(api_url)) {}
+
+AppAuth::ThreadTarget& AppAuth::CurrentTarget() {
+  static thread_local std::map<uint64_t, ThreadTarget> targets;
+  return targets[instance_];
+}
 
 void AppAuth::UseInstallationOf(std::string_view target) {
   const auto slash = target.find('/');
   const std::string_view owner = target.substr(0, slash);
-  account_ = AsciiLower(owner);
-  lookup_path_ = slash == std::string_view::npos
-                     ? "/orgs/" + UrlEncode(owner) + "/installation"
-                     : "/repos/" + UrlEncode(owner) + "/" + UrlEncode(target.substr(slash + 1)) + "/installation";
+  ThreadTarget& current = CurrentTarget();
+  current.account = AsciiLower(owner);
+  current.lookup_path = slash == std::string_view::npos
+                            ? "/orgs/" + UrlEncode(owner) + "/installation"
+                            : "/repos/" + UrlEncode(owner) + "/" + UrlEncode(target.substr(slash + 1)) + "/installation";
 }
 
 tl::expected<std::string, Error> AppAuth::SignedJwt(SystemTime now) const {
@@ -111,27 +122,30 @@ tl::expected<std::string, Error> AppAuth::SignedJwt(SystemTime now) const {
   return "Bearer " + *jwt;
 }
 
-tl::expected<int64_t, Error> AppAuth::InstallationId(HttpClient& http, SystemTime now) {
+tl::expected<int64_t, Error> AppAuth::InstallationId(HttpClient& http, SystemTime now, const ThreadTarget& target) {
   if (credentials_.installation_id) return *credentials_.installation_id;
-  if (const auto known = installations_.find(account_); known != installations_.end()) return known->second;
-  if (lookup_path_.empty()) {
+  if (const auto known = installations_.find(target.account); known != installations_.end()) return known->second;
+  if (target.lookup_path.empty()) {
     return tl::unexpected(Error{"internal", "GitHub App: no account to look the installation up for"});
   }
   auto id = SignedJwt(now)
-                .and_then([&](const std::string& jwt) { return http.RequestOkWith(api_url_ + lookup_path_, jwt); })
+                .and_then([&](const std::string& jwt) { return http.RequestOkWith(api_url_ + target.lookup_path, jwt); })
                 .and_then([](const HttpResponse& r) { return ParseInstallationId(r.body); });
-  if (!id) return tl::unexpected(AppError(id.error(), "installation for " + account_));
-  installations_[account_] = *id;
+  if (!id) return tl::unexpected(AppError(id.error(), "installation for " + target.account));
+  installations_[target.account] = *id;
   return id;
 }
 
 tl::expected<std::string, Error> AppAuth::Authorization(HttpClient& http) {
   const SystemTime now = http.clock().Now();
-  auto id = InstallationId(http, now);
+  ThreadTarget& target = CurrentTarget();
+  std::lock_guard lock(mu_);  // one renewal at a time; the others wait for its token
+  auto id = InstallationId(http, now, target);
   if (!id) return tl::unexpected(id.error());
-  last_installation_ = *id;
+  target.last_installation = *id;
   if (const auto known = tokens_.find(*id);
       known != tokens_.end() && !NeedsRenewal(known->second.expires_at, known->second.lifetime, now)) {
+    target.last_token = known->second.value;
     return "Bearer " + known->second.value;
   }
   const std::string url = api_url_ + "/app/installations/" + std::to_string(*id) + "/access_tokens";
@@ -146,11 +160,18 @@ tl::expected<std::string, Error> AppAuth::Authorization(HttpClient& http) {
     return tl::unexpected(AppError(token.error(), "installation token"));
   }
   tokens_[*id] = Token{token->token, token->expires_at, token->expires_at - now};
+  target.last_token = token->token;
   return "Bearer " + token->token;
 }
 
 void AppAuth::Invalidate() {
-  if (last_installation_) tokens_.erase(*last_installation_);
+  const ThreadTarget& target = CurrentTarget();
+  std::lock_guard lock(mu_);
+  if (!target.last_installation) return;
+  // Only the token this thread was refused: requests in flight when a token
+  // was revoked all get a 401, and the first renewal serves them all.
+  const auto known = tokens_.find(*target.last_installation);
+  if (known != tokens_.end() && known->second.value == target.last_token) tokens_.erase(known);
 }
 
 }  // namespace kpi::github

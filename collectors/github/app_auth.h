@@ -4,14 +4,16 @@
 // renews before it runs out and once more when the API answers 401.
 //
 // The key and the tokens stay in memory here; no error or log line carries
-// them. Thread-safety: none needed; an AppAuth serves one collector's worker
-// thread (through that collector's HttpClient and its Poll).
+// them. Thread-safety: a poll's threads (repositories polled side by side)
+// share one AppAuth; each thread says whose installation its own requests
+// are for, and tokens are renewed under a lock.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,8 +58,9 @@ class AppAuth final : public AuthorizationProvider {
  public:
   AppAuth(AppCredentials credentials, std::string api_url);
 
-  // The installation whose token the next requests carry: that of the account
-  // owning `target`, a repository ("owner/name") or an organisation ("org").
+  // The installation whose token the calling thread's next requests carry:
+  // that of the account owning `target`, a repository ("owner/name") or an
+  // organisation ("org").
   // The collector says whose data it reads because the API's own pagination
   // links (/repositories/{id}/...) do not name the owner.
   void UseInstallationOf(std::string_view target);
@@ -72,16 +75,25 @@ class AppAuth final : public AuthorizationProvider {
     SystemTime::duration lifetime;  // as issued, for the renewal margin
   };
 
-  tl::expected<int64_t, Error> InstallationId(HttpClient& http, SystemTime now);
+  // What one thread's requests are for.
+  struct ThreadTarget {
+    std::string account;      // lower case: GitHub logins ignore case
+    std::string lookup_path;  // "/orgs/{org}/installation" or "/repos/{owner}/{name}/installation"
+    std::optional<int64_t> last_installation;  // whose token Authorization() returned last
+    std::string last_token;                    // and which one
+  };
+  // The calling thread's target (thread-local, so it goes with the thread).
+  ThreadTarget& CurrentTarget();
+
+  tl::expected<int64_t, Error> InstallationId(HttpClient& http, SystemTime now, const ThreadTarget& target);
   tl::expected<std::string, Error> SignedJwt(SystemTime now) const;  // "Bearer <jwt>"
 
+  const uint64_t instance_;  // tells this AppAuth's thread-local targets from another's
   AppCredentials credentials_;
   std::string api_url_;
-  std::string account_;      // lower case: GitHub logins ignore case
-  std::string lookup_path_;  // "/orgs/{org}/installation" or "/repos/{owner}/{name}/installation"
+  std::mutex mu_;  // guards the maps below; held while a token is renewed
   std::map<std::string, int64_t> installations_;  // by account
   std::map<int64_t, Token> tokens_;               // by installation id
-  std::optional<int64_t> last_installation_;      // whose token Authorization() returned last
 };
 
 }  // namespace kpi::github

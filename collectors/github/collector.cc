@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <set>
 
+#include "collectors/common/parallel.h"
+#include "collectors/common/rate_budget.h"
 #include "collectors/common/upstream/pagination.h"
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
@@ -16,22 +19,16 @@ using github::Issue;
 
 constexpr auto kDay = std::chrono::hours(24);
 constexpr auto kMonth = 30 * kDay;  // the "30d" window
+// Comment pages one issue's first-response lookup may take (10 000 comments):
+// an issue whose first 10 000 comments are all its author's or bots' counts as
+// unknown (the lookup is incomplete), not as unanswered.
+constexpr int kMaxCommentPagesPerIssue = 100;
+constexpr int kRestPointsPerMinute = 900;
 
 bool IsValidRepoName(std::string_view repo) {
   const auto slash = repo.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == repo.size()) return false;
   return ConsistsOf(repo, ::isalnum, "-_./") && repo.find('/', slash + 1) == std::string_view::npos;
-}
-
-// The CI verdict table (README "GitHub Actions"): success passes; failure,
-// timed_out and startup_failure fail; cancelled, skipped, neutral,
-// action_required and stale say nothing about the code and are skipped.
-enum class Verdict { kPass, kFail, kNone };
-
-Verdict VerdictOf(std::string_view conclusion) {
-  if (conclusion == "success") return Verdict::kPass;
-  if (conclusion == "failure" || conclusion == "timed_out" || conclusion == "startup_failure") return Verdict::kFail;
-  return Verdict::kNone;
 }
 
 double SecondsBetween(SystemTime from, SystemTime to) { return Seconds(to - from).count(); }
@@ -48,16 +45,85 @@ bool Contains(const std::vector<std::string>& list, std::string_view item) {
 
 }  // namespace
 
+// Repositories are polled side by side (ParallelFor): what they share within
+// one poll is guarded by `mu`.
 struct GithubCollector::PollState {
   SystemTime now;
   PollLog& log;
   PollReport& report;
   Shard shard;
+  std::mutex mu;
   int comment_requests_left;
   std::set<std::string> live_cache_keys;  // first-response entries still needed
   std::map<std::string, FirstResponseLookup> checked;  // this poll's lookups
+
+  // Takes up to `wanted` comment pages from the poll's budget; returns how many.
+  int ReserveCommentPages(int wanted) {
+    std::lock_guard lock(mu);
+    const int granted = std::clamp(comment_requests_left, 0, wanted);
+    comment_requests_left -= granted;
+    return granted;
+  }
+  void ReturnCommentPages(int unused) {
+    std::lock_guard lock(mu);
+    comment_requests_left += unused;
+  }
 };
 
+// Every family AddMetrics emits (the scorecard integration test checks that
+// /metrics holds nothing undeclared). DORA and vulnerability families and
+// their planning targets (change failure rate < 5 %, MTTR < 2 h, lead time
+// < 2 d) belong here too once the collector emits them.
+SourceCatalog GithubCatalog() {
+  static constexpr MetricFamilyInfo kFamilies[] = {
+      {"github_repo_stars", "gauge", "repo"},
+      {"github_repo_forks", "gauge", "repo"},
+      {"github_repo_watchers", "gauge", "repo"},
+      {"github_repo_open_issues", "gauge", "repo"},
+      {"github_repo_open_pull_requests", "gauge", "repo"},
+      {"github_repo_contributors", "gauge", "repo"},
+      {"github_repo_info", "gauge", "repo,default_branch,language,archived"},
+      {"github_workflow_failing", "gauge", "repo,workflow,branch"},
+      {"github_workflow_consecutive_failures", "gauge", "repo,workflow,branch"},
+      {"github_workflow_success_ratio", "gauge", "repo,workflow,branch"},
+      {"github_workflow_last_run_duration_seconds", "gauge", "repo,workflow,branch"},
+      {"github_workflow_last_run_timestamp_seconds", "gauge", "repo,workflow,branch"},
+      {"github_pull_request_merge_lead_time_seconds", "summary", "repo,window"},
+      {"github_issue_first_response_seconds", "summary", "repo,window"},
+      {"github_issues_awaiting_response", "gauge", "repo,window"},
+      {"github_issues_awaiting_response_oldest_age_seconds", "gauge", "repo,window"},
+      {"github_issues_opened", "gauge", "repo,window,kind"},
+      {"github_rate_limit_remaining", "gauge", "resource"},
+      {"github_rate_limit_limit", "gauge", "resource"},
+      {"github_rate_limit_reset_timestamp_seconds", "gauge", "resource"},
+      {"github_api_points_spent_total", "counter", "resource"},
+      // DORA ([github.dora]) and security alerts (issue 14).
+      {"github_deployments", "gauge", "repo,window"},
+      {"github_deployments_failed", "gauge", "repo,window"},
+      {"github_deployment_last_timestamp_seconds", "gauge", "repo"},
+      {"github_deployment_lead_time_seconds", "summary", "repo,window"},
+      {"github_change_failure_ratio", "gauge", "repo,window"},
+      {"github_time_to_restore_seconds", "summary", "repo,window"},
+      {"github_failed_deployment_recovery_seconds", "summary", "repo,window"},
+      {"github_deployment_rework_ratio", "gauge", "repo,window"},
+      {"github_dependabot_alerts_open", "gauge", "repo,severity"},
+      {"github_dependabot_alert_oldest_open_seconds", "gauge", "repo,severity"},
+      {"github_dependabot_alert_fix_seconds", "summary", "repo,window"},
+      {"github_code_scanning_alerts_open", "gauge", "repo,severity"},
+      {"github_secret_scanning_alerts_open", "gauge", "repo"},
+  };
+  // The planning targets (README "KPIs and targets"): totals over the configured repositories.
+  static constexpr KpiDefault kKpis[] = {
+      {"stars", "community", "github_repo_stars", "", "sum", "higher", 500},
+      {"forks", "community", "github_repo_forks", "", "sum", "higher", 50},
+      {"contributors", "community", "github_repo_contributors", "", "max", "higher", 20},
+      {"ci_success", "delivery", "github_workflow_success_ratio", "", "avg", "higher", 0.95},
+      {"pr_lead_time", "delivery", "github_pull_request_merge_lead_time_seconds", "", "mean", "lower", 172800},
+      {"first_response", "community", "github_issue_first_response_seconds", "", "mean", "lower", 86400},
+      {"bug_reports", "quality", "github_issues_opened", "kind=bug,window=30d", "sum", "lower", 10},
+  };
+  return {kFamilies, kKpis};
+}
 std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   GithubConfig config;
   config.settings = ReadSourceSettings(reader, {"https://api.github.com", 5min, 10s});
@@ -76,6 +142,14 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   if (auto pages = reader.Integer("max_pages", 1, 1000)) config.max_pages = int(*pages);
   if (auto workflows = reader.Integer("max_workflows", 1, 1000)) config.max_workflows = int(*workflows);
   if (auto comments = reader.Integer("max_comment_requests", 0, 100000)) config.max_comment_requests = int(*comments);
+  if (auto security = reader.Bool("security")) config.security = *security;
+  if (auto dora = reader.Table("dora")) {
+    config.dora = github::ReadDoraConfig(*dora);
+    reader.Absorb(*dora);
+  }
+  if (auto window = reader.Duration("awaiting_response_window", std::chrono::hours(1), std::chrono::days(3650))) {
+    config.awaiting_response_window = *window;
+  }
   if (reader.ok() && config.repos.empty() && config.orgs.empty()) {
     reader.Fail("repos", "[github] needs at least one entry in 'repos' or 'orgs'");
   }
@@ -83,7 +157,9 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   return std::make_unique<GithubCollector>(std::move(config));
 }
 
-GithubCollector::GithubCollector(GithubConfig config) : config_(std::move(config)) {
+GithubCollector::GithubCollector(GithubConfig config)
+    : config_(std::move(config)), security_(config_.max_pages) {
+  if (config_.dora) dora_.emplace(*config_.dora, github::DoraCollector::Limits{config_.ci_events, config_.max_pages});
   for (auto& label : config_.bug_labels) label = AsciiLower(label);
   if (config_.app) {
     app_auth_ = std::make_shared<github::AppAuth>(std::move(*config_.app), config_.settings.api_url);
@@ -99,7 +175,30 @@ HttpClientOptions GithubCollector::http_options() const {
       BaseHttpOptions(config_.settings, config_.token.empty() ? "" : "Bearer " + config_.token,
                       {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}});
   options.authorization_provider = app_auth_;
+  // GitHub's primary limit: every answer costs a point but a 304 and
+  // /rate_limit; the App's own calls (JWT) are charged to the App, not here.
+  options.cost = [](const HttpRequest& request, const HttpResponse& response) {
+    const std::string_view url = request.url;
+    const bool free = response.status == 304 || url.ends_with("/rate_limit") || url.find("/app/installations/") != url.npos ||
+                      url.ends_with("/installation");
+    return free ? 0 : 1;
+  };
+  // GitHub's secondary limit: "no more than 900 points per minute" for REST
+  // (a GET is 1 point; 304s counted too, to stay on the safe side).
+  options.max_requests_per_minute = kRestPointsPerMinute;
   return options;
+}
+
+std::chrono::milliseconds GithubCollector::BudgetedInterval(double spent, SystemTime now) const {
+  const auto limits = rate_limits_.values().find("rate_limit");
+  if (limits == rate_limits_.values().end()) return config_.settings.interval;
+  for (const auto& limit : limits->second) {
+    if (limit.resource != "core") continue;
+    const auto until_reset = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::seconds(limit.reset) - now.time_since_epoch());
+    return StretchedInterval(config_.settings.interval, spent, double(limit.remaining), until_reset);
+  }
+  return config_.settings.interval;
 }
 
 void GithubCollector::UseInstallationOf(std::string_view target) {
@@ -107,17 +206,35 @@ void GithubCollector::UseInstallationOf(std::string_view target) {
 }
 
 tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContext& context) {
-  PollState state{context.clock.Now(), context.log, context.report, context.shard, config_.max_comment_requests, {}, {}};
+  PollState state{context.clock.Now(), context.log, context.report, context.shard, {}, config_.max_comment_requests,
+                  {}, {}};
   std::vector<Error> errors;
 
+  const int64_t spent_before = http.points_spent();
   auto repos = ResolveRepos(http, state, errors);
   if (!repos) return tl::unexpected(repos.error());
-  for (const auto& repo : *repos) {
-    if (!repos_.UpdateTarget(repo, PollRepo(http, state, repo), errors, context.report)) {
+  // Up to `concurrency` repositories at once, starting where the last poll ran
+  // into the rate limit so no repository starves; applied in order afterwards.
+  const size_t n = repos->size();
+  const size_t start = n ? next_start_ % n : 0;
+  std::vector<tl::expected<RepoStats, Error>> results(n, tl::unexpected(Error{"internal", "not polled"}));
+  ParallelFor(n, config_.settings.concurrency,
+              [&](size_t k) { results[(start + k) % n] = PollRepo(http, state, (*repos)[(start + k) % n]); });
+  next_start_ = 0;
+  for (size_t k = 0; k < n; ++k) {
+    const auto& result = results[(start + k) % n];
+    if (!result && result.error().reason == "rate_limited") {
+      next_start_ = (start + k) % n;
+      break;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!repos_.UpdateTarget((*repos)[i], std::move(results[i]), errors, context.report)) {
       return tl::unexpected(errors.back());
     }
   }
   repos_.Retain(*repos);
+  if (dora_) dora_->Retain(std::set<std::string>(repos->begin(), repos->end()));
   std::erase_if(first_response_cache_, [&](const auto& entry) { return !state.live_cache_keys.contains(entry.first); });
 
   // /rate_limit is free: it does not count against the limit it reports.
@@ -126,6 +243,9 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
                         return github::ParseRateLimits(r.body);
                       }),
                       errors);
+  const int64_t spent = http.points_spent() - spent_before;
+  points_spent_ += spent;
+  context.next_interval = BudgetedInterval(double(spent), state.now);
   if (Canceled(errors)) return tl::unexpected(errors.back());
 
   SnapshotBuilder builder(context.max_series);
@@ -176,7 +296,8 @@ tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpCl
   stats.repo = std::move(*info);
 
   for (auto step : {&GithubCollector::CollectIssues, &GithubCollector::CollectWorkflows,
-                    &GithubCollector::CollectMergeLeadTimes}) {
+                    &GithubCollector::CollectMergeLeadTimes, &GithubCollector::CollectDora,
+                    &GithubCollector::CollectSecurity}) {
     if (auto done = (this->*step)(http, state, repo, previous, stats); !done) return tl::unexpected(done.error());
   }
   if (auto done = CountContributors(http, state, repo, stats); !done) return tl::unexpected(done.error());
@@ -236,6 +357,7 @@ tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollS
   Awaiting awaiting;
   bool awaiting_complete = true;
   for (const Issue& issue : open_issues) {
+    if (issue.created_at < state.now - config_.awaiting_response_window) continue;
     auto response = FirstResponse(http, state, repo, issue);
     if (!response) return tl::unexpected(response.error());
     awaiting_complete = awaiting_complete && response->complete;
@@ -275,15 +397,30 @@ tl::expected<GithubCollector::FirstResponseLookup, Error> GithubCollector::First
                                                                                         const Issue& issue) {
   if (issue.comments == 0) return FirstResponseLookup{};
   const std::string key = repo + "#" + std::to_string(issue.number);
-  state.live_cache_keys.insert(key);
-  if (const auto cached = first_response_cache_.find(key); cached != first_response_cache_.end()) {
-    return FirstResponseLookup{true, cached->second};
+  {
+    std::lock_guard lock(state.mu);
+    state.live_cache_keys.insert(key);
+    if (const auto checked = state.checked.find(key); checked != state.checked.end()) return checked->second;
   }
-  if (const auto checked = state.checked.find(key); checked != state.checked.end()) return checked->second;
+  {
+    std::lock_guard lock(shared_mu_);
+    if (const auto cached = first_response_cache_.find(key); cached != first_response_cache_.end()) {
+      return FirstResponseLookup{true, cached->second};
+    }
+  }
   std::optional<SystemTime> first;
   const std::string url = config_.settings.api_url + "/repos/" + repo + "/issues/" + std::to_string(issue.number) +
                           "/comments?per_page=100";
-  auto walk = WalkPages(http, url, state.comment_requests_left, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+  // Each page is taken from the shared budget just before it is fetched (the
+  // first here, each next one when the page read says there is one), so
+  // parallel lookups never spend more than max_comment_requests together and
+  // none holds pages it does not use.
+  bool budget_ran_out = state.ReserveCommentPages(1) == 0;
+  if (budget_ran_out) {
+    std::lock_guard lock(state.mu);
+    return state.checked[key] = FirstResponseLookup{false, std::nullopt};
+  }
+  auto walk = WalkPages(http, url, kMaxCommentPagesPerIssue, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
     auto comments = github::ParseComments(page.body);
     if (!comments) return tl::unexpected(comments.error());
     for (const auto& comment : *comments) {
@@ -291,12 +428,26 @@ tl::expected<GithubCollector::FirstResponseLookup, Error> GithubCollector::First
       if (comment.author_is_bot || comment.author.empty() || comment.author == issue.author) continue;
       if (!first || comment.created_at < *first) first = comment.created_at;
     }
-    return !first;  // pages come oldest first: a later page cannot hold an earlier answer
+    if (first) return false;  // pages come oldest first: a later page cannot hold an earlier answer
+    if (!ParseLinkHeader(page.Header("link")).contains("next")) return true;  // the last page: the walk ends
+    budget_ran_out = state.ReserveCommentPages(1) == 0;
+    return !budget_ran_out;
   });
-  if (!walk) return tl::unexpected(walk.error());
-  state.comment_requests_left -= walk->pages;
+  if (!walk) {
+    state.ReturnCommentPages(1);  // the failed page was reserved but not answered
+    return tl::unexpected(walk.error());
+  }
+  if (budget_ran_out) {
+    walk->truncated = true;
+  } else if (walk->truncated) {
+    state.ReturnCommentPages(1);  // reserved for the page after kMaxCommentPagesPerIssue, never fetched
+  }
   const FirstResponseLookup lookup{first || !walk->truncated, first};
-  if (first) first_response_cache_[key] = *first;
+  if (first) {
+    std::lock_guard lock(shared_mu_);
+    first_response_cache_[key] = *first;
+  }
+  std::lock_guard lock(state.mu);
   state.checked[key] = lookup;
   return lookup;
 }
@@ -311,6 +462,7 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
   // to list contributors for this repository via the API." Only this metric is
   // absent; it is no failure, and it is logged once.
   if (page->status == 403 && AsciiLower(page->body).find("too large") != std::string::npos) {
+    std::unique_lock lock(shared_mu_);
     if (contributors_refused_.insert(repo).second) {
       state.log.Warn(repo + ": GitHub will not list contributors of a repository this large; "
                             "github_repo_contributors is left out for it");
@@ -320,7 +472,10 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
   if (page->status < 200 || page->status > 299) {
     return tl::unexpected(HttpStatusError(page->status, url, false, http.SendsCredentialsTo(url)));
   }
-  contributors_refused_.erase(repo);
+  {
+    std::lock_guard lock(shared_mu_);
+    contributors_refused_.erase(repo);
+  }
   if (page->status == 204) {  // an empty repository
     stats.contributors = 0;
     return {};
@@ -346,72 +501,13 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
 
 tl::expected<void, Error> GithubCollector::CollectWorkflows(HttpClient& http, PollState& state, const std::string& repo,
                                                             const RepoStats* previous, RepoStats& stats) {
-  const std::string base = config_.settings.api_url + "/repos/" + repo + "/actions/workflows";
-  std::vector<github::Workflow> active;
-  auto listing = WalkPages(http, base + "?per_page=100", config_.max_pages,
-                           [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-                             auto workflows = github::ParseWorkflows(page.body);
-                             if (!workflows) return tl::unexpected(workflows.error());
-                             for (auto& w : *workflows) {
-                               if (w.active) active.push_back(std::move(w));
-                             }
-                             return true;
-                           });
-  if (!listing) return tl::unexpected(listing.error());
-  // Each workflow costs requests and series: an answer listing thousands must
-  // not decide either. Past the cap (or a cut listing) the rest stay absent.
-  if (listing->truncated || active.size() > size_t(config_.max_workflows)) {
-    state.report.Truncated(repo, "workflows");
-    if (active.size() > size_t(config_.max_workflows)) active.resize(size_t(config_.max_workflows));
-  }
-  const std::string& branch = stats.repo.default_branch;
-  for (const auto& workflow : active) {
-    // Newest first; skip runs that say nothing about this repository's own
-    // code on its default branch, and look further back until enough decisive ones.
-    std::vector<github::WorkflowRun> decisive;
-    auto walk = WalkPages(http,
-                          base + "/" + std::to_string(workflow.id) + "/runs?branch=" + UrlEncode(branch) +
-                              "&status=completed&exclude_pull_requests=true&per_page=100",
-                          config_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-                            auto runs = github::ParseWorkflowRuns(page.body);
-                            if (!runs) return tl::unexpected(runs.error());
-                            for (auto& run : *runs) {
-                              if (!run.from_own_repository || !Contains(config_.ci_events, run.event) ||
-                                  VerdictOf(run.conclusion) == Verdict::kNone) {
-                                continue;
-                              }
-                              decisive.push_back(std::move(run));
-                              if (int(decisive.size()) == config_.workflow_runs) return false;
-                            }
-                            return true;
-                          });
-    if (!walk) return tl::unexpected(walk.error());
-    if (walk->truncated) {
-      state.report.Truncated(repo, "workflow_runs");
-      if (previous) {
-        if (const auto kept = previous->workflows.find(workflow.id); kept != previous->workflows.end()) {
-          stats.workflows[workflow.id] = kept->second;
-        }
-      }
-      continue;
-    }
-    if (decisive.empty()) continue;  // nothing to judge yet: no series rather than a made-up value
-    const auto& latest = decisive.front();
-    WorkflowStats w;
-    w.name = workflow.name;
-    w.path = workflow.path;
-    const auto first_pass = std::find_if(decisive.begin(), decisive.end(), [](const github::WorkflowRun& run) {
-      return VerdictOf(run.conclusion) == Verdict::kPass;
-    });
-    w.consecutive_failures = first_pass - decisive.begin();
-    const auto passes = std::count_if(decisive.begin(), decisive.end(), [](const github::WorkflowRun& run) {
-      return VerdictOf(run.conclusion) == Verdict::kPass;
-    });
-    w.success_ratio = double(passes) / double(decisive.size());
-    w.last_run_duration_seconds = std::max(0.0, SecondsBetween(latest.started_at, latest.updated_at));
-    w.last_run_timestamp_seconds = ToUnixSeconds(latest.updated_at);
-    stats.workflows[workflow.id] = w;
-  }
+  const github::WorkflowOptions options{config_.ci_events, config_.workflow_runs, config_.max_workflows,
+                                        config_.max_pages};
+  auto workflows = github::CollectWorkflows(http, state.report, config_.settings.api_url, repo,
+                                            stats.repo.default_branch, options,
+                                            previous ? &previous->workflows : nullptr);
+  if (!workflows) return tl::unexpected(workflows.error());
+  stats.workflows = std::move(*workflows);
   return {};
 }
 
@@ -445,6 +541,26 @@ tl::expected<void, Error> GithubCollector::CollectMergeLeadTimes(HttpClient& htt
   return {};
 }
 
+tl::expected<void, Error> GithubCollector::CollectDora(HttpClient& http, PollState& state, const std::string& repo,
+                                                       const RepoStats* previous, RepoStats& stats) {
+  if (!dora_) return {};
+  auto dora = dora_->Collect(http, state.report, config_.settings.api_url, repo, stats.repo.default_branch, state.now);
+  if (!dora) return tl::unexpected(dora.error());
+  stats.dora = std::move(*dora);
+  if (!stats.dora) Keep(stats.dora, previous ? previous->dora : std::nullopt);  // a cap cut a listing
+  return {};
+}
+
+tl::expected<void, Error> GithubCollector::CollectSecurity(HttpClient& http, PollState& state, const std::string& repo,
+                                                           const RepoStats* previous, RepoStats& stats) {
+  if (!config_.security) return {};
+  auto security = security_.Collect(http, state.report, state.log, config_.settings.api_url, repo, state.now);
+  if (!security) return tl::unexpected(security.error());
+  stats.security = std::move(*security);
+  if (!stats.security) Keep(stats.security, previous ? previous->security : std::nullopt);  // a cap cut a listing
+  return {};
+}
+
 void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::string>& repos, SystemTime now) const {
   for (const auto& repo : repos) {
     const auto found = repos_.values().find(repo);
@@ -466,25 +582,9 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
             {{"repo", repo}, {"default_branch", s.repo.default_branch}, {"language", s.repo.language},
              {"archived", s.repo.archived ? "true" : "false"}},
             1);
-    std::set<std::string> workflow_names;
-    for (const auto& [id, w] : s.workflows) {
-      // GitHub allows two workflow files with one name: the oldest keeps the
-      // name, the others are told apart by their file so no series collide.
-      const std::string name = workflow_names.insert(w.name).second ? w.name : w.name + " (" + w.path + ")";
-      workflow_names.insert(name);
-      const Labels wl{{"repo", repo}, {"workflow", name}, {"branch", s.repo.default_branch}};
-      b.Gauge("github_workflow_failing", "1 when the latest decisive run of the repository's own CI on the default "
-              "branch failed.", wl, w.consecutive_failures > 0 ? 1 : 0);
-      b.Gauge("github_workflow_consecutive_failures",
-              "Decisive runs on the default branch that failed in a row at the head; 0 when the latest passed.", wl,
-              double(w.consecutive_failures));
-      b.Gauge("github_workflow_success_ratio", "Share of successful runs among the last decisive runs (0-1).", wl,
-              w.success_ratio);
-      b.Gauge("github_workflow_last_run_duration_seconds", "Duration of the latest decisive run.", wl,
-              w.last_run_duration_seconds);
-      b.Gauge("github_workflow_last_run_timestamp_seconds", "When the latest decisive run finished.", wl,
-              w.last_run_timestamp_seconds);
-    }
+    github::AddWorkflowMetrics(b, repo, s.repo.default_branch, s.workflows);
+    if (s.dora) github::AddDoraMetrics(b, repo, *s.dora);
+    if (s.security) github::AddSecurityMetrics(b, repo, *s.security, now);
     const Labels month{{"repo", repo}, {"window", "30d"}};
     if (s.merge_lead_times) {
       b.Summary("github_pull_request_merge_lead_time_seconds", "Time from opening to merge of PRs merged in the window.",
@@ -497,10 +597,13 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
                 month, *s.first_responses);
     }
     if (s.awaiting) {
-      b.Gauge("github_issues_awaiting_response", "Open issues without a response from anyone but the author or bots.",
-              r, double(s.awaiting->count));
+      const Labels awaiting{{"repo", repo}, {"window", FormatDuration(config_.awaiting_response_window)}};
+      b.Gauge("github_issues_awaiting_response",
+              "Open issues opened in the window without a response from anyone but the author or bots.", awaiting,
+              double(s.awaiting->count));
       b.Gauge("github_issues_awaiting_response_oldest_age_seconds",
-              "Age of the oldest open issue still awaiting a first response; 0 when none.", r,
+              "Age of the oldest open issue opened in the window still awaiting a first response; 0 when none.",
+              awaiting,
               s.awaiting->oldest_created ? std::max(0.0, SecondsBetween(*s.awaiting->oldest_created, now)) : 0);
     }
     if (s.opened) {
@@ -514,6 +617,9 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
               double(o.month_bugs));
     }
   }
+  b.Counter("github_api_points_spent_total",
+            "Rate-limit points this exporter's GitHub requests cost (REST: 1 per answer but 304s and /rate_limit).",
+            {{"resource", "core"}}, double(points_spent_));
   const auto limits = rate_limits_.values().find("rate_limit");
   if (limits == rate_limits_.values().end()) return;
   for (const auto& limit : limits->second) {

@@ -1,6 +1,7 @@
 // GitHub collector: repository counters, Actions health on the default
 // branch, PR merge lead time, issue first-response time and bug intake,
-// and the API rate limit. See README "GitHub" for every metric.
+// the API rate limit, DORA delivery metrics with [github.dora] (dora.h) and
+// security alerts (security.h). See README "GitHub" for every metric.
 //
 // One poll per interval; a repository whose requests fail keeps its values
 // from its last good poll (and the poll reports the error), so one bad repo
@@ -9,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -16,7 +18,10 @@
 
 #include "collectors/common/collector.h"
 #include "collectors/github/app_auth.h"
+#include "collectors/github/dora.h"
 #include "collectors/github/parse.h"
+#include "collectors/github/security.h"
+#include "collectors/github/workflows.h"
 #include "collectors/common/last_good.h"
 
 namespace kpi {
@@ -35,9 +40,16 @@ struct GithubConfig {
   int max_workflows = 100;         // active workflows read per repository
   int max_pages = 50;              // per listing, 100 items a page
   int max_comment_requests = 300;  // per poll, for first-response lookups
+  std::optional<github::DoraConfig> dora;  // [github.dora]: DORA metrics when present
+  bool security = true;                    // Dependabot, code and secret scanning alerts
+  // "Awaiting response" counts open issues opened this recently, so an alert on it can clear: an issue nobody
+  // answered for longer leaves the count instead of holding the alert forever.
+  std::chrono::milliseconds awaiting_response_window = std::chrono::days(30);
 };
 
 std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader);
+// Its metric families and KPI defaults (see collectors/common/catalog.h).
+SourceCatalog GithubCatalog();
 
 class GithubCollector final : public Collector {
  public:
@@ -48,14 +60,7 @@ class GithubCollector final : public Collector {
   HttpClientOptions http_options() const override;
   tl::expected<Snapshot, Error> Poll(HttpClient& http, PollContext& context) override;
 
-  struct WorkflowStats {
-    std::string name;
-    std::string path;
-    int64_t consecutive_failures = 0;  // decisive runs failed in a row at the head
-    double success_ratio = 0;
-    double last_run_duration_seconds = 0;
-    double last_run_timestamp_seconds = 0;
-  };
+  using WorkflowStats = github::WorkflowStats;
   struct OpenCounts {
     int64_t issues = 0;
     int64_t pull_requests = 0;
@@ -77,7 +82,9 @@ class GithubCollector final : public Collector {
     std::optional<std::vector<double>> first_responses;
     std::optional<std::vector<double>> merge_lead_times;
     std::optional<int64_t> contributors;  // absent when GitHub will not count them
-    std::map<int64_t, WorkflowStats> workflows;  // by workflow id
+    github::WorkflowStatsById workflows;
+    std::optional<github::DoraStats> dora;
+    std::optional<github::SecurityStats> security;
   };
 
  private:
@@ -100,10 +107,17 @@ class GithubCollector final : public Collector {
                                              const RepoStats* previous, RepoStats& stats);
   tl::expected<void, Error> CollectMergeLeadTimes(HttpClient& http, PollState& state, const std::string& repo,
                                                   const RepoStats* previous, RepoStats& stats);
+  tl::expected<void, Error> CollectDora(HttpClient& http, PollState& state, const std::string& repo,
+                                        const RepoStats* previous, RepoStats& stats);
+  tl::expected<void, Error> CollectSecurity(HttpClient& http, PollState& state, const std::string& repo,
+                                            const RepoStats* previous, RepoStats& stats);
   tl::expected<void, Error> CountContributors(HttpClient& http, PollState& state, const std::string& repo,
                                               RepoStats& stats);
   void AddMetrics(SnapshotBuilder& builder, const std::vector<std::string>& repos, SystemTime now) const;
 
+  // The wait before the next poll that lets the core limit last until its
+  // reset, when this poll cost `spent` points (README "GitHub": budget).
+  std::chrono::milliseconds BudgetedInterval(double spent, SystemTime now) const;
   // Tells the App auth (if any) whose installation the next requests are for.
   void UseInstallationOf(std::string_view target);
 
@@ -113,8 +127,14 @@ class GithubCollector final : public Collector {
   LastGood<RepoStats> repos_;
   LastGood<std::vector<std::string>> org_repos_;
   LastGood<std::vector<github::RateLimit>> rate_limits_;
+  size_t next_start_ = 0;      // where the next poll starts: after a rate limit cut the last one short
+  int64_t points_spent_ = 0;  // github_api_points_spent_total{resource="core"}
+  // Guards the two below: repositories are polled side by side (Poll).
+  std::mutex shared_mu_;
   // A first response never changes once it happened: "repo#number" -> time.
   std::map<std::string, SystemTime> first_response_cache_;
+  std::optional<github::DoraCollector> dora_;
+  github::SecurityCollector security_;
   // Repositories GitHub refuses to count contributors for (too large); logged once.
   std::set<std::string> contributors_refused_;
 };

@@ -71,6 +71,7 @@ tl::expected<std::vector<Issue>, Error> ParseIssues(std::string_view body) {
     // A deleted account comes back as user: null.
     if (const auto user = OptObj(o, "user")) issue.author = std::string(Str(*user, "login"));
     issue.comments = OptInt(o, "comments").value_or(0);
+    issue.closed_at = OptTime(o, "closed_at");
     if (const auto labels = OptArr(o, "labels")) {
       // The schema allows a label as an object or as a plain string.
       for (element label : *labels) {
@@ -112,6 +113,7 @@ tl::expected<std::vector<WorkflowRun>, Error> ParseWorkflowRuns(std::string_view
     const auto head = OptObj(o, "head_repository");
     const auto own = OptObj(o, "repository");
     run.from_own_repository = head && own && Int(*head, "id") == Int(*own, "id");
+    run.head_sha = std::string(OptStr(o, "head_sha").value_or(""));
     run.updated_at = Time(o, "updated_at");
     run.started_at = OptTime(o, "run_started_at").value_or(Time(o, "created_at"));
     return run;
@@ -134,6 +136,60 @@ tl::expected<std::vector<RateLimit>, Error> ParseRateLimits(std::string_view bod
       out.push_back(RateLimit{std::string(field.key), Int(r, "limit"), Int(r, "remaining"), Int(r, "reset")});
     }
     return out;
+  });
+}
+
+tl::expected<std::vector<Deployment>, Error> ParseDeployments(std::string_view body) {
+  return ParseList<Deployment>("deployments", body, std::nullopt, [](object o) {
+    return Deployment{Int(o, "id"), std::string(Str(o, "sha")), std::string(OptStr(o, "environment").value_or("")),
+                      Time(o, "created_at")};
+  });
+}
+
+tl::expected<std::vector<DeploymentStatus>, Error> ParseDeploymentStatuses(std::string_view body) {
+  return ParseList<DeploymentStatus>("deployment statuses", body, std::nullopt, [](object o) {
+    return DeploymentStatus{std::string(Str(o, "state")), Time(o, "created_at")};
+  });
+}
+
+tl::expected<std::vector<Release>, Error> ParseReleases(std::string_view body) {
+  return ParseList<Release>("releases", body, std::nullopt, [](object o) {
+    return Release{std::string(Str(o, "tag_name")), OptBool(o, "draft").value_or(false),
+                   OptBool(o, "prerelease").value_or(false), OptTime(o, "published_at"), Time(o, "created_at")};
+  });
+}
+
+tl::expected<Comparison, Error> ParseComparison(std::string_view body) {
+  return ParseJson("comparison", [&] {
+    simdjson::dom::parser parser;
+    const object o = AsObject(json::Parse(parser, body), "comparison");
+    Comparison comparison;
+    comparison.total_commits = Int(o, "total_commits");
+    for (element item : Arr(o, "commits")) {
+      const object c = AsObject(item, "commit");
+      const object git = Obj(c, "commit");
+      ComparedCommit commit{std::string(Str(c, "sha")), std::nullopt, std::string(OptStr(git, "message").value_or(""))};
+      if (const auto author = OptObj(git, "author")) commit.authored_at = OptTime(*author, "date");
+      comparison.commits.push_back(std::move(commit));
+    }
+    return comparison;
+  });
+}
+
+tl::expected<std::vector<DependabotAlert>, Error> ParseDependabotAlerts(std::string_view body) {
+  return ParseList<DependabotAlert>("dependabot alerts", body, std::nullopt, [](object o) {
+    return DependabotAlert{std::string(Str(o, "state")), std::string(Str(Obj(o, "security_advisory"), "severity")),
+                           Time(o, "created_at"), OptTime(o, "fixed_at")};
+  });
+}
+
+tl::expected<std::vector<CodeScanningAlert>, Error> ParseCodeScanningAlerts(std::string_view body) {
+  return ParseList<CodeScanningAlert>("code scanning alerts", body, std::nullopt, [](object o) {
+    CodeScanningAlert alert{std::string(Str(o, "state")), ""};
+    if (const auto rule = OptObj(o, "rule")) {
+      alert.security_severity = std::string(OptStr(*rule, "security_severity_level").value_or(""));
+    }
+    return alert;
   });
 }
 

@@ -33,6 +33,7 @@ struct Issue {
   std::string author;  // "" for a deleted account (user: null)
   std::vector<std::string> labels;
   int64_t comments = 0;
+  std::optional<SystemTime> closed_at;
 };
 
 struct Comment {
@@ -54,6 +55,7 @@ struct WorkflowRun {
   // False when the run's code came from another repository (a fork's pull
   // request whose branch has the default branch's name) or from a deleted one.
   bool from_own_repository = false;
+  std::string head_sha;
   SystemTime started_at;
   SystemTime updated_at;
 };
@@ -71,6 +73,55 @@ struct RateLimit {
   int64_t reset = 0;  // Unix seconds
 };
 
+// GET /repos/{owner}/{repo}/deployments (newest first).
+struct Deployment {
+  int64_t id = 0;
+  std::string sha;
+  std::string environment;
+  SystemTime created_at;
+};
+
+// GET /repos/{owner}/{repo}/deployments/{id}/statuses (newest first).
+struct DeploymentStatus {
+  std::string state;  // error, failure, inactive, pending, success, queued, in_progress
+  SystemTime created_at;
+};
+
+// GET /repos/{owner}/{repo}/releases.
+struct Release {
+  std::string tag_name;
+  bool draft = false;
+  bool prerelease = false;
+  std::optional<SystemTime> published_at;  // null for drafts
+  SystemTime created_at;
+};
+
+// One commit of GET /repos/{owner}/{repo}/compare/{base}...{head}.
+struct ComparedCommit {
+  std::string sha;
+  std::optional<SystemTime> authored_at;  // commit.author.date; the git author may be absent
+  std::string message;
+};
+
+struct Comparison {
+  int64_t total_commits = 0;  // all commits between base and head, beyond any page
+  std::vector<ComparedCommit> commits;
+};
+
+// GET /repos/{owner}/{repo}/dependabot/alerts.
+struct DependabotAlert {
+  std::string state;     // open, fixed, dismissed, auto_dismissed
+  std::string severity;  // security_advisory.severity: low, medium, high, critical
+  SystemTime created_at;
+  std::optional<SystemTime> fixed_at;
+};
+
+// GET /repos/{owner}/{repo}/code-scanning/alerts.
+struct CodeScanningAlert {
+  std::string state;
+  std::string security_severity;  // rule.security_severity_level; "" for code-quality rules
+};
+
 // An installation access token (POST /app/installations/{id}/access_tokens).
 struct InstallationToken {
   std::string token;  // a secret: never in an error or a log
@@ -84,6 +135,12 @@ tl::expected<std::vector<Workflow>, Error> ParseWorkflows(std::string_view body)
 tl::expected<std::vector<WorkflowRun>, Error> ParseWorkflowRuns(std::string_view body);
 tl::expected<std::vector<PullRequest>, Error> ParsePullRequests(std::string_view body);
 tl::expected<std::vector<RateLimit>, Error> ParseRateLimits(std::string_view body);
+tl::expected<std::vector<Deployment>, Error> ParseDeployments(std::string_view body);
+tl::expected<std::vector<DeploymentStatus>, Error> ParseDeploymentStatuses(std::string_view body);
+tl::expected<std::vector<Release>, Error> ParseReleases(std::string_view body);
+tl::expected<Comparison, Error> ParseComparison(std::string_view body);
+tl::expected<std::vector<DependabotAlert>, Error> ParseDependabotAlerts(std::string_view body);
+tl::expected<std::vector<CodeScanningAlert>, Error> ParseCodeScanningAlerts(std::string_view body);
 // full_name of every repository on the page that is not archived.
 tl::expected<std::vector<std::string>, Error> ParseActiveRepoNames(std::string_view body);
 // The "id" of an installation (GET /orgs/{org}/installation, /repos/{owner}/{repo}/installation).

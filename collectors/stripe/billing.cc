@@ -119,4 +119,9 @@ std::optional<double> MonthlyMinorAmount(const Subscription& s, DiscountPolicy p
   return Discounted(monthly, coupons, policy, s.currency, invoices_per_month.value_or(0));
 }
 
+bool PayingAt(const Subscription& subscription, int64_t t) {
+  return subscription.created <= t && subscription.trial_end.value_or(t) <= t &&
+         (!subscription.ended_at || *subscription.ended_at > t);
+}
+
 }  // namespace kpi::stripe

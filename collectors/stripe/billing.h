@@ -54,6 +54,7 @@ struct Item {
 
 struct Subscription {
   std::string id;
+  std::string customer;  // the customer's id
   std::string status;
   std::string currency;
   int64_t created = 0;
@@ -81,5 +82,11 @@ std::optional<double> InvoiceAmount(const Price& price, int64_t quantity);
 // The subscription's MRR with the coupons `policy` counts; nullopt when an
 // item's amount cannot be computed (see InvoiceAmount).
 std::optional<double> MonthlyMinorAmount(const Subscription& subscription, DiscountPolicy policy);
+
+// Whether the subscription was paying at unix time `t`, as far as its own
+// times tell: created by then, its trial (if any) over, not yet ended. What
+// they cannot tell (a past_due or paused spell, an earlier plan) is the
+// caller's to document; see the README's stripe_mrr_prior.
+bool PayingAt(const Subscription& subscription, int64_t t);
 
 }  // namespace kpi::stripe

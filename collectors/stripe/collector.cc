@@ -4,6 +4,7 @@
 #include <array>
 #include <initializer_list>
 #include <numeric>
+#include <set>
 
 #include "collectors/common/last_good.h"
 #include "collectors/common/upstream/pagination.h"
@@ -41,6 +42,12 @@ constexpr const char* kExpand =
     "&expand%5B%5D=data.customer&expand%5B%5D=data.discounts&expand%5B%5D=data.items.data.discounts";
 
 constexpr const char* kMrrHelp = "Monthly recurring revenue of active and past_due subscriptions, in major units.";
+constexpr const char* kMrrPriorHelp =
+    "MRR as it was at the window's start, reconstructed from subscription start, trial end and end times with "
+    "today's prices, quantities and discounts, in major units.";
+constexpr const char* kArpuHelp = "MRR per paying customer (stripe_customers_paying with MRR in the currency), major units.";
+constexpr const char* kPayingHelp = "Customers with at least one active or past_due subscription adding to MRR.";
+constexpr const char* kMarginHelp = "The configured gross margin (0-1), for the kpi:ltv recording rule.";
 constexpr const char* kStatusHelp = "Subscriptions by current status.";
 constexpr const char* kCreatedHelp = "Subscriptions created in the window.";
 constexpr const char* kCanceledHelp = "Subscriptions that ended (status canceled) in the window.";
@@ -164,6 +171,44 @@ tl::expected<std::vector<Series>, Error> Mrr(std::initializer_list<const Subscri
   for (const auto& [currency, amount] : minor) {
     series.push_back({"stripe_mrr", kMrrHelp, {{"currency", currency}}, amount / stripe::MinorUnitsPerMajor(currency)});
   }
+  // Stripe's ARPU: MRR divided by the customers paying it (a customer with two subscriptions is one).
+  std::map<std::string, std::set<std::string>> payers;  // currency -> customers
+  std::set<std::string> paying;
+  for (const SubscriptionList* list : lists) {
+    for (const Subscription& s : *list) {
+      if (stripe::MonthlyMinorAmount(s, policy).value_or(0) <= 0) continue;
+      payers[s.currency].insert(s.customer);
+      paying.insert(s.customer);
+    }
+  }
+  for (const auto& [currency, customers] : payers) {
+    series.push_back({"stripe_arpu", kArpuHelp, {{"currency", currency}},
+                      minor[currency] / stripe::MinorUnitsPerMajor(currency) / double(customers.size())});
+  }
+  series.push_back({"stripe_customers_paying", kPayingHelp, {}, double(paying.size())});
+  return series;
+}
+
+// MRR at `then`: the subscriptions active, past_due or canceled now that were paying then, at today's amounts.
+tl::expected<std::vector<Series>, Error> MrrPrior(std::initializer_list<const SubscriptionList*> lists, int64_t then,
+                                                  stripe::DiscountPolicy policy) {
+  std::map<std::string, double> minor;  // currency -> minor units a month
+  for (const SubscriptionList* list : lists) {
+    for (const Subscription& s : *list) {
+      minor.try_emplace(s.currency, 0);  // a currency paying now and not then had an MRR of 0
+      if (!stripe::PayingAt(s, then)) continue;
+      const auto monthly = stripe::MonthlyMinorAmount(s, policy);
+      if (!monthly) {
+        return tl::unexpected(Error{"parse", "subscription " + s.id + ": a price without a computable amount"});
+      }
+      minor[s.currency] += *monthly;
+    }
+  }
+  std::vector<Series> series;
+  for (const auto& [currency, amount] : minor) {
+    series.push_back({"stripe_mrr_prior", kMrrPriorHelp, {{"currency", currency}, {"window", "30d"}},
+                      amount / stripe::MinorUnitsPerMajor(currency)});
+  }
   return series;
 }
 
@@ -242,6 +287,7 @@ std::vector<Series> Charges(const std::vector<stripe::Charge>& charges, int64_t 
 struct Listings {
   std::map<std::string, Listing<Subscription>> subscriptions;  // by status
   bool items_complete = false;  // the active and past_due ones' items and tiers were read in full
+  bool canceled_items_complete = false;  // idem, the canceled ones' (for stripe_mrr_prior)
   Listing<stripe::Charge> charges;
 };
 
@@ -267,6 +313,8 @@ Listings ReadListings(Reader& read, int64_t month_ago) {
   auto& past_due = subscriptions["past_due"];
   listings.items_complete = active.complete && past_due.complete && read.CompleteItems(active.objects) &&
                             read.CompleteItems(past_due.objects);
+  auto& canceled = subscriptions["canceled"];
+  listings.canceled_items_complete = listings.items_complete && canceled.complete && read.CompleteItems(canceled.objects);
   listings.charges = read.List<stripe::Charge>(
       "charges", read.api() + "/v1/charges?created%5Bgte%5D=" + std::to_string(month_ago) + "&limit=100",
       &stripe::ParseCharges);
@@ -287,6 +335,15 @@ std::map<std::string, std::vector<Series>> Groups(const Listings& listings, int6
       groups["mrr"] = std::move(*mrr);
     } else {
       errors.push_back(mrr.error());
+    }
+  }
+  if (listings.canceled_items_complete) {
+    // Every subscription that ended after the window's start is in the canceled listing (see ReadListings).
+    auto prior = MrrPrior({&active.objects, &past_due.objects, &canceled.objects}, now - kMonth, policy);
+    if (prior) {
+      groups["mrr_prior"] = std::move(*prior);
+    } else {
+      errors.push_back(prior.error());
     }
   }
   const auto all_complete =
@@ -317,6 +374,30 @@ std::map<std::string, std::vector<Series>> Groups(const Listings& listings, int6
 
 }  // namespace
 
+SourceCatalog StripeCatalog() {
+  static constexpr MetricFamilyInfo kFamilies[] = {
+      {"stripe_mrr", "gauge", "currency"},
+      {"stripe_gross_margin_ratio", "gauge", ""},
+      {"stripe_mrr_prior", "gauge", "currency,window"},
+      {"stripe_arpu", "gauge", "currency"},
+      {"stripe_customers_paying", "gauge", ""},
+      {"stripe_subscriptions", "gauge", "status"},
+      {"stripe_subscriptions_created", "gauge", "window"},
+      {"stripe_subscriptions_canceled", "gauge", "window"},
+      {"stripe_churn_ratio", "gauge", "window"},
+      {"stripe_charges", "gauge", "status,window"},
+      {"stripe_revenue", "gauge", "currency,window"},
+      {"stripe_malformed_objects", "gauge", "listing"},
+  };
+  // MRR growth needs last month's MRR (stripe_mrr_prior), so Prometheus evaluates it; with one currency only,
+  // as amounts in two currencies do not add up.
+  static constexpr KpiDefault kKpis[] = {
+      {"churn", "business", "stripe_churn_ratio", "window=30d", "max", "lower", 0.03},
+      {"mrr_growth", "business", "", "", "", "higher", 0.15,
+       "(sum(stripe_mrr) / sum(stripe_mrr_prior{window=\"30d\"}) - 1) and on () (count(stripe_mrr) == 1)"},
+  };
+  return {kFamilies, kKpis};
+}
 std::unique_ptr<Collector> MakeStripeCollector(SectionReader& reader) {
   StripeConfig config;
   config.settings = ReadSourceSettings(reader, {"https://api.stripe.com", 15min, 20s});
@@ -330,6 +411,7 @@ std::unique_ptr<Collector> MakeStripeCollector(SectionReader& reader) {
       reader.Fail("mrr_discounts", "'mrr_discounts' in [stripe] must be \"forever\", \"all\" or \"none\"");
     }
   }
+  config.gross_margin = reader.Number("gross_margin", 0, 1);
   if (reader.ok() && config.api_key.empty()) reader.Fail("api_key", "[stripe] needs 'api_key' or 'api_key_file'");
   if (!reader.ok()) return nullptr;
   return std::make_unique<StripeCollector>(std::move(config));
@@ -363,6 +445,7 @@ tl::expected<Snapshot, Error> StripeCollector::Poll(HttpClient& http, PollContex
   for (const auto& [group, series] : kept_) {
     for (const Series& s : series) b.Gauge(s.name, s.help, s.labels, s.value);
   }
+  if (config_.gross_margin) b.Gauge("stripe_gross_margin_ratio", kMarginHelp, {}, *config_.gross_margin);
   context.report.Target(kTarget, errors.empty());
   return FinishPoll(std::move(b), errors);
 }

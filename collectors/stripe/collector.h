@@ -14,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,9 +28,12 @@ struct StripeConfig {
   std::string api_key;  // secret or restricted key (read access to subscriptions, customers, prices, charges)
   int max_pages = 100;  // per listing, 100 objects a page
   stripe::DiscountPolicy mrr_discounts = stripe::DiscountPolicy::kForever;
+  std::optional<double> gross_margin = std::nullopt;  // 0-1, exported for the kpi:ltv rule; none: no LTV
 };
 
 std::unique_ptr<Collector> MakeStripeCollector(SectionReader& reader);
+// Its metric families and KPI defaults (see collectors/common/catalog.h).
+SourceCatalog StripeCatalog();
 
 class StripeCollector final : public Collector {
  public:

@@ -106,6 +106,7 @@ Item ParseItem(json::object o) {
 std::optional<Subscription> ParseSubscription(json::object o) {
   Subscription s;
   s.id = std::string(json::Str(o, "id"));
+  s.customer = std::string(json::Str(json::Obj(o, "customer"), "id"));  // expanded
   s.status = std::string(json::Str(o, "status"));
   s.currency = std::string(json::Str(o, "currency"));
   s.created = json::Int(o, "created");

@@ -1,8 +1,9 @@
-// HttpServer: the exporter's web endpoints on CivetWeb.
+// HttpServer: the exporter's web endpoints, served by WebServer (web_server.h).
 //   GET  <telemetry path>  self-metrics + merged source snapshots (text format 0.0.4)
 //   GET  /healthz          200 while the process runs (also as /-/healthy)
 //   GET  /readyz           200 once every collector finished its first poll, else 503 (also as /-/ready)
-//   GET  /                 landing page: collectors, last poll, status, last error
+//   GET  /                 landing page: the KPI scorecard, collectors and targets (landing_page.html)
+//   GET  /api/v1/scorecard the scorecard as JSON
 //   POST /-/reload         re-reads the config (200, or 500 with the error); only
 //                          with --web.enable-lifecycle, never with an Origin header
 // Paths match exactly (case included); anything else is a 404.
@@ -18,10 +19,11 @@
 
 #include <tl/expected.hpp>
 
+#include "exporter/kpi/engine.h"
 #include "exporter/scheduler.h"
 #include "exporter/snapshot_store.h"
-
-class CivetServer;
+#include "exporter/web/basic_auth.h"
+#include "exporter/web/web_server.h"
 
 namespace kpi {
 
@@ -39,6 +41,10 @@ struct HttpServerCallbacks {
   std::function<tl::expected<void, std::string>()> reload;
   std::function<std::string(std::string_view)> redact;
   bool enable_lifecycle = false;  // --web.enable-lifecycle: POST /-/reload allowed
+  // --web.config.file basic_auth_users: every path but the health probes
+  // needs a configured user's password. Null: open.
+  std::shared_ptr<BasicAuth> auth;
+  std::function<Scorecard()> scorecard = [] { return Scorecard{}; };
 };
 
 class HttpServer {
@@ -53,12 +59,7 @@ class HttpServer {
 
  private:
   HttpServer() = default;
-  struct Handlers;
-  std::unique_ptr<Handlers> handlers_;
-  std::unique_ptr<CivetServer> server_;
+  std::unique_ptr<WebServer> web_;
 };
-
-// Translates "host:port" / ":port" / "[v6]:port" into CivetWeb's listening_ports syntax.
-tl::expected<std::string, std::string> CivetListeningPorts(const std::string& listen_address);
 
 }  // namespace kpi

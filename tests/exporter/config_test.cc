@@ -75,6 +75,32 @@ TEST_CASE("[exporter] default_interval applies to sources without their own inte
   CHECK(own->collectors[0]->settings().interval == 7min);
 }
 
+TEST_CASE("a collector's fingerprint changes exactly when its configuration does") {
+  const auto fingerprints = [](const std::string& text, const std::string& token = "ghp_test_token_value") {
+    const EnvLookup env = [token](const std::string&) -> std::optional<std::string> { return token; };
+    auto config = ParseConfig(text, "kpi.toml", AllCollectorFactories(), env);
+    REQUIRE(config);
+    return config->fingerprints;
+  };
+  const std::string github = "[github]\nrepos = [\"a/b\"]\ntoken = \"${GITHUB_TOKEN}\"\ninterval = \"5m\"\n";
+  const std::string pypi = "[pypi]\npackages = [\"x\"]\n";
+  const auto base = fingerprints(github + pypi);
+  REQUIRE(base.size() == 2);
+  CHECK(base.contains("github"));
+  CHECK(base.contains("pypi"));
+  // Comments, layout, key and section order: the same configuration.
+  CHECK(fingerprints("# c\n" + pypi + "\n[github]\ninterval = \"5m\"\ntoken = \"${GITHUB_TOKEN}\"\nrepos = [ \"a/b\" ]\n") ==
+        base);
+  // A value, a secret from the environment, or the default interval changes only what it configures.
+  const auto other_repo = fingerprints("[github]\nrepos = [\"a/c\"]\ntoken = \"${GITHUB_TOKEN}\"\ninterval = \"5m\"\n" + pypi);
+  CHECK(other_repo.at("github") != base.at("github"));
+  CHECK(other_repo.at("pypi") == base.at("pypi"));
+  const auto other_token = fingerprints(github + pypi, "ghp_rotated");
+  CHECK(other_token.at("github") != base.at("github"));
+  CHECK(other_token.at("pypi") == base.at("pypi"));
+  CHECK(fingerprints("[exporter]\ndefault_interval = \"2m\"\n" + github + pypi).at("pypi") != base.at("pypi"));
+}
+
 TEST_CASE("an empty file is a valid config with no sources") {
   auto config = Parse("");
   REQUIRE(config);
@@ -83,7 +109,7 @@ TEST_CASE("an empty file is a valid config with no sources") {
 
 TEST_CASE("every kind of bad config is an error with file, line and column") {
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"\n") .starts_with("kpi.toml:2:"));  // TOML syntax
-  CHECK(ErrorOf("[gitlab]\nrepos = []\n") == "kpi.toml:1:2: unknown section [gitlab]; known sections: exporter, alerts, github, jira, stripe, discord, pypi");
+  CHECK(ErrorOf("[gitlab]\nrepos = []\n") == "kpi.toml:1:2: unknown section [gitlab]; known sections: exporter, alerts, kpi, scorecard, github, jira, stripe, discord, pypi");
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\nrepo = \"x\"\n") == "kpi.toml:3:1: unknown key 'repo' in [github]");
   CHECK(ErrorOf("[github]\nrepos = \"a/b\"\n") == "kpi.toml:2:9: 'repos' in [github] must be an array of strings");
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\ninterval = \"soon\"\n") ==
@@ -149,4 +175,19 @@ TEST_CASE("a missing file is an error naming the file") {
   auto config = LoadConfig("/nonexistent/kpi.toml", AllCollectorFactories(), Env());
   REQUIRE_FALSE(config);
   CHECK(config.error().ToString() == "/nonexistent/kpi.toml: cannot open config file");
+}
+
+TEST_CASE("[github.dora] is strict, with file, line and column") {
+  const std::string head = "[github]\nrepos = [\"a/b\"]\n[github.dora]\n";
+  CHECK(Parse(head + "source = \"releases\"\nincident_labels = [\"sev1\"]\n"));
+  CHECK(Parse(head));  // every key has a default
+  CHECK(ErrorOf(head + "sorce = \"releases\"\n") == "kpi.toml:4:1: unknown key 'sorce' in [github.dora]");
+  CHECK(ErrorOf(head + "source = \"tags\"\n") ==
+        "kpi.toml:4:10: 'source' in [github.dora] must be \"deployments\", \"releases\" or \"workflow\", not 'tags'");
+  CHECK(ErrorOf(head + "source = \"workflow\"\n") ==
+        "kpi.toml:4:10: source = \"workflow\" in [github.dora] needs 'workflow' (a file name such as \"deploy.yml\", "
+        "or an id)");
+  CHECK(ErrorOf(head + "max_commits_per_deployment = 0\n").starts_with("kpi.toml:4:30: 'max_commits_per_deployment'"));
+  CHECK(ErrorOf(head + "lead_time_from = \"pull_request\"\n").starts_with("kpi.toml:4:18: 'lead_time_from'"));
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\nsecurity = \"yes\"\n").starts_with("kpi.toml:3:12: 'security'"));
 }

@@ -121,6 +121,91 @@ TEST_CASE("a reload keeps status and snapshots of collectors that stay and drops
   f.scheduler.Stop(1s);
 }
 
+namespace {
+
+// Its polls wait until released (or canceled), so a test can reload while one is in flight.
+class GatedCollector final : public Collector {
+ public:
+  explicit GatedCollector(std::string name) : name_(std::move(name)) { settings_.interval = std::chrono::hours(1); }
+  std::string_view name() const override { return name_; }
+  const SourceSettings& settings() const override { return settings_; }
+  HttpClientOptions http_options() const override { return {}; }
+  tl::expected<Snapshot, Error> Poll(HttpClient&, PollContext& context) override {
+    ++started;
+    while (!released) {
+      if (context.stop.stop_requested()) {
+        ++canceled;
+        return tl::unexpected(Error{"canceled", "stopped"});
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    SnapshotBuilder b;
+    b.Gauge("gated_value", "Constant.", {{"collector", name_}}, 1);
+    ++finished;
+    return std::move(b).Build();
+  }
+  std::atomic<bool> released{false};
+  std::atomic<int> started{0}, finished{0}, canceled{0};
+
+ private:
+  std::string name_;
+  SourceSettings settings_;
+};
+
+}  // namespace
+
+TEST_CASE("a reload keeps unchanged collectors polling and restarts changed, new and removed ones") {
+  Fixture f;
+  auto same = std::make_shared<GatedCollector>("same");
+  auto changed = std::make_shared<GatedCollector>("changed");
+  auto removed = std::make_shared<GatedCollector>("removed");
+  f.scheduler.Start({same, changed, removed}, 4, {}, kDefaultMaxSeries, {{"same", 1}, {"changed", 2}, {"removed", 3}});
+  REQUIRE(Eventually([&] { return same->started == 1 && changed->started == 1 && removed->started == 1; }));
+
+  auto same_new = std::make_shared<GatedCollector>("same");
+  auto changed_new = std::make_shared<GatedCollector>("changed");
+  auto added = std::make_shared<GatedCollector>("added");
+  for (auto* c : {same_new.get(), changed_new.get(), added.get()}) c->released = true;
+  const auto started = std::chrono::steady_clock::now();
+  f.scheduler.Reload({same_new, changed_new, added}, 4, {}, kDefaultMaxSeries, {{"same", 1}, {"changed", 22}, {"added", 4}},
+                     50ms);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  // Changed and removed: stopped after the grace period, their polls canceled.
+  CHECK(changed->canceled == 1);
+  CHECK(removed->canceled == 1);
+  REQUIRE(Eventually([&] { return changed_new->finished == 1 && added->finished == 1; }));
+  // Unchanged: the poll in flight goes on and lands; the new instance is never polled.
+  CHECK(same->canceled == 0);
+  same->released = true;
+  REQUIRE(Eventually([&] { return f.store.Has("same"); }));
+  CHECK(same->finished == 1);
+  CHECK(same_new->started == 0);
+  CHECK_FALSE(f.store.Has("removed"));
+  std::vector<std::string> names;
+  for (const auto& status : f.scheduler.Status()) names.push_back(status.name);
+  CHECK(names == std::vector<std::string>{"added", "changed", "same"});
+
+  // Exporter-wide settings changed (here the poll slots): every worker restarts.
+  auto same_third = std::make_shared<GatedCollector>("same");
+  same_third->released = true;
+  f.scheduler.Reload({same_third}, 2, {}, kDefaultMaxSeries, {{"same", 1}}, 50ms);
+  REQUIRE(Eventually([&] { return same_third->finished == 1; }));
+  f.scheduler.Stop(1s);
+}
+
+TEST_CASE("a reload restarts a collector that has no fingerprint") {
+  Fixture f;
+  auto first = std::make_shared<GatedCollector>("c");
+  f.scheduler.Start({first}, 1);
+  REQUIRE(Eventually([&] { return first->started == 1; }));
+  auto second = std::make_shared<GatedCollector>("c");
+  second->released = true;
+  f.scheduler.Reload({second}, 1, {}, kDefaultMaxSeries, {{"c", 1}}, 20ms);
+  CHECK(first->canceled == 1);
+  REQUIRE(Eventually([&] { return second->finished == 1; }));
+  f.scheduler.Stop(1s);
+}
+
 TEST_CASE("a collector that throws is a failed poll, not a crash") {
   class Throwing final : public Collector {
    public:
@@ -219,4 +304,43 @@ TEST_CASE("status, readiness, page and self-metrics are read while workers poll 
   CHECK(status[1].name == "stays");
   CHECK_FALSE(f.store.Has("fresh1"));
   CHECK(f.metrics.Render().find("kpi_exporter_collector_up{collector=\"fresh1\"}") == std::string::npos);
+}
+
+namespace {
+// Asks, at every poll, to wait an hour before the next one (a rate limit that would not last).
+class PatientCollector final : public Collector {
+ public:
+  PatientCollector() { settings_.interval = 20ms; }
+  std::string_view name() const override { return "patient"; }
+  const SourceSettings& settings() const override { return settings_; }
+  HttpClientOptions http_options() const override { return {}; }
+  tl::expected<Snapshot, Error> Poll(HttpClient&, PollContext& context) override {
+    ++polls;
+    context.next_interval = 1h;
+    SnapshotBuilder b(context.max_series);
+    b.Gauge("patient_value", "Polls.", {}, polls);
+    return std::move(b).Build();
+  }
+  std::atomic<int> polls{0};
+
+ private:
+  SourceSettings settings_;
+};
+}  // namespace
+
+TEST_CASE("a collector that asks for a longer wait is polled that much later, and the wait is shown") {
+  Fixture f;
+  auto collector = std::make_shared<PatientCollector>();
+  f.scheduler.Start({collector}, 1);
+  REQUIRE(Eventually([&] { return collector->polls >= 1; }));
+  std::this_thread::sleep_for(400ms);  // twenty configured intervals
+  CHECK(collector->polls == 1);
+  const auto status = f.scheduler.Status();
+  REQUIRE(status.size() == 1);
+  CHECK(status[0].interval == 20ms);
+  CHECK(status[0].effective_interval == std::chrono::milliseconds(1h));
+  const std::string self = f.metrics.Render();
+  CHECK(self.find("kpi_exporter_collector_effective_interval_seconds{collector=\"patient\"} 3600") != std::string::npos);
+  CHECK(self.find("kpi_exporter_collector_interval_seconds{collector=\"patient\"} 0.02") != std::string::npos);
+  f.scheduler.Stop(1s);
 }

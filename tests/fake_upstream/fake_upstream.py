@@ -7,7 +7,7 @@ It serves canned answers described by a routes file (JSON):
       "path": "/repos/acme/widgets",       # exact path
       "query": {"state": "open"},          # optional; each given parameter must match
       "responses": [                       # served in order; the last one repeats
-        {"status": 500},
+        {"status": 500, "delay": 2},       # "delay": seconds to wait before answering
         {"status": 200, "etag": "\"v1\"", "headers": {"Link": "<{{base_url}}/x?page=2>; rel=\"next\""},
          "body_file": "github/repo.json"}  # or "body": <json> or "body_text": "..."
       ]}]
@@ -30,7 +30,7 @@ a time (ISO 8601 or Unix seconds) may be off by "tolerance" seconds (default
 that is one day off is caught.
 
 Control endpoints (for tests): POST /_control/routes with {"name": ..., "responses": [...]}
-replaces a route's answers; GET /_control/requests lists the requests seen;
+replaces a route's answers (and its "auth", when given); GET /_control/requests lists the requests seen;
 GET /_control/problems lists every request an "expect" refused.
 
 GitHub App mode (--github-app-id and --github-app-public-key) plays GitHub's
@@ -98,12 +98,14 @@ class Routes:
             route["served"] += 1
             return responses[index]
 
-    def replace(self, name, responses):
+    def replace(self, name, responses, auth=None):
         with self.lock:
             for route in self.routes:
                 if route.get("name") == name:
                     route["responses"] = responses
                     route["served"] = 0
+                    if auth is not None:
+                        route["auth"] = auth
                     return True
         return False
 
@@ -280,6 +282,8 @@ class Handler(BaseHTTPRequestHandler):
             message = "fake upstream refused the request: " + "; ".join(problems)
             return self.send(400, json.dumps({"message": message}).encode(), {"Content-Type": "application/json"})
         response = routes.next_response(route)
+        if response.get("delay"):  # seconds: a slow upstream
+            time.sleep(float(response["delay"]))
         headers = {"Content-Type": "application/json; charset=utf-8"}
         headers.update({k: self.render(v) for k, v in response.get("headers", {}).items()})
         etag = response.get("etag")
@@ -346,7 +350,7 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         if url.path == "/_control/routes":
             payload = json.loads(raw or b"{}")
-            ok = self.server.routes.replace(payload["name"], payload["responses"])
+            ok = self.server.routes.replace(payload["name"], payload["responses"], payload.get("auth"))
             return self.send(200 if ok else 404, b"ok\n" if ok else b"no such route\n")
         if url.path == "/_control/app/revoke" and self.server.github_app:
             self.server.github_app.revoke_all()

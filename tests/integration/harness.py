@@ -208,6 +208,21 @@ interval = "{interval}"
 """
 
 
+def set_route(fake_url, name, responses, auth=None):
+    """Replaces the answers of the fake upstream's route `name` (and the Authorization it wants)."""
+    import json
+    body = json.dumps({"name": name, "responses": responses, **({"auth": auth} if auth else {})}).encode()
+    request = urllib.request.Request(fake_url + "/_control/routes", data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+
+
+def fake_requests(fake_url, path):
+    """The requests the fake upstream saw for `path`."""
+    import json
+    return [r for r in json.loads(http(fake_url + "/_control/requests")[1]) if r["path"] == path]
+
+
 def assert_fake_saw_no_problems(fake_url):
     """Fails when the fake upstream refused a request whose parameters broke a route's "expect"."""
     import json

@@ -36,6 +36,17 @@ def ci_alert(alertname, severity, repo, workflow="CI"):
                        "branch": "main", "job": "kpi-exporter", "instance": "kpi:9877"}}
 
 
+def labelled(alertname, severity, **labels):
+    return {"labels": {"alertname": alertname, "severity": severity, "job": "kpi-exporter", "instance": "kpi:9877",
+                       **labels}}
+
+
+def key(alert):
+    """What tells the posted alerts apart: name, severity and the identifying labels."""
+    labels = alert["labels"]
+    return tuple(sorted((k, v) for k, v in labels.items() if k not in ("job", "instance")))
+
+
 def check_inhibition(p):
     """Posts alerts to a real Alertmanager running the example config and reads back which are inhibited."""
     port = free_port()
@@ -53,6 +64,16 @@ def check_inhibition(p):
         # Another workflow of the same repository is not held back by the first one.
         ci_alert("GithubWorkflowFailingRepeatedly", "critical", "acme/tools", "Release"),
         ci_alert("GithubWorkflowFailing", "critical", "acme/tools", "CI"),
+        # Warning/critical pairs, one alertname at two severities: the critical holds back the warning of the
+        # same series, not the warning of another query or currency window.
+        labelled("StripeChurnHigh", "warning", window="30d"),
+        labelled("StripeChurnHigh", "critical", window="30d"),
+        labelled("JiraResolvedWithinSlaLow", "warning", query="vip", window="30d"),
+        labelled("JiraResolvedWithinSlaLow", "critical", query="vip", window="30d"),
+        labelled("JiraResolvedWithinSlaLow", "warning", query="support", window="30d"),
+        # A critical of another alert holds back nothing.
+        labelled("GithubBugReportSpike", "critical", repo="acme/widgets", window="1d", kind="bug"),
+        labelled("GithubIssueAwaitingResponse", "warning", repo="acme/widgets", window="30d"),
     ]
     request = urllib.request.Request(am + "/api/v2/alerts", data=json.dumps(alerts).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
@@ -61,14 +82,21 @@ def check_inhibition(p):
 
     def states():
         status, body = http(am + "/api/v2/alerts")
-        got = {(a["labels"]["alertname"], a["labels"]["repo"], a["labels"]["workflow"]): a["status"]
-               for a in json.loads(body)} if status == 200 else {}
+        got = {key(a): a["status"] for a in json.loads(body)} if status == 200 else {}
         return got if len(got) == len(alerts) else None
 
     got = wait_for(states, what="the posted alerts")
-    suppressed = {key for key, s in got.items() if s["state"] == "suppressed"}
-    assert suppressed == {("GithubWorkflowFailingRepeatedly", "acme/widgets", "CI")}, got
-    assert got[("GithubWorkflowFailingRepeatedly", "acme/widgets", "CI")]["inhibitedBy"], got
+    suppressed = {k for k, s in got.items() if s["state"] == "suppressed"}
+    expected = {key(ci_alert("GithubWorkflowFailingRepeatedly", "critical", "acme/widgets")),
+                key(labelled("StripeChurnHigh", "warning", window="30d")),
+                key(labelled("JiraResolvedWithinSlaLow", "warning", query="vip", window="30d"))}
+    assert suppressed == expected, got
+    assert all(got[k]["inhibitedBy"] for k in expected), got
+    # amtool reads back the same: exactly these are inhibited.
+    inhibited = json.loads(amtool("alert", "query", f"--alertmanager.url={am}", "--inhibited", "-o", "json"))
+    assert {key(a) for a in inhibited} == expected, inhibited
+    active = json.loads(amtool("alert", "query", f"--alertmanager.url={am}", "-o", "json", "alertname=StripeChurnHigh"))
+    assert [a["labels"]["severity"] for a in active] == ["critical"], active
 
 
 def main():

@@ -2,9 +2,12 @@
 """The real kpi_exporter against the fake GitHub on loopback: exact values for
 the fixtures (pagination, PRs among issues, a failing workflow, a fork's red
 pull request that must not count, bot comments, a repository too large to
-count contributors, a 500 then success, 304s), the query parameters the fake
-checks, per-repository health, promtool check metrics, and no token anywhere."""
+count contributors, a 500 then success, 304s), DORA from deployments and
+security alerts (a cursor-paged Dependabot listing; a repository without the
+features), the query parameters the fake checks, per-repository health,
+promtool check metrics, and no token anywhere."""
 import gzip
+import time
 import zlib
 import os
 import sys
@@ -20,7 +23,10 @@ DAY = 86400
 def main():
     with Processes() as p:
         fake = p.start_fake()
-        exporter, log, base = p.start_exporter(p.write_config(github_config(fake, repos=("acme/widgets", "acme/huge"))))
+        exporter, log, base = p.start_exporter(p.write_config(github_config(
+            # A window past the oldest open issue (90 days): every unanswered one counts.
+            fake, repos=("acme/widgets", "acme/huge"),
+            extra='awaiting_response_window = "100d"\n[github.dora]\nsource = "deployments"\nenvironment = "production"\n')))
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
         assert http(base + "/healthz") == (200, "OK\n")
         status, body = http(base + "/-/reload", method="POST", data=b"")
@@ -71,8 +77,9 @@ def main():
         assert value(m, first, quantile="0.9", **month) == DAY
         assert value(m, first + "_sum", **month) == 10800 + 7200 + DAY
         assert value(m, first + "_count", **month) == 3
-        assert value(m, "github_issues_awaiting_response", **repo) == 108
-        oldest = value(m, "github_issues_awaiting_response_oldest_age_seconds", **repo)
+        awaiting = dict(repo, window="100d")
+        assert value(m, "github_issues_awaiting_response", **awaiting) == 108
+        oldest = value(m, "github_issues_awaiting_response_oldest_age_seconds", **awaiting)
         assert 90 * DAY <= oldest < 90 * DAY + 300, oldest  # issue #1: only its author and a bot commented
         opened = "github_issues_opened"
         assert value(m, opened, window="1d", kind="all", **repo) == 2
@@ -87,6 +94,40 @@ def main():
         assert value(m, "github_repo_stars", **huge) == 99000
         assert value(m, "github_repo_open_issues", **huge) == 0
         assert ("github_repo_contributors", frozenset(huge.items())) not in m
+        # DORA (tests/fixtures/generate.py derives each number). Times come from several answers rendered
+        # a moment apart, so a second either way is allowed where two answers meet.
+        def near(got, want, slack=2):
+            return abs(got - want) <= slack
+
+        for window, ok_count, failed in (("1d", 0, 0), ("7d", 1, 1), ("30d", 2, 1)):
+            assert value(m, "github_deployments", window=window, **repo) == ok_count, window
+            assert value(m, "github_deployments_failed", window=window, **repo) == failed, window
+        assert near(value(m, "github_deployment_last_timestamp_seconds", **repo), time.time() - 2 * DAY, 30)
+        dora_lead = "github_deployment_lead_time_seconds"
+        assert value(m, dora_lead + "_count", **month) == 3
+        assert near(value(m, dora_lead + "_sum", **month), 2 * DAY + DAY + 12 * 3600, 6)
+        assert near(value(m, dora_lead, quantile="0.5", **month), DAY)
+        assert abs(value(m, "github_change_failure_ratio", **month) - 2 / 3) < 1e-12
+        assert near(value(m, "github_failed_deployment_recovery_seconds_sum", **month), DAY)
+        assert value(m, "github_time_to_restore_seconds_sum", **month) == 3 * 3600
+        assert value(m, "github_deployment_rework_ratio", **month) == 0.5
+        assert ("github_deployments", frozenset({("repo", "acme/huge"), ("window", "30d")})) in m
+        assert ("github_change_failure_ratio", frozenset({("repo", "acme/huge"), ("window", "30d")})) not in m, \
+            "no decided deployment: no ratio"
+
+        # Security: Dependabot over two cursor pages; every severity present.
+        for severity, count in (("critical", 2), ("high", 1), ("medium", 0), ("low", 0)):
+            assert value(m, "github_dependabot_alerts_open", severity=severity, **repo) == count, severity
+        assert near(value(m, "github_dependabot_alert_oldest_open_seconds", severity="critical", **repo), 10 * DAY, 30)
+        assert value(m, "github_dependabot_alert_oldest_open_seconds", severity="low", **repo) == 0
+        assert value(m, "github_dependabot_alert_fix_seconds_count", **month) == 2
+        assert value(m, "github_dependabot_alert_fix_seconds_sum", **month) == 3 * DAY + 10 * DAY
+        for severity, count in (("critical", 0), ("high", 2), ("medium", 1), ("low", 0)):
+            assert value(m, "github_code_scanning_alerts_open", severity=severity, **repo) == count, severity
+        assert value(m, "github_secret_scanning_alerts_open", **repo) == 1
+        assert not any(n.startswith(("github_dependabot", "github_code_scanning", "github_secret_scanning"))
+                       and dict(l).get("repo") == "acme/huge" for n, l in m), "no security features: no series"
+
         for target in ("acme/widgets", "acme/huge", "org acme"):
             assert value(m, "kpi_exporter_target_up", collector="github", target=target) == 1, target
             assert value(m, "kpi_exporter_target_last_success_timestamp_seconds", collector="github", target=target) > 0
@@ -130,6 +171,11 @@ def main():
         assert "github" in landing and 'class="ok"' in landing
         assert "<td>github</td><td>acme/huge</td><td class=\"ok\">ok</td>" in landing, "per-target health on the landing page"
         assert open(log).read().count("will not list contributors") == 1, "the contributors refusal is logged once, not every poll"
+        assert open(log).read().count("acme/huge: Dependabot alerts are not available") == 1, "logged once"
+        dependabot = [r for r in requests if "/dependabot/" in r.get("path", "")]
+        assert len(dependabot) >= 4 and not any("page" in r.get("query", {}) for r in dependabot), \
+            "the Dependabot listing pages by cursor only"
+        assert any(r.get("query", {}).get("after") for r in dependabot)
         assert_fake_saw_no_problems(fake)
         for name, body in [("/metrics", http(base + "/metrics")[1]), ("landing page", landing), ("log", open(log).read())]:
             assert TOKEN not in body, f"token leaked into {name}"

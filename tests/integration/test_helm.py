@@ -388,6 +388,32 @@ def main():
         same = os.path.join(SOURCE_DIR, "tests", "fixtures", "alerts-custom.toml")
         check_rules(p, c4, program_groups(p, f"--config.file={same}"), "custom-alerts")
 
+        # kube-rbac-proxy sidecar and a web config from a Secret.
+        k = Rendered(p, "kube-rbac-proxy", "--set", "kubeRBACProxy.enabled=true", "--set", "serviceMonitor.enabled=true",
+                     "--set", "webConfig.existingSecret=kpi-web")
+        assert k.kinds() == ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Service",
+                             "ServiceAccount", "ServiceMonitor"], k.kinds()
+        kspec = k.one("Deployment")["spec"]["template"]["spec"]
+        assert kspec["automountServiceAccountToken"] is True
+        exporter_c, proxy_c = kspec["containers"]
+        assert proxy_c["name"] == "kube-rbac-proxy" and proxy_c["image"].startswith("quay.io/brancz/kube-rbac-proxy:")
+        assert "--web.listen-address=127.0.0.1:9878" in exporter_c["args"] and "ports" not in exporter_c
+        assert "--web.config.file=/etc/kpi-exporter/web/web-config.yml" in exporter_c["args"]
+        assert {"--secure-listen-address=:9877", "--upstream=http://127.0.0.1:9878/",
+                "--ignore-paths=/healthz,/readyz"} <= set(proxy_c["args"])
+        assert proxy_c["ports"] == [{"name": "http-metrics", "containerPort": 9877, "protocol": "TCP"}]
+        assert exporter_c["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+        assert exporter_c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http-metrics", "scheme": "HTTPS"}
+        assert {v["name"]: v for v in kspec["volumes"]}["web-config"]["secret"]["secretName"] == "kpi-web"
+        endpoint = k.one("ServiceMonitor")["spec"]["endpoints"][0]
+        assert endpoint["scheme"] == "https" and endpoint["tlsConfig"]["insecureSkipVerify"] is True
+        binding = k.one("ClusterRoleBinding")
+        assert binding["subjects"][0]["name"] == kspec["serviceAccountName"]
+        assert {r["resources"][0] for r in k.one("ClusterRole")["rules"]} == {"tokenreviews", "subjectaccessreviews"}
+        # Off by default: no proxy, no RBAC, the exporter on the service port.
+        assert len(pod["containers"]) == 1 and "--web.listen-address=:9877" in c["args"]
+        assert pod["automountServiceAccountToken"] is False
+
         # 5. Values the schema must reject.
         for args, message in [(["--set", "replicaCount=2"], "replicaCount"),
                               (["--set", "unknownKey=1"], "additional properties 'unknownKey' not allowed"),
@@ -417,15 +443,27 @@ def main():
         exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
         assert len(exprs) > 20
         titles = [panel["title"] for panel in dashboard["panels"] if panel["type"] == "row"]
-        for needed in ("CI", "Pull requests", "Bug", "Community", "Jira", "Stripe", "Exporter health"):
+        for needed in ("CI", "Pull requests", "Bug", "DORA", "Security", "Community", "Jira", "Stripe", "Exporter health"):
             assert any(needed in t for t in titles), f"no dashboard row for {needed}"
         for panel in dashboard["panels"]:
             for t in panel.get("targets", []):
                 assert t["datasource"]["uid"] == "${datasource}"
         check_dashboard_health_row(dashboard)
+        # Variables for job, instance and repo, used by every selector of the exporter's own metrics (GitHub
+        # ones by repo too); money panels carry currency units per currency.
+        names = {v["name"] for v in dashboard["templating"]["list"]}
+        assert {"job", "instance", "repo"} <= names, names
+        for expr in exprs:
+            for m in re.finditer(r"(?<![\w:])((?:github|jira|stripe|pypi|discord|kpi_exporter)_\w+)(\{[^}]*\})?", expr):
+                assert m.group(2) and 'job=~"$job",instance=~"$instance"' in m.group(2), (expr, m.group(1))
+                if m.group(1).startswith("github_"):
+                    assert 'repo=~"$repo"' in m.group(2), (expr, m.group(1))
+        mrr = next(panel for panel in dashboard["panels"] if panel["title"] == "MRR")
+        units = {o["matcher"]["options"]: o["properties"][0]["value"] for o in mrr["fieldConfig"]["overrides"]}
+        assert units["usd"] == "currencyUSD" and units["eur"] == "currencyEUR", units
 
         fake = p.start_fake()
-        config = p.write_config(github_config(fake, "60s") + jira_stripe_config(fake, "60s") +
+        config = p.write_config(github_config(fake, "60s", extra="[github.dora]\n") + jira_stripe_config(fake, "60s") +
                                 discord_pypi_config(fake, "60s"))
         _, _, base = p.start_exporter(config, env={"KPI_TEST_TOKEN": TOKEN})
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")

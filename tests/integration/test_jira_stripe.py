@@ -98,6 +98,30 @@ def main():
         wait_for(lambda: ("stripe_mrr", frozenset({("currency", "usd")})) in parse_metrics(http(base + "/metrics")[1]),
                  what="MRR back without the cap")
 
+        # SLAs per query: `sla` by created->resolved arithmetic on SUP, JSM's own verdicts by field name on DESK
+        # (tests/fixtures/jira/sla_*.json, shaped like Atlassian's SlaInformation examples).
+        reload(jira_stripe_config(fake).replace('jql = "project = SUP ORDER BY created DESC"\n',
+                                                'jql = "project = SUP ORDER BY created DESC"\nsla = "24h"\n\n'
+                                                '[[jira.queries]]\nname = "desk"\njql = "project = DESK"\n'
+                                                'sla_field = "Time to resolution"\n'))
+
+        def with_sla():
+            s = parse_metrics(http(base + "/metrics")[1])
+            key = ("jira_issues_open_breaching_sla", frozenset({("query", "desk")}))
+            return s if key in s else None
+        m = wait_for(with_sla, what="the Jira SLA series")
+        # SUP resolved after 2h, 24h and 30h (the summary above): 2 of 3 within 24h; open past 24h: 3d and 25h.
+        close(value(m, "jira_issues_resolved_within_sla_ratio", query="support", window="30d"), 2 / 3)
+        assert value(m, "jira_issues_open_breaching_sla", query="support") == 2
+        # DESK: met, breached (second cycle), no SLA (left out), met after 200h (paused): 2 of 3. Open: one
+        # ongoing cycle breached, one not, one without a cycle.
+        close(value(m, "jira_issues_resolved_within_sla_ratio", query="desk", window="30d"), 2 / 3)
+        assert value(m, "jira_issues_open_breaching_sla", query="desk") == 1
+        seen = json.loads(http(fake + "/_control/requests")[1])
+        assert len([r for r in seen if r["path"] == "/rest/api/3/field"]) == 1, "the field id is looked up once"
+        assert_fake_saw_no_problems(fake)
+        reload(jira_stripe_config(fake))
+
         # A wrong Stripe key after a reload: unauthorized, the last values stay, the key shows nowhere.
         wrong_key = "sk_test_wrong_key_must_not_leak_42"
         reload(jira_stripe_config(fake).replace("${KPI_STRIPE_KEY}", wrong_key))

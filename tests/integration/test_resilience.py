@@ -9,16 +9,9 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (TOKEN, Processes, github_config, http, parse_metrics, stop, value, wait_for)  # noqa: E402
+from harness import (TOKEN, Processes, github_config, http, parse_metrics, set_route, stop, value, wait_for)  # noqa: E402
 
 REPO = {"repo": "acme/widgets"}
-
-
-def set_route(fake, name, responses):
-    body = json.dumps({"name": name, "responses": responses}).encode()
-    request = urllib.request.Request(fake + "/_control/routes", data=body, method="POST")
-    with urllib.request.urlopen(request, timeout=5) as response:
-        assert response.status == 200
 
 
 def errors(m, reason):

@@ -59,7 +59,8 @@ def main():
         # before the checked-in file is compared with it: a wrong rule fails on its test, not only as stale.
         unit_tests(p, default.stdout, "kpi-exporter.rules.yml", os.path.join("rules", "tests", "*.yml"))
         # Optional alerts (off by default): their tests run against the rules with every one switched on.
-        optional = p.write_config('[alerts.ci_consecutive_failures]\nenabled = true\n', "optional.toml")
+        optional = p.write_config('[alerts.ci_consecutive_failures]\nenabled = true\n'
+                                  '[alerts.dora_no_deployment]\nenabled = true\n', "optional.toml")
         all_on = run("rules", f"--config.file={optional}")
         assert all_on.returncode == 0, all_on.stderr
         unit_tests(p, all_on.stdout, "optional.rules.yml", os.path.join("rules", "tests", "optional", "*.yml"))
@@ -73,7 +74,7 @@ def main():
         r = run("rules", f"--config.file={off}")
         assert r.returncode == 0, r.stderr
         assert "PypiDownloadDataStale" not in r.stdout
-        assert "pypi_downloads_newest_day_timestamp_seconds > 345600)'" in r.stdout
+        assert "pypi_downloads_newest_day_timestamp_seconds{job=~\"kpi-exporter.*\"} > 345600)'" in r.stdout
 
         with open(os.path.join(SOURCE_DIR, "tests", "fixtures", "alerts-custom.toml")) as f:
             custom = p.write_config('[alerts]\nrunbook_base_url = "https://wiki.example/kpi-runbook"\n' + f.read(),
@@ -81,20 +82,23 @@ def main():
         out = run("rules", f"--config.file={custom}")
         assert out.returncode == 0, out.stderr
         text = out.stdout
-        assert "expr: 'github_workflow_success_ratio < 0.9'" in text
+        assert "expr: 'github_workflow_success_ratio{job=~\"kpi-exporter.*\"} < 0.9'" in text
         ratio_block = text[text.index("alert: GithubWorkflowSuccessRatioLow"):text.index("alert: PypiDownloadsDropped")]
-        assert "for: 1h" in ratio_block and "severity: critical" in ratio_block and "at least 0.9)" in ratio_block
+        # The description says the configured threshold and `for`, in human units.
+        assert "for: 1h" in ratio_block and "severity: critical" in ratio_block
+        assert "(target: at least 90 %; below it for 1h)" in ratio_block
         assert "GithubBugReportSpike" not in text
-        assert "github_issues_awaiting_response_oldest_age_seconds > 172800" in text
+        assert "github_issues_awaiting_response_oldest_age_seconds{job=~\"kpi-exporter.*\"} > 172800" in text
+        assert "(limit: 2d)" in text
         assert "runbook_url: 'https://wiki.example/kpi-runbook#githubworkflowfailing'" in text
         failing_block = text[text.index("alert: GithubWorkflowFailing\n"):text.index("alert: GithubWorkflowFailingRepeatedly")]
         assert "for: 0s" in failing_block
         # An optional alert switched on, with its own threshold.
-        assert "expr: 'github_workflow_consecutive_failures >= 2'" in text
+        assert "expr: 'github_workflow_consecutive_failures{job=~\"kpi-exporter.*\"} >= 2'" in text
         # One threshold in two rules: [alerts.pypi_data_stale] also sets when the drop alert falls silent.
-        assert "expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > 172800'" in text
-        assert "unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > 172800)'" in text
-        assert "259200" not in text
+        assert "expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{job=~\"kpi-exporter.*\"} > 172800'" in text
+        assert "unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{job=~\"kpi-exporter.*\"} > 172800)'" in text
+        assert "259200" not in text and "(limit: 2d)." in text
         custom_file = p.write_config(text, "custom.rules.yml")
         promtool("check", "rules", custom_file)
 
@@ -111,7 +115,9 @@ def main():
         assert helm.returncode == 0
         assert '{{- define "kpi-exporter.ruleGroups" }}' in helm.stdout
         assert "{{- if .Values.alerts.ciFailing.enabled }}" in helm.stdout
-        assert "< {{ .Values.alerts.ciSuccessRatio.threshold }}" in helm.stdout
+        assert ('github_workflow_success_ratio{{ printf "{%s}" .Values.prometheusRule.jobSelector }} < '
+                '{{ .Values.alerts.ciSuccessRatio.threshold }}') in helm.stdout
+        assert 'at least {{ include "kpi-exporter.humanPercent" .Values.alerts.ciSuccessRatio.threshold }}' in helm.stdout
         assert "{{`{{ $labels.repo }}`}}" in helm.stdout
 
         # Rules need no tokens: sources are not built (a missing variable is fine), only checked to be known.
@@ -119,6 +125,21 @@ def main():
                                 "tokens.toml")
         r = run("rules", f"--config.file={tokens}")
         assert r.returncode == 0 and "kind=\"bug\"} > 9'" in r.stdout, r.stderr
+
+        # The job selector: in every selector of every rule, alerts and recordings; another one from the config;
+        # none at all when empty. Only exporter-own metric names get it, never functions or recorded names.
+        exprs = re.findall(r"^\s+expr: '(.*)'$", default.stdout, re.M)
+        assert exprs and all('job=~"kpi-exporter.*"' in e for e in exprs), [e for e in exprs if "job=~" not in e]
+        assert "expr: 'absent(kpi_exporter_build_info{job=~\"kpi-exporter.*\"})'" in default.stdout
+        assert "'12 * sum by (currency) (stripe_mrr{job=~\"kpi-exporter.*\"})'" in default.stdout
+        own = p.write_config('[alerts]\njob_selector = \'job="kpi", namespace=~"mon.*"\'\n', "job.toml")
+        r = run("rules", f"--config.file={own}")
+        assert r.returncode == 0, r.stderr
+        assert "expr: 'github_issues_opened{job=\"kpi\", namespace=~\"mon.*\",window=\"1d\",kind=\"bug\"} > 5'" in r.stdout
+        promtool("check", "rules", p.write_config(r.stdout, "job.rules.yml"))
+        none = p.write_config('[alerts]\njob_selector = ""\n', "nojob.toml")
+        r = run("rules", f"--config.file={none}")
+        assert r.returncode == 0 and "expr: 'github_workflow_failing == 1'" in r.stdout and "job=" not in r.stdout
         unknown = p.write_config("[gitlab]\n", "unknown.toml")
         r = run("rules", f"--config.file={unknown}")
         assert r.returncode == 2 and "unknown section [gitlab]" in r.stderr, r.stderr
@@ -130,6 +151,7 @@ def main():
             ("[alerts.bug_spike]\nfor = \"soon\"\n", "2:7: 'for' in [alerts.bug_spike] must be a duration"),
             ("[alerts.bug_spike]\nthreshold = \"many\"\n", "2:13: 'threshold' in [alerts.bug_spike] must be a number or"),
             ("[alerts.bug_spike]\nthreshhold = 3\n", "2:1: unknown key 'threshhold' in [alerts.bug_spike]"),
+            ("[alerts]\njob_selector = 'job=kpi'\n", "2:16: 'job_selector' in [alerts] must be label matchers"),
         ]:
             bad = p.write_config(text_config, "bad-alerts.toml")
             r = run("rules", f"--config.file={bad}")
@@ -141,7 +163,7 @@ def main():
         assert len(alerts) > len(re.findall(r"^      - alert: ", default.stdout, re.M))
         with open(os.path.join(SOURCE_DIR, "rules", "RUNBOOK.md")) as f:
             sections = re.findall(r"^## (\w+)$", f.read(), re.M)
-        assert sorted(sections) == sorted(alerts), f"RUNBOOK.md sections {sections} != alerts {alerts}"
+        assert sorted(sections) == sorted(set(alerts)), f"RUNBOOK.md sections {sections} != alerts {alerts}"
         with open(os.path.join(SOURCE_DIR, "README.md")) as f:
             readme = f.read()
         alerting = readme[readme.index("\n## Alerting\n"):readme.index("\n## ", readme.index("\n## Alerting\n") + 1)]

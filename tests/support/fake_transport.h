@@ -1,10 +1,12 @@
 // FakeTransport: an in-memory HttpTransport for unit tests at the edges
 // (collector logic without sockets). Answers are keyed by exact URL; each key
-// holds a queue whose last answer repeats. Unknown URLs answer 404.
+// holds a queue whose last answer repeats. Unknown URLs answer 404. Safe to
+// call from several threads (a collector polling targets side by side).
 #pragma once
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,7 @@ class FakeTransport final : public HttpTransport {
  public:
   // Shared so a test keeps a handle after giving the transport to an HttpClient.
   struct State {
+    std::mutex mu;  // held by Perform only: tests read the rest after the poll
     std::map<std::string, FakeExchange> routes;
     std::vector<HttpRequest> requests;
   };
@@ -29,6 +32,7 @@ class FakeTransport final : public HttpTransport {
 
   tl::expected<HttpResponse, Error> Perform(const HttpRequest& request, const TransferLimits&,
                                             std::stop_token) override {
+    std::lock_guard lock(state_->mu);
     state_->requests.push_back(request);
     const auto it = state_->routes.find(request.url);
     if (it == state_->routes.end()) return HttpResponse{404, {}, R"({"message":"Not Found"})", false};

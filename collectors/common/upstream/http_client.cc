@@ -41,7 +41,7 @@ std::optional<SystemTime> ParseHttpDate(std::string_view text) {
   const std::string date(Trim(text));
   const time_t seconds = curl_getdate(date.c_str(), nullptr);
   if (seconds == -1) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(seconds);
+  return FromUnixSeconds(seconds);  // a date far in the future would overflow SystemTime
 }
 
 // GitHub's secondary limits answer 403 or 429 with this in the message
@@ -244,12 +244,13 @@ tl::expected<HttpResponse, Error> HttpClient::Send(HttpRequest request, Credenti
 
 tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest request, bool cacheable) {
   const std::string url = request.url;
-  const CacheEntry* cached = cacheable ? Lookup(url) : nullptr;
+  const std::optional<Cached> cached = cacheable ? Lookup(url) : std::nullopt;
   if (cached) request.headers.emplace_back(cached->validator_header, cached->validator);
 
   Error last_error{"network", url + ": no attempt made"};
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     if (auto error = WaitForRateLimitReset()) return tl::unexpected(*error);
+    if (auto error = Pace()) return tl::unexpected(*error);
     if (stop_.stop_requested()) return tl::unexpected(Error{"canceled", url + ": shutting down"});
 
     auto response = transport_->Perform(request, options_.limits, stop_);
@@ -260,9 +261,10 @@ tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest reques
       if (last_error.reason == "response_too_large" || last_error.reason == "canceled") break;
     } else {
       if (observer_) observer_(std::to_string(response->status));
+      if (options_.cost) points_spent_ += options_.cost(request, *response);
       RememberRateLimit(*response);
       if (response->status == 304 && cached) {
-        HttpResponse reused = cached->response;
+        HttpResponse reused = *cached->response;
         for (const auto& [name, value] : response->headers) {
           if (name.starts_with("x-ratelimit") || name == "date") reused.headers[name] = value;
         }
@@ -285,7 +287,10 @@ tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest reques
         return tl::unexpected(last_error);
       }
       // A 429 or secondary limit holds for every request of this client (limits may be global), not just this URL.
-      if ((response->status == 429 || secondary_rate_limit) && delay) rate_limited_until_ = clock_.Now() + *delay;
+      if ((response->status == 429 || secondary_rate_limit) && delay) {
+        std::lock_guard lock(mu_);
+        rate_limited_until_ = clock_.Now() + *delay;
+      }
       if (primary_rate_limit && !delay) break;
     }
     if (attempt == options_.max_attempts) break;
@@ -303,19 +308,51 @@ tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest reques
 }
 
 std::optional<Error> HttpClient::WaitForRateLimitReset() {
-  if (!rate_limited_until_) return std::nullopt;
-  const auto wait = std::chrono::ceil<milliseconds>(*rate_limited_until_ - clock_.Now());
+  std::optional<SystemTime> until;
+  {
+    std::lock_guard lock(mu_);
+    until = rate_limited_until_;
+  }
+  // Clears the wait unless another request has set a new one meanwhile.
+  const auto clear = [&] {
+    std::lock_guard lock(mu_);
+    if (rate_limited_until_ == until) rate_limited_until_.reset();
+  };
+  if (!until) return std::nullopt;
+  const auto wait = std::chrono::ceil<milliseconds>(*until - clock_.Now());
   if (wait <= milliseconds::zero()) {
-    rate_limited_until_.reset();
+    clear();
     return std::nullopt;
   }
   if (wait > options_.max_rate_limit_wait) {
-    return Error{"rate_limited", "rate limit exhausted until " + FormatTimestamp(*rate_limited_until_) +
+    return Error{"rate_limited", "rate limit exhausted until " + FormatTimestamp(*until) +
                                      "; not calling the API before then"};
   }
   if (!clock_.SleepFor(wait, stop_)) return Error{"canceled", "shutting down"};
-  rate_limited_until_.reset();
+  clear();
   return std::nullopt;
+}
+
+std::optional<Error> HttpClient::Pace() {
+  if (options_.max_requests_per_minute <= 0) return std::nullopt;
+  // A minute and a second: the API counts arrivals on its own clock, a
+  // request's latency later, so an exact minute can let one too many through.
+  constexpr auto kWindow = std::chrono::seconds(61);
+  for (;;) {
+    SystemTime free_at;
+    {
+      std::lock_guard lock(mu_);
+      const SystemTime now = clock_.Now();
+      while (!recent_attempts_.empty() && recent_attempts_.front() <= now - kWindow) recent_attempts_.pop_front();
+      if (recent_attempts_.size() < size_t(options_.max_requests_per_minute)) {
+        recent_attempts_.push_back(now);
+        return std::nullopt;
+      }
+      free_at = recent_attempts_.front() + kWindow;
+    }
+    const auto wait = std::max(milliseconds(1), std::chrono::ceil<milliseconds>(free_at - clock_.Now()));
+    if (!clock_.SleepFor(wait, stop_)) return Error{"canceled", "shutting down"};
+  }
 }
 
 void HttpClient::RememberRateLimit(const HttpResponse& response) {
@@ -326,6 +363,7 @@ void HttpClient::RememberRateLimit(const HttpResponse& response) {
   // Clamped in seconds before any conversion: 1e300 would overflow into the past.
   const double now = ToUnixSeconds(clock_.Now());
   const double until = std::clamp(*reset, now, now + double(Seconds(kMaxDocumentedWait).count()));
+  std::lock_guard lock(mu_);
   rate_limited_until_ = SystemTime{} + std::chrono::duration_cast<SystemTime::duration>(Seconds(until));
 }
 
@@ -346,6 +384,7 @@ std::optional<milliseconds> HttpClient::RetryDelay(const HttpResponse& response)
     if (const auto seconds = ParseNumber(retry_after)) return to_ms(*seconds);
     if (const auto date = ParseHttpDate(retry_after)) return to_ms(Seconds(*date - clock_.Now()).count());
   }
+  std::lock_guard lock(mu_);
   if (rate_limited_until_) return to_ms(Seconds(*rate_limited_until_ - clock_.Now()).count());
   return std::nullopt;
 }
@@ -355,14 +394,16 @@ milliseconds HttpClient::Backoff(int attempt) {
   const double capped = std::min(exponential, double(options_.backoff_max.count()));
   // "Equal jitter": at least half the delay, so retries never bunch up at zero.
   std::uniform_real_distribution<double> jitter(capped / 2, capped);
+  std::lock_guard lock(mu_);
   return milliseconds(int64_t(jitter(rng_)));
 }
 
-const HttpClient::CacheEntry* HttpClient::Lookup(const std::string& url) {
+std::optional<HttpClient::Cached> HttpClient::Lookup(const std::string& url) {
+  std::lock_guard lock(mu_);
   const auto it = cache_.find(url);
-  if (it == cache_.end()) return nullptr;
+  if (it == cache_.end()) return std::nullopt;
   cache_lru_.splice(cache_lru_.begin(), cache_lru_, it->second.lru_position);
-  return &it->second;
+  return it->second.cached;
 }
 
 void HttpClient::Store(const std::string& url, const HttpResponse& response) {
@@ -378,17 +419,20 @@ void HttpClient::Store(const std::string& url, const HttpResponse& response) {
     return;
   }
   if (response.body.size() > options_.cache_max_bytes / 4) return;  // one answer may not flush the cache
+  auto stored = std::make_shared<const HttpResponse>(response);
+  std::lock_guard lock(mu_);
   if (const auto old = cache_.find(url); old != cache_.end()) {
-    cache_bytes_ -= old->second.response.body.size();
+    cache_bytes_ -= old->second.cached.response->body.size();
     cache_lru_.erase(old->second.lru_position);
     cache_.erase(old);
   }
   cache_lru_.push_front(url);
   cache_bytes_ += response.body.size();
-  cache_.emplace(url, CacheEntry{std::move(validator_header), std::move(validator), response, cache_lru_.begin()});
+  cache_.emplace(url, CacheEntry{Cached{std::move(validator_header), std::move(validator), std::move(stored)},
+                                 cache_lru_.begin()});
   while (cache_.size() > options_.cache_max_entries || cache_bytes_ > options_.cache_max_bytes) {
     const auto victim = cache_.find(cache_lru_.back());
-    cache_bytes_ -= victim->second.response.body.size();
+    cache_bytes_ -= victim->second.cached.response->body.size();
     cache_.erase(victim);
     cache_lru_.pop_back();
   }

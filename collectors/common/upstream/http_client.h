@@ -4,15 +4,20 @@
 // an HttpTransport performs single attempts on the wire (libcurl in
 // production, in-memory fakes in unit tests).
 //
-// Thread-safety: an HttpClient is used by one worker at a time (one per
-// collector); it is not safe to share between threads.
+// Thread-safety: one HttpClient serves one collector; its poll may call it
+// from several threads at once (ParallelFor) when its transport allows that
+// (TransportPool). The cache, the rate-limit wait and the jitter are shared
+// under a mutex, so a 429 seen by one request holds back them all.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <stop_token>
@@ -93,6 +98,12 @@ struct HttpClientOptions {
   std::chrono::milliseconds backoff_max{30'000};
   std::chrono::milliseconds max_rate_limit_wait{60'000};  // longer waits fail the poll instead
   int max_redirects = 5;
+  // Attempts allowed per minute (any 61 s; 0: unpaced); more wait for the window to
+  // move. GitHub's secondary limit allows 900 REST points a minute.
+  int max_requests_per_minute = 0;
+  // Points an answered attempt costs against the API's limit (GitHub: 1 for
+  // any answer but a 304 or /rate_limit); summed in points_spent(). Unset: 0.
+  std::function<int(const HttpRequest&, const HttpResponse&)> cost;
   size_t cache_max_entries = 2000;
   size_t cache_max_bytes = 64u << 20;
 };
@@ -140,13 +151,18 @@ class HttpClient {
   bool SendsCredentialsTo(std::string_view url) const;
 
   const HttpClientOptions& options() const { return options_; }
+  // What options().cost charged so far, over the client's life.
+  int64_t points_spent() const { return points_spent_; }
   const Clock& clock() const { return clock_; }
 
  private:
-  struct CacheEntry {
-    std::string validator_header;  // "if-none-match" or "if-modified-since"
+  struct Cached {
+    std::string validator_header;  // "If-None-Match" or "If-Modified-Since"
     std::string validator;
-    HttpResponse response;
+    std::shared_ptr<const HttpResponse> response;
+  };
+  struct CacheEntry {
+    Cached cached;
     std::list<std::string>::iterator lru_position;
   };
 
@@ -155,11 +171,12 @@ class HttpClient {
   tl::expected<HttpResponse, Error> SendWithRetries(HttpRequest request, bool cacheable);
   bool IsApiOrigin(std::string_view url) const;
   std::optional<Error> WaitForRateLimitReset();
+  std::optional<Error> Pace();
   void RememberRateLimit(const HttpResponse& response);
   std::optional<std::chrono::milliseconds> RetryDelay(const HttpResponse& response) const;
   std::chrono::milliseconds Backoff(int attempt);
   void Store(const std::string& url, const HttpResponse& response);
-  const CacheEntry* Lookup(const std::string& url);
+  std::optional<Cached> Lookup(const std::string& url);
 
   std::unique_ptr<HttpTransport> transport_;
   const Clock& clock_;
@@ -168,8 +185,11 @@ class HttpClient {
   std::function<void(const std::string&)> retry_log_;
   std::stop_token stop_;
   std::string api_origin_;
+  mutable std::mutex mu_;  // guards everything below
   std::mt19937_64 rng_;
   std::optional<SystemTime> rate_limited_until_;
+  std::deque<SystemTime> recent_attempts_;
+  std::atomic<int64_t> points_spent_{0};  // within the last minute, for max_requests_per_minute
   std::unordered_map<std::string, CacheEntry> cache_;
   std::list<std::string> cache_lru_;  // front = most recently used
   size_t cache_bytes_ = 0;

@@ -76,3 +76,19 @@ reason: every check here would otherwise surface only in the cluster.
 {{- printf "%s:%s" $repository (.Values.image.tag | default .Chart.AppVersion) -}}
 {{- end -}}
 {{- end }}
+
+{{/* Alert thresholds in the units the annotations show, exactly as the program's HumanThreshold
+(exporter/alert_rules.cc) writes them, so the chart's rules equal `kpi_exporter rules`:
+seconds as a duration (86400 -> 1d, 5400 -> 1h30m), ratios as a percentage (0.03 -> 3 %). */}}
+{{- define "kpi-exporter.humanDuration" -}}
+{{- $s := int64 . -}}
+{{- if eq $s 0 }}0s{{ end -}}
+{{- range $unit := list (list "d" 86400) (list "h" 3600) (list "m" 60) (list "s" 1) -}}
+{{- $size := index $unit 1 | int64 -}}
+{{- if ge $s $size }}{{ div $s $size }}{{ index $unit 0 }}{{ $s = mod $s $size }}{{ end -}}
+{{- end -}}
+{{- end }}
+
+{{- define "kpi-exporter.humanPercent" -}}
+{{ round (mulf . 100) 6 }} %
+{{- end }}

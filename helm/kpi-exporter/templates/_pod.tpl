@@ -8,6 +8,7 @@ subPathExpr.
 */}}
 {{- define "kpi-exporter.podTemplate" -}}
 {{- $sharded := gt (int .Values.shards) 1 -}}
+{{- $proxy := .Values.kubeRBACProxy.enabled -}}
 metadata:
   {{- if or (not .Values.existingConfigMap) .Values.podAnnotations }}
   annotations:
@@ -25,7 +26,8 @@ metadata:
     {{- end }}
 spec:
   serviceAccountName: {{ include "kpi-exporter.serviceAccountName" . }}
-  automountServiceAccountToken: false
+  # kube-rbac-proxy needs the token for its TokenReviews and SubjectAccessReviews.
+  automountServiceAccountToken: {{ $proxy }}
   {{- with .Values.imagePullSecrets }}
   imagePullSecrets:
     {{- toYaml . | nindent 4 }}
@@ -45,7 +47,15 @@ spec:
       imagePullPolicy: {{ .Values.image.pullPolicy }}
       args:
         - --config.file=/etc/kpi-exporter/config/config.toml
+        {{- if $proxy }}
+        # Only the kube-rbac-proxy sidecar (same pod) reaches the exporter.
+        - --web.listen-address=127.0.0.1:{{ .Values.kubeRBACProxy.upstreamPort }}
+        {{- else }}
         - --web.listen-address=:{{ .Values.service.port }}
+        {{- end }}
+        {{- if .Values.webConfig.existingSecret }}
+        - --web.config.file=/etc/kpi-exporter/web/{{ .Values.webConfig.key }}
+        {{- end }}
         - --log.level={{ .Values.log.level }}
         - --log.format={{ .Values.log.format }}
         {{- if $sharded }}
@@ -72,14 +82,16 @@ spec:
       envFrom:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      {{- if not $proxy }}
       ports:
         - name: http-metrics
           containerPort: {{ .Values.service.port }}
           protocol: TCP
+      {{- end }}
       livenessProbe:
-        {{- toYaml .Values.livenessProbe | nindent 8 }}
+        {{- include "kpi-exporter.probe" (list .Values.livenessProbe $proxy) | nindent 8 }}
       readinessProbe:
-        {{- toYaml .Values.readinessProbe | nindent 8 }}
+        {{- include "kpi-exporter.probe" (list .Values.readinessProbe $proxy) | nindent 8 }}
       securityContext:
         {{- toYaml .Values.securityContext | nindent 8 }}
       {{- with .Values.resources }}
@@ -93,6 +105,11 @@ spec:
         {{- if .Values.existingSecret }}
         - name: secrets
           mountPath: /etc/kpi-exporter/secrets
+          readOnly: true
+        {{- end }}
+        {{- if .Values.webConfig.existingSecret }}
+        - name: web-config
+          mountPath: /etc/kpi-exporter/web
           readOnly: true
         {{- end }}
         {{- if .Values.shardSecret.name }}
@@ -109,6 +126,9 @@ spec:
         {{- with .Values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
+    {{- if $proxy }}
+    {{- include "kpi-exporter.kubeRBACProxyContainer" . | nindent 4 }}
+    {{- end }}
     {{- with .Values.extraContainers }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -120,6 +140,12 @@ spec:
     - name: secrets
       secret:
         secretName: {{ .Values.existingSecret }}
+        defaultMode: 0440
+    {{- end }}
+    {{- if .Values.webConfig.existingSecret }}
+    - name: web-config
+      secret:
+        secretName: {{ .Values.webConfig.existingSecret }}
         defaultMode: 0440
     {{- end }}
     {{- if .Values.shardSecret.name }}

@@ -9,7 +9,7 @@ groups:
     rules:
 {{- if .Values.alerts.ciFailing.enabled }}
       - alert: GithubWorkflowFailing
-        expr: 'github_workflow_failing == 1'
+        expr: 'github_workflow_failing{{ printf "{%s}" .Values.prometheusRule.jobSelector }} == 1'
         for: {{ .Values.alerts.ciFailing.for }}
         labels:
           severity: {{ .Values.alerts.ciFailing.severity }}
@@ -20,7 +20,7 @@ groups:
 {{- end }}
 {{- if .Values.alerts.ciConsecutiveFailures.enabled }}
       - alert: GithubWorkflowFailingRepeatedly
-        expr: 'github_workflow_consecutive_failures >= {{ .Values.alerts.ciConsecutiveFailures.threshold }}'
+        expr: 'github_workflow_consecutive_failures{{ printf "{%s}" .Values.prometheusRule.jobSelector }} >= {{ .Values.alerts.ciConsecutiveFailures.threshold }}'
         for: {{ .Values.alerts.ciConsecutiveFailures.for }}
         labels:
           severity: {{ .Values.alerts.ciConsecutiveFailures.severity }}
@@ -31,102 +31,212 @@ groups:
 {{- end }}
 {{- if .Values.alerts.ciSuccessRatio.enabled }}
       - alert: GithubWorkflowSuccessRatioLow
-        expr: 'github_workflow_success_ratio < {{ .Values.alerts.ciSuccessRatio.threshold }}'
+        expr: 'github_workflow_success_ratio{{ printf "{%s}" .Values.prometheusRule.jobSelector }} < {{ .Values.alerts.ciSuccessRatio.threshold }}'
         for: {{ .Values.alerts.ciSuccessRatio.for }}
         labels:
           severity: {{ .Values.alerts.ciSuccessRatio.severity }}
         annotations:
-          summary: 'CI success ratio of {{`{{ $labels.workflow }}`}} on {{`{{ $labels.repo }}`}} is below {{ .Values.alerts.ciSuccessRatio.threshold }}'
-          description: 'Only {{`{{ $value | humanizePercentage }}`}} of the recent completed runs of {{`{{ $labels.workflow }}`}} on {{`{{ $labels.repo }}`}} succeeded (target: at least {{ .Values.alerts.ciSuccessRatio.threshold }}).'
+          summary: 'CI success ratio of {{`{{ $labels.workflow }}`}} on {{`{{ $labels.repo }}`}} is below {{ include "kpi-exporter.humanPercent" .Values.alerts.ciSuccessRatio.threshold }}'
+          description: 'Only {{`{{ $value | humanizePercentage }}`}} of the recent completed runs of {{`{{ $labels.workflow }}`}} on {{`{{ $labels.repo }}`}} succeeded (target: at least {{ include "kpi-exporter.humanPercent" .Values.alerts.ciSuccessRatio.threshold }}; below it for {{ .Values.alerts.ciSuccessRatio.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubworkflowsuccessratiolow'
 {{- end }}
 {{- if .Values.alerts.pypiDownloadDrop.enabled }}
       - alert: PypiDownloadsDropped
-        expr: '(pypi_downloads{window="7d"} < {{ .Values.alerts.pypiDownloadDrop.threshold }} * pypi_downloads_prior{window="7d"}) unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > {{ .Values.alerts.pypiDataStale.threshold }})'
+        expr: '(pypi_downloads{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"} < {{ .Values.alerts.pypiDownloadDrop.threshold }} * pypi_downloads_prior{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"}) unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.pypiDataStale.threshold }})'
         for: {{ .Values.alerts.pypiDownloadDrop.for }}
         labels:
           severity: {{ .Values.alerts.pypiDownloadDrop.severity }}
         annotations:
           summary: 'PyPI downloads of {{`{{ $labels.package }}`}} dropped week over week'
-          description: '{{`{{ $labels.package }}`}} was downloaded {{`{{ $value }}`}} times in the last 7 days, less than {{ .Values.alerts.pypiDownloadDrop.threshold }} times the 7 days before.'
+          description: '{{`{{ $labels.package }}`}} was downloaded {{`{{ $value }}`}} times in the last 7 days, less than {{ include "kpi-exporter.humanPercent" .Values.alerts.pypiDownloadDrop.threshold }} of the 7 days before (for {{ .Values.alerts.pypiDownloadDrop.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#pypidownloadsdropped'
 {{- end }}
 {{- if .Values.alerts.bugSpike.enabled }}
       - alert: GithubBugReportSpike
-        expr: 'github_issues_opened{window="1d",kind="bug"} > {{ .Values.alerts.bugSpike.threshold }}'
+        expr: 'github_issues_opened{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="1d",kind="bug"} > {{ .Values.alerts.bugSpike.threshold }}'
         for: {{ .Values.alerts.bugSpike.for }}
         labels:
           severity: {{ .Values.alerts.bugSpike.severity }}
         annotations:
           summary: 'Bug report spike on {{`{{ $labels.repo }}`}}'
-          description: '{{`{{ $value }}`}} bug issues were opened on {{`{{ $labels.repo }}`}} in the last day (more than {{ .Values.alerts.bugSpike.threshold }}).'
+          description: '{{`{{ $value }}`}} bug issues were opened on {{`{{ $labels.repo }}`}} in the last day (more than {{ .Values.alerts.bugSpike.threshold }}, for {{ .Values.alerts.bugSpike.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubbugreportspike'
 {{- end }}
 {{- if .Values.alerts.issueAwaitingResponse.enabled }}
       - alert: GithubIssueAwaitingResponse
-        expr: 'github_issues_awaiting_response_oldest_age_seconds > {{ .Values.alerts.issueAwaitingResponse.threshold }}'
+        expr: 'github_issues_awaiting_response_oldest_age_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.issueAwaitingResponse.threshold }}'
         for: {{ .Values.alerts.issueAwaitingResponse.for }}
         labels:
           severity: {{ .Values.alerts.issueAwaitingResponse.severity }}
         annotations:
           summary: 'An issue on {{`{{ $labels.repo }}`}} has waited too long for a first response'
-          description: 'The oldest issue on {{`{{ $labels.repo }}`}} without a response has waited {{`{{ $value | humanizeDuration }}`}} (limit: {{ .Values.alerts.issueAwaitingResponse.threshold }} s).'
+          description: 'The oldest issue opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} without a response has waited {{`{{ $value | humanizeDuration }}`}} (limit: {{ include "kpi-exporter.humanDuration" .Values.alerts.issueAwaitingResponse.threshold }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubissueawaitingresponse'
 {{- end }}
 {{- if .Values.alerts.firstResponseSlow.enabled }}
       - alert: GithubFirstResponseSlow
-        expr: 'github_issue_first_response_seconds_sum / github_issue_first_response_seconds_count > {{ .Values.alerts.firstResponseSlow.threshold }}'
+        expr: 'github_issue_first_response_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_issue_first_response_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.firstResponseSlow.threshold }}'
         for: {{ .Values.alerts.firstResponseSlow.for }}
         labels:
           severity: {{ .Values.alerts.firstResponseSlow.severity }}
         annotations:
           summary: 'Mean time to first response on {{`{{ $labels.repo }}`}} is above target'
-          description: 'Issues opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} got a first response after {{`{{ $value | humanizeDuration }}`}} on average (target: {{ .Values.alerts.firstResponseSlow.threshold }} s).'
+          description: 'Issues opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} got a first response after {{`{{ $value | humanizeDuration }}`}} on average (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.firstResponseSlow.threshold }}; above it for {{ .Values.alerts.firstResponseSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubfirstresponseslow'
 {{- end }}
 {{- if .Values.alerts.prLeadTimeSlow.enabled }}
       - alert: GithubPullRequestLeadTimeSlow
-        expr: 'github_pull_request_merge_lead_time_seconds{quantile="0.5"} > {{ .Values.alerts.prLeadTimeSlow.threshold }}'
+        expr: 'github_pull_request_merge_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} > {{ .Values.alerts.prLeadTimeSlow.threshold }}'
         for: {{ .Values.alerts.prLeadTimeSlow.for }}
         labels:
           severity: {{ .Values.alerts.prLeadTimeSlow.severity }}
         annotations:
           summary: 'Median PR merge lead time on {{`{{ $labels.repo }}`}} is above target'
-          description: 'Pull requests merged on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from opening to merge (target: {{ .Values.alerts.prLeadTimeSlow.threshold }} s).'
+          description: 'Pull requests merged on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from opening to merge (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.prLeadTimeSlow.threshold }}; above it for {{ .Values.alerts.prLeadTimeSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubpullrequestleadtimeslow'
 {{- end }}
-{{- if .Values.alerts.jiraResolutionSlow.enabled }}
-      - alert: JiraResolutionTimeSlow
-        expr: 'jira_issue_resolution_seconds_sum / jira_issue_resolution_seconds_count > {{ .Values.alerts.jiraResolutionSlow.threshold }}'
-        for: {{ .Values.alerts.jiraResolutionSlow.for }}
+{{- if .Values.alerts.jiraSlaResolvedRatio.enabled }}
+      - alert: JiraResolvedWithinSlaLow
+        expr: 'jira_issues_resolved_within_sla_ratio{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} < {{ .Values.alerts.jiraSlaResolvedRatio.threshold }}'
+        for: {{ .Values.alerts.jiraSlaResolvedRatio.for }}
         labels:
-          severity: {{ .Values.alerts.jiraResolutionSlow.severity }}
+          severity: {{ .Values.alerts.jiraSlaResolvedRatio.severity }}
         annotations:
-          summary: 'Jira query {{`{{ $labels.query }}`}} misses its resolution-time SLA'
-          description: 'Issues of {{`{{ $labels.query }}`}} resolved in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average (SLA: {{ .Values.alerts.jiraResolutionSlow.threshold }} s).'
-          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#jiraresolutiontimeslow'
+          summary: 'Jira query {{`{{ $labels.query }}`}} resolves too few issues within its SLA'
+          description: 'Only {{`{{ $value | humanizePercentage }}`}} of the issues of {{`{{ $labels.query }}`}} resolved in the last {{`{{ $labels.window }}`}} met their SLA (target: at least {{ include "kpi-exporter.humanPercent" .Values.alerts.jiraSlaResolvedRatio.threshold }}; below it for {{ .Values.alerts.jiraSlaResolvedRatio.for }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#jiraresolvedwithinslalow'
+{{- end }}
+{{- if .Values.alerts.jiraSlaResolvedRatioCritical.enabled }}
+      - alert: JiraResolvedWithinSlaLow
+        expr: 'jira_issues_resolved_within_sla_ratio{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} < {{ .Values.alerts.jiraSlaResolvedRatioCritical.threshold }}'
+        for: {{ .Values.alerts.jiraSlaResolvedRatioCritical.for }}
+        labels:
+          severity: {{ .Values.alerts.jiraSlaResolvedRatioCritical.severity }}
+        annotations:
+          summary: 'Jira query {{`{{ $labels.query }}`}} resolves far too few issues within its SLA'
+          description: 'Only {{`{{ $value | humanizePercentage }}`}} of the issues of {{`{{ $labels.query }}`}} resolved in the last {{`{{ $labels.window }}`}} met their SLA (critical below {{ include "kpi-exporter.humanPercent" .Values.alerts.jiraSlaResolvedRatioCritical.threshold }}; below it for {{ .Values.alerts.jiraSlaResolvedRatioCritical.for }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#jiraresolvedwithinslalow'
+{{- end }}
+{{- if .Values.alerts.jiraSlaOpenBreaching.enabled }}
+      - alert: JiraOpenIssuesBreachingSla
+        expr: 'jira_issues_open_breaching_sla{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.jiraSlaOpenBreaching.threshold }}'
+        for: {{ .Values.alerts.jiraSlaOpenBreaching.for }}
+        labels:
+          severity: {{ .Values.alerts.jiraSlaOpenBreaching.severity }}
+        annotations:
+          summary: 'Open issues of Jira query {{`{{ $labels.query }}`}} are past their SLA'
+          description: '{{`{{ $value }}`}} open issues of {{`{{ $labels.query }}`}} are past their SLA (alert above {{ .Values.alerts.jiraSlaOpenBreaching.threshold }}, for {{ .Values.alerts.jiraSlaOpenBreaching.for }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#jiraopenissuesbreachingsla'
 {{- end }}
 {{- if .Values.alerts.stripeChurnHigh.enabled }}
       - alert: StripeChurnHigh
-        expr: 'stripe_churn_ratio{window="30d"} > {{ .Values.alerts.stripeChurnHigh.threshold }}'
+        expr: 'stripe_churn_ratio{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} > {{ .Values.alerts.stripeChurnHigh.threshold }}'
         for: {{ .Values.alerts.stripeChurnHigh.for }}
         labels:
           severity: {{ .Values.alerts.stripeChurnHigh.severity }}
         annotations:
           summary: 'Subscription churn is above target'
-          description: '{{`{{ $value | humanizePercentage }}`}} of the subscriptions paying 30 days ago have ended since (target: at most {{ .Values.alerts.stripeChurnHigh.threshold }}).'
+          description: '{{`{{ $value | humanizePercentage }}`}} of the subscriptions paying 30 days ago have ended since (target: at most {{ include "kpi-exporter.humanPercent" .Values.alerts.stripeChurnHigh.threshold }}; above it for {{ .Values.alerts.stripeChurnHigh.for }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#stripechurnhigh'
+{{- end }}
+{{- if .Values.alerts.stripeChurnCritical.enabled }}
+      - alert: StripeChurnHigh
+        expr: 'stripe_churn_ratio{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} > {{ .Values.alerts.stripeChurnCritical.threshold }}'
+        for: {{ .Values.alerts.stripeChurnCritical.for }}
+        labels:
+          severity: {{ .Values.alerts.stripeChurnCritical.severity }}
+        annotations:
+          summary: 'Subscription churn is far above target'
+          description: '{{`{{ $value | humanizePercentage }}`}} of the subscriptions paying 30 days ago have ended since (critical above {{ include "kpi-exporter.humanPercent" .Values.alerts.stripeChurnCritical.threshold }}; above it for {{ .Values.alerts.stripeChurnCritical.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#stripechurnhigh'
 {{- end }}
 {{- if .Values.alerts.stripeFailedCharges.enabled }}
       - alert: StripePaymentsFailing
-        expr: 'stripe_charges{status="failed",window="1d"} > {{ .Values.alerts.stripeFailedCharges.threshold }}'
+        expr: 'stripe_charges{{ printf "{%s" .Values.prometheusRule.jobSelector }},status="failed",window="1d"} > {{ .Values.alerts.stripeFailedCharges.threshold }}'
         for: {{ .Values.alerts.stripeFailedCharges.for }}
         labels:
           severity: {{ .Values.alerts.stripeFailedCharges.severity }}
         annotations:
           summary: 'Stripe payments are failing'
-          description: '{{`{{ $value }}`}} charges failed in the last day (more than {{ .Values.alerts.stripeFailedCharges.threshold }}).'
+          description: '{{`{{ $value }}`}} charges failed in the last day (more than {{ .Values.alerts.stripeFailedCharges.threshold }}, for {{ .Values.alerts.stripeFailedCharges.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#stripepaymentsfailing'
+{{- end }}
+{{- if .Values.alerts.doraChangeFailureHigh.enabled }}
+      - alert: GithubChangeFailureRatioHigh
+        expr: 'github_change_failure_ratio{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} > {{ .Values.alerts.doraChangeFailureHigh.threshold }}'
+        for: {{ .Values.alerts.doraChangeFailureHigh.for }}
+        labels:
+          severity: {{ .Values.alerts.doraChangeFailureHigh.severity }}
+        annotations:
+          summary: 'Change failure rate on {{`{{ $labels.repo }}`}} is above target'
+          description: '{{`{{ $value | humanizePercentage }}`}} of the deployments of {{`{{ $labels.repo }}`}} in the last 30 days failed or were followed by an incident (target: at most {{ include "kpi-exporter.humanPercent" .Values.alerts.doraChangeFailureHigh.threshold }}; above it for {{ .Values.alerts.doraChangeFailureHigh.for }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubchangefailureratiohigh'
+{{- end }}
+{{- if .Values.alerts.doraTimeToRestoreSlow.enabled }}
+      - alert: GithubTimeToRestoreSlow
+        expr: 'github_time_to_restore_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_time_to_restore_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.doraTimeToRestoreSlow.threshold }}'
+        for: {{ .Values.alerts.doraTimeToRestoreSlow.for }}
+        labels:
+          severity: {{ .Values.alerts.doraTimeToRestoreSlow.severity }}
+        annotations:
+          summary: 'Mean time to restore on {{`{{ $labels.repo }}`}} is above target'
+          description: 'Incidents of {{`{{ $labels.repo }}`}} closed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average from opening to close (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.doraTimeToRestoreSlow.threshold }}; above it for {{ .Values.alerts.doraTimeToRestoreSlow.for }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubtimetorestoreslow'
+{{- end }}
+{{- if .Values.alerts.doraLeadTimeSlow.enabled }}
+      - alert: GithubDeploymentLeadTimeSlow
+        expr: 'github_deployment_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} > {{ .Values.alerts.doraLeadTimeSlow.threshold }}'
+        for: {{ .Values.alerts.doraLeadTimeSlow.for }}
+        labels:
+          severity: {{ .Values.alerts.doraLeadTimeSlow.severity }}
+        annotations:
+          summary: 'Median lead time for changes on {{`{{ $labels.repo }}`}} is above target'
+          description: 'Commits deployed on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from authoring to deployment (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.doraLeadTimeSlow.threshold }}; above it for {{ .Values.alerts.doraLeadTimeSlow.for }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdeploymentleadtimeslow'
+{{- end }}
+{{- if .Values.alerts.doraDeploymentFailed.enabled }}
+      - alert: GithubDeploymentFailed
+        expr: 'github_deployments_failed{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="1d"} > 0'
+        for: {{ .Values.alerts.doraDeploymentFailed.for }}
+        labels:
+          severity: {{ .Values.alerts.doraDeploymentFailed.severity }}
+        annotations:
+          summary: 'A deployment of {{`{{ $labels.repo }}`}} failed'
+          description: '{{`{{ $value }}`}} deployments of {{`{{ $labels.repo }}`}} failed in the last day (a failed rollout or rollback).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdeploymentfailed'
+{{- end }}
+{{- if .Values.alerts.doraNoDeployment.enabled }}
+      - alert: GithubNoRecentDeployment
+        expr: 'time() - github_deployment_last_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.doraNoDeployment.threshold }}'
+        for: {{ .Values.alerts.doraNoDeployment.for }}
+        labels:
+          severity: {{ .Values.alerts.doraNoDeployment.severity }}
+        annotations:
+          summary: '{{`{{ $labels.repo }}`}} has not deployed for a while'
+          description: 'The latest successful deployment of {{`{{ $labels.repo }}`}} was {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" .Values.alerts.doraNoDeployment.threshold }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubnorecentdeployment'
+{{- end }}
+{{- if .Values.alerts.dependabotFixSlow.enabled }}
+      - alert: GithubDependabotFixSlow
+        expr: 'github_dependabot_alert_fix_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_dependabot_alert_fix_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.dependabotFixSlow.threshold }}'
+        for: {{ .Values.alerts.dependabotFixSlow.for }}
+        labels:
+          severity: {{ .Values.alerts.dependabotFixSlow.severity }}
+        annotations:
+          summary: 'Vulnerabilities on {{`{{ $labels.repo }}`}} take too long to fix'
+          description: 'Dependabot alerts of {{`{{ $labels.repo }}`}} fixed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.dependabotFixSlow.threshold }}; above it for {{ .Values.alerts.dependabotFixSlow.for }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdependabotfixslow'
+{{- end }}
+{{- if .Values.alerts.dependabotCriticalOpen.enabled }}
+      - alert: GithubDependabotCriticalAlertOpen
+        expr: 'github_dependabot_alert_oldest_open_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},severity="critical"} > {{ .Values.alerts.dependabotCriticalOpen.threshold }}'
+        for: {{ .Values.alerts.dependabotCriticalOpen.for }}
+        labels:
+          severity: {{ .Values.alerts.dependabotCriticalOpen.severity }}
+        annotations:
+          summary: 'A critical vulnerability on {{`{{ $labels.repo }}`}} is open for too long'
+          description: 'The oldest open critical Dependabot alert of {{`{{ $labels.repo }}`}} was opened {{`{{ $value | humanizeDuration }}`}} ago (target: fixed within {{ include "kpi-exporter.humanDuration" .Values.alerts.dependabotCriticalOpen.threshold }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdependabotcriticalalertopen'
 {{- end }}
   - name: kpi-exporter.health
 {{- with .Values.prometheusRule.interval }}
@@ -135,7 +245,7 @@ groups:
     rules:
 {{- if .Values.alerts.targetDown.enabled }}
       - alert: KpiExporterTargetDown
-        expr: 'kpi_exporter_target_up == 0 unless ignoring (target) (kpi_exporter_collector_up == 0 unless ignoring (target) kpi_exporter_target_up == 1)'
+        expr: 'kpi_exporter_target_up{{ printf "{%s}" .Values.prometheusRule.jobSelector }} == 0 unless ignoring (target) (kpi_exporter_collector_up{{ printf "{%s}" .Values.prometheusRule.jobSelector }} == 0 unless ignoring (target) kpi_exporter_target_up{{ printf "{%s}" .Values.prometheusRule.jobSelector }} == 1)'
         for: {{ .Values.alerts.targetDown.for }}
         labels:
           severity: {{ .Values.alerts.targetDown.severity }}
@@ -146,7 +256,7 @@ groups:
 {{- end }}
 {{- if .Values.alerts.collectorDown.enabled }}
       - alert: KpiExporterCollectorDown
-        expr: 'kpi_exporter_collector_up == 0 unless ignoring (target) kpi_exporter_target_up == 1'
+        expr: 'kpi_exporter_collector_up{{ printf "{%s}" .Values.prometheusRule.jobSelector }} == 0 unless ignoring (target) kpi_exporter_target_up{{ printf "{%s}" .Values.prometheusRule.jobSelector }} == 1'
         for: {{ .Values.alerts.collectorDown.for }}
         labels:
           severity: {{ .Values.alerts.collectorDown.severity }}
@@ -157,7 +267,7 @@ groups:
 {{- end }}
 {{- if .Values.alerts.dataStale.enabled }}
       - alert: KpiExporterDataStale
-        expr: '(time() - kpi_exporter_target_last_success_timestamp_seconds > ignoring (target) group_left {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_interval_seconds unless kpi_exporter_target_up == 0) or (time() - kpi_exporter_collector_last_success_timestamp_seconds > {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_interval_seconds unless ignoring (target) kpi_exporter_target_up unless kpi_exporter_collector_up == 0)'
+        expr: '(time() - kpi_exporter_target_last_success_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > ignoring (target) group_left {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_effective_interval_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} unless kpi_exporter_target_up{{ printf "{%s}" .Values.prometheusRule.jobSelector }} == 0) or (time() - kpi_exporter_collector_last_success_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.dataStale.threshold }} * kpi_exporter_collector_effective_interval_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} unless ignoring (target) kpi_exporter_target_up{{ printf "{%s}" .Values.prometheusRule.jobSelector }} unless kpi_exporter_collector_up{{ printf "{%s}" .Values.prometheusRule.jobSelector }} == 0)'
         for: {{ .Values.alerts.dataStale.for }}
         labels:
           severity: {{ .Values.alerts.dataStale.severity }}
@@ -166,9 +276,20 @@ groups:
           description: '{{`{{ $labels.collector }}`}}{{`{{ with $labels.target }}`}} last polled {{`{{ . }}`}}{{`{{ else }}`}} last polled{{`{{ end }}`}} successfully {{`{{ $value | humanizeDuration }}`}} ago, more than {{ .Values.alerts.dataStale.threshold }} poll intervals, although no poll reports a failure: polls are stuck or take longer than the interval.'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiexporterdatastale'
 {{- end }}
+{{- if .Values.alerts.configReloadFailed.enabled }}
+      - alert: KpiExporterConfigReloadFailed
+        expr: 'kpi_exporter_config_last_reload_successful{{ printf "{%s}" .Values.prometheusRule.jobSelector }} == 0'
+        for: {{ .Values.alerts.configReloadFailed.for }}
+        labels:
+          severity: {{ .Values.alerts.configReloadFailed.severity }}
+        annotations:
+          summary: 'kpi-exporter {{`{{ $labels.instance }}`}} failed to reload its config'
+          description: 'The last config reload of {{`{{ $labels.instance }}`}} failed and none has succeeded since (for {{ .Values.alerts.configReloadFailed.for }} at least). It keeps serving the previous config: fix the file (`kpi_exporter check-config` says where) and reload.'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiexporterconfigreloadfailed'
+{{- end }}
 {{- if .Values.alerts.truncated.enabled }}
       - alert: KpiExporterTruncated
-        expr: 'increase(kpi_exporter_truncated_total[3h]) > 0 or (kpi_exporter_truncated_total unless kpi_exporter_truncated_total offset 3h)'
+        expr: 'increase(kpi_exporter_truncated_total{{ printf "{%s}" .Values.prometheusRule.jobSelector }}[3h]) > 0 or (kpi_exporter_truncated_total{{ printf "{%s}" .Values.prometheusRule.jobSelector }} unless kpi_exporter_truncated_total{{ printf "{%s}" .Values.prometheusRule.jobSelector }} offset 3h)'
         for: {{ .Values.alerts.truncated.for }}
         labels:
           severity: {{ .Values.alerts.truncated.severity }}
@@ -179,35 +300,35 @@ groups:
 {{- end }}
 {{- if .Values.alerts.pypiDataStale.enabled }}
       - alert: PypiDownloadDataStale
-        expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds > {{ .Values.alerts.pypiDataStale.threshold }}'
+        expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.pypiDataStale.threshold }}'
         for: {{ .Values.alerts.pypiDataStale.for }}
         labels:
           severity: {{ .Values.alerts.pypiDataStale.severity }}
         annotations:
           summary: 'PyPI download data of {{`{{ $labels.package }}`}} is stale'
-          description: 'The newest day pypistats has downloads of {{`{{ $labels.package }}`}} for ended {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ .Values.alerts.pypiDataStale.threshold }} s). PypiDownloadsDropped stays silent for it until the data is current again.'
+          description: 'The newest day pypistats has downloads of {{`{{ $labels.package }}`}} for ended {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" .Values.alerts.pypiDataStale.threshold }}). PypiDownloadsDropped stays silent for it until the data is current again.'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#pypidownloaddatastale'
 {{- end }}
 {{- if .Values.alerts.githubRateLimitLow.enabled }}
       - alert: GithubRateLimitLow
-        expr: 'github_rate_limit_remaining{resource="core"} / github_rate_limit_limit{resource="core"} < {{ .Values.alerts.githubRateLimitLow.threshold }}'
+        expr: 'github_rate_limit_remaining{{ printf "{%s" .Values.prometheusRule.jobSelector }},resource="core"} / github_rate_limit_limit{{ printf "{%s" .Values.prometheusRule.jobSelector }},resource="core"} < {{ .Values.alerts.githubRateLimitLow.threshold }}'
         for: {{ .Values.alerts.githubRateLimitLow.for }}
         labels:
           severity: {{ .Values.alerts.githubRateLimitLow.severity }}
         annotations:
           summary: 'GitHub API rate limit is nearly spent'
-          description: 'Only {{`{{ $value | humanizePercentage }}`}} of the GitHub core rate limit is left (warning below {{ .Values.alerts.githubRateLimitLow.threshold }}).'
+          description: 'Only {{`{{ $value | humanizePercentage }}`}} of the GitHub core rate limit is left (warning below {{ include "kpi-exporter.humanPercent" .Values.alerts.githubRateLimitLow.threshold }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubratelimitlow'
 {{- end }}
 {{- if .Values.alerts.exporterAbsent.enabled }}
       - alert: KpiExporterAbsent
-        expr: 'absent(kpi_exporter_build_info)'
+        expr: 'absent(kpi_exporter_build_info{{ printf "{%s}" .Values.prometheusRule.jobSelector }})'
         for: {{ .Values.alerts.exporterAbsent.for }}
         labels:
           severity: {{ .Values.alerts.exporterAbsent.severity }}
         annotations:
           summary: 'kpi-exporter is not scraped'
-          description: 'No kpi-exporter has been scraped for 10 minutes: every KPI alert is blind until it is back.'
+          description: 'No kpi-exporter has been scraped for {{ .Values.alerts.exporterAbsent.for }}: every KPI alert is blind until it is back.'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiexporterabsent'
 {{- end }}
   - name: kpi-exporter.recording
@@ -216,13 +337,25 @@ groups:
 {{- end }}
     rules:
       - record: currency:stripe_arr:sum
-        expr: '12 * sum by (currency) (stripe_mrr)'
+        expr: '12 * sum by (currency) (stripe_mrr{{ printf "{%s}" .Values.prometheusRule.jobSelector }})'
       - record: repo:github_issue_first_response_seconds:mean
-        expr: 'github_issue_first_response_seconds_sum / github_issue_first_response_seconds_count'
+        expr: 'github_issue_first_response_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_issue_first_response_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }}'
       - record: repo:github_workflow_failing:count
-        expr: 'count by (repo) (github_workflow_failing == 1)'
+        expr: 'count by (repo) (github_workflow_failing{{ printf "{%s}" .Values.prometheusRule.jobSelector }} == 1)'
       - record: query:jira_issue_resolution_seconds:mean
-        expr: 'jira_issue_resolution_seconds_sum / jira_issue_resolution_seconds_count'
+        expr: 'jira_issue_resolution_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / jira_issue_resolution_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }}'
       - record: package:pypi_downloads_week_over_week:ratio
-        expr: 'pypi_downloads{window="7d"} / pypi_downloads_prior{window="7d"}'
+        expr: 'pypi_downloads{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"} / pypi_downloads_prior{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"}'
+      - record: repo:github_deployment_frequency:dora_bucket
+        expr: '5 - sum without (window) ((github_deployments{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} > bool 30) + (github_deployments{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} >= bool 30 / 7) + (github_deployments{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} >= bool 1)) - (time() - github_deployment_last_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} < bool 180 * 86400)'
+      - record: repo:github_deployment_lead_time:dora_bucket
+        expr: 'sum without (quantile) (6 - ((github_deployment_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} >= 0) < bool 3600) - ((github_deployment_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} >= 0) < bool 86400) - ((github_deployment_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} >= 0) < bool 7 * 86400) - ((github_deployment_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} >= 0) < bool 30 * 86400) - ((github_deployment_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} >= 0) < bool 180 * 86400))'
+      - record: repo:github_failed_deployment_recovery:dora_bucket
+        expr: 'sum without (quantile) (6 - ((github_failed_deployment_recovery_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} >= 0) < bool 3600) - ((github_failed_deployment_recovery_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} >= 0) < bool 86400) - ((github_failed_deployment_recovery_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} >= 0) < bool 7 * 86400) - ((github_failed_deployment_recovery_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} >= 0) < bool 30 * 86400) - ((github_failed_deployment_recovery_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} >= 0) < bool 180 * 86400))'
+      - record: repo:github_time_to_restore_seconds:mean
+        expr: 'github_time_to_restore_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_time_to_restore_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }}'
+      - record: repo:github_dependabot_alert_fix_seconds:mean
+        expr: 'github_dependabot_alert_fix_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_dependabot_alert_fix_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }}'
+      - record: kpi:ltv
+        expr: 'stripe_arpu{{ printf "{%s}" .Values.prometheusRule.jobSelector }} * on (job, instance) group_left () stripe_gross_margin_ratio{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / on (job, instance) group_left () (stripe_churn_ratio{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} > 0)'
 {{- end }}

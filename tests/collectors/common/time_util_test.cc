@@ -26,6 +26,25 @@ TEST_CASE("malformed timestamps are rejected") {
   }
 }
 
+TEST_CASE("timestamps outside 1970 to 2200 are rejected, never overflowed") {
+  // Found by fuzz_github and fuzz_time (tests/fuzz/regressions): a year past
+  // 2262 overflowed SystemTime's nanoseconds (undefined behaviour).
+  for (const char* bad : {"8822-04-14T16:00:49Z", "0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
+                          "2201-01-01T00:00:00Z", "9999-12-31T23:59:59.999+23:59", "2024-05-01T12:34:56+24:00",
+                          "2024-05-01T12:34:56+01:60"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ParseTimestamp(bad));
+  }
+  CHECK(ParseTimestamp("1970-01-01T00:00:00Z") == SystemTime{});
+  CHECK(FormatTimestamp(*ParseTimestamp("2200-12-31T23:59:59Z")) == "2200-12-31T23:59:59Z");
+  CHECK(FromUnixSeconds(0) == SystemTime{});
+  CHECK(FromUnixSeconds(1714566896) == ParseTimestamp("2024-05-01T12:34:56Z"));
+  CHECK_FALSE(FromUnixSeconds(-1));
+  CHECK_FALSE(FromUnixSeconds(6281278905600));  // curl_getdate("Wed Oct 22 8:00 201015")
+  CHECK_FALSE(FromUnixSeconds(INT64_MAX));
+  CHECK_FALSE(FromUnixSeconds(INT64_MIN));
+}
+
 TEST_CASE("durations parse with every unit and combinations") {
   CHECK(ParseDuration("30s") == 30s);
   CHECK(ParseDuration("5m") == 5min);

@@ -4,89 +4,13 @@
 
 #include <doctest/doctest.h>
 
-#include "collectors/common/time_util.h"
-#include "tests/support/collector_test_util.h"
-#include "tests/support/fake_clock.h"
-#include "tests/support/fake_transport.h"
+#include "tests/collectors/github/world.h"
 
 using namespace kpi;
 using namespace kpi::testing;
+using namespace kpi::testing::github_world;
 using namespace std::chrono_literals;
 
-namespace {
-
-constexpr const char* kApi = "https://api.test";
-const std::string kRepo = std::string(kApi) + "/repos/o/r";
-
-std::string Ago(const FakeClock& clock, std::chrono::seconds ago) { return FormatTimestamp(clock.Now() - ago); }
-
-std::string IssueJson(const FakeClock& clock, int number, std::chrono::seconds age, int comments, bool pr = false,
-                      const std::string& labels = "") {
-  return "{\"number\":" + std::to_string(number) + ",\"created_at\":\"" + Ago(clock, age) +
-         "\",\"user\":{\"login\":\"author\"},\"comments\":" + std::to_string(comments) + ",\"labels\":[" + labels + "]" +
-         (pr ? ",\"pull_request\":{}" : "") + "}";
-}
-
-std::string CommentJson(const FakeClock& clock, const std::string& login, std::chrono::seconds ago, bool bot = false) {
-  return "{\"user\":{\"login\":\"" + login + "\",\"type\":\"" + (bot ? "Bot" : "User") + "\"},\"created_at\":\"" +
-         Ago(clock, ago) + "\"}";
-}
-
-struct World {
-  FakeClock clock;
-  std::shared_ptr<FakeTransport::State> state = std::make_shared<FakeTransport::State>();
-  RecordingLog log;
-  std::unique_ptr<HttpClient> http;
-  std::unique_ptr<GithubCollector> collector;
-
-  explicit World(GithubConfig config = {}) {
-    config.settings.api_url = kApi;
-    if (config.repos.empty() && config.orgs.empty()) config.repos = {"o/r"};
-    collector = std::make_unique<GithubCollector>(config);
-    http = std::make_unique<HttpClient>(std::make_unique<FakeTransport>(state), clock, collector->http_options());
-    const std::string since = "2026-10-02T12:00:00Z";  // the clock's 2026-11-01T12:00:00Z minus 30 days
-    Set(kRepo, R"({"stargazers_count":5,"subscribers_count":2,"forks_count":1,"open_issues_count":4,
-                   "default_branch":"main","language":"Go"})");
-    Set(kRepo + "/issues?per_page=100&state=open",
-        "[" + IssueJson(clock, 1, 48h, 0) + "," + IssueJson(clock, 2, 1h, 0, true) + "," + IssueJson(clock, 3, 72h, 1) + "]",
-        {{"link", "<" + kRepo + "/issues?per_page=100&state=open&page=2>; rel=\"next\""}});
-    Set(kRepo + "/issues?per_page=100&state=open&page=2", "[" + IssueJson(clock, 4, 10h, 2) + "]");
-    Set(kRepo + "/issues?per_page=100&state=all&since=" + since,
-        "[" + IssueJson(clock, 4, 10h, 2, false, R"({"name":"BUG"})") + "," + IssueJson(clock, 5, 40 * 24h, 0) + "," +
-            IssueJson(clock, 6, 5h, 0, true, R"({"name":"bug"})") + "]");
-    Set(kRepo + "/issues/3/comments?per_page=100", "[" + CommentJson(clock, "ci-bot[bot]", 71h, true) + "]");
-    Set(kRepo + "/issues/4/comments?per_page=100",
-        "[" + CommentJson(clock, "author", 9h) + "," + CommentJson(clock, "maintainer", 8h) + "]");
-    Set(kRepo + "/contributors?per_page=1", "[{},{},{}]");
-    Set(kRepo + "/actions/workflows?per_page=100", R"({"workflows":[]})");
-    Set(kRepo + "/pulls?state=closed&sort=updated&direction=desc&per_page=100", "[]");
-    Set(std::string(kApi) + "/rate_limit", R"({"resources":{"core":{"limit":60,"remaining":50,"reset":1}}})");
-  }
-
-  void Set(const std::string& url, std::string body, std::map<std::string, std::string> headers = {}, long status = 200) {
-    state->routes[url] = FakeExchange{{Json(std::move(body), std::move(headers), status)}, 0};
-  }
-
-  tl::expected<Snapshot, Error> Poll() {
-    PollContext context{clock, log, {}, {}, shard};
-    auto result = collector->Poll(*http, context);
-    report = context.report;
-    return result;
-  }
-
-  // The text of a successful poll, or of the partial snapshot of a failed one.
-  std::string PollText() {
-    auto result = Poll();
-    if (result) return SnapshotText(*result);
-    REQUIRE(result.error().partial);
-    return SnapshotText(*result.error().partial);
-  }
-
-  PollReport report;  // of the last poll
-  Shard shard;        // of the next poll
-};
-
-}  // namespace
 
 TEST_CASE("pull requests are never counted as issues, across pages") {
   World world;
@@ -105,14 +29,26 @@ TEST_CASE("first response ignores the author and bots, awaiting counts the rest"
   REQUIRE(snapshot);
   const std::string text = SnapshotText(*snapshot);
   // #1 no comments, #3 only a bot: awaiting. #4 answered by maintainer 2h after opening.
-  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\"} 2"));
-  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\"} 259200"));
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 2"));
+  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\",window=\"30d\"} 259200"));
   CHECK(HasLine(text, "github_issue_first_response_seconds_count{repo=\"o/r\",window=\"30d\"} 1"));
   CHECK(HasLine(text, "github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 7200"));
   // Opened in the window: #4 (bug, case-insensitive); #5 is older; #6 is a PR.
   CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"1d\",kind=\"all\"} 1"));
   CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"bug\"} 1"));
   CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 1"));
+}
+
+TEST_CASE("awaiting response counts only issues opened in awaiting_response_window, so its alert can clear") {
+  GithubConfig config;
+  config.awaiting_response_window = 60h;
+  World world(config);
+  const std::string text = world.PollText();
+  // #1 (48h, no comments) is in the window; #3 (72h, only a bot answered) has left it and is not even asked about.
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"2d12h\"} 1"));
+  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\",window=\"2d12h\"} 172800"));
+  CHECK(std::none_of(world.state->requests.begin(), world.state->requests.end(),
+                     [](const HttpRequest& r) { return r.url == kRepo + "/issues/3/comments?per_page=100"; }));
 }
 
 TEST_CASE("a known first response is not fetched again on the next poll") {
@@ -126,159 +62,6 @@ TEST_CASE("a known first response is not fetched again on the next poll") {
   REQUIRE(world.Poll());
   CHECK(count(kRepo + "/issues/4/comments?per_page=100") == 1);  // cached: answered issues stay answered
   CHECK(count(kRepo + "/issues/3/comments?per_page=100") == 2);  // still awaiting: asked again
-}
-
-namespace {
-
-// A workflow run as GET .../actions/workflows/{id}/runs lists it (fields as in
-// GitHub's "workflow-run-paginated" example): repository 1 is o/r itself.
-std::string RunJson(const FakeClock& clock, const std::string& conclusion, int minutes_ago,
-                    const std::string& event = "push", int head_repository_id = 1) {
-  return "{\"event\":\"" + event + "\",\"status\":\"completed\",\"conclusion\":\"" + conclusion +
-         "\",\"head_branch\":\"main\",\"created_at\":\"" + Ago(clock, std::chrono::minutes(minutes_ago + 5)) +
-         "\",\"run_started_at\":\"" + Ago(clock, std::chrono::minutes(minutes_ago + 5)) + "\",\"updated_at\":\"" +
-         Ago(clock, std::chrono::minutes(minutes_ago)) + "\",\"head_repository\":{\"id\":" +
-         std::to_string(head_repository_id) + ",\"full_name\":\"someone/r\"},\"repository\":{\"id\":1,\"full_name\":\"o/r\"}}";
-}
-
-const std::string kRuns = kRepo + "/actions/workflows/7/runs?branch=main&status=completed&exclude_pull_requests=true&per_page=100";
-const std::string kCi = "{repo=\"o/r\",workflow=\"CI\",branch=\"main\"}";
-
-// World with one active workflow "CI" (id 7) whose runs answer `runs` (JSON objects, newest first).
-std::string WorkflowText(World& world, const std::vector<std::string>& runs) {
-  world.Set(kRepo + "/actions/workflows?per_page=100", R"({"workflows":[{"id":7,"name":"CI","state":"active"}]})");
-  std::string list;
-  for (const auto& run : runs) list += (list.empty() ? "" : ",") + run;
-  world.Set(kRuns, "{\"workflow_runs\":[" + list + "]}");
-  return world.PollText();
-}
-
-}  // namespace
-
-TEST_CASE("workflow health comes from decisive runs on the default branch") {
-  World world;
-  world.Set(kRepo + "/actions/workflows?per_page=100",
-            R"({"workflows":[{"id":7,"name":"Build & Test","state":"active"},{"id":8,"name":"Nightly","state":"active"}]})");
-  const auto& c = world.clock;
-  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(c, "cancelled", 1) + "," + RunJson(c, "success", 10) + "," +
-                       RunJson(c, "failure", 20) + "," + RunJson(c, "success", 30) + "]}");
-  world.Set(kRepo + "/actions/workflows/8/runs?branch=main&status=completed&exclude_pull_requests=true&per_page=100",
-            "{\"workflow_runs\":[" + RunJson(c, "skipped", 1) + "]}");
-  const std::string text = world.PollText();
-  const std::string labels = "{repo=\"o/r\",workflow=\"Build & Test\",branch=\"main\"}";
-  CHECK(HasLine(text, "github_workflow_failing" + labels + " 0"));  // the cancelled run does not count
-  CHECK(HasLine(text, "github_workflow_consecutive_failures" + labels + " 0"));
-  CHECK(HasLine(text, "github_workflow_success_ratio" + labels + " 0.6666666666666666"));
-  CHECK(HasLine(text, "github_workflow_last_run_duration_seconds" + labels + " 300"));
-  CHECK(HasLine(text, "github_workflow_last_run_timestamp_seconds" + labels + " 1793533800"));  // 11:50:00Z
-  CHECK(text.find("Nightly") == std::string::npos);  // no decisive run: no series
-}
-
-TEST_CASE("each failing conclusion fails CI, success passes") {
-  for (const char* conclusion : {"failure", "timed_out", "startup_failure"}) {
-    World world;
-    const std::string text = WorkflowText(world, {RunJson(world.clock, conclusion, 1)});
-    CHECK_MESSAGE(HasLine(text, "github_workflow_failing" + kCi + " 1"), conclusion);
-    CHECK_MESSAGE(HasLine(text, "github_workflow_consecutive_failures" + kCi + " 1"), conclusion);
-    CHECK_MESSAGE(HasLine(text, "github_workflow_success_ratio" + kCi + " 0"), conclusion);
-  }
-  World world;
-  const std::string text = WorkflowText(world, {RunJson(world.clock, "success", 1)});
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 1"));
-}
-
-TEST_CASE("runs that are not decisive are skipped and the verdict looks further back") {
-  for (const char* conclusion : {"cancelled", "skipped", "neutral", "action_required", "stale"}) {
-    World world;
-    const std::string text =
-        WorkflowText(world, {RunJson(world.clock, conclusion, 1), RunJson(world.clock, "failure", 2)});
-    CHECK_MESSAGE(HasLine(text, "github_workflow_failing" + kCi + " 1"), conclusion);
-    CHECK_MESSAGE(HasLine(text, "github_workflow_last_run_timestamp_seconds" + kCi + " 1793534280"), conclusion);
-  }
-}
-
-TEST_CASE("a fork's red pull request on a branch named main never fails CI") {
-  World world;
-  const auto& c = world.clock;
-  const std::string text = WorkflowText(world, {RunJson(c, "failure", 1, "pull_request", 2),  // fork PR
-                                                RunJson(c, "failure", 2, "pull_request", 1),  // own PR event
-                                                RunJson(c, "failure", 3, "push", 2),          // pushed in a fork
-                                                RunJson(c, "failure", 4, "issues", 1),        // not a CI event
-                                                RunJson(c, "success", 5, "push", 1)});
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 1"));
-}
-
-TEST_CASE("every default CI event counts, and ci_events replaces them") {
-  for (const char* event : {"push", "schedule", "workflow_dispatch", "merge_group"}) {
-    World world;
-    const std::string text = WorkflowText(world, {RunJson(world.clock, "failure", 1, event)});
-    CHECK_MESSAGE(HasLine(text, "github_workflow_failing" + kCi + " 1"), event);
-  }
-  GithubConfig config;
-  config.ci_events = {"release"};
-  World world(config);
-  const std::string text = WorkflowText(world, {RunJson(world.clock, "failure", 1, "push"),
-                                                RunJson(world.clock, "success", 2, "release")});
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-}
-
-TEST_CASE("a run whose head repository was deleted is not the repository's own") {
-  World world;
-  std::string orphan = RunJson(world.clock, "failure", 1);
-  orphan.replace(orphan.find("\"head_repository\":{"), std::string("\"head_repository\":{\"id\":1,\"full_name\":\"someone/r\"}").size(),
-                 "\"head_repository\":null");
-  const std::string text = WorkflowText(world, {orphan, RunJson(world.clock, "success", 2)});
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-}
-
-TEST_CASE("consecutive failures count decisive failures at the head") {
-  World world;
-  const auto& c = world.clock;
-  const std::string text = WorkflowText(world, {RunJson(c, "failure", 1), RunJson(c, "cancelled", 2),
-                                                RunJson(c, "timed_out", 3), RunJson(c, "startup_failure", 4),
-                                                RunJson(c, "success", 5), RunJson(c, "failure", 6)});
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 1"));
-  CHECK(HasLine(text, "github_workflow_consecutive_failures" + kCi + " 3"));
-  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 0.2"));
-}
-
-TEST_CASE("the success ratio covers the last workflow_runs decisive runs only") {
-  GithubConfig config;
-  config.workflow_runs = 3;
-  World world(config);
-  const auto& c = world.clock;
-  const std::string text = WorkflowText(world, {RunJson(c, "success", 1), RunJson(c, "skipped", 2),
-                                                RunJson(c, "failure", 3), RunJson(c, "success", 4),
-                                                RunJson(c, "failure", 5), RunJson(c, "failure", 6)});
-  CHECK(HasLine(text, "github_workflow_success_ratio" + kCi + " 0.6666666666666666"));
-}
-
-TEST_CASE("runs are read from further pages until enough decisive ones are found") {
-  World world;
-  const auto& c = world.clock;
-  world.Set(kRepo + "/actions/workflows?per_page=100", R"({"workflows":[{"id":7,"name":"CI","state":"active"}]})");
-  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(c, "cancelled", 1) + "]}",
-            {{"link", "<" + kRuns + "&page=2>; rel=\"next\""}});
-  world.Set(kRuns + "&page=2", "{\"workflow_runs\":[" + RunJson(c, "failure", 2) + "]}");
-  const std::string text = world.PollText();
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 1"));
-}
-
-TEST_CASE("runs cut by max_pages keep the workflow's last complete values") {
-  GithubConfig config;
-  config.max_pages = 1;
-  World world(config);
-  const auto& c = world.clock;
-  CHECK(HasLine(WorkflowText(world, {RunJson(c, "success", 1)}), "github_workflow_failing" + kCi + " 0"));
-  // Now page 1 holds only a cancelled run and page 2 cannot be read.
-  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(c, "cancelled", 1) + "]}",
-            {{"link", "<" + kRuns + "&page=2>; rel=\"next\""}});
-  world.Set(kRuns + "&page=2", "{\"workflow_runs\":[" + RunJson(c, "failure", 2) + "]}");
-  const std::string text = world.PollText();
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-  CHECK(world.report.truncations().contains({"o/r", "workflow_runs"}));
 }
 
 TEST_CASE("a malformed answer fails the poll but keeps the last good values") {
@@ -403,15 +186,15 @@ TEST_CASE("open issues cut by max_pages keep their last complete counts") {
   std::string text = world.PollText();
   CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 1"));
   CHECK(HasLine(text, "github_repo_open_pull_requests{repo=\"o/r\"} 1"));
-  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\"} 1"));
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 1"));
   CHECK_FALSE(world.report.truncations().contains({"o/r", "open_issues"}));
   // Second poll: a second page exists that max_pages will not read.
   world.Set(kRepo + "/issues?per_page=100&state=open", "[" + IssueJson(c, 1, 48h, 0) + "," + IssueJson(c, 3, 2h, 0) + "]",
             {{"link", "<" + kRepo + "/issues?per_page=100&state=open&page=2>; rel=\"next\""}});
   text = world.PollText();
   CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 1"));
-  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\"} 1"));
-  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\"} 172800"));
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 1"));
+  CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\",window=\"30d\"} 172800"));
   CHECK(world.report.truncations().contains({"o/r", "open_issues"}));
   CHECK(world.report.targets().at("o/r"));  // a cut is not a failure
 }
@@ -484,19 +267,6 @@ TEST_CASE("merge lead time counts PRs merged 29 days ago, not 31") {
   CHECK(HasLine(text, "github_pull_request_merge_lead_time_seconds_sum{repo=\"o/r\",window=\"30d\"} 86400"));
 }
 
-TEST_CASE("two workflows with one name are both reported, told apart by their file") {
-  World world;
-  world.Set(kRepo + "/actions/workflows?per_page=100",
-            R"({"workflows":[{"id":9,"name":"CI","path":".github/workflows/ci-linux.yml","state":"active"},)"
-            R"({"id":7,"name":"CI","path":".github/workflows/ci.yml","state":"active"}]})");
-  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(world.clock, "success", 1) + "]}");
-  world.Set(kRepo + "/actions/workflows/9/runs?branch=main&status=completed&exclude_pull_requests=true&per_page=100",
-            "{\"workflow_runs\":[" + RunJson(world.clock, "failure", 1) + "]}");
-  const std::string text = world.PollText();
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-  CHECK(HasLine(text, "github_workflow_failing{repo=\"o/r\",workflow=\"CI (.github/workflows/ci-linux.yml)\",branch=\"main\"} 1"));
-}
-
 TEST_CASE("a shard polls only the repositories whose name hashes to it") {
   GithubConfig config;
   config.repos = {"o/r", "o/c"};  // FNV-1a-64 mod 2: o/r 1, o/c 0
@@ -518,18 +288,101 @@ TEST_CASE("a contributors link with a negative page is a malformed answer") {
   CHECK(result.error().reason == "parse");
   CHECK(result.error().partial);
 }
+TEST_CASE("repositories polled side by side give what one at a time gives, within one comment budget") {
+  std::map<int, std::string> texts;
+  std::map<int, size_t> comment_requests;
+  for (const int concurrency : {1, 6}) {
+    GithubConfig config;
+    config.settings.concurrency = concurrency;
+    config.max_comment_requests = 5;  // 12 lookups wanted: the budget runs out mid-poll
+    for (int i = 0; i < 6; ++i) config.repos.push_back("o/r" + std::to_string(i));
+    World world(config);
+    // Every repository answers like o/r.
+    const auto routes = world.state->routes;
+    for (const auto& [url, exchange] : routes) {
+      if (!url.starts_with(kRepo)) continue;
+      for (int i = 0; i < 6; ++i) world.state->routes[kRepo + std::to_string(i) + url.substr(kRepo.size())] = exchange;
+    }
+    auto snapshot = world.Poll();
+    REQUIRE(snapshot);
+    texts[concurrency] = SnapshotText(*snapshot);
+    comment_requests[concurrency] = std::count_if(world.state->requests.begin(), world.state->requests.end(),
+                                                  [](const HttpRequest& r) { return r.url.find("/comments") != std::string::npos; });
+    CHECK(HasLine(texts[concurrency], "github_repo_open_issues{repo=\"o/r5\"} 3"));
+  }
+  CHECK(comment_requests[1] == 5);
+  CHECK(comment_requests[6] == 5);
+  // Which repositories' lookups the budget covered depends on timing; the rest keep their
+  // (here: absent) last complete values, so only complete groups differ, never a value.
+  for (int i = 0; i < 6; ++i) {
+    const std::string repo = "o/r" + std::to_string(i);
+    for (const auto* metric : {"github_repo_stars", "github_repo_open_pull_requests", "github_repo_contributors"}) {
+      const std::string prefix = std::string(metric) + "{repo=\"" + repo + "\"}";
+      const auto line = [&](const std::string& text) {
+        const auto at = text.find(prefix);
+        return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+      };
+      CHECK(line(texts[1]) == line(texts[6]));
+      CHECK_FALSE(line(texts[6]).empty());
+    }
+  }
+}
 
-TEST_CASE("past max_workflows the other workflows are left out and the cut is reported") {
-  GithubConfig config;
-  config.max_workflows = 1;
-  World world(config);
-  world.Set(kRepo + "/actions/workflows?per_page=100",
-            R"({"workflows":[{"id":7,"name":"CI","path":".github/workflows/ci.yml","state":"active"},)"
-            R"({"id":8,"name":"Nightly","path":".github/workflows/nightly.yml","state":"active"}]})");
-  world.Set(kRuns, "{\"workflow_runs\":[" + RunJson(world.clock, "success", 1) + "]}");
+TEST_CASE("points spent are counted, and a limit that would not last stretches the interval") {
+  World world;
+  const auto reset = std::chrono::duration_cast<std::chrono::seconds>(world.clock.Now().time_since_epoch() + 1h).count();
+  const auto with_remaining = [&](int64_t remaining) {
+    world.Set(std::string(kApi) + "/rate_limit", R"({"resources":{"core":{"limit":5000,"remaining":)" +
+                                                    std::to_string(remaining) + R"(,"reset":)" + std::to_string(reset) +
+                                                    "}}}");
+  };
+  with_remaining(4000);  // plenty: 12 polls an hour at the default 5m cost far less
   const std::string text = world.PollText();
-  CHECK(HasLine(text, "github_workflow_failing" + kCi + " 0"));
-  CHECK(text.find("Nightly") == std::string::npos);
-  CHECK(world.report.truncations().contains({"o/r", "workflows"}));
-  for (const auto& request : world.state->requests) CHECK(request.url.find("/workflows/8/") == std::string::npos);
+  // Every request but /rate_limit was answered 200 (no 304s yet): one point each.
+  const auto charged = std::count_if(world.state->requests.begin(), world.state->requests.end(),
+                                     [](const HttpRequest& r) { return !r.url.ends_with("/rate_limit"); });
+  REQUIRE(charged > 5);
+  CHECK(HasLine(text, "github_api_points_spent_total{resource=\"core\"} " + std::to_string(charged)));
+  CHECK(world.next_interval == std::chrono::milliseconds(5min));
+  with_remaining(charged - 1);  // not even one more poll before the reset: wait for it
+  world.PollText();
+  REQUIRE(world.next_interval);
+  CHECK(*world.next_interval > std::chrono::milliseconds(55min));
+  CHECK(*world.next_interval <= std::chrono::milliseconds(60min));
+}
+
+TEST_CASE("after a rate limit cut a poll short, the next poll starts with the first repository it missed") {
+  GithubConfig config;
+  config.settings.concurrency = 1;
+  config.repos = {"o/a", "o/b", "o/c"};
+  World world(config);
+  const auto routes = world.state->routes;
+  for (const auto& [url, exchange] : routes) {
+    if (!url.starts_with(kRepo)) continue;
+    for (const auto* name : {"o/a", "o/b", "o/c"}) {
+      world.state->routes[std::string(kApi) + "/repos/" + name + url.substr(kRepo.size())] = exchange;
+    }
+  }
+  // o/b runs the limit dry: it and every later request of this poll fail.
+  const auto reset = std::chrono::duration_cast<std::chrono::seconds>(world.clock.Now().time_since_epoch() + 2h).count();
+  world.state->routes[std::string(kApi) + "/repos/o/b"] = FakeExchange{
+      {Json(R"({"message":"API rate limit exceeded"})",
+            {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(reset)}}, 403),
+       Json(R"({"stargazers_count":5,"default_branch":"main"})")},
+      0};
+  CHECK_FALSE(world.Poll());
+  const auto first_repo_request = [&](size_t from) {
+    for (size_t i = from; i < world.state->requests.size(); ++i) {
+      const std::string& url = world.state->requests[i].url;
+      for (const auto* name : {"/repos/o/a", "/repos/o/b", "/repos/o/c"}) {
+        if (url == std::string(kApi) + name) return std::string(name);
+      }
+    }
+    return std::string();
+  };
+  CHECK(first_repo_request(0) == "/repos/o/a");
+  const size_t seen = world.state->requests.size();
+  world.clock.Advance(3h);
+  world.Poll();
+  CHECK(first_repo_request(seen) == "/repos/o/b");
 }

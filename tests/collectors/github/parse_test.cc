@@ -233,3 +233,55 @@ TEST_CASE("an installation and its access token, as GitHub documents them") {
   CHECK_FALSE(ParseInstallationToken(R"({"token": "", "expires_at": "2016-07-11T22:14:10Z"})"));
   CHECK_FALSE(ParseInstallationToken(R"({"token": "ghs_y", "expires_at": "soon"})"));
 }
+
+TEST_CASE("GitHub's published DORA and security examples parse to the values they show") {
+  auto deployments = ParseDeployments(VendorExample("deployment-items"));
+  REQUIRE(deployments);
+  REQUIRE(deployments->size() == 1);
+  CHECK((*deployments)[0].id == 1);
+  CHECK((*deployments)[0].sha == "a84d88e7554fc1fa21bcbc4efae3c782a70d2b9d");
+  CHECK((*deployments)[0].environment == "production");
+  CHECK(ToUnixSeconds((*deployments)[0].created_at) == 1342747153);  // 2012-07-20T01:19:13Z
+
+  auto statuses = ParseDeploymentStatuses(VendorExample("deployment-status-items"));
+  REQUIRE(statuses);
+  REQUIRE(statuses->size() == 1);
+  CHECK((*statuses)[0].state == "success");
+
+  auto releases = ParseReleases(VendorExample("release-items"));
+  REQUIRE(releases);
+  REQUIRE(releases->size() == 1);
+  CHECK((*releases)[0].tag_name == "v1.0.0");
+  CHECK_FALSE((*releases)[0].draft);
+  CHECK_FALSE((*releases)[0].prerelease);
+  REQUIRE((*releases)[0].published_at);
+  CHECK(ToUnixSeconds(*(*releases)[0].published_at) == 1361993732);  // 2013-02-27T19:35:32Z
+
+  auto comparison = ParseComparison(VendorExample("commit-comparison"));
+  REQUIRE(comparison);
+  CHECK(comparison->total_commits == 1);
+  REQUIRE(comparison->commits.size() == 1);
+  CHECK(comparison->commits[0].message == "Fix all the bugs");
+  REQUIRE(comparison->commits[0].authored_at);
+  CHECK(ToUnixSeconds(*comparison->commits[0].authored_at) == 1302796849);  // 2011-04-14T16:00:49Z
+
+  auto dependabot = ParseDependabotAlerts(VendorExample("dependabot-alerts-for-repository"));
+  REQUIRE(dependabot);
+  REQUIRE(dependabot->size() == 2);
+  CHECK((*dependabot)[0].state == "dismissed");
+  CHECK((*dependabot)[0].severity == "high");
+  CHECK_FALSE((*dependabot)[0].fixed_at);
+  CHECK((*dependabot)[1].state == "open");
+  CHECK((*dependabot)[1].severity == "medium");
+
+  // The example's rule has no security_severity_level: not a security alert.
+  auto code = ParseCodeScanningAlerts(VendorExample("code-scanning-alert-items"));
+  REQUIRE(code);
+  REQUIRE(code->size() == 2);
+  CHECK((*code)[0].state == "open");
+  CHECK((*code)[0].security_severity.empty());
+
+  auto secrets = ParseArrayLength(VendorExample("secret-scanning-alert-list"));
+  REQUIRE(secrets);
+  CHECK(*secrets == 1);
+}

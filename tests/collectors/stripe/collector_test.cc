@@ -306,3 +306,62 @@ TEST_CASE("config: mrr_discounts is forever, all or none, and anything else poin
         "s.toml:3:17: 'mrr_discounts' in [stripe] must be \"forever\", \"all\" or \"none\"");
   CHECK(parse("[stripe]\napi_key = \"sk_test_x\"\nmrr_discounts = true\n").error().line == 3);
 }
+
+// A subscription of `cents` a month for customer `customer`.
+static Obj For(const char* customer, Obj subscription) {
+  return subscription.Set("customer", Customer().Set("id", Q(customer)).json());
+}
+
+TEST_CASE("MRR 30 days ago from start, trial end and end times, and ARPU per paying customer") {
+  World world;
+  const int64_t then = kNow - 30 * kDay;
+  world.Subscriptions(
+      "active",
+      {For("cus_1", Monthly("sub_old", "active", 1000, kNow - 400 * kDay)),  // then and now
+       For("cus_2", Monthly("sub_new", "active", 2000, kNow - 10 * kDay)),   // started inside the window: now only
+       // Created before the window, but in its trial at the window's start: now only.
+       For("cus_2", Monthly("sub_trial", "active", 16000, kNow - 40 * kDay).Set("trial_end", N(kNow - 25 * kDay))),
+       // Created exactly at the window's start: paying then.
+       For("cus_4", Monthly("sub_edge", "active", 64000, then))});
+  world.Subscriptions(
+      "past_due", {For("cus_3", Monthly("sub_due", "past_due", 32000, kNow - 60 * kDay).Set("trial_end", N(kNow - 45 * kDay)))});
+  world.Subscriptions(
+      "canceled",
+      {// Paying at the window's start, canceled inside it: then only.
+       For("cus_5", Ended(Monthly("sub_gone", "canceled", 4000, kNow - 400 * kDay), kNow - 5 * kDay)),
+       // Started and canceled inside the window: neither.
+       For("cus_6", Ended(Monthly("sub_blip", "canceled", 8000, kNow - 20 * kDay), kNow - 3 * kDay)),
+       // Ended exactly at the window's start: not paying then.
+       For("cus_7", Ended(Monthly("sub_before", "canceled", 128, kNow - 400 * kDay), then))});
+  const auto m = PollOk(world);
+  // Now: 1000 + 2000 + 16000 + 64000 + 32000 cents = 1150.00.
+  CHECK(m.at("stripe_mrr{currency=\"usd\"}") == doctest::Approx(1150));
+  // Then: sub_old 1000 + sub_edge 64000 + sub_due 32000 (trial over 45 days ago) + sub_gone 4000 = 1010.00.
+  CHECK(m.at("stripe_mrr_prior{currency=\"usd\",window=\"30d\"}") == doctest::Approx(1010));
+  // Paying now: cus_1, cus_2 (two subscriptions, one customer), cus_3, cus_4; 1150.00 / 4.
+  CHECK(m.at("stripe_customers_paying") == 4);
+  CHECK(m.at("stripe_arpu{currency=\"usd\"}") == doctest::Approx(287.5));
+  CHECK_FALSE(m.contains("stripe_gross_margin_ratio"));
+}
+
+TEST_CASE("MRR prior: a currency paying now and not then had 0, and no subscriptions make no ARPU") {
+  World world;
+  world.Subscriptions("active", {Monthly("sub_eur", "active", 5000, kNow - 2 * kDay, "eur")});
+  auto m = PollOk(world);
+  CHECK(m.at("stripe_mrr_prior{currency=\"eur\",window=\"30d\"}") == 0);
+  CHECK(m.at("stripe_arpu{currency=\"eur\"}") == 50);
+  World empty;
+  m = PollOk(empty);
+  CHECK(m.at("stripe_customers_paying") == 0);
+  CHECK_FALSE(m.contains("stripe_arpu{currency=\"usd\"}"));
+  CHECK_FALSE(m.contains("stripe_mrr_prior{currency=\"usd\",window=\"30d\"}"));
+}
+
+TEST_CASE("stripe gross_margin is exported for kpi:ltv and checked to be a share") {
+  const auto parse = [](const std::string& text) {
+    return ParseConfig(text, "s.toml", AllCollectorFactories(),
+                       [](const std::string&) -> std::optional<std::string> { return std::string("rk"); });
+  };
+  CHECK(parse("[stripe]\napi_key = \"rk_x\"\ngross_margin = 0.8\n"));
+  CHECK(parse("[stripe]\napi_key = \"rk_x\"\ngross_margin = 1.5\n").error().ToString().starts_with("s.toml:3:16: "));
+}

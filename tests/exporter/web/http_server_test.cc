@@ -131,6 +131,7 @@ TEST_CASE("scrapes, landing pages, readiness and reloads from many clients at on
       },
       [](std::string_view text) { return std::string(text); },
       /*enable_lifecycle=*/true,
+      nullptr,
   };
   auto server = HttpServer::Start({"127.0.0.1:0"}, "/metrics", "test", std::move(callbacks));
   REQUIRE(server);

@@ -252,6 +252,29 @@ TEST_CASE("an ETag answer is revalidated and a 304 reuses the cached body") {
   CHECK(c.codes == std::vector<std::string>{"200", "304"});
 }
 
+TEST_CASE("max_requests_per_minute keeps every 61 s window at that many attempts, the rest wait") {
+  TestServer server;
+  std::atomic<int> hits{0};
+  server.Handle("/paced", [&](mg_connection* conn, const SeenRequest&) {
+    ++hits;
+    TestServer::Respond(conn, 200, "[]");
+  });
+  HttpClientOptions options = Options(server);
+  options.max_requests_per_minute = 3;
+  Client c(options);
+  const SystemTime start = c.clock.Now();
+  std::vector<SystemTime> sent;
+  for (int i = 0; i < 7; ++i) {
+    REQUIRE(c.http->GetOk(server.url() + "/paced"));
+    sent.push_back(c.clock.Now());
+  }
+  CHECK(hits == 7);
+  // Three at once, the next three a minute (and a second's margin) later, the seventh a minute after those.
+  for (int i = 0; i < 3; ++i) CHECK(sent[i] == start);
+  for (int i = 3; i < 6; ++i) CHECK(sent[i] == start + 61s);
+  CHECK(sent[6] == start + 122s);
+}
+
 TEST_CASE("a slow server times out") {
   TestServer server;
   server.Handle("/slow", [](mg_connection* conn, const SeenRequest&) {

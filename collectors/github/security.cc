@@ -1,0 +1,172 @@
+#include "collectors/github/security.h"
+
+#include "collectors/common/text.h"
+#include "collectors/common/time_util.h"
+#include "collectors/common/upstream/pagination.h"
+
+namespace kpi::github {
+namespace {
+
+constexpr auto kMonth = 30 * std::chrono::hours(24);
+
+// A 403 that is a rate limit is a failure to retry later, not a missing feature.
+bool IsRateLimit(const HttpResponse& response) {
+  return response.Header("x-ratelimit-remaining") == "0" ||
+         AsciiLower(response.body).find("rate limit") != std::string::npos;
+}
+
+}  // namespace
+
+DependabotStats SummarizeDependabot(const std::vector<DependabotAlert>& alerts, SystemTime now) {
+  DependabotStats stats;
+  for (const char* severity : kSeverities) stats.open[severity] = 0;
+  for (const auto& alert : alerts) {
+    if (alert.state == "open") {
+      ++stats.open[alert.severity];
+      const auto oldest = stats.oldest_open.find(alert.severity);
+      if (oldest == stats.oldest_open.end() || alert.created_at < oldest->second) {
+        stats.oldest_open[alert.severity] = alert.created_at;
+      }
+    }
+    // Dismissed and auto-dismissed alerts are not fixes.
+    if (alert.state == "fixed" && alert.fixed_at && *alert.fixed_at >= now - kMonth && *alert.fixed_at <= now) {
+      stats.fix_seconds.push_back(std::max(0.0, Seconds(*alert.fixed_at - alert.created_at).count()));
+    }
+  }
+  // Only GitHub's four severities make series: an unknown word must not add one.
+  std::erase_if(stats.open, [](const auto& entry) {
+    return std::find(std::begin(kSeverities), std::end(kSeverities), entry.first) == std::end(kSeverities);
+  });
+  return stats;
+}
+
+std::map<std::string, int64_t> CountCodeScanning(const std::vector<CodeScanningAlert>& alerts) {
+  std::map<std::string, int64_t> open;
+  for (const char* severity : kSeverities) open[severity] = 0;
+  for (const auto& alert : alerts) {
+    if (alert.state != "open") continue;
+    if (const auto found = open.find(alert.security_severity); found != open.end()) ++found->second;
+  }
+  return open;
+}
+
+tl::expected<std::optional<SecurityCollector::Listing>, Error> SecurityCollector::Read(HttpClient& http, PollLog& log,
+                                                                                      const std::string& url,
+                                                                                      const std::string& repo,
+                                                                                      const std::string& feature) {
+  Listing listing;
+  std::string next = url;
+  while (!next.empty()) {
+    if (int(listing.pages.size()) == max_pages_) {
+      listing.truncated = true;
+      break;
+    }
+    auto page = http.Get(next);
+    if (!page) return tl::unexpected(page.error());
+    const bool first = listing.pages.empty();
+    if (first && (page->status == 404 || (page->status == 403 && !IsRateLimit(*page)))) {
+      // Feature off, or no access: this feature's metrics are absent, logged once.
+      std::lock_guard lock(mu_);
+      if (unavailable_logged_.insert(repo + " " + feature).second) {
+        log.Warn(repo + ": " + feature + " alerts are not available (HTTP " + std::to_string(page->status) +
+                 "; feature off or no access); their metrics are left out");
+      }
+      return std::optional<Listing>();
+    }
+    if (page->status < 200 || page->status > 299) {
+      return tl::unexpected(HttpStatusError(page->status, next, page->status == 403, http.SendsCredentialsTo(next)));
+    }
+    if (first) {
+      std::lock_guard lock(mu_);
+      unavailable_logged_.erase(repo + " " + feature);
+    }
+    listing.pages.push_back(std::move(page->body));
+    // Dependabot pages by cursor (after=) in its Link header; page= is refused there.
+    const auto links = ParseLinkHeader(page->Header("link"));
+    const auto found = links.find("next");
+    next = found == links.end() ? "" : ResolveUrl(next, found->second);
+  }
+  return std::optional<Listing>(std::move(listing));
+}
+
+tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(HttpClient& http, PollReport& report,
+                                                                            PollLog& log, const std::string& api_url,
+                                                                            const std::string& repo, SystemTime now) {
+  const std::string base = api_url + "/repos/" + repo;
+  SecurityStats stats;
+  bool cut = false;
+  // open and fixed only: dismissed alerts are neither open nor fixes.
+  auto dependabot = Read(http, log, base + "/dependabot/alerts?state=open,fixed&per_page=100", repo, "Dependabot");
+  if (!dependabot) return tl::unexpected(dependabot.error());
+  if (*dependabot && (*dependabot)->truncated) {
+    report.Truncated(repo, "dependabot_alerts");
+    cut = true;
+  } else if (*dependabot) {
+    std::vector<DependabotAlert> alerts;
+    for (const auto& body : (*dependabot)->pages) {
+      auto page = ParseDependabotAlerts(body);
+      if (!page) return tl::unexpected(page.error());
+      alerts.insert(alerts.end(), page->begin(), page->end());
+    }
+    stats.dependabot = SummarizeDependabot(alerts, now);
+  }
+  auto code = Read(http, log, base + "/code-scanning/alerts?state=open&per_page=100", repo, "code scanning");
+  if (!code) return tl::unexpected(code.error());
+  if (*code && (*code)->truncated) {
+    report.Truncated(repo, "code_scanning_alerts");
+    cut = true;
+  } else if (*code) {
+    std::vector<CodeScanningAlert> alerts;
+    for (const auto& body : (*code)->pages) {
+      auto page = ParseCodeScanningAlerts(body);
+      if (!page) return tl::unexpected(page.error());
+      alerts.insert(alerts.end(), page->begin(), page->end());
+    }
+    stats.code_scanning = CountCodeScanning(alerts);
+  }
+  auto secrets = Read(http, log, base + "/secret-scanning/alerts?state=open&per_page=100", repo, "secret scanning");
+  if (!secrets) return tl::unexpected(secrets.error());
+  if (*secrets && (*secrets)->truncated) {
+    report.Truncated(repo, "secret_scanning_alerts");
+    cut = true;
+  } else if (*secrets) {
+    int64_t open = 0;
+    for (const auto& body : (*secrets)->pages) {
+      auto count = ParseArrayLength(body);
+      if (!count) return tl::unexpected(count.error());
+      open += *count;
+    }
+    stats.secret_scanning = open;
+  }
+  if (cut) return std::optional<SecurityStats>();
+  return std::optional<SecurityStats>(std::move(stats));
+}
+
+void AddSecurityMetrics(SnapshotBuilder& b, const std::string& repo, const SecurityStats& s, SystemTime now) {
+  if (s.dependabot) {
+    for (const auto& [severity, open] : s.dependabot->open) {
+      const Labels l{{"repo", repo}, {"severity", severity}};
+      b.Gauge("github_dependabot_alerts_open", "Open Dependabot alerts by advisory severity.", l, double(open));
+      const auto oldest = s.dependabot->oldest_open.find(severity);
+      b.Gauge("github_dependabot_alert_oldest_open_seconds",
+              "Age of the oldest open Dependabot alert of the severity; 0 when none.", l,
+              oldest == s.dependabot->oldest_open.end() ? 0 : std::max(0.0, Seconds(now - oldest->second).count()));
+    }
+    b.Summary("github_dependabot_alert_fix_seconds",
+              "Creation to fixed_at of Dependabot alerts fixed in the window (dismissed ones are not fixes).",
+              {{"repo", repo}, {"window", "30d"}}, s.dependabot->fix_seconds);
+  }
+  if (s.code_scanning) {
+    for (const auto& [severity, open] : *s.code_scanning) {
+      b.Gauge("github_code_scanning_alerts_open",
+              "Open code-scanning alerts by rule security severity; rules without one are not counted.",
+              {{"repo", repo}, {"severity", severity}}, double(open));
+    }
+  }
+  if (s.secret_scanning) {
+    b.Gauge("github_secret_scanning_alerts_open", "Open secret-scanning alerts.", {{"repo", repo}},
+            double(*s.secret_scanning));
+  }
+}
+
+}  // namespace kpi::github

@@ -1,0 +1,75 @@
+// Security alert KPIs of a GitHub repository (README "Security alerts"):
+// open Dependabot, code-scanning and secret-scanning alerts, and how long
+// Dependabot alerts took to fix. Every listing is read to its end.
+//
+// A repository without a feature, or a token without access to it, answers
+// 403/404: that feature's metrics are absent for the repository, the poll
+// does not fail, and the first such answer is logged (once per repository
+// and feature). Thread-safety: used by its collector's poll thread only.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "collectors/common/clock.h"
+#include "collectors/common/collector.h"
+#include "collectors/common/error.h"
+#include "collectors/common/poll_report.h"
+#include "collectors/common/snapshot.h"
+#include "collectors/common/upstream/http_client.h"
+#include "collectors/github/parse.h"
+
+namespace kpi::github {
+
+// GitHub's advisory severities, every one exported (0 where none).
+inline constexpr const char* kSeverities[] = {"low", "medium", "high", "critical"};
+
+struct DependabotStats {
+  std::map<std::string, int64_t> open;                // by severity
+  std::map<std::string, SystemTime> oldest_open;      // by severity; the age is taken at render time
+  std::vector<double> fix_seconds;                    // created -> fixed_at, fixed in the window
+};
+
+struct SecurityStats {
+  std::optional<DependabotStats> dependabot;                 // absent: feature off or no access
+  std::optional<std::map<std::string, int64_t>> code_scanning;  // open, by rule.security_severity_level
+  std::optional<int64_t> secret_scanning;                    // open
+};
+
+// Pure: the Dependabot numbers from every alert of a repository.
+DependabotStats SummarizeDependabot(const std::vector<DependabotAlert>& alerts, SystemTime now);
+// Pure: open code-scanning alerts by security severity; alerts without one are not security alerts.
+std::map<std::string, int64_t> CountCodeScanning(const std::vector<CodeScanningAlert>& alerts);
+
+class SecurityCollector {
+ public:
+  explicit SecurityCollector(int max_pages) : max_pages_(max_pages) {}
+
+  // nullopt when a cap cut a listing (reported): the caller keeps its last values.
+  tl::expected<std::optional<SecurityStats>, Error> Collect(HttpClient& http, PollReport& report, PollLog& log,
+                                                            const std::string& api_url, const std::string& repo,
+                                                            SystemTime now);
+
+ private:
+  // The pages of one listing; nullopt when the feature is off or not accessible.
+  struct Listing {
+    std::vector<std::string> pages;
+    bool truncated = false;
+  };
+  tl::expected<std::optional<Listing>, Error> Read(HttpClient& http, PollLog& log, const std::string& url,
+                                                   const std::string& repo, const std::string& feature);
+
+  int max_pages_;
+  std::mutex mu_;  // guards the set below: repositories are polled side by side
+  std::set<std::string> unavailable_logged_;  // "repo feature" already logged
+};
+
+void AddSecurityMetrics(SnapshotBuilder& builder, const std::string& repo, const SecurityStats& stats, SystemTime now);
+
+}  // namespace kpi::github

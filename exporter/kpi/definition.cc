@@ -1,0 +1,51 @@
+#include "exporter/kpi/definition.h"
+
+namespace kpi {
+
+double ScorecardSettings::WeightOf(const std::string& category) const {
+  if (category_weights.empty()) return 1;
+  const auto it = category_weights.find(category);
+  return it == category_weights.end() ? 0 : it->second;
+}
+
+double GreenThreshold(const KpiDefinition& kpi) { return kpi.green.value_or(kpi.target); }
+double RedThreshold(const KpiDefinition& kpi) { return kpi.red.value_or(kpi.target); }
+
+namespace {
+// At least as good as `threshold`.
+bool AtOrBetter(Direction d, double value, double threshold) {
+  return d == Direction::kHigher ? value >= threshold : value <= threshold;
+}
+}  // namespace
+
+Zone ZoneOf(const KpiDefinition& kpi, double value) {
+  if (AtOrBetter(kpi.direction, value, GreenThreshold(kpi))) return Zone::kGreen;
+  if (AtOrBetter(kpi.direction, value, RedThreshold(kpi))) return Zone::kYellow;
+  return Zone::kRed;
+}
+
+bool MeetsTarget(const KpiDefinition& kpi, double value) { return AtOrBetter(kpi.direction, value, kpi.target); }
+
+std::string_view AggregateName(Aggregate a) {
+  switch (a) {
+    case Aggregate::kMean: return "mean";
+    case Aggregate::kP50: return "p50";
+    case Aggregate::kP90: return "p90";
+    case Aggregate::kSum: return "sum";
+    case Aggregate::kMax: return "max";
+    case Aggregate::kMin: return "min";
+    case Aggregate::kAvg: return "avg";
+  }
+  return "";
+}
+
+std::string_view ZoneName(Zone z) {
+  switch (z) {
+    case Zone::kGreen: return "green";
+    case Zone::kYellow: return "yellow";
+    case Zone::kRed: return "red";
+  }
+  return "";
+}
+
+}  // namespace kpi

@@ -1,0 +1,117 @@
+// Security alert KPIs (collectors/github/security.*) through the collector,
+// with answers shaped like GitHub's published examples
+// (tests/fixtures/github/vendor: dependabot-alerts-for-repository,
+// code-scanning-alert-items, secret-scanning-alert-list).
+#include "collectors/github/security.h"
+
+#include <doctest/doctest.h>
+
+#include "tests/collectors/github/world.h"
+
+using namespace kpi;
+using namespace kpi::github;
+using namespace kpi::testing;
+using namespace kpi::testing::github_world;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kD = std::chrono::hours(24);
+const std::string kDependabot = kRepo + "/dependabot/alerts?state=open,fixed&per_page=100";
+const std::string kCode = kRepo + "/code-scanning/alerts?state=open&per_page=100";
+const std::string kSecrets = kRepo + "/secret-scanning/alerts?state=open&per_page=100";
+
+std::string AlertJson(const FakeClock& clock, int number, const std::string& state, const std::string& severity,
+                      std::chrono::seconds created, std::optional<std::chrono::seconds> fixed = std::nullopt) {
+  return "{\"number\":" + std::to_string(number) + ",\"state\":\"" + state +
+         "\",\"dependency\":{\"package\":{\"ecosystem\":\"pip\",\"name\":\"django\"},\"scope\":\"runtime\"},"
+         "\"security_advisory\":{\"ghsa_id\":\"GHSA-rf4j-j272-fj86\",\"severity\":\"" + severity +
+         "\"},\"security_vulnerability\":{\"severity\":\"" + severity + "\"},\"created_at\":\"" + Ago(clock, created) +
+         "\",\"updated_at\":\"" + Ago(clock, 1h) + "\",\"dismissed_at\":null,\"fixed_at\":" +
+         (fixed ? "\"" + Ago(clock, *fixed) + "\"" : std::string("null")) + "}";
+}
+
+std::string CodeAlertJson(const std::string& state, const std::string& security_severity) {
+  return "{\"number\":4,\"created_at\":\"2020-02-13T12:29:18Z\",\"state\":\"" + state +
+         "\",\"rule\":{\"id\":\"js/zipslip\",\"severity\":\"error\"" +
+         (security_severity.empty() ? "" : ",\"security_severity_level\":\"" + security_severity + "\"") +
+         ",\"tags\":[\"security\"]},\"tool\":{\"name\":\"CodeQL\"}}";
+}
+
+}  // namespace
+
+TEST_CASE("Dependabot: open by severity across cursor pages, fix time of fixed alerts only") {
+  World world;
+  const auto& c = world.clock;
+  // Page 2 comes by cursor, as GitHub links it.
+  world.Set(kDependabot,
+            "[" + AlertJson(c, 1, "open", "critical", 9 * kD) + "," + AlertJson(c, 2, "open", "critical", 2 * kD) + "," +
+                AlertJson(c, 3, "fixed", "high", 10 * kD, 7 * kD) + "]",
+            {{"link", "<" + kRepo + "/dependabot/alerts?state=open,fixed&per_page=100&after=Y3Vyc29yOnYyOpK>; rel=\"next\""}});
+  world.Set(kRepo + "/dependabot/alerts?state=open,fixed&per_page=100&after=Y3Vyc29yOnYyOpK",
+            "[" + AlertJson(c, 4, "fixed", "low", 40 * kD, 1 * kD) + "," +
+                AlertJson(c, 5, "fixed", "medium", 50 * kD, 31 * kD) + "," +
+                AlertJson(c, 6, "dismissed", "medium", 5 * kD) + "," + AlertJson(c, 7, "auto_dismissed", "low", 5 * kD) +
+                "]");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_dependabot_alerts_open{repo=\"o/r\",severity=\"critical\"} 2"));
+  CHECK(HasLine(text, "github_dependabot_alerts_open{repo=\"o/r\",severity=\"high\"} 0"));
+  CHECK(HasLine(text, "github_dependabot_alerts_open{repo=\"o/r\",severity=\"medium\"} 0"));
+  CHECK(HasLine(text, "github_dependabot_alerts_open{repo=\"o/r\",severity=\"low\"} 0"));
+  CHECK(HasLine(text, "github_dependabot_alert_oldest_open_seconds{repo=\"o/r\",severity=\"critical\"} 777600"));
+  CHECK(HasLine(text, "github_dependabot_alert_oldest_open_seconds{repo=\"o/r\",severity=\"low\"} 0"));
+  // #3: 3 days; #4: 39 days; #5 was fixed 31 days ago, outside the window.
+  CHECK(HasLine(text, "github_dependabot_alert_fix_seconds_count{repo=\"o/r\",window=\"30d\"} 2"));
+  CHECK(HasLine(text, "github_dependabot_alert_fix_seconds_sum{repo=\"o/r\",window=\"30d\"} 3628800"));
+  for (const auto& request : world.state->requests) {  // page= is refused by the Dependabot listing
+    if (request.url.find("/dependabot/") != std::string::npos) CHECK(request.url.find("&page=") == std::string::npos);
+  }
+}
+
+TEST_CASE("code scanning counts by security severity, secret scanning counts open alerts") {
+  World world;
+  world.Set(kDependabot, "[]");
+  world.Set(kCode, "[" + CodeAlertJson("open", "high") + "," + CodeAlertJson("open", "high") + "," +
+                       CodeAlertJson("open", "") + "," + CodeAlertJson("open", "critical") + "]",
+            {{"link", "<" + kCode + "&page=2>; rel=\"next\""}});
+  world.Set(kCode + "&page=2", "[" + CodeAlertJson("open", "low") + "]");
+  world.Set(kSecrets, R"([{"number":2,"state":"open","secret_type":"adafruit_io_key"},{"number":1,"state":"open"}])");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_code_scanning_alerts_open{repo=\"o/r\",severity=\"high\"} 2"));
+  CHECK(HasLine(text, "github_code_scanning_alerts_open{repo=\"o/r\",severity=\"critical\"} 1"));
+  CHECK(HasLine(text, "github_code_scanning_alerts_open{repo=\"o/r\",severity=\"medium\"} 0"));
+  CHECK(HasLine(text, "github_code_scanning_alerts_open{repo=\"o/r\",severity=\"low\"} 1"));
+  CHECK(HasLine(text, "github_secret_scanning_alerts_open{repo=\"o/r\"} 2"));
+  CHECK(HasLine(text, "github_dependabot_alerts_open{repo=\"o/r\",severity=\"critical\"} 0"));
+}
+
+TEST_CASE("a repository without security features: metrics absent, poll ok, logged once") {
+  World world;
+  world.Set(kDependabot, R"({"message":"Dependabot alerts are disabled for this repository.","status":"403"})", {}, 403);
+  world.Set(kCode, R"({"message":"no analysis found","status":"404"})", {}, 404);
+  world.Set(kSecrets, R"({"message":"Secret scanning is disabled on this repository.","status":"404"})", {}, 404);
+  REQUIRE(world.Poll());
+  auto second = world.Poll();
+  REQUIRE(second);
+  const std::string text = SnapshotText(*second);
+  CHECK(text.find("github_dependabot") == std::string::npos);
+  CHECK(text.find("github_code_scanning") == std::string::npos);
+  CHECK(text.find("github_secret_scanning") == std::string::npos);
+  CHECK(HasLine(text, "github_repo_stars{repo=\"o/r\"} 5"));
+  CHECK(world.report.targets() == std::map<std::string, bool>{{"o/r", true}});
+  const auto warned = [&](const std::string& feature) {
+    return std::count_if(world.log.warnings.begin(), world.log.warnings.end(),
+                         [&](const std::string& line) { return line.find(feature) != std::string::npos; });
+  };
+  CHECK(warned("Dependabot alerts are not available") == 1);
+  CHECK(warned("code scanning alerts are not available") == 1);
+  CHECK(warned("secret scanning alerts are not available") == 1);
+}
+
+TEST_CASE("security = false asks for no alerts") {
+  GithubConfig config;
+  config.security = false;
+  World off(config);
+  REQUIRE(off.Poll());
+  for (const auto& request : off.state->requests) CHECK(request.url.find("alerts") == std::string::npos);
+}

@@ -1,0 +1,52 @@
+#include "exporter/alert_rules.h"
+
+#include <doctest/doctest.h>
+
+using namespace kpi;
+
+TEST_CASE("the job selector goes into every selector of the exporter's own metrics and nowhere else") {
+  const std::string job = "job=~\"kpi-exporter.*\"";
+  CHECK(WithSelector("github_workflow_failing == 1", job) == "github_workflow_failing{job=~\"kpi-exporter.*\"} == 1");
+  CHECK(WithSelector("pypi_downloads{window=\"7d\"} < 0.5", job) ==
+        "pypi_downloads{job=~\"kpi-exporter.*\",window=\"7d\"} < 0.5");
+  CHECK(WithSelector("stripe_mrr {}", job) == "stripe_mrr {job=~\"kpi-exporter.*\"}");
+  // Range vectors and offsets keep their place; functions, label names, strings and recorded names are untouched.
+  CHECK(WithSelector("increase(kpi_exporter_truncated_total[3h]) > 0", job) ==
+        "increase(kpi_exporter_truncated_total{job=~\"kpi-exporter.*\"}[3h]) > 0");
+  CHECK(WithSelector("sum by (repo) (github_x) / ignoring (target) kpi:ltv", "a=\"b\"") ==
+        "sum by (repo) (github_x{a=\"b\"}) / ignoring (target) kpi:ltv");
+  CHECK(WithSelector("up{name=\"github_x\"} + node_load1 + 1e3 + 5m", job) ==
+        "up{name=\"github_x\"} + node_load1 + 1e3 + 5m");
+  CHECK(WithSelector("time() - 86400 - jira_x > 3", "") == "time() - 86400 - jira_x > 3");
+}
+
+TEST_CASE("job_selector must be label matchers") {
+  CHECK(IsMatcherList(""));
+  CHECK(IsMatcherList("job=~\"kpi-exporter.*\""));
+  CHECK(IsMatcherList("job=\"kpi\", namespace!~\"dev|test\""));
+  CHECK_FALSE(IsMatcherList("job=kpi"));
+  CHECK_FALSE(IsMatcherList("{job=\"kpi\"}"));
+  CHECK_FALSE(IsMatcherList("job==\"kpi\""));
+  CHECK_FALSE(IsMatcherList("job=\"kpi\","));
+}
+
+TEST_CASE("thresholds in annotations read in their units") {
+  CHECK(HumanThreshold(86400, ThresholdUnit::kSeconds) == "1d");
+  CHECK(HumanThreshold(172800, ThresholdUnit::kSeconds) == "2d");
+  CHECK(HumanThreshold(5400, ThresholdUnit::kSeconds) == "1h30m");
+  CHECK(HumanThreshold(0.03, ThresholdUnit::kRatio) == "3 %");
+  CHECK(HumanThreshold(0.955, ThresholdUnit::kRatio) == "95.5 %");
+  CHECK(HumanThreshold(0.5, ThresholdUnit::kNumber) == "0.5");
+  CHECK(HumanThreshold(5, ThresholdUnit::kNumber) == "5");
+}
+
+TEST_CASE("descriptions say the configured threshold and for, pairs share their alert name") {
+  AlertSettings settings;
+  settings.overrides["issue_awaiting_response"] = AlertOverride{std::nullopt, 7200.0, std::string("45m"), std::nullopt};
+  const std::string rules = RenderRules(settings, RulesFormat::kRuleFile);
+  CHECK(rules.find("(limit: 2h).") != std::string::npos);
+  CHECK(rules.find("awaiting_response_oldest_age_seconds{job=~\"kpi-exporter.*\"} > 7200'") != std::string::npos);
+  int churn = 0;
+  for (const auto& a : AlertDefinitions()) churn += a.name == "StripeChurnHigh";
+  CHECK(churn == 2);
+}
