@@ -31,6 +31,17 @@ tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& r
   return settings;
 }
 
+// A threshold of time: a duration in whole seconds ("1d", "36h"), the one form the chart's values take too.
+std::optional<double> ThresholdSeconds(SectionReader& table) {
+  const auto duration = table.Duration("threshold", std::chrono::milliseconds(0), std::chrono::milliseconds(kMaxDurationMs));
+  if (!duration) return std::nullopt;
+  if (duration->count() % 1000 != 0) {
+    table.Fail("threshold", "'threshold' in [" + table.section() + "] must be whole seconds, such as \"90s\" or \"1d\"");
+    return std::nullopt;
+  }
+  return double(duration->count() / 1000);
+}
+
 // [alerts]: runbook_base_url, job_selector, and one [alerts.<key>] table per alert to tune.
 tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader) {
   AlertSettings settings;
@@ -57,8 +68,13 @@ tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader
     if (!table) continue;
     AlertOverride o;
     o.enabled = table->Bool("enabled");
-    o.threshold = table->NumberOrDuration("threshold");
-    if (o.threshold && !known->threshold) table->Fail("threshold", "alert '" + key + "' has no threshold to set");
+    if (!known->threshold) {
+      if (table->NumberOrDuration("threshold")) table->Fail("threshold", "alert '" + key + "' has no threshold to set");
+    } else if (known->unit == ThresholdUnit::kSeconds) {
+      o.threshold = ThresholdSeconds(*table);
+    } else {
+      o.threshold = table->FiniteNumber("threshold");
+    }
     if (const auto for_text = table->String("for")) {
       if (!ParseDuration(*for_text)) {
         table->Fail("for", "'for' in [alerts." + key + "] must be a duration such as \"0s\", \"5m\" or \"1h\"");

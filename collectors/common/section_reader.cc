@@ -155,18 +155,21 @@ std::optional<bool> SectionReader::Bool(std::string_view key) {
   return node->as_boolean()->get();
 }
 
+std::optional<double> SectionReader::FiniteNumber(std::string_view key) {
+  const toml::node* node = Node(key);
+  if (!node) return std::nullopt;
+  if (const auto* i = node->as_integer()) return double(i->get());
+  if (const auto* f = node->as_floating_point(); f && std::isfinite(f->get())) return f->get();
+  FailAt(node->source(), Where(key) + " must be a finite number");
+  return std::nullopt;
+}
+
 std::optional<double> SectionReader::NumberOrDuration(std::string_view key) {
   const toml::node* node = Node(key);
   if (!node) return std::nullopt;
-  if (const auto* f = node->as_floating_point()) {
-    if (std::isfinite(f->get())) return f->get();
-    FailAt(node->source(), Where(key) + " must be a finite number");
-    return std::nullopt;
-  }
-  if (const auto* i = node->as_integer()) return double(i->get());
-  if (const auto* text = node->as_string()) {
-    if (const auto d = ParseDuration(text->get())) return std::chrono::duration<double>(*d).count();
-  }
+  if (node->is_number()) return FiniteNumber(key);
+  const auto* text = node->as_string();
+  if (const auto d = text ? ParseDuration(text->get()) : std::nullopt) return std::chrono::duration<double>(*d).count();
   FailAt(node->source(), Where(key) + " must be a number or a duration such as \"24h\"");
   return std::nullopt;
 }

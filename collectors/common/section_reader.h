@@ -56,6 +56,8 @@ class SectionReader {
   std::optional<int64_t> Integer(std::string_view key, int64_t min, int64_t max);
   std::optional<double> Number(std::string_view key, double min, double max);
   std::optional<bool> Bool(std::string_view key);
+  // A finite number (an integer or a float).
+  std::optional<double> FiniteNumber(std::string_view key);
   // A finite number, or a duration string taken as seconds ("24h" -> 86400).
   std::optional<double> NumberOrDuration(std::string_view key);
   // A sub-table ([section.key]), read by its own reader; hand it back with Absorb().

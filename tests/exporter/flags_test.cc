@@ -69,6 +69,9 @@ TEST_CASE("listen addresses that cannot be served are errors, never a crash") {
   CHECK(ParseListenAddress(":9877").value().port == 9877);
   CHECK(ParseListenAddress("127.0.0.1:0").value().host == "127.0.0.1");
   CHECK(ParseListenAddress("[::1]:80").value().host == "::1");
+  CHECK(ParseListenAddress("[::]:9877").value().host == "::");
+  CHECK(ParseListenAddress("::1:80").error() ==
+        "--web.listen-address: an IPv6 address goes in brackets, e.g. [::1]:9877, got '::1:80'");
   CHECK(ParseListenAddress(":99999999999999999999").error() ==
         "--web.listen-address has an invalid port: ':99999999999999999999'");
   CHECK(ParseListenAddress(":65536").error() == "--web.listen-address has an invalid port: ':65536'");

@@ -133,7 +133,8 @@ def check_every_error(p):
 
 def check_listen_addresses(p):
     """--web.listen-address repeated: the exporter serves every endpoint on each address,
-    /-/healthy and /-/ready beside /healthz and /readyz; an IPv6 literal is one of them."""
+    /-/healthy and /-/ready beside /healthz and /readyz; an IPv6 literal is one of them;
+    [::] serves IPv4 and IPv6 clients."""
     empty = p.path("empty.toml")
     second = "[::1]:0"
     proc, log = p.spawn([EXPORTER, f"--config.file={empty}", "--web.listen-address=127.0.0.1:0",
@@ -152,6 +153,21 @@ def check_listen_addresses(p):
         assert http(base + "/-/healthy/x")[0] == 404
         assert http(base + "/metrics")[0] == 200
     assert stop(proc) == 0
+    # [::] is dual stack: IPv4 and IPv6 clients reach it.
+    proc, log = p.spawn([EXPORTER, f"--config.file={empty}", "--web.listen-address=[::]:0"], "dual-stack")
+
+    def dual_port():
+        assert proc.poll() is None, open(log).read()
+        m = re.search(r"kpi-exporter started.* port=(\d+)", open(log).read())
+        return m and m.group(1)
+    port = wait_for(dual_port, what="exporter on [::]")
+    for host in ("127.0.0.1", "[::1]"):
+        status, text = http(f"http://{host}:{port}/-/healthy")
+        assert status == 200 and text.strip() == "OK", (host, status, text)
+    assert stop(proc) == 0
+    # An IPv6 address without brackets is refused with the form to use.
+    r = run(f"--config.file={empty}", "--web.listen-address=::1:0")
+    assert r.returncode == 1 and "an IPv6 address goes in brackets" in r.stderr, r
     # A bad one among several is an error naming it; nothing is served.
     r = run(f"--config.file={empty}", "--web.listen-address=127.0.0.1:0", "--web.listen-address=127.0.0.2:x")
     assert r.returncode == 1 and "invalid port: '127.0.0.2:x'" in r.stderr, r

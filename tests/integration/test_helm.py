@@ -421,6 +421,11 @@ def main():
                               (["--set", "alerts.ciFailing.threshold=1"], "additional properties 'threshold'"),
                               (["--set", "alerts.targetDown.threshold=1"], "additional properties 'threshold'"),
                               (["--set", "alerts.pypiDataStale.threshold=-1"], "/alerts/pypiDataStale/threshold"),
+                              # Time thresholds are durations, as in the config; not seconds as numbers.
+                              (["--set", "alerts.issueAwaitingResponse.threshold=86400"],
+                               "/alerts/issueAwaitingResponse/threshold"),
+                              (["--set", "alerts.prLeadTimeSlow.threshold=2days"], "/alerts/prLeadTimeSlow/threshold"),
+                              (["--set", "alerts.prLeadTimeSlow.threshold=30m1h"], "/alerts/prLeadTimeSlow/threshold"),
                               (["--set", "alerts.ciConsecutiveFailures.threshold=0"],
                                "/alerts/ciConsecutiveFailures/threshold"),
                               (["--set", "alerts.notAnAlert.enabled=true"], "notAnAlert"),
