@@ -29,11 +29,11 @@ class WorkerLog final : public PollLog {
 
 // Requests and elapsed time of the poll in flight, updated from the HTTP
 // client's per-attempt callback (inside Poll, from every thread the source
-// polls its targets with): a poll that takes long says every kProgressEvery
-// how far it got.
+// polls its targets with): a poll that takes long says every `every` how far
+// it got.
 class PollProgress {
  public:
-  static constexpr std::chrono::seconds kProgressEvery{10};
+  explicit PollProgress(std::chrono::milliseconds every) : every_(every) {}
 
   void Begin(const PollReport& report) {
     std::lock_guard lock(mu_);
@@ -45,7 +45,7 @@ class PollProgress {
     std::lock_guard lock(mu_);
     ++requests_;
     const auto now = std::chrono::steady_clock::now();
-    if (!report_ || now - last_logged_ < kProgressEvery) return;
+    if (!report_ || now - last_logged_ < every_) return;
     last_logged_ = now;
     const PollReport::Counts counts = report_->Count();
     logger.Info("poll in progress", {{"elapsed_seconds", FormatSeconds(now - started_)},
@@ -69,6 +69,7 @@ class PollProgress {
   static std::string FormatSeconds(std::chrono::steady_clock::duration d) {
     return fmt::format("{:.1f}", std::chrono::duration<double>(d).count());
   }
+  const std::chrono::milliseconds every_;
   std::mutex mu_;
   std::chrono::steady_clock::time_point started_, last_logged_;
   int requests_ = 0;
@@ -244,7 +245,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
   HttpClientOptions options = worker.collector->http_options();
   options.limits.user_agent = user_agent_;
   const std::string name = worker.name;
-  PollProgress progress;
+  PollProgress progress(progress_every_);
   // One transport per request the source may have in flight (its concurrency).
   HttpClient http(std::make_unique<TransportPool>(worker.collector->settings().concurrency, transports_), clock_,
                   std::move(options),
