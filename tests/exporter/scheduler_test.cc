@@ -376,7 +376,7 @@ TEST_CASE("a collector that asks for a longer wait is polled that much later, an
   f.scheduler.Stop(1s);
 }
 
-TEST_CASE("a poll logs one info line with duration, targets and requests; retries and progress are logged") {
+TEST_CASE("a poll logs one info line with duration, targets and requests, and lines for retries and progress") {
   std::ostringstream out;  // read only after Stop: the workers write it
   Logger logger{LogFormat::kLogfmt, spdlog::level::debug, nullptr, std::make_shared<spdlog::sinks::ostream_sink_mt>(out)};
   auto upstream = std::make_shared<testing::FakeTransport::State>();
