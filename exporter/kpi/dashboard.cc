@@ -15,41 +15,62 @@ namespace kpi {
 namespace {
 
 // A JSON value that can be changed and written back (simdjson's DOM is read-only). Members keep their order.
+// Members are a named struct rather than std::pair<std::string, Json>: clang with libstdc++ rejects a pair of the
+// class being defined (pair's conditionally explicit default constructor asks whether Json is default-constructible
+// before Json is complete), so the member functions that touch members are defined after JsonMember.
+struct JsonMember;
 struct Json {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
   Kind kind = Kind::kNull;
   std::string scalar;  // a number's or boolean's JSON text, or a string's value
   std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
+  std::vector<JsonMember> members;
 
-  static Json String(std::string text) { return {Kind::kString, std::move(text), {}, {}}; }
-  static Json Number(double v) { return {Kind::kNumber, fmt::format("{}", v), {}, {}}; }
-  static Json Bool(bool b) { return {Kind::kBool, b ? "true" : "false", {}, {}}; }
-  static Json Array(std::vector<Json> items) { return {Kind::kArray, "", std::move(items), {}}; }
-  static Json Object(std::initializer_list<std::pair<std::string, Json>> members) {
-    return {Kind::kObject, "", {}, members};
-  }
+  static Json String(std::string text);
+  static Json Number(double v);
+  static Json Bool(bool b);
+  static Json Array(std::vector<Json> items);
+  static Json Object(std::initializer_list<JsonMember> members);
 
-  Json* Find(std::string_view key) {
-    for (auto& [name, value] : members) {
-      if (name == key) return &value;
-    }
-    return nullptr;
-  }
+  Json* Find(std::string_view key);
   // The member `key`, added (as an empty object) when missing.
-  Json& At(std::string_view key) {
-    if (Json* found = Find(key)) return *found;
-    members.emplace_back(std::string(key), Json{Kind::kObject, "", {}, {}});
-    return members.back().second;
-  }
-  void Erase(std::string_view key) { std::erase_if(members, [&](const auto& m) { return m.first == key; }); }
+  Json& At(std::string_view key);
+  void Erase(std::string_view key);
 };
+
+struct JsonMember {
+  std::string first;  // the key
+  Json second;        // the value
+};
+
+Json Json::String(std::string text) { return {Kind::kString, std::move(text), {}, {}}; }
+Json Json::Number(double v) { return {Kind::kNumber, fmt::format("{}", v), {}, {}}; }
+Json Json::Bool(bool b) { return {Kind::kBool, b ? "true" : "false", {}, {}}; }
+Json Json::Array(std::vector<Json> items) { return {Kind::kArray, "", std::move(items), {}}; }
+Json Json::Object(std::initializer_list<JsonMember> members) { return {Kind::kObject, "", {}, members}; }
+
+Json* Json::Find(std::string_view key) {
+  for (auto& [name, value] : members) {
+    if (name == key) return &value;
+  }
+  return nullptr;
+}
+
+Json& Json::At(std::string_view key) {
+  if (Json* found = Find(key)) return *found;
+  members.push_back({std::string(key), Json{Kind::kObject, "", {}, {}}});
+  return members.back().second;
+}
+
+void Json::Erase(std::string_view key) {
+  std::erase_if(members, [&](const JsonMember& m) { return m.first == key; });
+}
 
 Json FromDom(simdjson::dom::element e) {
   switch (e.type()) {
     case simdjson::dom::element_type::OBJECT: {
       Json out{Json::Kind::kObject, "", {}, {}};
-      for (const auto [key, value] : simdjson::dom::object(e)) out.members.emplace_back(std::string(key), FromDom(value));
+      for (const auto [key, value] : simdjson::dom::object(e)) out.members.push_back({std::string(key), FromDom(value)});
       return out;
     }
     case simdjson::dom::element_type::ARRAY: {
