@@ -213,6 +213,16 @@ constexpr AlertDefinition kAlerts[] = {
     {"exporter_absent", "KpiExporterAbsent", "health", "absent(kpi_exporter_build_info)", std::nullopt, "", "10m",
      "warning", "kpi-exporter is not scraped",
      "No kpi-exporter has been scraped for {for}: every KPI alert is blind until it is back."},
+    // --- The scorecard (exporter/kpi/): rendered after the KPI recording rules, only when there are KPIs.
+    {"kpi_red", "KpiRed", "scorecard", "kpi:value and on (kpi, category) (kpi:status == 0)", std::nullopt, "", "1h",
+     "warning", "KPI {{ $labels.kpi }} is in the red zone",
+     "KPI {{ $labels.kpi }} ({{ $labels.category }}) is {{ $value }}, worse than its red threshold (or its target, "
+     "without zones), for more than {for}."},
+    {"kpi_off_track", "KpiOffTrack", "scorecard",
+     "kpi:forecast_at_deadline and on (kpi, category) (kpi:on_track == 0)", std::nullopt, "", "6h", "warning",
+     "KPI {{ $labels.kpi }} will miss its target by {{ $labels.deadline }}",
+     "At its trend over [scorecard] forecast_range, KPI {{ $labels.kpi }} ({{ $labels.category }}) will be "
+     "{{ $value }} on {{ $labels.deadline }}, short of its target (off track for {for})."},
 };
 
 constexpr RecordingDefinition kRecordings[] = {
@@ -298,9 +308,15 @@ const AlertDefinition* FindAlert(std::string_view key) {
 std::string ThresholdOf(const AlertDefinition& a, const AlertSettings& settings, RulesFormat format, bool human) {
   if (format == RulesFormat::kHelmTemplate) {
     const std::string value = ".Values.alerts." + CamelCase(a.key) + ".threshold";
-    if (!human || a.unit == ThresholdUnit::kNumber) return "{{ " + value + " }}";
-    return std::string("{{ include \"kpi-exporter.") +
-           (a.unit == ThresholdUnit::kSeconds ? "humanDuration" : "humanPercent") + "\" " + value + " }}";
+    switch (a.unit) {
+      case ThresholdUnit::kNumber: return "{{ " + value + " }}";
+      case ThresholdUnit::kRatio: return human ? "{{ include \"kpi-exporter.humanPercent\" " + value + " }}" : "{{ " + value + " }}";
+      case ThresholdUnit::kSeconds: {
+        // The values give a duration ("1d"), as the config does; the rule needs seconds.
+        const std::string seconds = "include \"kpi-exporter.seconds\" " + value;
+        return human ? "{{ include \"kpi-exporter.humanDuration\" (" + seconds + ") }}" : "{{ " + seconds + " }}";
+      }
+    }
   }
   std::optional<double> value = a.threshold;
   if (const auto o = settings.overrides.find(a.key); o != settings.overrides.end() && o->second.threshold) {
@@ -329,7 +345,10 @@ Resolved Resolve(const AlertDefinition& a, const AlertSettings& settings, RulesF
   return r;
 }
 
-std::string RenderGroups(const AlertSettings& settings, RulesFormat format, const std::string& indent) {
+// The rule groups at `indent` (groups: at indent, their list items two deeper). The scorecard group, when
+// there are KPIs, comes last; in Helm the chart's prometheusRule.kpiGroup replaces it when set.
+std::string RenderGroups(const AlertSettings& settings, RulesFormat format, const KpiSettings& kpis,
+                         const std::string& indent) {
   const bool helm = format == RulesFormat::kHelmTemplate;
   // Placeholders become control characters before the Helm escaping, and values after it, so a Helm
   // expression is never wrapped as a literal. "{threshold:<key>}" -> \x02<key>\x03, "{for}" -> \x04.
@@ -359,14 +378,13 @@ std::string RenderGroups(const AlertSettings& settings, RulesFormat format, cons
   // The chart may set an evaluation interval per group; the rule file leaves it to Prometheus' global one.
   const std::string group_interval =
       helm ? "{{- with .Values.prometheusRule.interval }}\n" + indent + "    interval: {{ . }}\n{{- end }}\n" : "";
-  std::string out = indent + "groups:\n";
-  for (const std::string_view group : {"kpis", "health"}) {
-    out += indent + "  - name: kpi-exporter." + std::string(group) + "\n" + group_interval + indent + "    rules:\n";
+  const std::string i = indent + "      ";
+  const auto alerts_of = [&](std::string_view group) {
+    std::string out;
     for (const auto& a : kAlerts) {
       if (a.group != group) continue;
       const Resolved r = Resolve(a, settings, format);
       if (!r.enabled) continue;
-      const std::string i = indent + "      ";
       if (helm) out += "{{- if .Values.alerts." + CamelCase(a.key) + ".enabled }}\n";
       out += i + "- alert: " + std::string(a.name) + "\n";
       out += i + "  expr: " + Quote(text(a.expr, r, false)) + "\n";
@@ -378,12 +396,35 @@ std::string RenderGroups(const AlertSettings& settings, RulesFormat format, cons
       out += i + "    runbook_url: " + Quote(r.runbook) + "\n";
       if (helm) out += "{{- end }}\n";
     }
+    return out;
+  };
+  std::string out = indent + "groups:\n";
+  for (const std::string_view group : {"kpis", "health"}) {
+    out += indent + "  - name: kpi-exporter." + std::string(group) + "\n" + group_interval + indent + "    rules:\n";
+    out += alerts_of(group);
   }
   out += indent + "  - name: kpi-exporter.recording\n" + group_interval + indent + "    rules:\n";
   for (const auto& rec : kRecordings) {
-    out += indent + "      - record: " + std::string(rec.record) + "\n";
-    out += indent + "        expr: " + Quote(with_job(rec.expr)) + "\n";
+    out += i + "- record: " + std::string(rec.record) + "\n";
+    out += i + "  expr: " + Quote(with_job(rec.expr)) + "\n";
   }
+  const auto recording = KpiRecordingRules(kpis);
+  if (recording.empty()) return out;
+  if (helm) {
+    // The user's own [[kpi]] group, taken from `kpi_exporter rules --config.file=...` (README "Helm chart").
+    out += "{{- with .Values.prometheusRule.kpiGroup }}\n{{- $group := . }}\n"
+           "{{- with $.Values.prometheusRule.interval }}{{ $group = merge (dict \"interval\" .) $group }}{{ end }}\n"
+           "{{ list $group | toYaml | indent " + std::to_string(indent.size() + 2) + " }}\n{{- else }}\n";
+  }
+  out += indent + "  - name: kpi-exporter.scorecard\n" + group_interval + indent + "    rules:\n";
+  for (const auto& rule : recording) {
+    out += i + "- record: " + rule.record + "\n" + i + "  expr: " + Quote(with_job(rule.expr)) + "\n";
+    if (rule.labels.empty()) continue;
+    out += i + "  labels:\n";
+    for (const auto& [name, value] : rule.labels) out += i + "    " + name + ": " + Quote(value) + "\n";
+  }
+  out += alerts_of("scorecard");
+  if (helm) out += "{{- end }}\n";
   return out;
 }
 
@@ -479,17 +520,17 @@ std::string RenderRules(const AlertSettings& settings, RulesFormat format, const
   switch (format) {
     case RulesFormat::kRuleFile:
       return "# Generated by `kpi_exporter rules`; do not edit. Regenerate: cmake --build build --target rules\n" +
-             RenderGroups(settings, format, "") + RenderKpiRuleGroup(kpis, settings.runbook_base_url, "");
+             RenderGroups(settings, format, kpis, "");
     case RulesFormat::kPrometheusRule:
       return "# Generated by `kpi_exporter rules --format=prometheusrule`; do not edit.\n"
              "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: kpi-exporter\n"
              "  labels:\n    app.kubernetes.io/name: kpi-exporter\nspec:\n" +
-             RenderGroups(settings, format, "  ") + RenderKpiRuleGroup(kpis, settings.runbook_base_url, "  ");
+             RenderGroups(settings, format, kpis, "  ");
     case RulesFormat::kHelmTemplate:
       return "{{/* Generated by `kpi_exporter rules --format=helm`; do not edit. The rule groups, with every threshold,\n"
              "`for`, severity and on/off taken from .Values.alerts. */}}\n"
              "{{- define \"kpi-exporter.ruleGroups\" }}\n" +
-             RenderGroups(settings, format, "") + "{{- end }}\n";
+             RenderGroups(settings, format, kpis, "") + "{{- end }}\n";
   }
   return {};
 }

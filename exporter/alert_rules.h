@@ -29,7 +29,7 @@ enum class ThresholdUnit {
 struct AlertDefinition {
   std::string_view key;   // config table [alerts.<key>] and Helm values key alerts.<camelKey>
   std::string_view name;  // AlertName
-  std::string_view group; // "kpis" or "health"
+  std::string_view group; // "kpis", "health" or "scorecard" (only with KPIs)
   // PromQL with "{threshold}" where the threshold goes; "{threshold:<key>}" stands for another alert's
   // threshold (its override or default, also when that alert is disabled), so two rules share one number.
   std::string_view expr;
@@ -73,9 +73,11 @@ struct AlertSettings {
 
 enum class RulesFormat { kRuleFile, kPrometheusRule, kHelmTemplate };
 
-// kRuleFile and kPrometheusRule apply `settings` and add the KPI group
-// (exporter/kpi/kpi_rules.h); kHelmTemplate leaves every tunable to
-// .Values.alerts (and .Values.prometheusRule) instead.
+// kRuleFile and kPrometheusRule apply `settings`; kHelmTemplate leaves every
+// tunable to .Values.alerts (and .Values.prometheusRule) instead. With KPIs,
+// the group kpi-exporter.scorecard (exporter/kpi/kpi_rules.h and the alerts of
+// group "scorecard") comes last; in Helm .Values.prometheusRule.kpiGroup, when
+// set, replaces it.
 std::string RenderRules(const AlertSettings& settings, RulesFormat format, const KpiSettings& kpis = {});
 
 // "ci_failing" -> "ciFailing" (the Helm values key).

@@ -16,6 +16,7 @@
 #include "exporter/config.h"
 #include "exporter/flags.h"
 #include "exporter/kpi/engine.h"
+#include "exporter/kpi/history.h"
 #include "exporter/web/http_server.h"
 #include "exporter/logging.h"
 #include "exporter/scheduler.h"
@@ -55,6 +56,7 @@ class App {
   Config config_;
   mutable std::mutex kpis_mu_;  // scrapes read the KPIs while a reload swaps them
   std::shared_ptr<const KpiSettings> kpis_ = std::make_shared<KpiSettings>();
+  mutable KpiHistory kpi_history_;  // trend and forecast between evaluations
 };
 
 // Runs the exporter until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit code.

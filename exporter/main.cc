@@ -7,6 +7,7 @@
 #include "exporter/app.h"
 #include "exporter/config.h"
 #include "exporter/flags.h"
+#include "exporter/kpi/kpi_config.h"
 #include "version.h"
 
 int main(int argc, char** argv) {
@@ -21,14 +22,28 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flags->version) {
-    std::cout << "kpi_exporter, version " << kpi::kVersion << " (revision: " << kpi::kRevision << ")\n";
+    // The Prometheus exporters' multi-line form (prometheus/common's version.Print).
+    std::cout << "kpi_exporter, version " << kpi::kVersion << " (branch: " << kpi::kBranch
+              << ", revision: " << kpi::kRevision << ")\n"
+              << "  build user:       " << kpi::kBuildUser << "\n"
+              << "  build date:       " << kpi::kBuildDate << "\n"
+              << "  compiler:         " << kpi::kCompiler << "\n"
+              << "  platform:         " << kpi::kPlatform << "\n";
     return 0;
   }
   if (flags->command == "check-config") {
     auto config = kpi::LoadConfig(flags->config_file, kpi::AllCollectorFactories(), kpi::ProcessEnvironment());
     if (!config) {
-      std::cerr << "kpi_exporter: " << config.error().ToString() << "\n";
+      // Every error, one per line in file order, then how many.
+      std::cerr << config.error().ToString() << "\nkpi_exporter: " << flags->config_file << ": "
+                << 1 + config.error().more.size() << " error(s)\n";
       return 2;
+    }
+    if (config->collectors.empty()) {
+      std::string sections;
+      for (const auto& factory : kpi::AllCollectorFactories()) sections += " [" + std::string(factory.section) + "]";
+      std::cerr << "kpi_exporter: warning: " << flags->config_file << " configures no source (one of" << sections
+                << "); /metrics would show only the exporter's own metrics\n";
     }
     std::cout << flags->config_file << ": OK, " << config->collectors.size() << " source(s):";
     for (const auto& collector : config->collectors) std::cout << " " << collector->name();
@@ -37,7 +52,10 @@ int main(int argc, char** argv) {
   }
   if (flags->command == "rules") {
     kpi::AlertSettings alerts;
+    // Without a config: the default KPIs of every source (the checked-in rules and the chart's); the
+    // coverage rule counts only the KPIs an exporter has.
     kpi::KpiSettings kpis;
+    kpis.kpis = kpi::DefaultKpis(kpi::AllCollectorFactories(), [](std::string_view) { return true; });
     if (flags->config_file_set) {
       auto config = kpi::LoadConfig(flags->config_file, kpi::AllCollectorFactories(), kpi::ProcessEnvironment(),
                                     kpi::ConfigScope::kAlertsOnly);
@@ -46,7 +64,9 @@ int main(int argc, char** argv) {
         return 2;
       }
       alerts = config->alerts;
-      kpis = config->kpis;
+      // Without [[kpi]] the default KPIs of every source, as without a config: coverage counts only an exporter's own.
+      if (!config->kpis.defaults) kpis.kpis = config->kpis.kpis;
+      kpis.scorecard = config->kpis.scorecard;
     }
     const auto format = flags->format == "prometheusrule" ? kpi::RulesFormat::kPrometheusRule
                         : flags->format == "helm"         ? kpi::RulesFormat::kHelmTemplate

@@ -32,8 +32,8 @@ case "$kind" in
 esac
 
 cmake -S . -B "$dir" -G Ninja -DKPI_WERROR=ON -DKPI_SANITIZE="$kind" >/dev/null
-# Only what the tests run: the program and the unit test binary.
-cmake --build "$dir" --target kpi_exporter unit_tests
+# Only what the tests run: the program, the dashboard generator (integration: helm) and the unit test binary.
+cmake --build "$dir" --target kpi_exporter kpi_dashboard unit_tests
 
 if [ "$kind" = address ]; then
   # LeakSanitizer stops the process's threads with ptrace at exit; some

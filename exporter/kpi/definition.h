@@ -41,8 +41,6 @@ struct KpiDefinition {
 struct ScorecardSettings {
   std::map<std::string, double> category_weights;  // empty: every category weighs 1
   std::string forecast_range = "7d";               // predict_linear's range
-  std::string red_for = "1h";                      // KpiRed's `for`
-  std::string off_track_for = "6h";                // KpiOffTrack's `for`
   double WeightOf(const std::string& category) const;
 };
 

@@ -30,21 +30,25 @@ double AggregateGauges(Aggregate aggregate, const std::vector<double>& values) {
   return out;
 }
 
-}  // namespace
-
-std::optional<double> EvaluateKpi(const KpiDefinition& kpi, std::span<const std::shared_ptr<const Snapshot>> snapshots) {
-  if (kpi.metric.empty()) return std::nullopt;
+// The KPI's value, and the snapshot it came from (a family belongs to one source, so to one snapshot).
+std::pair<std::optional<double>, std::shared_ptr<const Snapshot>> Evaluate(
+    const KpiDefinition& kpi, std::span<const std::shared_ptr<const Snapshot>> snapshots) {
+  if (kpi.metric.empty()) return {};
   std::vector<const RenderedSeries*> selected;
+  std::shared_ptr<const Snapshot> source;
   for (const auto& snapshot : snapshots) {
     for (const auto& family : snapshot->families()) {
       if (family.name != kpi.metric) continue;
       for (const auto& series : family.series) {
         const size_t parts = kpi.summary ? 5 : 1;
-        if (series.values.size() == parts && Matches(series, kpi.matchers)) selected.push_back(&series);
+        if (series.values.size() == parts && Matches(series, kpi.matchers)) {
+          selected.push_back(&series);
+          source = snapshot;
+        }
       }
     }
   }
-  if (selected.empty()) return std::nullopt;
+  if (selected.empty()) return {};
   double value = kNaN;
   if (kpi.aggregate == Aggregate::kMean) {
     double sum = 0, count = 0;
@@ -61,8 +65,14 @@ std::optional<double> EvaluateKpi(const KpiDefinition& kpi, std::span<const std:
     for (const auto* s : selected) values.push_back(s->values[0]);
     value = AggregateGauges(kpi.aggregate, values);
   }
-  if (std::isnan(value)) return std::nullopt;
-  return value;
+  if (std::isnan(value)) return {};
+  return {value, source};
+}
+
+}  // namespace
+
+std::optional<double> EvaluateKpi(const KpiDefinition& kpi, std::span<const std::shared_ptr<const Snapshot>> snapshots) {
+  return Evaluate(kpi, snapshots).first;
 }
 
 Scorecard Score(const KpiSettings& settings, std::span<const std::shared_ptr<const Snapshot>> snapshots) {
@@ -73,7 +83,8 @@ Scorecard Score(const KpiSettings& settings, std::span<const std::shared_ptr<con
   std::map<std::string, Sums> categories;
   size_t with_status = 0;
   for (const auto& kpi : settings.kpis) {
-    KpiResult result{kpi, EvaluateKpi(kpi, snapshots), std::nullopt};
+    auto [value, source] = Evaluate(kpi, snapshots);
+    KpiResult result{kpi, value, std::nullopt, std::move(source), std::nullopt, 0, std::nullopt};
     if (result.value) {
       result.zone = ZoneOf(kpi, *result.value);
       ++with_status;

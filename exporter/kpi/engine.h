@@ -24,6 +24,10 @@ struct KpiResult {
   KpiDefinition kpi;
   std::optional<double> value;  // absent: no data, or an `expr` KPI (Prometheus evaluates those)
   std::optional<Zone> zone;     // present exactly when value is
+  std::shared_ptr<const Snapshot> source;  // the snapshot the value came from (its source's latest poll)
+  std::optional<double> trend_from;  // the value at the oldest poll within forecast_range (KpiHistory) ...
+  double trend_since = 0;            // ... and its time, Unix seconds
+  std::optional<double> forecast;  // at the deadline, at the trend of forecast_range (KpiHistory)
 };
 
 struct Scorecard {

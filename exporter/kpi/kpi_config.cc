@@ -192,17 +192,21 @@ tl::expected<ScorecardSettings, ConfigError> ReadScorecard(SectionReader& reader
   if (const auto range = reader.Duration("forecast_range", std::chrono::minutes(5), std::chrono::days(366))) {
     settings.forecast_range = FormatDuration(*range);
   }
-  if (const auto d = reader.Duration("red_for", std::chrono::seconds(0), std::chrono::days(30))) {
-    settings.red_for = FormatDuration(*d);
-  }
-  if (const auto d = reader.Duration("off_track_for", std::chrono::seconds(0), std::chrono::days(30))) {
-    settings.off_track_for = FormatDuration(*d);
-  }
   if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
   return settings;
 }
 
 }  // namespace
+
+std::vector<KpiDefinition> DefaultKpis(std::span<const CollectorFactory> factories,
+                                       const std::function<bool(std::string_view section)>& enabled) {
+  std::vector<KpiDefinition> kpis;
+  for (const auto& f : factories) {
+    if (!f.catalog || !enabled(f.section)) continue;
+    for (const auto& d : f.catalog().default_kpis) kpis.push_back(FromDefault(d, factories));
+  }
+  return kpis;
+}
 
 std::optional<double> ParseDeadline(std::string_view text) {
   if (text.size() != 10) return std::nullopt;
@@ -223,7 +227,7 @@ tl::expected<KpiSettings, ConfigError> ReadKpiSettings(const toml::table& root, 
   if (const toml::node* node = root.get("scorecard")) {
     if (!node->is_table()) {
       return tl::unexpected(ConfigError{file, int(node->source().begin.line), int(node->source().begin.column),
-                                        "'scorecard' must be a table ([scorecard])"});
+                                        "'scorecard' must be a table ([scorecard])", {}});
     }
     SectionReader reader(*node->as_table(), "scorecard", file, env);
     auto scorecard = ReadScorecard(reader);
@@ -233,13 +237,10 @@ tl::expected<KpiSettings, ConfigError> ReadKpiSettings(const toml::table& root, 
   const toml::node* kpis = root.get("kpi");
   if (!kpis) {
     settings.defaults = true;
-    for (const auto& f : factories) {
-      if (!f.catalog || !enabled.contains(f.section)) continue;
-      for (const auto& d : f.catalog().default_kpis) settings.kpis.push_back(FromDefault(d, factories));
-    }
+    settings.kpis = DefaultKpis(factories, [&](std::string_view section) { return enabled.contains(section); });
   } else if (!kpis->is_array_of_tables()) {
     return tl::unexpected(ConfigError{file, int(kpis->source().begin.line), int(kpis->source().begin.column),
-                                      "'kpi' must be an array of tables ([[kpi]])"});
+                                      "'kpi' must be an array of tables ([[kpi]])", {}});
   }
   std::set<std::string> names;
   if (!kpis) return settings;

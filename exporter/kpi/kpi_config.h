@@ -4,6 +4,7 @@
 // targets of the sources the config enables.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 
@@ -21,6 +22,11 @@ namespace kpi {
 tl::expected<KpiSettings, ConfigError> ReadKpiSettings(const toml::table& root, const std::string& file,
                                                        const EnvLookup& env,
                                                        std::span<const CollectorFactory> factories);
+
+// The default KPIs of the sources for which `enabled(section)` holds (every source: the KPIs of the checked-in
+// rules, the chart and the dashboard).
+std::vector<KpiDefinition> DefaultKpis(std::span<const CollectorFactory> factories,
+                                       const std::function<bool(std::string_view section)>& enabled);
 
 // The end (24:00 UTC) of a "YYYY-MM-DD" calendar day, in Unix seconds.
 std::optional<double> ParseDeadline(std::string_view text);

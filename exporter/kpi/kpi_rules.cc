@@ -1,20 +1,12 @@
 #include "exporter/kpi/kpi_rules.h"
 
 #include <algorithm>
-#include <cctype>
 #include <vector>
 
 #include "collectors/common/snapshot.h"
 
 namespace kpi {
 namespace {
-
-// YAML single-quoted scalar: only ' needs doubling.
-std::string Quote(std::string_view text) {
-  std::string out = "'";
-  for (const char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
 
 // A PromQL double-quoted string.
 std::string PromString(std::string_view text) {
@@ -44,12 +36,6 @@ std::string StatusExpr(const KpiDefinition& kpi) {
   return "(" + value + op + Number(GreenThreshold(kpi)) + ") + (" + value + op + Number(RedThreshold(kpi)) + ")";
 }
 
-struct Rule {
-  std::string record;
-  std::string expr;
-  std::vector<std::pair<std::string, std::string>> labels = {};
-};
-
 }  // namespace
 
 std::string KpiValueExpr(const KpiDefinition& kpi) {
@@ -71,10 +57,9 @@ std::string KpiValueExpr(const KpiDefinition& kpi) {
   return "(" + value + ") > -Inf";
 }
 
-std::string RenderKpiRuleGroup(const KpiSettings& settings, const std::string& runbook_base_url,
-                               const std::string& indent) {
-  if (settings.kpis.empty()) return "";
-  std::vector<Rule> rules;
+std::vector<KpiRecordingRule> KpiRecordingRules(const KpiSettings& settings) {
+  std::vector<KpiRecordingRule> rules;
+  if (settings.kpis.empty()) return rules;
   // Every rule carries its KPI's labels, also where the expression keeps them: promtool refuses two rules
   // with one name and the same labels.
   const auto labels = [](const KpiDefinition& k) -> std::vector<std::pair<std::string, std::string>> {
@@ -100,8 +85,9 @@ std::string RenderKpiRuleGroup(const KpiSettings& settings, const std::string& r
   }
   rules.push_back({"kpi:composite_score",
                    "sum(kpi:category_score * kpi:category_weight) / (sum(kpi:category_weight) > 0)"});
-  rules.push_back({"kpi:coverage_ratio",
-                   "(count(kpi:status) or vector(0)) / " + std::to_string(settings.kpis.size())});
+  // Out of the KPIs the exporter has (kpi_target, one per KPI and exporter): with the default KPIs of every
+  // source (the chart's rules), only the sources a config enables count, as on the landing page.
+  rules.push_back({"kpi:coverage_ratio", "(count(kpi:status) or vector(0)) / count(count by (kpi) (kpi_target))"});
   for (const auto& k : settings.kpis) {
     if (!k.deadline) continue;
     const std::string deadline = Number(k.deadline_unix_seconds);
@@ -118,33 +104,7 @@ std::string RenderKpiRuleGroup(const KpiSettings& settings, const std::string& r
                      {{"kpi", k.name}, {"category", k.category}, {"deadline", *k.deadline}}});
   }
 
-  const std::string i = indent + "      ";
-  std::string out = indent + "  - name: kpi-exporter.scorecard\n" + indent + "    rules:\n";
-  for (const auto& r : rules) {
-    out += i + "- record: " + r.record + "\n" + i + "  expr: " + Quote(r.expr) + "\n";
-    if (r.labels.empty()) continue;
-    out += i + "  labels:\n";
-    for (const auto& [name, value] : r.labels) out += i + "    " + name + ": " + Quote(value) + "\n";
-  }
-  const auto alert = [&](std::string_view name, std::string_view expr, const std::string& for_duration,
-                         std::string_view summary, std::string_view description) {
-    out += i + "- alert: " + std::string(name) + "\n" + i + "  expr: " + Quote(expr) + "\n";
-    out += i + "  for: " + for_duration + "\n" + i + "  labels:\n" + i + "    severity: warning\n";
-    out += i + "  annotations:\n" + i + "    summary: " + Quote(summary) + "\n";
-    out += i + "    description: " + Quote(description) + "\n";
-    std::string anchor;
-    for (const char c : name) anchor += char(std::tolower(static_cast<unsigned char>(c)));
-    out += i + "    runbook_url: " + Quote(runbook_base_url + "#" + anchor) + "\n";
-  };
-  alert("KpiRed", "kpi:value and on (kpi, category) (kpi:status == 0)", settings.scorecard.red_for,
-        "KPI {{ $labels.kpi }} is in the red zone",
-        "KPI {{ $labels.kpi }} ({{ $labels.category }}) is {{ $value }}, worse than its red threshold (or its "
-        "target, without zones), for more than " + settings.scorecard.red_for + ".");
-  alert("KpiOffTrack", "kpi:forecast_at_deadline and on (kpi, category) (kpi:on_track == 0)",
-        settings.scorecard.off_track_for, "KPI {{ $labels.kpi }} will miss its target by {{ $labels.deadline }}",
-        "At the trend of the last " + settings.scorecard.forecast_range + ", KPI {{ $labels.kpi }} ({{ $labels.category "
-        "}}) will be {{ $value }} on {{ $labels.deadline }}, short of its target.");
-  return out;
+  return rules;
 }
 
 }  // namespace kpi

@@ -33,6 +33,24 @@ std::string ItemsCount(const std::vector<ItemListRef>& lists) {
 
 std::string Percent(std::optional<double> ratio) { return ratio ? Human(std::round(*ratio * 1000) / 10) + " %" : "-"; }
 
+// "up", "down" or "flat" since the oldest poll of the forecast range; absent without one.
+std::optional<std::string_view> Trend(const KpiResult& r) {
+  if (!r.value || !r.trend_from) return std::nullopt;
+  return *r.value > *r.trend_from ? "up" : *r.value < *r.trend_from ? "down" : "flat";
+}
+
+std::string Since(const KpiResult& r) {
+  const auto t = FromUnixSeconds(int64_t(r.trend_since));
+  return t ? FormatTimestamp(*t) : "";
+}
+
+// Whether the move is good news for the KPI: "better", "worse" or "" (flat, or no trend).
+std::string_view TrendMeaning(const KpiResult& r) {
+  const auto trend = Trend(r);
+  if (!trend || *trend == "flat") return "";
+  return (*trend == "up") == (r.kpi.direction == Direction::kHigher) ? "better" : "worse";
+}
+
 }  // namespace
 
 std::string RenderLandingPage(const LandingPageInput& in) {
@@ -55,7 +73,17 @@ std::string RenderLandingPage(const LandingPageInput& in) {
                                   {"direction", r.kpi.direction == Direction::kHigher ? "≥" : "≤"},
                                   {"target", Human(r.kpi.target)},
                                   {"zone", r.zone ? std::string(ZoneName(*r.zone)) : "unknown"},
-                                  {"deadline", r.kpi.deadline.value_or("")}});
+                                  {"trend", !Trend(r)           ? ""
+                                            : *Trend(r) == "up"   ? "↑ from " + Human(*r.trend_from)
+                                            : *Trend(r) == "down" ? "↓ from " + Human(*r.trend_from)
+                                                                  : "→ unchanged"},
+                                  {"trend_since", Trend(r) ? "since " + Since(r) : ""},
+                                  {"trend_meaning", std::string(TrendMeaning(r))},
+                                  {"deadline", r.kpi.deadline.value_or("")},
+                                  {"forecast", r.forecast ? Human(*r.forecast) + (MeetsTarget(r.kpi, *r.forecast)
+                                                                                      ? " (on track)"
+                                                                                      : " (off track)")
+                                                          : ""}});
   }
   for (const auto& s : in.collectors) {
     const std::string state = !s.polled ? "pending" : s.last_ok ? "ok" : "failed";
@@ -101,7 +129,12 @@ std::string RenderScorecardJson(const Scorecard& card) {
            ",\"direction\":" + JsonString(k.direction == Direction::kHigher ? "higher" : "lower") +
            ",\"zone\":" + (r.zone ? JsonString(ZoneName(*r.zone)) : "null") +
            ",\"status\":" + (r.zone ? std::to_string(int(*r.zone)) : "null") + ",\"weight\":" + JsonNumber(k.weight) +
+           ",\"trend\":" + (Trend(r) ? JsonString(*Trend(r)) : "null") +
+           ",\"trend_from\":" + (Trend(r) ? JsonNumber(r.trend_from) : "null") +
+           ",\"trend_since\":" + (Trend(r) ? JsonString(Since(r)) : "null") +
            ",\"deadline\":" + (k.deadline ? JsonString(*k.deadline) : "null") +
+           ",\"forecast_at_deadline\":" + JsonNumber(r.forecast) +
+           ",\"on_track\":" + (r.forecast ? (MeetsTarget(k, *r.forecast) ? "true" : "false") : "null") +
            ",\"evaluated_by\":" + JsonString(k.expr.empty() ? "exporter" : "prometheus") + "}";
     first = false;
   }

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 
 EXPORTER = os.environ.get("KPI_EXPORTER", "build/kpi_exporter")
+DASHBOARD = os.environ.get("KPI_DASHBOARD", "build/kpi_dashboard")  # the dashboard generator
 SOURCE_DIR = os.environ.get("KPI_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(SOURCE_DIR, "tests", "fixtures")
 FAKE = os.path.join(SOURCE_DIR, "tests", "fake_upstream", "fake_upstream.py")

@@ -3,7 +3,9 @@
 matrix of values; every rendered object validated against the Kubernetes and
 prometheus-operator schemas; the PrometheusRule equal to `kpi_exporter rules`
 for the same thresholds and accepted by promtool; values the schema must
-reject; the generated rules template current; the dashboard's PromQL naming
+reject; the generated rules template current; the scorecard group (default KPIs, alerts.kpiRed, or the
+user's group as prometheusRule.kpiGroup); the dashboard the generator's output (scorecard row, zones as
+thresholds, Jira SLA panels); the dashboard's PromQL naming
 only metrics the exporter (or its recording rules) produces, aggregated across
 shards in the health row; the sidecar recipe; and `shards`: a StatefulSet whose
 pods take their ordinal as shard index, every pod scraped, one token per shard,
@@ -12,11 +14,12 @@ appearing in exactly one of them."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (EXPORTER, SOURCE_DIR, TOKEN, Processes, discord_pypi_config, github_config, http,  # noqa: E402
+from harness import (DASHBOARD, EXPORTER, SOURCE_DIR, TOKEN, Processes, discord_pypi_config, github_config, http,  # noqa: E402
                      jira_stripe_config, parse_metrics, stop, wait_for)
 
 CHART = os.path.join(SOURCE_DIR, "helm", "kpi-exporter")
@@ -36,9 +39,9 @@ def helm(*args):
 
 
 class Rendered:
-    def __init__(self, p, name, *values_args):
-        helm("lint", "--strict", CHART, *values_args)
-        manifest = p.write_config(helm("template", "rel", CHART, "--namespace", "kpi", *values_args), name + ".yaml")
+    def __init__(self, p, name, *values_args, chart=CHART):
+        helm("lint", "--strict", chart, *values_args)
+        manifest = p.write_config(helm("template", "rel", chart, "--namespace", "kpi", *values_args), name + ".yaml")
         out = p.path(name + ".json")
         r = run(["node", VALIDATE, "validate", manifest, out])
         assert r.returncode == 0, f"{name}: schema validation failed:\n{r.stdout}{r.stderr}"
@@ -203,6 +206,92 @@ def check_shards_run(p):
         assert stop(proc) == 0
 
 
+def check_conventions(p, a):
+    """The prometheus-community value names each land where users of those charts expect them."""
+    dep = a.one("Deployment")
+    pod = dep["spec"]["template"]["spec"]
+    c = container(dep)
+    assert c["image"].endswith("@sha256:" + "0123456789abcdef" * 4) and c["image"].startswith("ghcr.io/"), c["image"]
+    assert c["envFrom"] == [{"secretRef": {"name": "kpi-exporter-env"}}]
+    assert c["env"][0]["name"] == "STRIPE_API_KEY"
+    assert {"name": "ca", "mountPath": "/etc/ssl/corporate", "readOnly": True} in c["volumeMounts"]
+    assert any(v["name"] == "ca" and v["configMap"]["name"] == "corporate-ca" for v in pod["volumes"])
+    assert [x["name"] for x in pod["containers"]] == ["kpi-exporter", "kube-rbac-proxy"]
+    assert [x["name"] for x in pod["initContainers"]] == ["wait"]
+    assert pod["priorityClassName"] == "monitoring"
+    assert pod["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
+    assert c["resources"]["limits"]["memory"] == "128Mi"
+    # extraManifests: an object as it is, a string as a template of the release.
+    assert a.one("ConfigMap", "corporate-ca")["data"]["ca.crt"] == "placeholder"
+    assert a.one("ConfigMap", "rel-kpi-exporter-extra")["data"]["release"] == "rel"
+    pdb = a.one("PodDisruptionBudget")
+    assert pdb["spec"]["maxUnavailable"] == 1 and is_subset(pdb["spec"]["selector"]["matchLabels"],
+                                                            dep["spec"]["template"]["metadata"]["labels"])
+    sm = a.one("ServiceMonitor")
+    endpoint = sm["spec"]["endpoints"][0]
+    assert sm["metadata"]["namespace"] == "monitoring" and sm["spec"]["namespaceSelector"]["matchNames"] == ["kpi"]
+    assert sm["spec"]["jobLabel"] == "app.kubernetes.io/name"
+    assert sm["spec"]["targetLabels"] == ["app.kubernetes.io/instance"]
+    assert endpoint["path"] == "/metrics" and endpoint["scheme"] == "http" and endpoint["honorLabels"] is True
+    assert a.one("PrometheusRule")["metadata"]["namespace"] == "monitoring"
+    # path, scheme and tlsConfig for a TLS proxy in front.
+    tls = Rendered(p, "sm-tls", "--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.scheme=https",
+                   "--set", "serviceMonitor.path=/kpi", "--set", "serviceMonitor.tlsConfig.insecureSkipVerify=true")
+    endpoint = tls.one("ServiceMonitor")["spec"]["endpoints"][0]
+    assert (endpoint["scheme"], endpoint["path"], endpoint["tlsConfig"]) == ("https", "/kpi", {"insecureSkipVerify": True})
+    assert "honorLabels" not in endpoint
+    # registry empty: the repository as it is; a tag when no digest.
+    plain = Rendered(p, "image-plain", "--set", "image.registry=", "--set", "image.repository=mirror/kpi",
+                     "--set", "image.tag=1.2.3")
+    assert container(plain.one("Deployment"))["image"] == "mirror/kpi:1.2.3"
+    # minAvailable instead of maxUnavailable.
+    pdb = Rendered(p, "pdb-min", "--set", "podDisruptionBudget.enabled=true",
+                   "--set", "podDisruptionBudget.minAvailable=1").one("PodDisruptionBudget")
+    assert pdb["spec"] == {"minAvailable": 1, "selector": pdb["spec"]["selector"]}, pdb["spec"]
+
+
+def check_as_dependency(p):
+    """A parent chart that pulls this one in as a dependency and sets `global` (as
+    umbrella charts do) renders, lints and validates; values reach the subchart."""
+    parent = p.path("umbrella")
+    shutil.rmtree(parent, ignore_errors=True)
+    os.makedirs(os.path.join(parent, "charts"))
+    os.makedirs(os.path.join(parent, "templates"))
+    with open(os.path.join(parent, "templates", "NOTES.txt"), "w") as f:
+        f.write("the platform chart\n")
+    shutil.copytree(CHART, os.path.join(parent, "charts", "kpi-exporter"))
+    version = re.search(r"^version: (\S+)", open(os.path.join(CHART, "Chart.yaml")).read(), re.M).group(1)
+    with open(os.path.join(parent, "Chart.yaml"), "w") as f:
+        f.write("apiVersion: v2\nname: umbrella\nversion: 1.0.0\ndescription: a platform chart\n"
+                "icon: https://example.com/icon.svg\n"
+                f"dependencies:\n  - name: kpi-exporter\n    version: {version}\n"
+                f"    repository: file://../kpi-exporter\n    condition: kpi-exporter.enabled\n")
+    with open(os.path.join(parent, "values.yaml"), "w") as f:
+        f.write("global:\n  imageRegistry: registry.internal\n  imagePullSecrets: []\n"
+                "kpi-exporter:\n  enabled: true\n  serviceMonitor:\n    enabled: true\n")
+    r = Rendered(p, "as-dependency", chart=parent)
+    assert r.kinds() == ["ConfigMap", "Deployment", "Service", "ServiceAccount", "ServiceMonitor"], r.kinds()
+    # A value for the subchart that its schema refuses is still refused through the parent.
+    bad = run([HELM, "template", "rel", parent, "--set", "kpi-exporter.unknownKey=1"])
+    assert bad.returncode != 0 and "unknownKey" in bad.stderr, bad.stderr
+
+
+def check_notes():
+    """NOTES.txt: the rules check is a query that answers while nothing fires (the
+    rule-group metrics Prometheus keeps for every loaded group), not ALERTS."""
+    r = run([HELM, "install", "rel", CHART, "--dry-run=client", "--namespace", "kpi",
+             "--set", "prometheusRule.enabled=true", "--set", "serviceMonitor.enabled=true"])
+    assert r.returncode == 0, r.stderr
+    notes = r.stdout.split("NOTES:", 1)[1]
+    assert "ALERTS" not in notes, notes
+    query = re.search(r"^\s*(count by \(rule_group\) \(prometheus_rule_group_rules\{.*\}\))$", notes, re.M)
+    assert query, notes
+    # The query names the groups the rules really have.
+    pattern = re.search(r'rule_group=~"(.*)"', query.group(1)).group(1)
+    for group in ("kpi-exporter.kpis", "kpi-exporter.health"):
+        assert re.fullmatch(pattern, f"/etc/prometheus/rules/kpi-kpi-rel-kpi-exporter.yaml;{group}"), pattern
+
+
 def check_dashboard_health_row(dashboard):
     """The exporter-health row shows per-target health, aggregated so that several
     shards (pods) never show one collector or target twice."""
@@ -217,6 +306,67 @@ def check_dashboard_health_row(dashboard):
                    "kpi_exporter_truncated_total"):
         assert any(metric in expr and re.match(r"^(sum|min|max) by \(collector, target\b", expr) for expr in exprs), \
             f"no exporter health panel shows {metric} per collector and target"
+
+
+def zone_steps(dashboard, title, ref="A"):
+    """The threshold steps the generator put on query `ref` of the panel `title`."""
+    panel = next(panel for panel in dashboard["panels"] if panel["title"].startswith(title))
+    override = next(o for o in panel["fieldConfig"]["overrides"] if o["matcher"] == {"id": "byFrameRefID", "options": ref})
+    props = {prop["id"]: prop["value"] for prop in override["properties"]}
+    if panel["type"] == "timeseries":
+        assert props["custom.thresholdsStyle"] == {"mode": "line+area"}, props
+    return [(step["color"], step["value"]) for step in props["thresholds"]["steps"]]
+
+
+def check_generated_dashboard(p, dashboard):
+    """The checked-in dashboard is the generator's output for its base and the default KPIs: a scorecard row
+    on top (composite, coverage, a stat per KPI in its zones), the KPIs' zones on the panels that show their
+    metrics, the Jira SLA panels; the same for a config's own [[kpi]]."""
+    base = os.path.join(CHART, "dashboards", "base", "kpi-exporter.json")
+    r = run([DASHBOARD, base])
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == dashboard, \
+        "helm/kpi-exporter/dashboards/kpi-exporter.json is stale: run `cmake --build build --target rules`"
+    with open(os.path.join(CHART, "dashboards", "kpi-exporter.json")) as f:
+        assert f.read() == r.stdout, "the dashboard is not byte for byte the generator's output"
+    panels = dashboard["panels"]
+    assert panels[0]["type"] == "row" and panels[0]["title"].startswith("Scorecard") and panels[0]["gridPos"]["y"] == 0
+    row_end = next(panel["gridPos"]["y"] for panel in panels[1:] if panel["type"] == "row")
+    top = [panel for panel in panels if panel["gridPos"]["y"] < row_end and panel["type"] == "stat"]
+    exprs = [panel["targets"][0]["expr"] for panel in top]
+    assert exprs[:2] == ["kpi:composite_score", "kpi:coverage_ratio"], exprs
+    names = {"stars", "forks", "contributors", "ci_success", "pr_lead_time", "first_response", "bug_reports",
+             "jira_resolution", "churn", "mrr_growth", "discord_members", "pypi_downloads"}
+    assert set(exprs[2:]) == {f'kpi:value{{kpi="{n}"}}' for n in names}, exprs
+    # Zones from the definitions: higher is better from the target up; lower is better green up to the target
+    # itself (Grafana starts a step at its value, so red starts at the next double above it).
+    assert zone_steps(dashboard, "Stars, forks", "A") == [("red", None), ("green", 500)]
+    assert zone_steps(dashboard, "Stars, forks", "C") == [("red", None), ("green", 20)]
+    assert zone_steps(dashboard, "Churn") == [("green", None), ("red", 0.030000000000000002)]
+    assert zone_steps(dashboard, "Mean time to first response") == [("green", None), ("red", 86400.00000000001)]
+    assert zone_steps(dashboard, "MRR growth") == [("red", None), ("green", 0.15)]
+    stat = next(panel for panel in top if panel["title"] == "first_response")
+    assert [(s["color"], s["value"]) for s in stat["fieldConfig"]["defaults"]["thresholds"]["steps"]] == \
+        [("green", None), ("red", 86400.00000000001)] and stat["fieldConfig"]["defaults"]["unit"] == "s"
+    assert all("kpi" not in t for panel in panels for t in panel.get("targets", [])), "a \"kpi\" mark was left"
+    titles = [panel["title"] for panel in panels]
+    assert any("Resolved within SLA" in t for t in titles) and any("past their SLA" in t for t in titles), titles
+    # No two panels overlap.
+    cells = set()
+    for panel in panels:
+        g = panel["gridPos"]
+        for y in range(g["y"], g["y"] + g["h"]):
+            for x in range(g["x"], g["x"] + g["w"]):
+                assert (x, y) not in cells, (panel["title"], x, y)
+                cells.add((x, y))
+    # A config's own KPIs: zones with yellow, an expr KPI, KPIs the base does not mark only in the row.
+    own = run([DASHBOARD, base, os.path.join(SOURCE_DIR, "rules", "tests", "kpi", "kpi.toml")])
+    assert own.returncode == 0, own.stderr
+    mine = json.loads(own.stdout)
+    assert zone_steps(mine, "Stars, forks", "A") == [("red", None), ("yellow", 400), ("green", 600)]
+    assert [panel["title"] for panel in mine["panels"][3:6]] == ["stars", "first_response", "ci"]
+    bad = run([DASHBOARD, p.write_config('{"panels": [{"title": "no position"}]}', "bad-base.json")])
+    assert bad.returncode == 2 and "gridPos" in bad.stderr, bad.stderr
 
 
 def main():
@@ -242,7 +392,8 @@ def main():
         assert c["securityContext"]["allowPrivilegeEscalation"] is False
         assert c["securityContext"]["capabilities"]["drop"] == ["ALL"]
         assert c["livenessProbe"]["httpGet"]["path"] == "/healthz" and c["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        assert c["image"].endswith(":" + version)
+        assert c["image"] == "ghcr.io/kpi-exporter/kpi-exporter:" + version, c["image"]
+        assert "resources" not in c, "resources are unset by default (values.yaml documents a suggestion)"
         assert "--config.file=/etc/kpi-exporter/config/config.toml" in c["args"]
         assert not any("--shard" in arg for arg in c["args"]) and "env" not in c  # shards: 1
         assert "checksum/config" in dep["spec"]["template"]["metadata"]["annotations"]
@@ -258,8 +409,10 @@ def main():
 
         # 2. Everything enabled.
         a = Rendered(p, "all", "-f", os.path.join(CHART, "ci", "all-enabled-values.yaml"))
-        assert a.kinds() == ["ConfigMap", "ConfigMap", "Deployment", "NetworkPolicy", "PrometheusRule", "Service",
-                             "ServiceAccount", "ServiceMonitor"], a.kinds()
+        assert a.kinds() == ["ConfigMap", "ConfigMap", "ConfigMap", "ConfigMap", "Deployment", "NetworkPolicy",
+                             "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceAccount",
+                             "ServiceMonitor"], a.kinds()
+        check_conventions(p, a)
         sm = a.one("ServiceMonitor")
         assert sm["metadata"]["labels"]["release"] == "kube-prometheus-stack"
         assert sm["spec"]["endpoints"][0]["port"] == "http-metrics" and sm["spec"]["endpoints"][0]["interval"] == "60s"
@@ -272,6 +425,9 @@ def main():
         assert [port["port"] for rule in np["spec"]["egress"] for port in rule["ports"]] == [53, 53, 443]
         mounts = {m["name"]: m for m in a.one("Deployment")["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
         assert mounts["secrets"]["mountPath"] == "/etc/kpi-exporter/secrets" and mounts["secrets"]["readOnly"]
+        extra = a.one("PrometheusRule")["spec"]["groups"][-1]
+        assert extra["name"] == "kpi-exporter.extra" and extra["rules"][0]["alert"] == "KpiStarsDropped", extra
+        a.one("PrometheusRule")["spec"]["groups"].pop()
         check_rules(p, a, program_groups(p), "all")
 
         # A rule evaluation interval, when set, lands on every group and nowhere else.
@@ -294,6 +450,24 @@ def main():
         c4 = Rendered(p, "custom-alerts", "-f", os.path.join(CHART, "ci", "custom-alerts-values.yaml"))
         same = os.path.join(SOURCE_DIR, "tests", "fixtures", "alerts-custom.toml")
         check_rules(p, c4, program_groups(p, f"--config.file={same}"), "custom-alerts")
+
+        # The scorecard group: the default KPIs of every source, KpiRed's settings from alerts.kpiRed; or the
+        # user's own group from `kpi_exporter rules --config.file=...`, given as prometheusRule.kpiGroup.
+        scorecard = next(g for g in a.one("PrometheusRule")["spec"]["groups"] if g["name"] == "kpi-exporter.scorecard")
+        assert {r["labels"]["kpi"] for r in scorecard["rules"] if r.get("record") == "kpi:value"} >= \
+            {"stars", "ci_success", "jira_resolution", "churn", "mrr_growth", "discord_members", "pypi_downloads"}
+        red = Rendered(p, "kpi-red", "--set", "prometheusRule.enabled=true", "--set", "alerts.kpiRed.for=3h",
+                       "--set", "alerts.kpiOffTrack.enabled=false")
+        rules = [r for g in red.one("PrometheusRule")["spec"]["groups"] for r in g["rules"]]
+        assert [r["for"] for r in rules if r.get("alert") == "KpiRed"] == ["3h"]
+        assert not [r for r in rules if r.get("alert") == "KpiOffTrack"]
+        kpi_toml = os.path.join(SOURCE_DIR, "rules", "tests", "kpi", "kpi.toml")
+        own = program_groups(p, f"--config.file={kpi_toml}")
+        group = next(g for g in own if g["name"] == "kpi-exporter.scorecard")
+        values = p.write_config(json.dumps({"prometheusRule": {"enabled": True, "kpiGroup": group}}), "kpi-values.yaml")
+        check_rules(p, Rendered(p, "kpi-group", "-f", values), own, "kpi-group")
+        iv = Rendered(p, "kpi-group-interval", "-f", values, "--set", "prometheusRule.interval=2m")
+        assert [g.get("interval") for g in iv.one("PrometheusRule")["spec"]["groups"]] == ["2m"] * len(own)
 
         # kube-rbac-proxy sidecar and a web config from a Secret.
         k = Rendered(p, "kube-rbac-proxy", "--set", "kubeRBACProxy.enabled=true", "--set", "serviceMonitor.enabled=true",
@@ -328,12 +502,20 @@ def main():
                               (["--set", "alerts.ciFailing.threshold=1"], "additional properties 'threshold'"),
                               (["--set", "alerts.targetDown.threshold=1"], "additional properties 'threshold'"),
                               (["--set", "alerts.pypiDataStale.threshold=-1"], "/alerts/pypiDataStale/threshold"),
+                              # Time thresholds are durations, as in the config; not seconds as numbers.
+                              (["--set", "alerts.issueAwaitingResponse.threshold=86400"],
+                               "/alerts/issueAwaitingResponse/threshold"),
+                              (["--set", "alerts.prLeadTimeSlow.threshold=2days"], "/alerts/prLeadTimeSlow/threshold"),
+                              (["--set", "alerts.prLeadTimeSlow.threshold=30m1h"], "/alerts/prLeadTimeSlow/threshold"),
                               (["--set", "alerts.ciConsecutiveFailures.threshold=0"],
                                "/alerts/ciConsecutiveFailures/threshold"),
                               (["--set", "alerts.notAnAlert.enabled=true"], "notAnAlert"),
                               (["--set", "log.level=verbose"], "/log/level"),
                               (["--set-string", "service.port=http"], "/service/port"),
-                              (["--set", "serviceMonitor.interval=often"], "/serviceMonitor/interval")]:
+                              (["--set", "serviceMonitor.interval=often"], "/serviceMonitor/interval"),
+                              (["--set", "env[0].name=X"], "additional properties 'env' not allowed"),
+                              (["--set", "image.digest=latest"], "/image/digest"),
+                              (["--set", "serviceMonitor.scheme=ftp"], "/serviceMonitor/scheme")]:
             r = run([HELM, "template", "rel", CHART, *args])
             assert r.returncode != 0 and message in r.stderr, f"{args} must be rejected: {r.stderr}"
 
@@ -358,16 +540,20 @@ def main():
         names = {v["name"] for v in dashboard["templating"]["list"]}
         assert {"job", "instance", "repo"} <= names, names
         for expr in exprs:
-            for m in re.finditer(r"(?<![\w:])((?:github|jira|stripe|pypi|discord|kpi_exporter)_\w+)(\{[^}]*\})?", expr):
+            for m in re.finditer(r"(?<![\w:\"])((?:github|jira|stripe|pypi|discord|kpi_exporter)_\w+)(\{[^}]*\})?", expr):
                 assert m.group(2) and 'job=~"$job",instance=~"$instance"' in m.group(2), (expr, m.group(1))
                 if m.group(1).startswith("github_"):
                     assert 'repo=~"$repo"' in m.group(2), (expr, m.group(1))
+        check_generated_dashboard(p, dashboard)
         mrr = next(panel for panel in dashboard["panels"] if panel["title"] == "MRR")
         units = {o["matcher"]["options"]: o["properties"][0]["value"] for o in mrr["fieldConfig"]["overrides"]}
         assert units["usd"] == "currencyUSD" and units["eur"] == "currencyEUR", units
 
         fake = p.start_fake()
-        config = p.write_config(github_config(fake, "60s", extra="[github.dora]\n") + jira_stripe_config(fake, "60s") +
+        # A query with an SLA, so that the SLA series exist.
+        with_sla = jira_stripe_config(fake, "60s").replace('jql = "project = SUP ORDER BY created DESC"\n',
+                                                           'jql = "project = SUP ORDER BY created DESC"\nsla = "24h"\n')
+        config = p.write_config(github_config(fake, "60s", extra="[github.dora]\n") + with_sla +
                                 discord_pypi_config(fake, "60s"))
         _, _, base = p.start_exporter(config, env={"KPI_TEST_TOKEN": TOKEN})
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
@@ -394,7 +580,11 @@ def main():
         assert r.returncode == 0, r.stderr
         assert recipe["additionalScrapeConfigs"][0]["static_configs"][0]["targets"] == ["127.0.0.1:9877"]
 
-        # 9. shards > 1.
+        # 9. As a dependency of another chart, with global values; NOTES.txt.
+        check_as_dependency(p)
+        check_notes()
+
+        # 10. shards > 1.
         check_sharded_chart(p)
         check_shards_run(p)
     print("ok")

@@ -2,7 +2,9 @@
 """The real kpi_exporter against the fake Jira Cloud and Stripe on loopback:
 exact values for the fixtures (pages, isLast, a missing resolution date; Stripe's
 listings per status, paged items, tiers, discounts at every level, zero- and
-three-decimal currencies, captured revenue, churn), the query parameters the
+three-decimal currencies, captured revenue, churn, MRR 30 days ago, ARPU and
+paying customers, also with subscriptions started, trials ended and
+subscriptions started and canceled inside the window), the query parameters the
 fake upstream expects, auth as the APIs expect it, promtool check metrics, a
 wrong key kept out of every output, and last values kept after a 401."""
 import json
@@ -12,7 +14,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (JIRA_TOKEN, STRIPE_KEY, Processes, assert_fake_saw_no_problems, http,  # noqa: E402
-                     jira_stripe_config, parse_metrics, promtool_check, stop, value, wait_for)
+                     jira_stripe_config, parse_metrics, promtool_check, set_route, stop, value, wait_for)
 
 DAY = 86400
 
@@ -70,6 +72,11 @@ def main():
         assert value(m, "stripe_revenue", currency="usd", window="30d") == 529
         assert value(m, "stripe_revenue", currency="kwd", window="1d") == 2.5
         assert value(m, "stripe_revenue", currency="jpy", window="30d") == 1000
+        # MRR 30 days ago, paying customers, ARPU (README "Stripe"): sub_e, canceled inside the window, paid then.
+        for currency, prior, arpu in [("usd", 142, 28.25), ("jpy", 1000, 1000), ("kwd", 6.2, 6.2), ("eur", 70.2, 70.2)]:
+            close(value(m, "stripe_mrr_prior", currency=currency, window="30d"), prior)
+            close(value(m, "stripe_arpu", currency=currency), arpu)
+        assert value(m, "stripe_customers_paying") == 7
         assert value(m, "stripe_malformed_objects", listing="subscriptions_active") == 0
         assert value(m, "kpi_exporter_target_up", collector="stripe", target="account") == 1
         assert not [key for key in m if key[0] == "kpi_exporter_truncated_total" and ("collector", "stripe") in key[1]]
@@ -142,6 +149,23 @@ def main():
             # "demo@acme.test:jira-fixture-token"): that form must not leak either.
             for secret in (wrong_key, STRIPE_KEY, JIRA_TOKEN, "ZGVtb0BhY21lLnRlc3Q6amlyYS1maXh0dXJlLXRva2Vu"):
                 assert secret not in body, f"a secret leaked into {name}"
+
+        # The second account state (tests/fixtures/generate.py): subscriptions started, trials ended, and
+        # subscriptions started and canceled inside the window; one customer with two subscriptions; a free plan.
+        reload(jira_stripe_config(fake))
+        set_route(fake, "stripe_subscriptions_active", [{"status": 200, "body_file": "stripe/window_active.json"}])
+        set_route(fake, "stripe_subscriptions_canceled", [{"status": 200, "body_file": "stripe/window_canceled.json"}])
+
+        def window_state():
+            s = parse_metrics(http(base + "/metrics")[1])
+            return s if s.get(("stripe_mrr", frozenset({("currency", "usd")}))) == 62 else None
+        m = wait_for(window_state, what="the second Stripe state")
+        close(value(m, "stripe_mrr_prior", currency="usd", window="30d"), 50)
+        assert value(m, "stripe_customers_paying") == 4
+        close(value(m, "stripe_arpu", currency="usd"), 15.5)
+        for gone in ("jpy", "kwd", "eur"):  # nobody pays in these now, nor did then
+            assert ("stripe_arpu", frozenset({("currency", gone)})) not in m
+        assert_fake_saw_no_problems(fake)
         assert stop(exporter) == 0
     print("ok")
 

@@ -59,8 +59,9 @@ def main():
                 "pypi_downloads", "mrr_growth"} <= targets, targets
         assert len(status) >= 5 and "mrr_growth" not in status, status  # an expr KPI: only Prometheus evaluates it
 
-        # The same inputs to the generated rules: the scraped source series, constant for 10 minutes.
-        inputs = [(n, l, v) for (n, l), v in samples.items()
+        # The same inputs to the generated rules: the scraped source series, constant for 10 minutes, with the
+        # job label Prometheus adds (the rules select job=~"kpi-exporter.*").
+        inputs = [(n, l | {("job", "kpi-exporter")}, v) for (n, l), v in samples.items()
                   if not n.startswith("kpi_") and not n.startswith("process_") and v == v]
         series = "".join(f"      - series: '{series_text(n, l)}'\n        values: '{v!r}x10'\n" for n, l, v in inputs)
         expected = "".join(f"          - labels: 'kpi:status{{category=\"{dict(l)['category']}\",kpi=\"{dict(l)['kpi']}\"}}'\n"

@@ -128,8 +128,13 @@ def main():
 
         # The job selector: in every selector of every rule, alerts and recordings; another one from the config;
         # none at all when empty. Only exporter-own metric names get it, never functions or recorded names.
-        exprs = re.findall(r"^\s+expr: '(.*)'$", default.stdout, re.M)
-        assert exprs and all('job=~"kpi-exporter.*"' in e for e in exprs), [e for e in exprs if "job=~" not in e]
+        exprs = [e for e in re.findall(r"^\s+expr: '(.*)'$", default.stdout, re.M)
+                 if re.search(r"(?<![\w:])(github|jira|stripe|pypi|discord|kpi)_\w", re.sub(r'"[^"]*"', "", e))]
+        assert len(exprs) > 40 and all('job=~"kpi-exporter.*"' in e for e in exprs), \
+            [e for e in exprs if "job=~" not in e]
+        # The scorecard group (the default KPIs of every source without a config) too.
+        assert "expr: '(sum(github_repo_stars{job=~\"kpi-exporter.*\"})) > -Inf'" in default.stdout
+        assert "count(count by (kpi) (kpi_target{job=~\"kpi-exporter.*\"}))" in default.stdout
         assert "expr: 'absent(kpi_exporter_build_info{job=~\"kpi-exporter.*\"})'" in default.stdout
         assert "'12 * sum by (currency) (stripe_mrr{job=~\"kpi-exporter.*\"})'" in default.stdout
         own = p.write_config('[alerts]\njob_selector = \'job="kpi", namespace=~"mon.*"\'\n', "job.toml")
@@ -137,6 +142,16 @@ def main():
         assert r.returncode == 0, r.stderr
         assert "expr: 'github_issues_opened{job=\"kpi\", namespace=~\"mon.*\",window=\"1d\",kind=\"bug\"} > 5'" in r.stdout
         promtool("check", "rules", p.write_config(r.stdout, "job.rules.yml"))
+        # ... in the KPI rules too, a KPI's own `expr` included; [alerts.kpi_red] sets KpiRed's `for`.
+        with open(os.path.join(SOURCE_DIR, "rules", "tests", "kpi", "kpi.toml")) as f:
+            kpis = p.write_config('[alerts]\njob_selector = \'job="kpi"\'\n' + f.read(), "job-kpi.toml")
+        r = run("rules", f"--config.file={kpis}")
+        assert r.returncode == 0, r.stderr
+        assert "expr: '(avg(github_workflow_success_ratio{job=\"kpi\"})) > -Inf'" in r.stdout
+        assert "expr: '(max(github_repo_stars{job=\"kpi\"})" not in r.stdout
+        assert "expr: '(sum(github_repo_stars{job=\"kpi\"})) > -Inf'" in r.stdout
+        red = r.stdout[r.stdout.index("- alert: KpiRed"):r.stdout.index("- alert: KpiOffTrack")]
+        assert "for: 10m" in red and "for more than 10m." in red, red
         none = p.write_config('[alerts]\njob_selector = ""\n', "nojob.toml")
         r = run("rules", f"--config.file={none}")
         assert r.returncode == 0 and "expr: 'github_workflow_failing == 1'" in r.stdout and "job=" not in r.stdout
@@ -149,19 +164,28 @@ def main():
             ("[alerts.ci_failing]\nthreshold = 1\n", "2:13: alert 'ci_failing' has no threshold to set"),
             ("[alerts.bug_spike]\nseverity = \"page\"\n", "2:12: 'severity' in [alerts.bug_spike] must be critical"),
             ("[alerts.bug_spike]\nfor = \"soon\"\n", "2:7: 'for' in [alerts.bug_spike] must be a duration"),
-            ("[alerts.bug_spike]\nthreshold = \"many\"\n", "2:13: 'threshold' in [alerts.bug_spike] must be a number or"),
+            ("[alerts.bug_spike]\nthreshold = \"many\"\n", "2:13: 'threshold' in [alerts.bug_spike] must be a finite number"),
+            # One form per threshold, as in the chart's values: time as a duration, counts and ratios as numbers.
+            ("[alerts.bug_spike]\nthreshold = \"1d\"\n", "2:13: 'threshold' in [alerts.bug_spike] must be a finite number"),
+            ("[alerts.issue_awaiting_response]\nthreshold = 86400\n",
+             "2:13: 'threshold' in [alerts.issue_awaiting_response] must be a duration such as"),
+            ("[alerts.issue_awaiting_response]\nthreshold = \"1500ms\"\n",
+             "2:13: 'threshold' in [alerts.issue_awaiting_response] must be whole seconds"),
             ("[alerts.bug_spike]\nthreshhold = 3\n", "2:1: unknown key 'threshhold' in [alerts.bug_spike]"),
             ("[alerts]\njob_selector = 'job=kpi'\n", "2:16: 'job_selector' in [alerts] must be label matchers"),
+            ("[alerts.kpi_red]\nthreshold = 1\n", "2:13: alert 'kpi_red' has no threshold to set"),
             # Issue 16, item 6: nothing promtool would refuse, and no threshold that can never fire.
             ("[alerts.first_response_slow]\nthreshold = \"99999999999h\"\n",
-             "2:13: 'threshold' in [alerts.first_response_slow] must be a number or a duration"),
+             "2:13: 'threshold' in [alerts.first_response_slow] must be a duration such as"),
             ("[alerts.first_response_slow]\nfor = \"99999999999h\"\n",
              "2:7: 'for' in [alerts.first_response_slow] must be a duration"),
             ("[alerts.first_response_slow]\nfor = \"30m1h\"\n", "2:7: 'for' in [alerts.first_response_slow] must be a duration"),
+            # A threshold of time is a duration: no number, finite or not.
             ("[alerts.first_response_slow]\nthreshold = -inf\n",
-             "2:13: 'threshold' in [alerts.first_response_slow] must be a finite number"),
+             "2:13: 'threshold' in [alerts.first_response_slow] must be a duration such as"),
             ("[alerts.first_response_slow]\nthreshold = nan\n",
-             "2:13: 'threshold' in [alerts.first_response_slow] must be a finite number"),
+             "2:13: 'threshold' in [alerts.first_response_slow] must be a duration such as"),
+            ("[alerts.bug_spike]\nthreshold = nan\n", "2:13: 'threshold' in [alerts.bug_spike] must be a finite number"),
         ]:
             bad = p.write_config(text_config, "bad-alerts.toml")
             r = run("rules", f"--config.file={bad}")

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The landing page as the scorecard and /api/v1/scorecard against the fake upstream: every KPI with its
 value, target, zone and deadline, the composite score and coverage, the collector and target health
-tables; the JSON says the same; the page in Debian's headless chromium (DOM checked, no JavaScript
-needed, a phone viewport) with a screenshot kept as a test artifact in the build dir."""
+tables; the JSON says the same; trend arrows and deadline forecasts from the values of earlier polls (the
+stars grow between polls); the page in Debian's headless chromium (DOM checked, no JavaScript needed, a
+phone viewport) with a screenshot kept as a test artifact in the build dir."""
 import json
 import os
 import re
@@ -10,8 +11,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (EXPORTER, STRIPE_KEY, TOKEN, Processes, discord_pypi_config, github_config, http, jira_stripe_config,  # noqa: E402
-                     parse_metrics, wait_for)
+from harness import (EXPORTER, SOURCE_DIR, STRIPE_KEY, TOKEN, Processes, discord_pypi_config, github_config, http,  # noqa: E402
+                     jira_stripe_config, parse_metrics, set_route, wait_for)
 
 KPIS = """
 [[kpi]]
@@ -83,6 +84,26 @@ def main():
         assert samples[("kpi_status", frozenset({("kpi", "stars"), ("category", "community")}))] == 2
         assert ("kpi_status", frozenset({("kpi", "forks_missing"), ("category", "community")})) not in samples
 
+        # Trends and forecasts, without Prometheus: the stars grow from one poll to the next; the KPI then shows
+        # up (better, since higher is better) from the first value, and the line through its polls meets the
+        # target by the deadline. The downloads stay: flat. No data: no trend.
+        assert kpis["stars"]["trend"] in (None, "flat"), kpis["stars"]
+        with open(os.path.join(SOURCE_DIR, "tests", "fixtures", "github", "repo.json")) as f:
+            repo = json.load(f)
+        repo["stargazers_count"] = int(stars) + 66
+        set_route(fake, "github_repo", [{"status": 200, "body": repo}])
+
+        def grown():
+            now = {k["name"]: k for k in json.loads(http(base + "/api/v1/scorecard")[1])["kpis"]}
+            return now if now["stars"]["value"] == stars + 66 and now["downloads_month"]["trend"] == "flat" else None
+        kpis = wait_for(grown, what="the stars of the next poll")
+        assert kpis["stars"]["trend"] == "up" and kpis["stars"]["trend_from"] == stars, kpis["stars"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", kpis["stars"]["trend_since"]), kpis["stars"]
+        assert kpis["stars"]["forecast_at_deadline"] > stars + 66 and kpis["stars"]["on_track"] is True, kpis["stars"]
+        assert kpis["downloads_month"]["forecast_at_deadline"] is None  # no deadline, no forecast
+        assert kpis["forks_missing"]["trend"] is None and kpis["forks_missing"]["trend_from"] is None
+        stars += 66
+
         status, page = http(base + "/")
         assert status == 200
         assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
@@ -98,6 +119,10 @@ def main():
                                                    "forks_missing": "unknown", "uptime": "unknown"}, rows
         stars_row = re.search(r'<tr class="green" data-kpi="stars">(.*?)</tr>', dom).group(1)
         assert f"<td>{int(stars)}</td>" in stars_row and "2027-06-30" in stars_row and "≥ 1" in stars_row, stars_row
+        assert re.search(r'<td class="trend better" title="since [0-9T:Z-]+">↑ from %d</td>' % (stars - 66), stars_row), stars_row
+        assert re.search(r'<td class="forecast">[0-9.e+]+ \(on track\)</td>', stars_row), stars_row
+        downloads_row = re.search(r'<tr class="red" data-kpi="downloads_month">(.*?)</tr>', dom).group(1)
+        assert '<td class="trend " title="since' in downloads_row and "→ unchanged" in downloads_row, downloads_row
         assert "<h2>Collectors</h2>" in dom and "<h2>Targets</h2>" in dom
         assert re.search(r"<td>discord</td><td>expired</td><td class=\"failed\">failed</td>", dom), dom
         assert STRIPE_KEY not in dom and TOKEN not in dom  # secrets never on a page

@@ -42,7 +42,7 @@ groups:
 {{- end }}
 {{- if .Values.alerts.pypiDownloadDrop.enabled }}
       - alert: PypiDownloadsDropped
-        expr: '(pypi_downloads{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"} < {{ .Values.alerts.pypiDownloadDrop.threshold }} * pypi_downloads_prior{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"}) unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.pypiDataStale.threshold }})'
+        expr: '(pypi_downloads{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"} < {{ .Values.alerts.pypiDownloadDrop.threshold }} * pypi_downloads_prior{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"}) unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.pypiDataStale.threshold }})'
         for: {{ .Values.alerts.pypiDownloadDrop.for }}
         labels:
           severity: {{ .Values.alerts.pypiDownloadDrop.severity }}
@@ -64,35 +64,35 @@ groups:
 {{- end }}
 {{- if .Values.alerts.issueAwaitingResponse.enabled }}
       - alert: GithubIssueAwaitingResponse
-        expr: 'github_issues_awaiting_response_oldest_age_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.issueAwaitingResponse.threshold }}'
+        expr: 'github_issues_awaiting_response_oldest_age_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.issueAwaitingResponse.threshold }}'
         for: {{ .Values.alerts.issueAwaitingResponse.for }}
         labels:
           severity: {{ .Values.alerts.issueAwaitingResponse.severity }}
         annotations:
           summary: 'An issue on {{`{{ $labels.repo }}`}} has waited too long for a first response'
-          description: 'The oldest issue opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} without a response has waited {{`{{ $value | humanizeDuration }}`}} (limit: {{ include "kpi-exporter.humanDuration" .Values.alerts.issueAwaitingResponse.threshold }}).'
+          description: 'The oldest issue opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} without a response has waited {{`{{ $value | humanizeDuration }}`}} (limit: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.issueAwaitingResponse.threshold) }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubissueawaitingresponse'
 {{- end }}
 {{- if .Values.alerts.firstResponseSlow.enabled }}
       - alert: GithubFirstResponseSlow
-        expr: 'github_issue_first_response_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_issue_first_response_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.firstResponseSlow.threshold }}'
+        expr: 'github_issue_first_response_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_issue_first_response_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.firstResponseSlow.threshold }}'
         for: {{ .Values.alerts.firstResponseSlow.for }}
         labels:
           severity: {{ .Values.alerts.firstResponseSlow.severity }}
         annotations:
           summary: 'Mean time to first response on {{`{{ $labels.repo }}`}} is above target'
-          description: 'Issues opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} got a first response after {{`{{ $value | humanizeDuration }}`}} on average (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.firstResponseSlow.threshold }}; above it for {{ .Values.alerts.firstResponseSlow.for }}).'
+          description: 'Issues opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} got a first response after {{`{{ $value | humanizeDuration }}`}} on average (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.firstResponseSlow.threshold) }}; above it for {{ .Values.alerts.firstResponseSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubfirstresponseslow'
 {{- end }}
 {{- if .Values.alerts.prLeadTimeSlow.enabled }}
       - alert: GithubPullRequestLeadTimeSlow
-        expr: 'github_pull_request_merge_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} > {{ .Values.alerts.prLeadTimeSlow.threshold }}'
+        expr: 'github_pull_request_merge_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} > {{ include "kpi-exporter.seconds" .Values.alerts.prLeadTimeSlow.threshold }}'
         for: {{ .Values.alerts.prLeadTimeSlow.for }}
         labels:
           severity: {{ .Values.alerts.prLeadTimeSlow.severity }}
         annotations:
           summary: 'Median PR merge lead time on {{`{{ $labels.repo }}`}} is above target'
-          description: 'Pull requests merged on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from opening to merge (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.prLeadTimeSlow.threshold }}; above it for {{ .Values.alerts.prLeadTimeSlow.for }}).'
+          description: 'Pull requests merged on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from opening to merge (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.prLeadTimeSlow.threshold) }}; above it for {{ .Values.alerts.prLeadTimeSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubpullrequestleadtimeslow'
 {{- end }}
 {{- if .Values.alerts.jiraSlaResolvedRatio.enabled }}
@@ -174,24 +174,24 @@ groups:
 {{- end }}
 {{- if .Values.alerts.doraTimeToRestoreSlow.enabled }}
       - alert: GithubTimeToRestoreSlow
-        expr: 'github_time_to_restore_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_time_to_restore_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.doraTimeToRestoreSlow.threshold }}'
+        expr: 'github_time_to_restore_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_time_to_restore_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.doraTimeToRestoreSlow.threshold }}'
         for: {{ .Values.alerts.doraTimeToRestoreSlow.for }}
         labels:
           severity: {{ .Values.alerts.doraTimeToRestoreSlow.severity }}
         annotations:
           summary: 'Mean time to restore on {{`{{ $labels.repo }}`}} is above target'
-          description: 'Incidents of {{`{{ $labels.repo }}`}} closed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average from opening to close (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.doraTimeToRestoreSlow.threshold }}; above it for {{ .Values.alerts.doraTimeToRestoreSlow.for }}).'
+          description: 'Incidents of {{`{{ $labels.repo }}`}} closed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average from opening to close (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.doraTimeToRestoreSlow.threshold) }}; above it for {{ .Values.alerts.doraTimeToRestoreSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubtimetorestoreslow'
 {{- end }}
 {{- if .Values.alerts.doraLeadTimeSlow.enabled }}
       - alert: GithubDeploymentLeadTimeSlow
-        expr: 'github_deployment_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} > {{ .Values.alerts.doraLeadTimeSlow.threshold }}'
+        expr: 'github_deployment_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} > {{ include "kpi-exporter.seconds" .Values.alerts.doraLeadTimeSlow.threshold }}'
         for: {{ .Values.alerts.doraLeadTimeSlow.for }}
         labels:
           severity: {{ .Values.alerts.doraLeadTimeSlow.severity }}
         annotations:
           summary: 'Median lead time for changes on {{`{{ $labels.repo }}`}} is above target'
-          description: 'Commits deployed on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from authoring to deployment (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.doraLeadTimeSlow.threshold }}; above it for {{ .Values.alerts.doraLeadTimeSlow.for }}).'
+          description: 'Commits deployed on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from authoring to deployment (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.doraLeadTimeSlow.threshold) }}; above it for {{ .Values.alerts.doraLeadTimeSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdeploymentleadtimeslow'
 {{- end }}
 {{- if .Values.alerts.doraDeploymentFailed.enabled }}
@@ -207,35 +207,35 @@ groups:
 {{- end }}
 {{- if .Values.alerts.doraNoDeployment.enabled }}
       - alert: GithubNoRecentDeployment
-        expr: 'time() - github_deployment_last_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.doraNoDeployment.threshold }}'
+        expr: 'time() - github_deployment_last_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.doraNoDeployment.threshold }}'
         for: {{ .Values.alerts.doraNoDeployment.for }}
         labels:
           severity: {{ .Values.alerts.doraNoDeployment.severity }}
         annotations:
           summary: '{{`{{ $labels.repo }}`}} has not deployed for a while'
-          description: 'The latest successful deployment of {{`{{ $labels.repo }}`}} was {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" .Values.alerts.doraNoDeployment.threshold }}).'
+          description: 'The latest successful deployment of {{`{{ $labels.repo }}`}} was {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.doraNoDeployment.threshold) }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubnorecentdeployment'
 {{- end }}
 {{- if .Values.alerts.dependabotFixSlow.enabled }}
       - alert: GithubDependabotFixSlow
-        expr: 'github_dependabot_alert_fix_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_dependabot_alert_fix_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.dependabotFixSlow.threshold }}'
+        expr: 'github_dependabot_alert_fix_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_dependabot_alert_fix_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.dependabotFixSlow.threshold }}'
         for: {{ .Values.alerts.dependabotFixSlow.for }}
         labels:
           severity: {{ .Values.alerts.dependabotFixSlow.severity }}
         annotations:
           summary: 'Vulnerabilities on {{`{{ $labels.repo }}`}} take too long to fix'
-          description: 'Dependabot alerts of {{`{{ $labels.repo }}`}} fixed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.dependabotFixSlow.threshold }}; above it for {{ .Values.alerts.dependabotFixSlow.for }}).'
+          description: 'Dependabot alerts of {{`{{ $labels.repo }}`}} fixed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.dependabotFixSlow.threshold) }}; above it for {{ .Values.alerts.dependabotFixSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdependabotfixslow'
 {{- end }}
 {{- if .Values.alerts.dependabotCriticalOpen.enabled }}
       - alert: GithubDependabotCriticalAlertOpen
-        expr: 'github_dependabot_alert_oldest_open_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},severity="critical"} > {{ .Values.alerts.dependabotCriticalOpen.threshold }}'
+        expr: 'github_dependabot_alert_oldest_open_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},severity="critical"} > {{ include "kpi-exporter.seconds" .Values.alerts.dependabotCriticalOpen.threshold }}'
         for: {{ .Values.alerts.dependabotCriticalOpen.for }}
         labels:
           severity: {{ .Values.alerts.dependabotCriticalOpen.severity }}
         annotations:
           summary: 'A critical vulnerability on {{`{{ $labels.repo }}`}} is open for too long'
-          description: 'The oldest open critical Dependabot alert of {{`{{ $labels.repo }}`}} was opened {{`{{ $value | humanizeDuration }}`}} ago (target: fixed within {{ include "kpi-exporter.humanDuration" .Values.alerts.dependabotCriticalOpen.threshold }}).'
+          description: 'The oldest open critical Dependabot alert of {{`{{ $labels.repo }}`}} was opened {{`{{ $value | humanizeDuration }}`}} ago (target: fixed within {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.dependabotCriticalOpen.threshold) }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdependabotcriticalalertopen'
 {{- end }}
   - name: kpi-exporter.health
@@ -300,13 +300,13 @@ groups:
 {{- end }}
 {{- if .Values.alerts.pypiDataStale.enabled }}
       - alert: PypiDownloadDataStale
-        expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.pypiDataStale.threshold }}'
+        expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.pypiDataStale.threshold }}'
         for: {{ .Values.alerts.pypiDataStale.for }}
         labels:
           severity: {{ .Values.alerts.pypiDataStale.severity }}
         annotations:
           summary: 'PyPI download data of {{`{{ $labels.package }}`}} is stale'
-          description: 'The newest day pypistats has downloads of {{`{{ $labels.package }}`}} for ended {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" .Values.alerts.pypiDataStale.threshold }}). PypiDownloadsDropped stays silent for it until the data is current again.'
+          description: 'The newest day pypistats has downloads of {{`{{ $labels.package }}`}} for ended {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.pypiDataStale.threshold) }}). PypiDownloadsDropped stays silent for it until the data is current again.'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#pypidownloaddatastale'
 {{- end }}
 {{- if .Values.alerts.githubRateLimitLow.enabled }}
@@ -358,4 +358,247 @@ groups:
         expr: 'github_dependabot_alert_fix_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_dependabot_alert_fix_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }}'
       - record: kpi:ltv
         expr: 'stripe_arpu{{ printf "{%s}" .Values.prometheusRule.jobSelector }} * on (job, instance) group_left () stripe_gross_margin_ratio{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / on (job, instance) group_left () (stripe_churn_ratio{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"} > 0)'
+{{- with .Values.prometheusRule.kpiGroup }}
+{{- $group := . }}
+{{- with $.Values.prometheusRule.interval }}{{ $group = merge (dict "interval" .) $group }}{{ end }}
+{{ list $group | toYaml | indent 2 }}
+{{- else }}
+  - name: kpi-exporter.scorecard
+{{- with .Values.prometheusRule.interval }}
+    interval: {{ . }}
+{{- end }}
+    rules:
+      - record: kpi:value
+        expr: '(sum(github_repo_stars{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'stars'
+          category: 'community'
+      - record: kpi:value
+        expr: '(sum(github_repo_forks{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'forks'
+          category: 'community'
+      - record: kpi:value
+        expr: '(max(github_repo_contributors{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'contributors'
+          category: 'community'
+      - record: kpi:value
+        expr: '(avg(github_workflow_success_ratio{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'ci_success'
+          category: 'delivery'
+      - record: kpi:value
+        expr: '(sum(github_pull_request_merge_lead_time_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }}) / sum(github_pull_request_merge_lead_time_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'pr_lead_time'
+          category: 'delivery'
+      - record: kpi:value
+        expr: '(sum(github_issue_first_response_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }}) / sum(github_issue_first_response_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'first_response'
+          category: 'community'
+      - record: kpi:value
+        expr: '(sum(github_issues_opened{{ printf "{%s" .Values.prometheusRule.jobSelector }},kind="bug",window="30d"})) > -Inf'
+        labels:
+          kpi: 'bug_reports'
+          category: 'quality'
+      - record: kpi:value
+        expr: '(sum(jira_issue_resolution_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }}) / sum(jira_issue_resolution_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'jira_resolution'
+          category: 'support'
+      - record: kpi:value
+        expr: '(max(stripe_churn_ratio{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"})) > -Inf'
+        labels:
+          kpi: 'churn'
+          category: 'business'
+      - record: kpi:value
+        expr: '((sum(stripe_mrr{{ printf "{%s}" .Values.prometheusRule.jobSelector }}) / sum(stripe_mrr_prior{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"}) - 1) and on () (count(stripe_mrr{{ printf "{%s}" .Values.prometheusRule.jobSelector }}) == 1)) > -Inf'
+        labels:
+          kpi: 'mrr_growth'
+          category: 'business'
+      - record: kpi:value
+        expr: '(sum(discord_guild_members{{ printf "{%s}" .Values.prometheusRule.jobSelector }})) > -Inf'
+        labels:
+          kpi: 'discord_members'
+          category: 'community'
+      - record: kpi:value
+        expr: '(sum(pypi_downloads{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="30d"})) > -Inf'
+        labels:
+          kpi: 'pypi_downloads'
+          category: 'adoption'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="stars"} >= bool 500) + (kpi:value{kpi="stars"} >= bool 500)'
+        labels:
+          kpi: 'stars'
+          category: 'community'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="forks"} >= bool 50) + (kpi:value{kpi="forks"} >= bool 50)'
+        labels:
+          kpi: 'forks'
+          category: 'community'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="contributors"} >= bool 20) + (kpi:value{kpi="contributors"} >= bool 20)'
+        labels:
+          kpi: 'contributors'
+          category: 'community'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="ci_success"} >= bool 0.95) + (kpi:value{kpi="ci_success"} >= bool 0.95)'
+        labels:
+          kpi: 'ci_success'
+          category: 'delivery'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="pr_lead_time"} <= bool 172800) + (kpi:value{kpi="pr_lead_time"} <= bool 172800)'
+        labels:
+          kpi: 'pr_lead_time'
+          category: 'delivery'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="first_response"} <= bool 86400) + (kpi:value{kpi="first_response"} <= bool 86400)'
+        labels:
+          kpi: 'first_response'
+          category: 'community'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="bug_reports"} <= bool 10) + (kpi:value{kpi="bug_reports"} <= bool 10)'
+        labels:
+          kpi: 'bug_reports'
+          category: 'quality'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="jira_resolution"} <= bool 86400) + (kpi:value{kpi="jira_resolution"} <= bool 86400)'
+        labels:
+          kpi: 'jira_resolution'
+          category: 'support'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="churn"} <= bool 0.03) + (kpi:value{kpi="churn"} <= bool 0.03)'
+        labels:
+          kpi: 'churn'
+          category: 'business'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="mrr_growth"} >= bool 0.15) + (kpi:value{kpi="mrr_growth"} >= bool 0.15)'
+        labels:
+          kpi: 'mrr_growth'
+          category: 'business'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="discord_members"} >= bool 200) + (kpi:value{kpi="discord_members"} >= bool 200)'
+        labels:
+          kpi: 'discord_members'
+          category: 'community'
+      - record: kpi:status
+        expr: '(kpi:value{kpi="pypi_downloads"} >= bool 10000) + (kpi:value{kpi="pypi_downloads"} >= bool 10000)'
+        labels:
+          kpi: 'pypi_downloads'
+          category: 'adoption'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="stars"} * 0 + 1'
+        labels:
+          kpi: 'stars'
+          category: 'community'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="forks"} * 0 + 1'
+        labels:
+          kpi: 'forks'
+          category: 'community'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="contributors"} * 0 + 1'
+        labels:
+          kpi: 'contributors'
+          category: 'community'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="ci_success"} * 0 + 1'
+        labels:
+          kpi: 'ci_success'
+          category: 'delivery'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="pr_lead_time"} * 0 + 1'
+        labels:
+          kpi: 'pr_lead_time'
+          category: 'delivery'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="first_response"} * 0 + 1'
+        labels:
+          kpi: 'first_response'
+          category: 'community'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="bug_reports"} * 0 + 1'
+        labels:
+          kpi: 'bug_reports'
+          category: 'quality'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="jira_resolution"} * 0 + 1'
+        labels:
+          kpi: 'jira_resolution'
+          category: 'support'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="churn"} * 0 + 1'
+        labels:
+          kpi: 'churn'
+          category: 'business'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="mrr_growth"} * 0 + 1'
+        labels:
+          kpi: 'mrr_growth'
+          category: 'business'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="discord_members"} * 0 + 1'
+        labels:
+          kpi: 'discord_members'
+          category: 'community'
+      - record: kpi:weight
+        expr: 'kpi:status{kpi="pypi_downloads"} * 0 + 1'
+        labels:
+          kpi: 'pypi_downloads'
+          category: 'adoption'
+      - record: kpi:category_score
+        expr: '50 * sum by (category) (kpi:status * on (kpi, category) kpi:weight) / (sum by (category) (kpi:weight) > 0)'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="community"} * 0 + 1'
+        labels:
+          category: 'community'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="delivery"} * 0 + 1'
+        labels:
+          category: 'delivery'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="quality"} * 0 + 1'
+        labels:
+          category: 'quality'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="support"} * 0 + 1'
+        labels:
+          category: 'support'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="business"} * 0 + 1'
+        labels:
+          category: 'business'
+      - record: kpi:category_weight
+        expr: 'kpi:category_score{category="adoption"} * 0 + 1'
+        labels:
+          category: 'adoption'
+      - record: kpi:composite_score
+        expr: 'sum(kpi:category_score * kpi:category_weight) / (sum(kpi:category_weight) > 0)'
+      - record: kpi:coverage_ratio
+        expr: '(count(kpi:status) or vector(0)) / count(count by (kpi) (kpi_target{{ printf "{%s}" .Values.prometheusRule.jobSelector }}))'
+{{- if .Values.alerts.kpiRed.enabled }}
+      - alert: KpiRed
+        expr: 'kpi:value and on (kpi, category) (kpi:status == 0)'
+        for: {{ .Values.alerts.kpiRed.for }}
+        labels:
+          severity: {{ .Values.alerts.kpiRed.severity }}
+        annotations:
+          summary: 'KPI {{`{{ $labels.kpi }}`}} is in the red zone'
+          description: 'KPI {{`{{ $labels.kpi }}`}} ({{`{{ $labels.category }}`}}) is {{`{{ $value }}`}}, worse than its red threshold (or its target, without zones), for more than {{ .Values.alerts.kpiRed.for }}.'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpired'
+{{- end }}
+{{- if .Values.alerts.kpiOffTrack.enabled }}
+      - alert: KpiOffTrack
+        expr: 'kpi:forecast_at_deadline and on (kpi, category) (kpi:on_track == 0)'
+        for: {{ .Values.alerts.kpiOffTrack.for }}
+        labels:
+          severity: {{ .Values.alerts.kpiOffTrack.severity }}
+        annotations:
+          summary: 'KPI {{`{{ $labels.kpi }}`}} will miss its target by {{`{{ $labels.deadline }}`}}'
+          description: 'At its trend over [scorecard] forecast_range, KPI {{`{{ $labels.kpi }}`}} ({{`{{ $labels.category }}`}}) will be {{`{{ $value }}`}} on {{`{{ $labels.deadline }}`}}, short of its target (off track for {{ .Values.alerts.kpiOffTrack.for }}).'
+          runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiofftrack'
+{{- end }}
+{{- end }}
 {{- end }}

@@ -156,6 +156,8 @@ TEST_CASE("invalid [[kpi]] and [scorecard] are errors at file:line:column") {
   CHECK(error("metric = \"github_repo_stars\"\nexpr = \"up\"\ntarget = 1\n") ==
         "kpi.toml:7:8: [[kpi]] k needs exactly one of 'metric' and 'expr'");
   CHECK(error("metric = \"github_repo_stars\"\ntarget = 1\ntargte = 2\n") == "kpi.toml:8:1: unknown key 'targte' in [kpi]");
+  CHECK(error("expr = \"up\"\nlabels = { repo = \"a/b\" }\ntarget = 1\n") ==
+        "kpi.toml:7:10: 'labels' of [[kpi]] k go with 'metric', not 'expr'");
   CHECK(ErrorOf(std::string(kGithub) + "[[kpi]]\nname = \"Bad-Name\"\n") ==
         "kpi.toml:4:8: 'name' in [[kpi]] must be set and consist of a-z, 0-9 and _");
   const std::string stars = "[[kpi]]\nname = \"s\"\ncategory = \"c\"\nmetric = \"github_repo_stars\"\ntarget = 1\n";
@@ -166,6 +168,8 @@ TEST_CASE("invalid [[kpi]] and [scorecard] are errors at file:line:column") {
         "kpi.toml:7:12: category 'c' of [[kpi]] s has no weight in [scorecard] weights");
   CHECK(ErrorOf("kpi = 3\n" + std::string(kGithub)) == "kpi.toml:1:7: 'kpi' must be an array of tables ([[kpi]])");
   CHECK(ErrorOf("[scorecard]\nforecast = \"7d\"\n") == "kpi.toml:2:1: unknown key 'forecast' in [scorecard]");
+  // KpiRed's and KpiOffTrack's `for` moved to [alerts.kpi_red] and [alerts.kpi_off_track], like every alert's.
+  CHECK(ErrorOf("[scorecard]\nred_for = \"1h\"\n") == "kpi.toml:2:1: unknown key 'red_for' in [scorecard]");
 }
 
 TEST_CASE("deadlines are calendar days ending at 24:00 UTC") {
