@@ -17,12 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 using github::Issue;
 
-constexpr auto kDay = std::chrono::hours(24);
-constexpr auto kMonth = 30 * kDay;  // the "30d" window
-// Comment pages one issue's first-response lookup may take (10 000 comments):
-// an issue whose first 10 000 comments are all its author's or bots' counts as
-// unknown (the lookup is incomplete), not as unanswered.
-constexpr int kMaxCommentPagesPerIssue = 100;
+constexpr auto kMonth = std::chrono::days(30);  // the "30d" window
 constexpr int kRestPointsPerMinute = 900;
 
 bool IsValidRepoName(std::string_view repo) {
@@ -33,14 +28,15 @@ bool IsValidRepoName(std::string_view repo) {
 
 double SecondsBetween(SystemTime from, SystemTime to) { return Seconds(to - from).count(); }
 
+std::vector<std::string> LowerCased(std::vector<std::string> words) {
+  for (auto& word : words) word = AsciiLower(word);
+  return words;
+}
+
 // A group computed from cut data keeps its previous value (absent if none).
 template <typename T>
 void Keep(std::optional<T>& group, const std::optional<T>& previous) {
   group = previous;
-}
-
-bool Contains(const std::vector<std::string>& list, std::string_view item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
 }
 
 }  // namespace
@@ -52,22 +48,7 @@ struct GithubCollector::PollState {
   PollLog& log;
   PollReport& report;
   Shard shard;
-  std::mutex mu;
-  int comment_requests_left;
-  std::set<std::string> live_cache_keys;  // first-response entries still needed
-  std::map<std::string, FirstResponseLookup> checked;  // this poll's lookups
-
-  // Takes up to `wanted` comment pages from the poll's budget; returns how many.
-  int ReserveCommentPages(int wanted) {
-    std::lock_guard lock(mu);
-    const int granted = std::clamp(comment_requests_left, 0, wanted);
-    comment_requests_left -= granted;
-    return granted;
-  }
-  void ReturnCommentPages(int unused) {
-    std::lock_guard lock(mu);
-    comment_requests_left += unused;
-  }
+  github::CommentBudget comments;
 };
 
 // Every family AddMetrics emits (the scorecard integration test checks that
@@ -158,9 +139,11 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
 }
 
 GithubCollector::GithubCollector(GithubConfig config)
-    : config_(std::move(config)), security_(config_.max_pages) {
+    : config_(std::move(config)),
+      issues_(github::IssueOptions{LowerCased(config_.bug_labels), config_.max_pages,
+                                   config_.awaiting_response_window}),
+      security_(config_.max_pages) {
   if (config_.dora) dora_.emplace(*config_.dora, github::DoraCollector::Limits{config_.ci_events, config_.max_pages});
-  for (auto& label : config_.bug_labels) label = AsciiLower(label);
   if (config_.app) {
     app_auth_ = std::make_shared<github::AppAuth>(std::move(*config_.app), config_.settings.api_url);
     config_.app.reset();
@@ -206,8 +189,8 @@ void GithubCollector::UseInstallationOf(std::string_view target) {
 }
 
 tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContext& context) {
-  PollState state{context.clock.Now(), context.log, context.report, context.shard, {}, config_.max_comment_requests,
-                  {}, {}};
+  PollState state{context.clock.Now(), context.log, context.report, context.shard,
+                  github::CommentBudget(config_.max_comment_requests)};
   std::vector<Error> errors;
 
   const int64_t spent_before = http.points_spent();
@@ -235,7 +218,7 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
   }
   repos_.Retain(*repos);
   if (dora_) dora_->Retain(std::set<std::string>(repos->begin(), repos->end()));
-  std::erase_if(first_response_cache_, [&](const auto& entry) { return !state.live_cache_keys.contains(entry.first); });
+  issues_.Retain(state.comments);
 
   // /rate_limit is free: it does not count against the limit it reports.
   rate_limits_.Update("rate_limit",
@@ -306,150 +289,11 @@ tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpCl
 
 tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollState& state, const std::string& repo,
                                                          const RepoStats* previous, RepoStats& stats) {
-  const std::string base = config_.settings.api_url + "/repos/" + repo + "/issues?per_page=100";
-  OpenCounts open;
-  std::vector<Issue> open_issues;
-  std::vector<Issue> recent_issues;  // opened in the last 30 days, any state
-  const auto collect = [&](std::vector<Issue>& into, int64_t* pull_requests) {
-    return [&, pull_requests](const HttpResponse& page) -> tl::expected<bool, Error> {
-      auto issues = github::ParseIssues(page.body);
-      if (!issues) return tl::unexpected(issues.error());
-      for (auto& issue : *issues) {
-        if (issue.is_pull_request) {
-          if (pull_requests) ++*pull_requests;
-        } else {
-          into.push_back(std::move(issue));
-        }
-      }
-      return true;
-    };
-  };
-  // The issues API lists pull requests too; they are counted apart, never as issues.
-  auto open_walk = WalkPages(http, base + "&state=open", config_.max_pages, collect(open_issues, &open.pull_requests));
-  if (!open_walk) return tl::unexpected(open_walk.error());
-  open.issues = int64_t(open_issues.size());
-
-  // `since` filters by last update, a superset of issues created since then.
-  const SystemTime month_ago = state.now - kMonth;
-  auto recent_walk = WalkPages(http, base + "&state=all&since=" + FormatTimestamp(month_ago), config_.max_pages,
-                               collect(recent_issues, nullptr));
-  if (!recent_walk) return tl::unexpected(recent_walk.error());
-  std::erase_if(recent_issues, [&](const Issue& issue) { return issue.created_at < month_ago; });
-
-  Opened opened;
-  std::vector<double> first_responses;
-  bool responses_complete = true;
-  for (const Issue& issue : recent_issues) {
-    const bool is_bug = std::any_of(issue.labels.begin(), issue.labels.end(), [&](const std::string& label) {
-      return Contains(config_.bug_labels, AsciiLower(label));
-    });
-    const bool last_day = issue.created_at >= state.now - kDay;
-    opened.month += 1;
-    opened.month_bugs += is_bug;
-    opened.day += last_day;
-    opened.day_bugs += last_day && is_bug;
-    auto response = FirstResponse(http, state, repo, issue);
-    if (!response) return tl::unexpected(response.error());
-    responses_complete = responses_complete && response->complete;
-    if (response->at) first_responses.push_back(SecondsBetween(issue.created_at, *response->at));
-  }
-
-  Awaiting awaiting;
-  bool awaiting_complete = true;
-  for (const Issue& issue : open_issues) {
-    if (issue.created_at < state.now - config_.awaiting_response_window) continue;
-    auto response = FirstResponse(http, state, repo, issue);
-    if (!response) return tl::unexpected(response.error());
-    awaiting_complete = awaiting_complete && response->complete;
-    if (response->at) continue;
-    ++awaiting.count;
-    if (!awaiting.oldest_created || issue.created_at < *awaiting.oldest_created) awaiting.oldest_created = issue.created_at;
-  }
-
-  static const RepoStats kNever;  // "previous" before the first good poll: every group absent
-  const RepoStats& last = previous ? *previous : kNever;
-  stats.open = open;
-  stats.awaiting = awaiting;
-  stats.opened = opened;
-  stats.first_responses = std::move(first_responses);
-  if (open_walk->truncated) {
-    state.report.Truncated(repo, "open_issues");
-    Keep(stats.open, last.open);
-    Keep(stats.awaiting, last.awaiting);
-  } else if (!awaiting_complete) {
-    state.report.Truncated(repo, "comments");
-    Keep(stats.awaiting, last.awaiting);
-  }
-  if (recent_walk->truncated) {
-    state.report.Truncated(repo, "recent_issues");
-    Keep(stats.opened, last.opened);
-    Keep(stats.first_responses, last.first_responses);
-  } else if (!responses_complete) {
-    state.report.Truncated(repo, "comments");
-    Keep(stats.first_responses, last.first_responses);
-  }
+  auto issues = issues_.Collect(http, state.report, state.comments, config_.settings.api_url, repo, state.now,
+                                previous ? &previous->issues : nullptr);
+  if (!issues) return tl::unexpected(issues.error());
+  stats.issues = std::move(*issues);
   return {};
-}
-
-tl::expected<GithubCollector::FirstResponseLookup, Error> GithubCollector::FirstResponse(HttpClient& http,
-                                                                                        PollState& state,
-                                                                                        const std::string& repo,
-                                                                                        const Issue& issue) {
-  if (issue.comments == 0) return FirstResponseLookup{};
-  const std::string key = repo + "#" + std::to_string(issue.number);
-  {
-    std::lock_guard lock(state.mu);
-    state.live_cache_keys.insert(key);
-    if (const auto checked = state.checked.find(key); checked != state.checked.end()) return checked->second;
-  }
-  {
-    std::lock_guard lock(shared_mu_);
-    if (const auto cached = first_response_cache_.find(key); cached != first_response_cache_.end()) {
-      return FirstResponseLookup{true, cached->second};
-    }
-  }
-  std::optional<SystemTime> first;
-  const std::string url = config_.settings.api_url + "/repos/" + repo + "/issues/" + std::to_string(issue.number) +
-                          "/comments?per_page=100";
-  // Each page is taken from the shared budget just before it is fetched (the
-  // first here, each next one when the page read says there is one), so
-  // parallel lookups never spend more than max_comment_requests together and
-  // none holds pages it does not use.
-  bool budget_ran_out = state.ReserveCommentPages(1) == 0;
-  if (budget_ran_out) {
-    std::lock_guard lock(state.mu);
-    return state.checked[key] = FirstResponseLookup{false, std::nullopt};
-  }
-  auto walk = WalkPages(http, url, kMaxCommentPagesPerIssue, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-    auto comments = github::ParseComments(page.body);
-    if (!comments) return tl::unexpected(comments.error());
-    for (const auto& comment : *comments) {
-      // A deleted author (no login) can only be answered by someone with one.
-      if (comment.author_is_bot || comment.author.empty() || comment.author == issue.author) continue;
-      if (!first || comment.created_at < *first) first = comment.created_at;
-    }
-    if (first) return false;  // pages come oldest first: a later page cannot hold an earlier answer
-    if (!ParseLinkHeader(page.Header("link")).contains("next")) return true;  // the last page: the walk ends
-    budget_ran_out = state.ReserveCommentPages(1) == 0;
-    return !budget_ran_out;
-  });
-  if (!walk) {
-    state.ReturnCommentPages(1);  // the failed page was reserved but not answered
-    return tl::unexpected(walk.error());
-  }
-  if (budget_ran_out) {
-    walk->truncated = true;
-  } else if (walk->truncated) {
-    state.ReturnCommentPages(1);  // reserved for the page after kMaxCommentPagesPerIssue, never fetched
-  }
-  const FirstResponseLookup lookup{first || !walk->truncated, first};
-  if (first) {
-    std::lock_guard lock(shared_mu_);
-    first_response_cache_[key] = *first;
-  }
-  std::lock_guard lock(state.mu);
-  state.checked[key] = lookup;
-  return lookup;
 }
 
 tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, PollState& state, const std::string& repo,
@@ -462,7 +306,7 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
   // to list contributors for this repository via the API." Only this metric is
   // absent; it is no failure, and it is logged once.
   if (page->status == 403 && AsciiLower(page->body).find("too large") != std::string::npos) {
-    std::unique_lock lock(shared_mu_);
+    std::lock_guard lock(contributors_mu_);
     if (contributors_refused_.insert(repo).second) {
       state.log.Warn(repo + ": GitHub will not list contributors of a repository this large; "
                             "github_repo_contributors is left out for it");
@@ -473,7 +317,7 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
     return tl::unexpected(HttpStatusError(page->status, url, false, http.SendsCredentialsTo(url)));
   }
   {
-    std::lock_guard lock(shared_mu_);
+    std::lock_guard lock(contributors_mu_);
     contributors_refused_.erase(repo);
   }
   if (page->status == 204) {  // an empty repository
@@ -570,10 +414,6 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
     b.Gauge("github_repo_stars", "Stargazers of the repository.", r, double(s.repo.stars));
     b.Gauge("github_repo_forks", "Forks of the repository.", r, double(s.repo.forks));
     b.Gauge("github_repo_watchers", "Users watching the repository (subscribers).", r, double(s.repo.watchers));
-    if (s.open) {
-      b.Gauge("github_repo_open_issues", "Open issues, pull requests excluded.", r, double(s.open->issues));
-      b.Gauge("github_repo_open_pull_requests", "Open pull requests.", r, double(s.open->pull_requests));
-    }
     if (s.contributors) {
       b.Gauge("github_repo_contributors", "Contributors with commits on the default branch.", r,
               double(*s.contributors));
@@ -590,32 +430,7 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
       b.Summary("github_pull_request_merge_lead_time_seconds", "Time from opening to merge of PRs merged in the window.",
                 month, *s.merge_lead_times);
     }
-    if (s.first_responses) {
-      b.Summary("github_issue_first_response_seconds",
-                "Time to the first comment by someone other than the author (bots excluded), issues opened in the "
-                "window.",
-                month, *s.first_responses);
-    }
-    if (s.awaiting) {
-      const Labels awaiting{{"repo", repo}, {"window", FormatDuration(config_.awaiting_response_window)}};
-      b.Gauge("github_issues_awaiting_response",
-              "Open issues opened in the window without a response from anyone but the author or bots.", awaiting,
-              double(s.awaiting->count));
-      b.Gauge("github_issues_awaiting_response_oldest_age_seconds",
-              "Age of the oldest open issue opened in the window still awaiting a first response; 0 when none.",
-              awaiting,
-              s.awaiting->oldest_created ? std::max(0.0, SecondsBetween(*s.awaiting->oldest_created, now)) : 0);
-    }
-    if (s.opened) {
-      const char* help =
-          "Issues opened in the window (pull requests excluded); kind=bug counts the configured bug labels.";
-      const Opened& o = *s.opened;
-      b.Gauge("github_issues_opened", help, {{"repo", repo}, {"window", "1d"}, {"kind", "all"}}, double(o.day));
-      b.Gauge("github_issues_opened", help, {{"repo", repo}, {"window", "1d"}, {"kind", "bug"}}, double(o.day_bugs));
-      b.Gauge("github_issues_opened", help, {{"repo", repo}, {"window", "30d"}, {"kind", "all"}}, double(o.month));
-      b.Gauge("github_issues_opened", help, {{"repo", repo}, {"window", "30d"}, {"kind", "bug"}},
-              double(o.month_bugs));
-    }
+    issues_.AddMetrics(b, repo, s.issues, now);
   }
   b.Counter("github_api_points_spent_total",
             "Rate-limit points this exporter's GitHub requests cost (REST: 1 per answer but 304s and /rate_limit).",

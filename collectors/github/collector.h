@@ -19,6 +19,7 @@
 #include "collectors/common/collector.h"
 #include "collectors/github/app_auth.h"
 #include "collectors/github/dora.h"
+#include "collectors/github/issues.h"
 #include "collectors/github/parse.h"
 #include "collectors/github/security.h"
 #include "collectors/github/workflows.h"
@@ -60,26 +61,11 @@ class GithubCollector final : public Collector {
   HttpClientOptions http_options() const override;
   tl::expected<Snapshot, Error> Poll(HttpClient& http, PollContext& context) override;
 
-  using WorkflowStats = github::WorkflowStats;
-  struct OpenCounts {
-    int64_t issues = 0;
-    int64_t pull_requests = 0;
-  };
-  struct Awaiting {
-    int64_t count = 0;
-    std::optional<SystemTime> oldest_created;  // the age is taken at render time
-  };
-  struct Opened {
-    int64_t day = 0, day_bugs = 0, month = 0, month_bugs = 0;
-  };
   // Each group is absent until it was computed from complete data once; a
   // group whose listing a cap cut keeps its previous value (see Keep()).
   struct RepoStats {
     github::Repo repo;
-    std::optional<OpenCounts> open;
-    std::optional<Awaiting> awaiting;
-    std::optional<Opened> opened;
-    std::optional<std::vector<double>> first_responses;
+    github::IssueStats issues;
     std::optional<std::vector<double>> merge_lead_times;
     std::optional<int64_t> contributors;  // absent when GitHub will not count them
     github::WorkflowStatsById workflows;
@@ -89,20 +75,12 @@ class GithubCollector final : public Collector {
 
  private:
   struct PollState;
-  // A first-response lookup: `complete` is false when max_comment_requests ran
-  // out before the answer was known.
-  struct FirstResponseLookup {
-    bool complete = true;
-    std::optional<SystemTime> at;
-  };
 
   tl::expected<std::vector<std::string>, Error> ResolveRepos(HttpClient& http, PollState& state,
                                                              std::vector<Error>& errors);
   tl::expected<RepoStats, Error> PollRepo(HttpClient& http, PollState& state, const std::string& repo);
   tl::expected<void, Error> CollectIssues(HttpClient& http, PollState& state, const std::string& repo,
                                           const RepoStats* previous, RepoStats& stats);
-  tl::expected<FirstResponseLookup, Error> FirstResponse(HttpClient& http, PollState& state, const std::string& repo,
-                                                         const github::Issue& issue);
   tl::expected<void, Error> CollectWorkflows(HttpClient& http, PollState& state, const std::string& repo,
                                              const RepoStats* previous, RepoStats& stats);
   tl::expected<void, Error> CollectMergeLeadTimes(HttpClient& http, PollState& state, const std::string& repo,
@@ -129,13 +107,12 @@ class GithubCollector final : public Collector {
   LastGood<std::vector<github::RateLimit>> rate_limits_;
   size_t next_start_ = 0;      // where the next poll starts: after a rate limit cut the last one short
   int64_t points_spent_ = 0;  // github_api_points_spent_total{resource="core"}
-  // Guards the two below: repositories are polled side by side (Poll).
-  std::mutex shared_mu_;
-  // A first response never changes once it happened: "repo#number" -> time.
-  std::map<std::string, SystemTime> first_response_cache_;
+  github::IssueCollector issues_;
   std::optional<github::DoraCollector> dora_;
   github::SecurityCollector security_;
-  // Repositories GitHub refuses to count contributors for (too large); logged once.
+  // Repositories GitHub refuses to count contributors for (too large); logged
+  // once. Guarded: repositories are polled side by side (Poll).
+  std::mutex contributors_mu_;
   std::set<std::string> contributors_refused_;
 };
 

@@ -41,6 +41,11 @@ struct DoraConfig {
   std::vector<std::string> incident_labels{"incident"};
   std::vector<std::string> rework_labels{"hotfix", "incident"};
   int max_commits_per_deployment = 250;
+  // Where a change starts: each shipped commit's author date, or (squash and
+  // rebase merges rewrite commits) the first commit of each shipped pull
+  // request, one observation per pull request (README "DORA").
+  enum class LeadTimeFrom { kCommit, kPullRequest };
+  LeadTimeFrom lead_time_from = LeadTimeFrom::kCommit;
 };
 
 // [github.dora]; nullopt (and `reader` failed) on a bad value.
@@ -129,6 +134,10 @@ class DoraCollector {
   tl::expected<Shipped, Error> ShippedBetween(HttpClient& http, PollReport& report, const std::string& api_url,
                                               const std::string& repo, const std::string& base,
                                               const std::string& head);
+  // For lead_time_from = "pull_request": `shipped` with one author date per
+  // pull request it names, that of the pull request's first commit.
+  tl::expected<Shipped, Error> FromPullRequests(HttpClient& http, const std::string& api_url, const std::string& repo,
+                                                Shipped shipped);
   // Incident issues and rework-labelled pull requests updated since `since`; nullopt: cut.
   tl::expected<std::optional<Labelled>, Error> ReadLabelled(HttpClient& http, PollReport& report,
                                                             const std::string& api_url, const std::string& repo,
@@ -142,6 +151,7 @@ class DoraCollector {
   std::mutex mu_;
   std::map<std::string, Shipped> shipped_cache_;
   std::map<std::string, DeploymentOutcome> succeeded_cache_;
+  std::map<std::string, std::optional<SystemTime>> pull_start_cache_;  // "repo!number" -> first commit's author date
   std::set<std::string> live_keys_;
 };
 

@@ -44,6 +44,14 @@ tl::expected<std::vector<T>, Error> ParseList(std::string_view what, std::string
   });
 }
 
+// A commit object as the compare and pull request commits listings give it.
+ComparedCommit CommitOf(object c) {
+  const object git = Obj(c, "commit");
+  ComparedCommit commit{std::string(Str(c, "sha")), std::nullopt, std::string(OptStr(git, "message").value_or(""))};
+  if (const auto author = OptObj(git, "author")) commit.authored_at = OptTime(*author, "date");
+  return commit;
+}
+
 }  // namespace
 
 tl::expected<Repo, Error> ParseRepo(std::string_view body) {
@@ -165,15 +173,13 @@ tl::expected<Comparison, Error> ParseComparison(std::string_view body) {
     const object o = AsObject(json::Parse(parser, body), "comparison");
     Comparison comparison;
     comparison.total_commits = Int(o, "total_commits");
-    for (element item : Arr(o, "commits")) {
-      const object c = AsObject(item, "commit");
-      const object git = Obj(c, "commit");
-      ComparedCommit commit{std::string(Str(c, "sha")), std::nullopt, std::string(OptStr(git, "message").value_or(""))};
-      if (const auto author = OptObj(git, "author")) commit.authored_at = OptTime(*author, "date");
-      comparison.commits.push_back(std::move(commit));
-    }
+    for (element item : Arr(o, "commits")) comparison.commits.push_back(CommitOf(AsObject(item, "commit")));
     return comparison;
   });
+}
+
+tl::expected<std::vector<ComparedCommit>, Error> ParseCommits(std::string_view body) {
+  return ParseList<ComparedCommit>("commits", body, std::nullopt, CommitOf);
 }
 
 tl::expected<std::vector<DependabotAlert>, Error> ParseDependabotAlerts(std::string_view body) {

@@ -96,7 +96,8 @@ struct Release {
   SystemTime created_at;
 };
 
-// One commit of GET /repos/{owner}/{repo}/compare/{base}...{head}.
+// One commit of GET /repos/{owner}/{repo}/compare/{base}...{head} or of
+// GET /repos/{owner}/{repo}/pulls/{number}/commits.
 struct ComparedCommit {
   std::string sha;
   std::optional<SystemTime> authored_at;  // commit.author.date; the git author may be absent
@@ -139,6 +140,7 @@ tl::expected<std::vector<Deployment>, Error> ParseDeployments(std::string_view b
 tl::expected<std::vector<DeploymentStatus>, Error> ParseDeploymentStatuses(std::string_view body);
 tl::expected<std::vector<Release>, Error> ParseReleases(std::string_view body);
 tl::expected<Comparison, Error> ParseComparison(std::string_view body);
+tl::expected<std::vector<ComparedCommit>, Error> ParseCommits(std::string_view body);
 tl::expected<std::vector<DependabotAlert>, Error> ParseDependabotAlerts(std::string_view body);
 tl::expected<std::vector<CodeScanningAlert>, Error> ParseCodeScanningAlerts(std::string_view body);
 // full_name of every repository on the page that is not archived.

@@ -164,6 +164,8 @@ TEST_CASE("[github.dora] is strict, with file, line and column") {
         "kpi.toml:4:10: source = \"workflow\" in [github.dora] needs 'workflow' (a file name such as \"deploy.yml\", "
         "or an id)");
   CHECK(ErrorOf(head + "max_commits_per_deployment = 0\n").starts_with("kpi.toml:4:30: 'max_commits_per_deployment'"));
-  CHECK(ErrorOf(head + "lead_time_from = \"pull_request\"\n").starts_with("kpi.toml:4:18: 'lead_time_from'"));
+  CHECK(ErrorOf(head + "lead_time_from = \"merge\"\n") ==
+        "kpi.toml:4:18: 'lead_time_from' in [github.dora] must be \"commit\" or \"pull_request\", not 'merge'");
+  CHECK(Parse(head + "lead_time_from = \"pull_request\"\n"));
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\nsecurity = \"yes\"\n").starts_with("kpi.toml:3:12: 'security'"));
 }

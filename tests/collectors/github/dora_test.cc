@@ -144,6 +144,24 @@ TEST_CASE("deployments source: every DORA key from a hand-computed timeline") {
   CHECK(HasLine(text, "github_deployment_rework_ratio" + kMonth + " 0.5"));
 }
 
+TEST_CASE("lead_time_from = pull_request: one observation per shipped pull request, from its first commit") {
+  DoraConfig dora;
+  dora.lead_time_from = DoraConfig::LeadTimeFrom::kPullRequest;
+  World world(DoraWorld(dora));
+  SetDeployments(world);
+  // D5 (2 d ago) ships the merge commit of PR #7 and the squash commit "Tidy (#8)"; #8 is an issue, not a pull
+  // request (404): no observation. D3 ships no pull request. PR #7's first commit was authored 6 d ago.
+  world.Set(kRepo + "/pulls/7/commits?per_page=1", "[" + CommitJson(world.clock, "p1", 6 * kD, "Start") + "]");
+  world.Set(kRepo + "/pulls/8/commits?per_page=1", R"({"message":"Not Found"})", {}, 404);
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_deployment_lead_time_seconds_count" + kMonth + " 1"));
+  CHECK(HasLine(text, "github_deployment_lead_time_seconds_sum" + kMonth + " 345600"));  // 6 d - 2 d
+  REQUIRE(world.Poll());  // a merged pull request's first commit is asked once
+  CHECK(std::count_if(world.state->requests.begin(), world.state->requests.end(), [](const HttpRequest& r) {
+          return r.url == kRepo + "/pulls/7/commits?per_page=1";
+        }) == 1);
+}
+
 TEST_CASE("succeeded deployments and shipped commits are asked once, undecided ones again") {
   World world(DoraWorld());
   SetDeployments(world);
