@@ -18,7 +18,7 @@ KpiDefinition Kpi(std::string metric, Direction direction, double target) {
 
 }  // namespace
 
-TEST_CASE("report trend: up, down or flat against the range's start; unknown without both values") {
+TEST_CASE("report trend: up, down or flat against the range's start, unknown without both values") {
   CHECK(TrendOf(100, 120) == Trend::kUp);
   CHECK(TrendOf(120, 100) == Trend::kDown);
   CHECK(TrendOf(100, 100) == Trend::kFlat);
@@ -102,7 +102,7 @@ TEST_CASE("report composite: the score, the score at the start and the change, i
   CHECK(CompositeText(review) == "62.5 (was 62.5, 0)");
 }
 
-TEST_CASE("report items: a red KPI's lists are those naming its metric; the reasons when there are none") {
+TEST_CASE("report items: a red KPI's lists are those naming its metric, the reasons when there are none") {
   Review review;
   ReviewKpi red{Kpi("github_workflow_failing", Direction::kLower, 0)};
   red.zone = Zone::kRed;

@@ -20,7 +20,7 @@ TEST_CASE("report endpoints: credentials in a URL go to the Authorization header
   CHECK_FALSE(ParseEndpoint("not a url", "--prometheus.url"));
 }
 
-TEST_CASE("report Prometheus answers: values by the kpi label; NaN left out; duplicates are no value") {
+TEST_CASE("report Prometheus answers: values by the kpi label, NaN left out, duplicates are no value") {
   const auto answer = ParseQueryAnswer(R"({"status":"success","data":{"resultType":"vector","result":[
       {"metric":{"__name__":"kpi:value","kpi":"stars","category":"community"},"value":[1700000000,"1234"]},
       {"metric":{"kpi":"first_response"},"value":[1700000000,"NaN"]},
