@@ -59,10 +59,10 @@ tl::expected<Repo, Error> ParseRepo(std::string_view body) {
     simdjson::dom::parser parser;
     const object o = AsObject(json::Parse(parser, body), "repository");
     Repo repo;
-    repo.stars = Int(o, "stargazers_count");
-    repo.forks = Int(o, "forks_count");
-    repo.watchers = Int(o, "subscribers_count");
-    repo.open_issues_count = Int(o, "open_issues_count");
+    repo.stars = Count(o, "stargazers_count");  // a negative count is a malformed answer (issue 16, item 7)
+    repo.forks = Count(o, "forks_count");
+    repo.watchers = Count(o, "subscribers_count");
+    repo.open_issues_count = Count(o, "open_issues_count");
     repo.default_branch = std::string(Str(o, "default_branch"));
     repo.language = std::string(OptStr(o, "language").value_or(""));
     repo.archived = OptBool(o, "archived").value_or(false);

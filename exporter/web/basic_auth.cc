@@ -70,16 +70,16 @@ bool IsBcryptHash(std::string_view hash) {
 
 BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {}
 
-bool BasicAuth::Check(std::optional<std::string_view> authorization) {
-  if (!authorization || authorization->size() < 6) return false;
+AuthResult BasicAuth::Check(std::optional<std::string_view> authorization) {
+  if (!authorization || authorization->size() < 6) return AuthResult::kDenied;
   const std::string_view scheme = authorization->substr(0, 6);
-  if (scheme != "Basic " && scheme != "basic " && scheme != "BASIC ") return false;
+  if (scheme != "Basic " && scheme != "basic " && scheme != "BASIC ") return AuthResult::kDenied;
   std::string_view encoded = authorization->substr(6);
   while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
   const auto decoded = Base64Decode(encoded);
-  if (!decoded) return false;
+  if (!decoded) return AuthResult::kDenied;
   const auto colon = decoded->find(':');
-  if (colon == std::string::npos) return false;
+  if (colon == std::string::npos) return AuthResult::kDenied;
   const std::string user = decoded->substr(0, colon);
   const std::string password = decoded->substr(colon + 1);
 
@@ -90,14 +90,17 @@ bool BasicAuth::Check(std::optional<std::string_view> authorization) {
   if (known != users_.end()) {
     std::lock_guard lock(mu_);
     const auto cached = verified_.find(key);
-    if (cached != verified_.end() && cached->second == hash) return true;
+    if (cached != verified_.end() && cached->second == hash) return AuthResult::kAllowed;
   }
+  bool idle = false;
+  if (!verifying_.compare_exchange_strong(idle, true)) return AuthResult::kBusy;
   const bool matches = BcryptMatches(password, hash);
-  if (!matches || known == users_.end()) return false;
+  verifying_ = false;
+  if (!matches || known == users_.end()) return AuthResult::kDenied;
   std::lock_guard lock(mu_);
   if (verified_.size() >= kMaxCached) verified_.clear();
   verified_[key] = hash;
-  return true;
+  return AuthResult::kAllowed;
 }
 
 }  // namespace kpi

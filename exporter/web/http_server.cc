@@ -70,9 +70,15 @@ bool OpenWithoutAuth(std::string_view path) {
 }
 
 WebReply Dispatch(const std::vector<Route>& routes, BasicAuth* auth, const WebRequest& request) {
-  if (auth && !OpenWithoutAuth(request.path) && !auth->Check(request.Header("authorization"))) {
+  const auto login = auth && !OpenWithoutAuth(request.path) ? auth->Check(request.Header("authorization"))
+                                                            : AuthResult::kAllowed;
+  if (login == AuthResult::kDenied) {
     return WebReply{401, "text/plain; charset=utf-8", "WWW-Authenticate: Basic realm=\"kpi-exporter\"\r\n",
                     "Unauthorized\n", {}, {}};
+  }
+  if (login == AuthResult::kBusy) {
+    return WebReply{503, "text/plain; charset=utf-8", "Retry-After: 1\r\n",
+                    "another login is being verified; try again\n", {}, {}};
   }
   const Route* route = FindRoute(routes, request.path);
   if (!route) return Text(404, "not found\n");

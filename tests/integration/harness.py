@@ -64,7 +64,7 @@ LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 def parse_metrics(text):
     """{(name, frozenset of (label, value)): float} for every sample line."""
     samples = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):  # the text format ends lines with \n only (splitlines would also cut at U+2028)
         if not line or line.startswith("#"):
             continue
         m = SAMPLE.match(line)
@@ -134,11 +134,11 @@ class Processes:
         self.procs.append((proc, log))
         return proc, log
 
-    def start_fake(self, *args):
-        """Starts the fake upstream (extra `args` go to it, e.g. its GitHub App mode)."""
-        port_file = self.path("fake.port")
+    def start_fake(self, *args, name="fake"):
+        """Starts the fake upstream (extra `args` go to it, e.g. its GitHub App mode); `name` tells two apart."""
+        port_file = self.path(name + ".port")
         self.spawn([sys.executable, FAKE, "--fixtures", FIXTURES, "--port", "0", "--port-file", port_file, *args],
-                   "fake")
+                   name)
         port = wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(), what="fake upstream port")
         return f"http://127.0.0.1:{port}"
 

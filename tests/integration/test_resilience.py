@@ -9,7 +9,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (TOKEN, Processes, github_config, http, parse_metrics, set_route, stop, value, wait_for)  # noqa: E402
+from harness import (TOKEN, Processes, github_config, http, parse_metrics, promtool_check, set_route, stop,  # noqa: E402
+                     value, wait_for)
 
 REPO = {"repo": "acme/widgets"}
 
@@ -58,6 +59,18 @@ def main():
         m = wait_for(lambda: (lambda s: s if value(s, "github_repo_stars", **REPO) == 1300 else None)(scrape()),
                      what="recovered values")
         wait_for(lambda: value(scrape(), "kpi_exporter_collector_up", collector="github") == 1, what="collector up")
+
+        # 5b. A label value as hostile as JSON allows (quote, backslash, newline, NUL, U+2028; the
+        #     repository's language) is escaped so that promtool accepts the page.
+        hostile = 'we"ird\\branch\nnew\u0000line\u2028sep'
+        set_route(fake, "github_repo", [{"status": 200, "body": {
+            "stargazers_count": 1300, "forks_count": 56, "subscribers_count": 78, "open_issues_count": 130,
+            "default_branch": "main", "language": hostile, "archived": False}}])
+        page = wait_for(lambda: (t := http(base + "/metrics")[1]) and 'language="we\\"ird' in t and t,
+                        what="the hostile label values on the page")
+        promtool_check(page)
+        info = [labels for (name, labels) in parse_metrics(page) if name == "github_repo_info"]
+        assert ("language", 'we\\"ird\\\\branch\\nnew\x00line\u2028sep') in info[0], info
 
         # 6. A broken config on reload (SIGHUP and POST /-/reload) keeps the old one running.
         good = open(config).read()

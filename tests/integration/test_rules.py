@@ -152,6 +152,16 @@ def main():
             ("[alerts.bug_spike]\nthreshold = \"many\"\n", "2:13: 'threshold' in [alerts.bug_spike] must be a number or"),
             ("[alerts.bug_spike]\nthreshhold = 3\n", "2:1: unknown key 'threshhold' in [alerts.bug_spike]"),
             ("[alerts]\njob_selector = 'job=kpi'\n", "2:16: 'job_selector' in [alerts] must be label matchers"),
+            # Issue 16, item 6: nothing promtool would refuse, and no threshold that can never fire.
+            ("[alerts.first_response_slow]\nthreshold = \"99999999999h\"\n",
+             "2:13: 'threshold' in [alerts.first_response_slow] must be a number or a duration"),
+            ("[alerts.first_response_slow]\nfor = \"99999999999h\"\n",
+             "2:7: 'for' in [alerts.first_response_slow] must be a duration"),
+            ("[alerts.first_response_slow]\nfor = \"30m1h\"\n", "2:7: 'for' in [alerts.first_response_slow] must be a duration"),
+            ("[alerts.first_response_slow]\nthreshold = -inf\n",
+             "2:13: 'threshold' in [alerts.first_response_slow] must be a finite number"),
+            ("[alerts.first_response_slow]\nthreshold = nan\n",
+             "2:13: 'threshold' in [alerts.first_response_slow] must be a finite number"),
         ]:
             bad = p.write_config(text_config, "bad-alerts.toml")
             r = run("rules", f"--config.file={bad}")

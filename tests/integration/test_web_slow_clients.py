@@ -4,7 +4,8 @@
 never read are held open while a scrape and a health probe must still be
 answered well within 2 s each (a functional bound, not a benchmark). Also the
 request limits: a 1 MB URL and 10 000 header fields get 400, a 100 MB POST is
-thrown away, HEAD answers headers only, and the server keeps serving after all.
+thrown away, HEAD answers headers only, nothing is served from disk (path
+traversal, plain or encoded, gets 404), and the server keeps serving after all.
 
 KPI_SLOW_CLIENTS overrides the 300 (README "Guarantees" has the measurement
 against the CivetWeb server this replaced)."""
@@ -126,7 +127,14 @@ def main():
         head, _, rest = answer.partition(b"\r\n\r\n")
         assert status == 200 and rest == b"" and b"Content-Length: " in head, answer[:300]
 
-        # 5. Still whole and valid afterwards.
+        # 5. Nothing is served from disk: traversal, encoded traversal and the source tree's own files are 404.
+        for target in (b"/../../../../etc/passwd", b"/%2e%2e/%2e%2e/%2e%2e/etc/passwd", b"/..%2f..%2f..%2fetc%2fpasswd",
+                       b"//etc/passwd", b"/etc/passwd", b"/./metrics", b"/README.md", b"/exporter/web/landing_page.html",
+                       b"/proc/self/environ", b"file:///etc/passwd", b"/metrics/../../etc/passwd"):
+            status, answer = raw_request(port, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert status in (400, 404) and b"root:" not in answer and b"KPI_" not in answer, (target, answer[:300])
+
+        # 6. Still whole and valid afterwards.
         status, text = http(base + "/metrics")
         assert status == 200 and text.endswith("\n")
         promtool_check(text)

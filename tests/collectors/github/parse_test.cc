@@ -41,6 +41,26 @@ TEST_CASE("malformed repository answers are parse errors naming the problem") {
   CHECK(error(std::string(100000, '[').c_str()).find("malformed JSON") != std::string::npos);  // hostile nesting
 }
 
+// Issue 16, "held up": numbers JSON cannot carry exactly are parse errors, never a value.
+TEST_CASE("1e309, NaN, Infinity, 2^64 and negative counts in an answer are parse errors") {
+  const auto error_for = [](const std::string& stars) {
+    auto repo = ParseRepo(R"({"stargazers_count": )" + stars +
+                          R"(, "forks_count": 1, "subscribers_count": 1, "open_issues_count": 1, "default_branch": "main"})");
+    REQUIRE_FALSE(repo);
+    CHECK(repo.error().reason == "parse");
+    return repo.error().message;
+  };
+  for (const char* number : {"1e309", "-1e309", "NaN", "Infinity", "-Infinity"}) {
+    CAPTURE(std::string(number));
+    CHECK(error_for(number).find("malformed JSON") != std::string::npos);
+  }
+  // 2^64, 2^64-1 and 2^53+1 (no longer exact as a double), a negative count
+  for (const char* number : {"18446744073709551616", "18446744073709551615", "9007199254740993", "-5"}) {
+    CAPTURE(std::string(number));
+    CHECK(!error_for(number).empty());
+  }
+}
+
 TEST_CASE("issues: pull requests are marked, labels and authors read") {
   auto issues = ParseIssues(R"([
     {"number": 1, "created_at": "2026-01-01T00:00:00Z", "user": {"login": "a"}, "comments": 2,

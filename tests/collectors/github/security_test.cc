@@ -85,6 +85,20 @@ TEST_CASE("code scanning counts by security severity, secret scanning counts ope
   CHECK(HasLine(text, "github_dependabot_alerts_open{repo=\"o/r\",severity=\"critical\"} 0"));
 }
 
+// Issue 16, item 5: the upstream does not decide which label values exist.
+TEST_CASE("a severity outside GitHub's four adds no series") {
+  World world;
+  const auto& c = world.clock;
+  world.Set(kDependabot, "[" + AlertJson(c, 1, "open", "bogus", 9 * kD) + "," + AlertJson(c, 2, "open", "critical", kD) + "]");
+  world.Set(kCode, "[" + CodeAlertJson("open", "severe") + "," + CodeAlertJson("open", "low") + "]");
+  world.Set(kSecrets, "[]");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_dependabot_alerts_open{repo=\"o/r\",severity=\"critical\"} 1"));
+  CHECK(HasLine(text, "github_code_scanning_alerts_open{repo=\"o/r\",severity=\"low\"} 1"));
+  CHECK(text.find("bogus") == std::string::npos);
+  CHECK(text.find("severe") == std::string::npos);
+}
+
 TEST_CASE("a repository without security features: metrics absent, poll ok, logged once") {
   World world;
   world.Set(kDependabot, R"({"message":"Dependabot alerts are disabled for this repository.","status":"403"})", {}, 403);
