@@ -1,5 +1,8 @@
 # kpi-exporter image: built on Debian bookworm, run on bookworm-slim as non-root.
-#   docker build -t kpi-exporter .
+#   docker build --build-arg REVISION=$(git rev-parse --short=12 HEAD) \
+#                --build-arg BRANCH=$(git rev-parse --abbrev-ref HEAD) -t kpi-exporter .
+# .dockerignore keeps .git out of the context, so the revision the binary
+# reports (--version, kpi_exporter_build_info) comes from these arguments.
 #   docker run -p 9877:9877 -v $PWD/config.toml:/etc/kpi-exporter/config/config.toml:ro kpi-exporter
 
 FROM debian:bookworm AS build
@@ -11,11 +14,18 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+ARG REVISION=unknown
+ARG BRANCH=unknown
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DKPI_BUILD_TESTS=OFF -DKPI_WERROR=ON \
+      -DKPI_REVISION="${REVISION}" -DKPI_BRANCH="${BRANCH}" \
  && cmake --build /build --target kpi_exporter \
  && strip /build/kpi_exporter
 
 FROM debian:bookworm-slim
+ARG REVISION=unknown
+LABEL org.opencontainers.image.source="https://github.com/kpi-exporter/kpi-exporter" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
 # Exactly the packages providing the binary's DT_NEEDED libraries beyond what
 # bookworm-slim already has (libc6, libgcc-s1, libstdc++6, zlib1g);
 # tests/integration/test_image.py compares this list with readelf/ldd output.

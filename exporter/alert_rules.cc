@@ -298,9 +298,15 @@ const AlertDefinition* FindAlert(std::string_view key) {
 std::string ThresholdOf(const AlertDefinition& a, const AlertSettings& settings, RulesFormat format, bool human) {
   if (format == RulesFormat::kHelmTemplate) {
     const std::string value = ".Values.alerts." + CamelCase(a.key) + ".threshold";
-    if (!human || a.unit == ThresholdUnit::kNumber) return "{{ " + value + " }}";
-    return std::string("{{ include \"kpi-exporter.") +
-           (a.unit == ThresholdUnit::kSeconds ? "humanDuration" : "humanPercent") + "\" " + value + " }}";
+    switch (a.unit) {
+      case ThresholdUnit::kNumber: return "{{ " + value + " }}";
+      case ThresholdUnit::kRatio: return human ? "{{ include \"kpi-exporter.humanPercent\" " + value + " }}" : "{{ " + value + " }}";
+      case ThresholdUnit::kSeconds: {
+        // The values give a duration ("1d"), as the config does; the rule needs seconds.
+        const std::string seconds = "include \"kpi-exporter.seconds\" " + value;
+        return human ? "{{ include \"kpi-exporter.humanDuration\" (" + seconds + ") }}" : "{{ " + seconds + " }}";
+      }
+    }
   }
   std::optional<double> value = a.threshold;
   if (const auto o = settings.overrides.find(a.key); o != settings.overrides.end() && o->second.threshold) {

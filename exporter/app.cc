@@ -47,18 +47,19 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
       auth,
       [this] { return CurrentScorecard(); },
   };
-  auto server = HttpServer::Start(flags_.listen_address, flags_.telemetry_path, kVersion, std::move(callbacks));
+  auto server = HttpServer::Start(flags_.listen_addresses, flags_.telemetry_path, kVersion, std::move(callbacks));
   if (!server) return tl::unexpected(std::make_pair(1, server.error()));
   server_ = std::move(*server);
 
   scheduler_.Start(config_.collectors, config_.exporter.max_concurrent_polls, EffectiveShard(),
                    config_.exporter.max_series_per_collector, config_.fingerprints);
-  std::string ports;
+  std::string ports, addresses;
   for (const int port : server_->ports()) ports += (ports.empty() ? "" : ",") + std::to_string(port);
+  for (const auto& address : flags_.listen_addresses) addresses += (addresses.empty() ? "" : ",") + address;
   logger_.Info("kpi-exporter started", {{"version", kVersion},
                                         {"revision", kRevision},
                                         {"config", flags_.config_file},
-                                        {"listen_address", flags_.listen_address},
+                                        {"listen_address", addresses},
                                         {"port", ports},
                                         {"collectors", std::to_string(config_.collectors.size())}});
   return {};

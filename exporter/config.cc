@@ -31,6 +31,17 @@ tl::expected<ExporterSettings, ConfigError> ReadExporterSection(SectionReader& r
   return settings;
 }
 
+// A threshold of time: a duration in whole seconds ("1d", "36h"), the one form the chart's values take too.
+std::optional<double> ThresholdSeconds(SectionReader& table) {
+  const auto duration = table.Duration("threshold", std::chrono::milliseconds(0), std::chrono::milliseconds(kMaxDurationMs));
+  if (!duration) return std::nullopt;
+  if (duration->count() % 1000 != 0) {
+    table.Fail("threshold", "'threshold' in [" + table.section() + "] must be whole seconds, such as \"90s\" or \"1d\"");
+    return std::nullopt;
+  }
+  return double(duration->count() / 1000);
+}
+
 // [alerts]: runbook_base_url, job_selector, and one [alerts.<key>] table per alert to tune.
 tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader) {
   AlertSettings settings;
@@ -50,14 +61,20 @@ tl::expected<AlertSettings, ConfigError> ReadAlertsSection(SectionReader& reader
       std::string names;
       for (const auto& a : definitions) names += (names.empty() ? "" : ", ") + std::string(a.key);
       reader.Fail(key, "unknown alert [alerts." + key + "]; known alerts: " + names);
-      break;
+      (void)reader.Table(key);  // marks the key as read: this error, not a second "unknown key" one
+      continue;
     }
     auto table = reader.Table(key);
-    if (!table) break;
+    if (!table) continue;
     AlertOverride o;
     o.enabled = table->Bool("enabled");
-    o.threshold = table->NumberOrDuration("threshold");
-    if (o.threshold && !known->threshold) table->Fail("threshold", "alert '" + key + "' has no threshold to set");
+    if (!known->threshold) {
+      if (table->NumberOrDuration("threshold")) table->Fail("threshold", "alert '" + key + "' has no threshold to set");
+    } else if (known->unit == ThresholdUnit::kSeconds) {
+      o.threshold = ThresholdSeconds(*table);
+    } else {
+      o.threshold = table->FiniteNumber("threshold");
+    }
     if (const auto for_text = table->String("for")) {
       if (!ParseDuration(*for_text)) {
         table->Fail("for", "'for' in [alerts." + key + "] must be a duration such as \"0s\", \"5m\" or \"1h\"");
@@ -99,17 +116,20 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
     return tl::unexpected(ConfigError{file, int(e.source().begin.line), int(e.source().begin.column),
-                                      std::string(e.description())});
+                                      std::string(e.description()), {}});
   }
 
   Config config;
   config.file = file;
+  // Every problem of the file is collected and reported at once, in file order.
+  std::vector<ConfigError> errors;
+  const auto keep = [&](const ConfigError& error) { errors.push_back(error); };
   // [exporter] first: its default_interval applies to the sources, wherever it sits in the file.
   if (toml::table* exporter = root["exporter"].as_table()) {
     SectionReader reader(*exporter, "exporter", file, env);
     auto settings = ReadExporterSection(reader);
-    if (!settings) return tl::unexpected(settings.error());
-    config.exporter = *settings;
+    if (settings) config.exporter = *settings;
+    else keep(settings.error());
   }
   for (auto& entry : root) {
     // No structured binding: clang 14 (the fuzz build) cannot capture one in at_key.
@@ -117,18 +137,20 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     toml::node& node = entry.second;
     const std::string name(key.str());
     const auto at_key = [&](std::string message) {
-      return tl::unexpected(ConfigError{file, int(key.source().begin.line), int(key.source().begin.column),
-                                        std::move(message)});
+      keep(ConfigError{file, int(key.source().begin.line), int(key.source().begin.column), std::move(message), {}});
     };
     if (name == "kpi" || name == "scorecard") continue;  // read below, once the sources are known
     toml::table* table = node.as_table();
-    if (!table) return at_key("'" + name + "' must be a table ([" + name + "])");
+    if (!table) {
+      at_key("'" + name + "' must be a table ([" + name + "])");
+      continue;
+    }
     if (name == "exporter") continue;
     if (name == "alerts") {
       SectionReader reader(*table, name, file, env);
       auto alerts = ReadAlertsSection(reader);
-      if (!alerts) return tl::unexpected(alerts.error());
-      config.alerts = std::move(*alerts);
+      if (alerts) config.alerts = std::move(*alerts);
+      else keep(alerts.error());
       continue;
     }
     const auto factory = std::find_if(factories.begin(), factories.end(),
@@ -136,29 +158,37 @@ tl::expected<Config, ConfigError> ParseConfig(std::string_view text, const std::
     if (factory == factories.end()) {
       std::string known = "exporter, alerts, kpi, scorecard";
       for (const auto& f : factories) known += ", " + std::string(f.section);
-      return at_key("unknown section [" + name + "]; known sections: " + known);
+      at_key("unknown section [" + name + "]; known sections: " + known);
+      continue;
     }
     if (scope == ConfigScope::kAlertsOnly) continue;
     SectionReader reader(*table, name, file, env);
     reader.set_default_interval(config.exporter.default_interval);
     std::unique_ptr<Collector> collector = factory->create(reader);
-    if (auto done = reader.Finish(); !done) return tl::unexpected(done.error());
-    if (!collector) return at_key("[" + name + "] could not be configured");
+    if (auto done = reader.Finish(); !done) {
+      keep(done.error());
+      continue;
+    }
+    if (!collector) {
+      at_key("[" + name + "] could not be configured");
+      continue;
+    }
     config.secrets.insert(config.secrets.end(), reader.secrets().begin(), reader.secrets().end());
     config.fingerprints[std::string(collector->name())] =
         Fingerprint(*table, reader.secrets(), config.exporter.default_interval);
     config.collectors.push_back(std::move(collector));
   }
   auto kpis = ReadKpiSettings(root, file, env, factories);
-  if (!kpis) return tl::unexpected(kpis.error());
-  config.kpis = std::move(*kpis);
+  if (kpis) config.kpis = std::move(*kpis);
+  else keep(kpis.error());
+  if (!errors.empty()) return tl::unexpected(InFileOrder(std::move(errors)));
   return config;
 }
 
 tl::expected<Config, ConfigError> LoadConfig(const std::string& file, std::span<const CollectorFactory> factories,
                                              const EnvLookup& env, ConfigScope scope) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) return tl::unexpected(ConfigError{file, 0, 0, "cannot open config file"});
+  if (!in) return tl::unexpected(ConfigError{file, 0, 0, "cannot open config file", {}});
   std::stringstream text;
   text << in.rdbuf();
   return ParseConfig(text.str(), file, factories, env, scope);

@@ -23,8 +23,9 @@ std::optional<int> ParseBoundedInt(const std::string& text, int min, int max) {
 tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args) {
   Flags flags;
   std::string shard_index, shard_count;
+  std::vector<std::string> listen_addresses;  // --web.listen-address, repeatable
   const std::map<std::string, std::string*> valued = {
-      {"--config.file", &flags.config_file},       {"--web.listen-address", &flags.listen_address},
+      {"--config.file", &flags.config_file},
       {"--web.telemetry-path", &flags.telemetry_path},
       {"--web.config.file", &flags.web_config_file}, {"--log.level", &flags.log_level},
       {"--log.format", &flags.log_format},       {"--format", &flags.format},
@@ -46,18 +47,24 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       const auto eq = arg.find('=');
       const std::string name = arg.substr(0, eq);
       const auto target = valued.find(name);
-      if (target == valued.end()) return tl::unexpected("unknown flag " + name);
+      if (target == valued.end() && name != "--web.listen-address") return tl::unexpected("unknown flag " + name);
       if (name == "--config.file") flags.config_file_set = true;
       if (name == "--prometheus.url" || name == "--exporter.url" || name == "--range" || name == "--time" ||
           name == "--out") {
         report_flags_seen.push_back(name);
       }
+      std::string value;
       if (eq != std::string::npos) {
-        *target->second = arg.substr(eq + 1);
+        value = arg.substr(eq + 1);
       } else if (i + 1 < args.size()) {
-        *target->second = args[++i];
+        value = args[++i];
       } else {
         return tl::unexpected("flag " + name + " needs a value");
+      }
+      if (name == "--web.listen-address") {
+        listen_addresses.push_back(std::move(value));
+      } else {
+        *target->second = std::move(value);
       }
     } else if (flags.command.empty() && (arg == "check-config" || arg == "rules" || arg == "report")) {
       flags.command = arg;
@@ -65,6 +72,7 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       return tl::unexpected("unexpected argument '" + arg + "'");
     }
   }
+  if (!listen_addresses.empty()) flags.listen_addresses = std::move(listen_addresses);
   if (!ParseLogLevel(flags.log_level)) {
     return tl::unexpected("--log.level must be one of debug, info, warn, error (got '" + flags.log_level + "')");
   }
@@ -132,7 +140,8 @@ Commands:
 
 Flags:
   --config.file=PATH           TOML configuration file (default "kpi-exporter.toml")
-  --web.listen-address=ADDR    address to serve on, [host]:port (default ":9877"; port 0 picks a free port)
+  --web.listen-address=ADDR    address to serve on, [host]:port or [v6]:port (default ":9877"; port 0 picks a
+                               free port); repeat the flag to serve on several, e.g. 127.0.0.1:9877 and [::1]:9877
   --web.telemetry-path=PATH    path of the metrics page (default "/metrics")
   --web.config.file=FILE       exporter-toolkit web config: basic_auth_users (bcrypt); TLS is refused,
                                terminate it in front (chart: kubeRBACProxy.enabled)
@@ -153,7 +162,7 @@ Flags:
   --version                    print version and exit
   -h, --help                   print this help and exit
 
-Endpoints: / (status page), /metrics, /healthz, /readyz, POST /-/reload.
+Endpoints: / (status page), /metrics, /healthz and /-/healthy, /readyz and /-/ready, POST /-/reload.
 Signals: SIGHUP reloads the config; SIGTERM and SIGINT shut down gracefully.
 )";
 }

@@ -15,7 +15,7 @@ struct Flags {
   std::string config_file = "kpi-exporter.toml";
   bool config_file_set = false;  // `rules` uses the built-in defaults without one
   std::string format;  // rules: rulefile (default), prometheusrule or helm; report: markdown (default) or html
-  std::string listen_address = ":9877";
+  std::vector<std::string> listen_addresses = {":9877"};  // --web.listen-address, repeatable
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";
   std::string log_format = "logfmt";

@@ -22,14 +22,28 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flags->version) {
-    std::cout << "kpi_exporter, version " << kpi::kVersion << " (revision: " << kpi::kRevision << ")\n";
+    // The Prometheus exporters' multi-line form (prometheus/common's version.Print).
+    std::cout << "kpi_exporter, version " << kpi::kVersion << " (branch: " << kpi::kBranch
+              << ", revision: " << kpi::kRevision << ")\n"
+              << "  build user:       " << kpi::kBuildUser << "\n"
+              << "  build date:       " << kpi::kBuildDate << "\n"
+              << "  compiler:         " << kpi::kCompiler << "\n"
+              << "  platform:         " << kpi::kPlatform << "\n";
     return 0;
   }
   if (flags->command == "check-config") {
     auto config = kpi::LoadConfig(flags->config_file, kpi::AllCollectorFactories(), kpi::ProcessEnvironment());
     if (!config) {
-      std::cerr << "kpi_exporter: " << config.error().ToString() << "\n";
+      // Every error, one per line in file order, then how many.
+      std::cerr << config.error().ToString() << "\nkpi_exporter: " << flags->config_file << ": "
+                << 1 + config.error().more.size() << " error(s)\n";
       return 2;
+    }
+    if (config->collectors.empty()) {
+      std::string sections;
+      for (const auto& factory : kpi::AllCollectorFactories()) sections += " [" + std::string(factory.section) + "]";
+      std::cerr << "kpi_exporter: warning: " << flags->config_file << " configures no source (one of" << sections
+                << "); /metrics would show only the exporter's own metrics\n";
     }
     std::cout << flags->config_file << ": OK, " << config->collectors.size() << " source(s):";
     for (const auto& collector : config->collectors) std::cout << " " << collector->name();

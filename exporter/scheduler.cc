@@ -5,6 +5,8 @@
 #include <optional>
 #include <random>
 
+#include <fmt/format.h>
+
 #include "collectors/common/time_util.h"
 #include "collectors/common/upstream/http_client.h"
 #include "collectors/common/upstream/transport_pool.h"
@@ -23,6 +25,55 @@ class WorkerLog final : public PollLog {
 
  private:
   Logger logger_;
+};
+
+// Requests and elapsed time of the poll in flight, updated from the HTTP
+// client's per-attempt callback (inside Poll, from every thread the source
+// polls its targets with): a poll that takes long says every `every` how far
+// it got.
+class PollProgress {
+ public:
+  explicit PollProgress(std::chrono::milliseconds every) : every_(every) {}
+
+  void Begin(const PollReport& report) {
+    std::lock_guard lock(mu_);
+    started_ = last_logged_ = std::chrono::steady_clock::now();
+    requests_ = 0;
+    report_ = &report;
+  }
+  void Attempt(const Logger& logger) {
+    std::lock_guard lock(mu_);
+    ++requests_;
+    const auto now = std::chrono::steady_clock::now();
+    if (!report_ || now - last_logged_ < every_) return;
+    last_logged_ = now;
+    const PollReport::Counts counts = report_->Count();
+    logger.Info("poll in progress", {{"elapsed_seconds", FormatSeconds(now - started_)},
+                                     {"requests", std::to_string(requests_)},
+                                     {"targets_done", std::to_string(counts.reported)},
+                                     {"targets_ok", std::to_string(counts.ok)}});
+  }
+  // The poll's summary fields; the poll is over, no more Attempt calls.
+  LogFields End(const PollReport& report, std::size_t series) {
+    std::lock_guard lock(mu_);
+    report_ = nullptr;
+    const PollReport::Counts counts = report.Count();
+    return {{"duration_seconds", FormatSeconds(std::chrono::steady_clock::now() - started_)},
+            {"targets_ok", std::to_string(counts.ok)},
+            {"targets_failed", std::to_string(counts.reported - counts.ok)},
+            {"requests", std::to_string(requests_)},
+            {"series", std::to_string(series)}};
+  }
+
+ private:
+  static std::string FormatSeconds(std::chrono::steady_clock::duration d) {
+    return fmt::format("{:.1f}", std::chrono::duration<double>(d).count());
+  }
+  const std::chrono::milliseconds every_;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point started_, last_logged_;
+  int requests_ = 0;
+  const PollReport* report_ = nullptr;
 };
 
 milliseconds Jittered(milliseconds interval, std::mt19937_64& rng) {
@@ -194,11 +245,16 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
   HttpClientOptions options = worker.collector->http_options();
   options.limits.user_agent = user_agent_;
   const std::string name = worker.name;
+  PollProgress progress(progress_every_);
   // One transport per request the source may have in flight (its concurrency).
   HttpClient http(std::make_unique<TransportPool>(worker.collector->settings().concurrency, transports_), clock_,
                   std::move(options),
-                  [this, name](std::string_view code) { metrics_.CountUpstreamRequest(name, code); },
+                  [this, name, &progress, &worker](std::string_view code) {
+                    metrics_.CountUpstreamRequest(name, code);
+                    progress.Attempt(worker.logger);
+                  },
                   worker.cancel.get_token());
+  http.set_retry_log([&worker](const std::string& message) { worker.logger.Debug(message); });
   while (keep_running && !stop.stop_requested()) {
     // Wait for a free poll slot, checking for shutdown while waiting.
     bool acquired = false;
@@ -208,6 +264,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
     const auto started = std::chrono::steady_clock::now();
     WorkerLog log(worker.logger);
     PollContext context{clock_, log, worker.cancel.get_token(), {}, shard_, max_series_};
+    progress.Begin(context.report);
     tl::expected<Snapshot, Error> result = tl::unexpected(Error{"internal", "poll did not run"});
     try {
       result = worker.collector->Poll(http, context);
@@ -258,16 +315,16 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
         status.last_error = result.error().reason + ": " + result.error().message;
       }
     }
+    // One line per poll: info when it succeeded, error when it failed.
+    const LogFields summary = progress.End(context.report, series);
     if (result) {
-      if (series == 0) {
-        worker.logger.Debug("poll returned no data", {{"duration_seconds", std::to_string(took.count())}});
-      } else {
-        worker.logger.Debug("poll succeeded", {{"duration_seconds", std::to_string(took.count())},
-                                               {"series", std::to_string(series)}});
-      }
+      worker.logger.Info(series == 0 ? "poll finished with no data" : "poll finished", summary);
     } else if (!canceled) {
       metrics_.CountError(name, result.error().reason);
-      worker.logger.Error("poll failed", {{"reason", result.error().reason}, {"err", result.error().message}});
+      LogFields fields = summary;
+      fields.emplace_back("reason", result.error().reason);
+      fields.emplace_back("err", result.error().message);
+      worker.logger.Error("poll failed", fields);
     }
     keep_running = clock_.SleepFor(Jittered(wait, rng), stop);
   }

@@ -67,6 +67,9 @@ class Scheduler {
   // Stops every worker: no new polls start; polls in flight get `grace` to
   // finish, then their requests are aborted. Returns once all threads joined.
   void Stop(std::chrono::milliseconds grace);
+  // How often a poll that takes long logs how far it got ("poll in progress"); 10 s unless set
+  // before Start.
+  void set_progress_every(std::chrono::milliseconds every) { progress_every_ = every; }
   // Applies a reloaded config. A running collector whose name and fingerprint
   // are unchanged keeps running: its poll in flight continues, its caches and
   // last good values stay, and the new config's instance of it is unused.
@@ -100,6 +103,7 @@ class Scheduler {
   int max_concurrent_polls_ = 0;
   Shard shard_;
   size_t max_series_ = kDefaultMaxSeries;
+  std::chrono::milliseconds progress_every_{10'000};
   std::vector<std::unique_ptr<Worker>> workers_;
 
   mutable std::mutex status_mu_;

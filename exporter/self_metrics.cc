@@ -32,7 +32,7 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                                     "while a rate limit would not last until its reset at that pace (for staleness "
                                     "alerts).")
                               .Register(*registry_)),
-      polls_(BuildCounter().Name("kpi_exporter_collector_polls_total").Help("Polls finished (successful or not), by collector.").Register(*registry_)),
+      polls_(BuildCounter().Name("kpi_exporter_collector_polls_total").Help("Polls finished, successful or not; a poll cancelled by a shutdown or reload is not counted.").Register(*registry_)),
       errors_(BuildCounter()
                   .Name("kpi_exporter_collector_errors_total")
                   .Help("Failed polls, by collector and reason.")

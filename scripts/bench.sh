@@ -12,11 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = github ]; then
   shift
-  bash scripts/install-deps.sh wrk prometheus-pushgateway nginx-light nodejs procps
+  bash scripts/install-deps.sh --test wrk prometheus-pushgateway nginx-light nodejs procps
   bash scripts/build.sh
   exec python3 tests/bench/bench.py "$@"
 fi
-bash scripts/install-deps.sh wrk prometheus-node-exporter procps
+bash scripts/install-deps.sh --test wrk prometheus-node-exporter procps
 bash scripts/build.sh
 
 duration=${BENCH_SECONDS:-10}

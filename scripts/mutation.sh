@@ -4,5 +4,5 @@
 # reports caught/survived. Arguments: see scripts/mutation.py --help.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh rsync >/dev/null
+bash scripts/install-deps.sh --test rsync >/dev/null
 exec python3 scripts/mutation.py "$@"

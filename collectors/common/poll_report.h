@@ -7,7 +7,8 @@
 // A cut is not a failure: the target stays up, and the collector keeps the
 // last complete value of every series computed from the cut data (or leaves
 // it out). Thread-safety: a poll may report from several threads (its
-// targets polled side by side); the core reads it after the poll returned.
+// targets polled side by side); the core reads targets() after the poll
+// returned, and only Counts() while it runs.
 #pragma once
 
 #include <map>
@@ -45,6 +46,16 @@ class PollReport {
   }
 
   const std::map<std::string, bool>& targets() const { return targets_; }
+  // Targets reported so far, and how many of them are up; safe while the poll runs.
+  struct Counts {
+    std::size_t reported = 0, ok = 0;
+  };
+  Counts Count() const {
+    std::lock_guard lock(mu_);
+    Counts counts{targets_.size(), 0};
+    for (const auto& [target, ok] : targets_) counts.ok += ok ? 1 : 0;
+    return counts;
+  }
   const std::set<std::pair<std::string, std::string>>& truncations() const { return truncations_; }
 
  private:

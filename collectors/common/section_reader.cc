@@ -1,18 +1,46 @@
 #include "collectors/common/section_reader.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "collectors/common/time_util.h"
 
 namespace kpi {
 
 std::string ConfigError::ToString() const {
-  if (line == 0) return file + ": " + message;  // a problem with the file as a whole
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+  // line 0: a problem with the file as a whole
+  std::string out = line == 0 ? file + ": " + message
+                              : file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+  for (const auto& further : more) out += "\n" + further.ToString();
+  return out;
+}
+
+ConfigError InFileOrder(std::vector<ConfigError> errors) {
+  std::vector<ConfigError> flat;
+  for (auto& error : errors) {
+    std::vector<ConfigError> more = std::move(error.more);
+    error.more.clear();
+    flat.push_back(std::move(error));
+    for (auto& further : more) flat.push_back(std::move(further));
+  }
+  std::stable_sort(flat.begin(), flat.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  // One problem per place: the first recorded (a validation error is more
+  // precise than the "unknown key" the same unaccepted key would also give).
+  flat.erase(std::unique(flat.begin(), flat.end(),
+                         [](const ConfigError& a, const ConfigError& b) {
+                           return a.line == b.line && a.column == b.column;
+                         }),
+             flat.end());
+  ConfigError first = std::move(flat.front());
+  first.more.assign(std::make_move_iterator(flat.begin() + 1), std::make_move_iterator(flat.end()));
+  return first;
 }
 
 EnvLookup ProcessEnvironment() {
@@ -31,8 +59,7 @@ std::string SectionReader::Where(std::string_view key) const {
 }
 
 void SectionReader::FailAt(const toml::source_region& where, std::string message) {
-  if (error_) return;  // the first error is the one worth reading
-  error_ = ConfigError{file_, int(where.begin.line), int(where.begin.column), std::move(message)};
+  errors_.push_back(ConfigError{file_, int(where.begin.line), int(where.begin.column), std::move(message), {}});
 }
 
 void SectionReader::Fail(std::string_view key, std::string message) {
@@ -128,18 +155,21 @@ std::optional<bool> SectionReader::Bool(std::string_view key) {
   return node->as_boolean()->get();
 }
 
+std::optional<double> SectionReader::FiniteNumber(std::string_view key) {
+  const toml::node* node = Node(key);
+  if (!node) return std::nullopt;
+  if (const auto* i = node->as_integer()) return double(i->get());
+  if (const auto* f = node->as_floating_point(); f && std::isfinite(f->get())) return f->get();
+  FailAt(node->source(), Where(key) + " must be a finite number");
+  return std::nullopt;
+}
+
 std::optional<double> SectionReader::NumberOrDuration(std::string_view key) {
   const toml::node* node = Node(key);
   if (!node) return std::nullopt;
-  if (const auto* f = node->as_floating_point()) {
-    if (std::isfinite(f->get())) return f->get();
-    FailAt(node->source(), Where(key) + " must be a finite number");
-    return std::nullopt;
-  }
-  if (const auto* i = node->as_integer()) return double(i->get());
-  if (const auto* text = node->as_string()) {
-    if (const auto d = ParseDuration(text->get())) return std::chrono::duration<double>(*d).count();
-  }
+  if (node->is_number()) return FiniteNumber(key);
+  const auto* text = node->as_string();
+  if (const auto d = text ? ParseDuration(text->get()) : std::nullopt) return std::chrono::duration<double>(*d).count();
   FailAt(node->source(), Where(key) + " must be a number or a duration such as \"24h\"");
   return std::nullopt;
 }
@@ -220,19 +250,25 @@ std::vector<SectionReader> SectionReader::Tables(std::string_view key) {
 }
 
 void SectionReader::Absorb(SectionReader& child) {
-  if (auto done = child.Finish(); !done && !error_) error_ = done.error();
+  for (auto& error : child.Errors()) errors_.push_back(std::move(error));
   secrets_.insert(secrets_.end(), child.secrets_.begin(), child.secrets_.end());
 }
 
-tl::expected<void, ConfigError> SectionReader::Finish() {
-  if (error_) return tl::unexpected(*error_);
+std::vector<ConfigError> SectionReader::Errors() const {
+  std::vector<ConfigError> out = errors_;
   for (const auto& [key, node] : table_) {
     if (!known_.contains(key.str())) {
-      return tl::unexpected(ConfigError{file_, int(key.source().begin.line), int(key.source().begin.column),
-                                        "unknown key '" + std::string(key.str()) + "' in [" + section_ + "]"});
+      out.push_back(ConfigError{file_, int(key.source().begin.line), int(key.source().begin.column),
+                                "unknown key '" + std::string(key.str()) + "' in [" + section_ + "]", {}});
     }
   }
-  return {};
+  return out;
+}
+
+tl::expected<void, ConfigError> SectionReader::Finish() {
+  auto errors = Errors();
+  if (errors.empty()) return {};
+  return tl::unexpected(InFileOrder(std::move(errors)));
 }
 
 }  // namespace kpi

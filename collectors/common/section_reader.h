@@ -1,7 +1,8 @@
 // SectionReader: strict, typed access to one TOML table of the config file.
 // Every getter marks its key as known; Finish() then reports the first problem
 // (wrong type, bad value, missing key, or a key nobody asked for) with file,
-// line and column. Secrets come from "${ENV_VAR}" or a "<key>_file" key and
+// line and column, and Errors() every one of them in file order (check-config
+// shows them all in one run). Secrets come from "${ENV_VAR}" or a "<key>_file" key and
 // are remembered so logs and pages can redact them; their values never appear
 // in an error.
 #pragma once
@@ -25,8 +26,14 @@ struct ConfigError {
   int line = 0;
   int column = 0;
   std::string message;
-  std::string ToString() const;  // "file:line:col: message"
+  // Further errors in the same file, in file order (a config can hold several).
+  std::vector<ConfigError> more;
+  std::string ToString() const;  // "file:line:col: message", one line per error
 };
+
+// Sorts errors into file order and folds them into one ConfigError (the first,
+// carrying the rest in `more`). `errors` must not be empty.
+ConfigError InFileOrder(std::vector<ConfigError> errors);
 
 // Looks up an environment variable; injectable so tests need not touch the real environment.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
@@ -49,6 +56,8 @@ class SectionReader {
   std::optional<int64_t> Integer(std::string_view key, int64_t min, int64_t max);
   std::optional<double> Number(std::string_view key, double min, double max);
   std::optional<bool> Bool(std::string_view key);
+  // A finite number (an integer or a float).
+  std::optional<double> FiniteNumber(std::string_view key);
   // A finite number, or a duration string taken as seconds ("24h" -> 86400).
   std::optional<double> NumberOrDuration(std::string_view key);
   // A sub-table ([section.key]), read by its own reader; hand it back with Absorb().
@@ -61,14 +70,16 @@ class SectionReader {
   // An array of tables ([[section.key]]), each read by its own reader. The
   // caller reads each, then hands it back with Absorb().
   std::vector<SectionReader> Tables(std::string_view key);
-  // Takes over a child reader's first problem (incl. its unknown keys) and its secrets.
+  // Takes over a child reader's problems (incl. its unknown keys) and its secrets.
   void Absorb(SectionReader& child);
 
   // Records a validation error at the key's position (or the table's).
   void Fail(std::string_view key, std::string message);
-  bool ok() const { return !error_; }
+  bool ok() const { return errors_.empty(); }
 
-  // The first error, else the first unknown key, else success.
+  // Every error and unknown key, in file order.
+  std::vector<ConfigError> Errors() const;
+  // The first of Errors() (carrying the rest in `more`), else success.
   tl::expected<void, ConfigError> Finish();
   const std::vector<std::string>& secrets() const { return secrets_; }
 
@@ -82,7 +93,7 @@ class SectionReader {
   std::string file_;
   EnvLookup env_;
   std::set<std::string, std::less<>> known_;
-  std::optional<ConfigError> error_;
+  std::vector<ConfigError> errors_;
   std::optional<std::chrono::milliseconds> default_interval_;
   std::vector<std::string> secrets_;
 };

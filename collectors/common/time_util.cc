@@ -81,6 +81,8 @@ std::optional<SystemTime> ParseTimestamp(std::string_view text) {
   return std::chrono::time_point_cast<SystemTime::duration>(t);
 }
 
+SystemTime StableSince(SystemTime t) { return std::chrono::floor<std::chrono::hours>(t); }
+
 std::string FormatTimestamp(SystemTime t) {
   const auto secs = std::chrono::floor<std::chrono::seconds>(t);
   const auto days = std::chrono::floor<std::chrono::days>(secs);

@@ -26,6 +26,12 @@ std::optional<SystemTime> FromUnixSeconds(int64_t seconds);
 // UTC, second precision: "2024-05-01T12:34:56Z".
 std::string FormatTimestamp(SystemTime t);
 
+// A `since` query parameter that stays the same URL for an hour: `t` rounded
+// down to the hour. Listings filtered by `since` are a superset either way
+// (callers filter exactly), and a URL that does not change every poll can be
+// answered 304 Not Modified, which costs no rate-limit point.
+SystemTime StableSince(SystemTime t);
+
 // Config durations in Prometheus' grammar: <number><unit> parts with units
 // y, w, d, h, m, s, ms in that order, each at most once ("90s", "5m",
 // "1h30m"; "0s" is zero). Returns nullopt when malformed or over 100 years.

@@ -312,7 +312,7 @@ tl::expected<std::optional<DoraCollector::Labelled>, Error> DoraCollector::ReadL
   for (const auto& label : labels) {
     // The labels parameter ANDs its names, so each label is its own listing.
     auto walk = WalkPages(http, api_url + "/repos/" + repo + "/issues?labels=" + UrlEncode(label) +
-                                    "&state=all&since=" + FormatTimestamp(since) + "&per_page=100",
+                                    "&state=all&since=" + FormatTimestamp(StableSince(since)) + "&per_page=100",
                           limits_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
                             auto issues = ParseIssues(page.body);
                             if (!issues) return tl::unexpected(issues.error());

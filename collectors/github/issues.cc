@@ -66,7 +66,8 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
 
   // `since` filters by last update, a superset of issues created since then.
   const SystemTime month_ago = now - kMonth;
-  auto recent_walk = WalkPages(http, base + "&state=all&since=" + FormatTimestamp(month_ago), options_.max_pages,
+  auto recent_walk = WalkPages(http, base + "&state=all&since=" + FormatTimestamp(StableSince(month_ago)),
+                               options_.max_pages,
                                collect(recent_issues, nullptr));
   if (!recent_walk) return tl::unexpected(recent_walk.error());
   std::erase_if(recent_issues, [&](const Issue& issue) { return issue.created_at < month_ago; });

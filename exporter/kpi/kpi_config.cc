@@ -223,7 +223,7 @@ tl::expected<KpiSettings, ConfigError> ReadKpiSettings(const toml::table& root, 
   if (const toml::node* node = root.get("scorecard")) {
     if (!node->is_table()) {
       return tl::unexpected(ConfigError{file, int(node->source().begin.line), int(node->source().begin.column),
-                                        "'scorecard' must be a table ([scorecard])"});
+                                        "'scorecard' must be a table ([scorecard])", {}});
     }
     SectionReader reader(*node->as_table(), "scorecard", file, env);
     auto scorecard = ReadScorecard(reader);
@@ -239,7 +239,7 @@ tl::expected<KpiSettings, ConfigError> ReadKpiSettings(const toml::table& root, 
     }
   } else if (!kpis->is_array_of_tables()) {
     return tl::unexpected(ConfigError{file, int(kpis->source().begin.line), int(kpis->source().begin.column),
-                                      "'kpi' must be an array of tables ([[kpi]])"});
+                                      "'kpi' must be an array of tables ([[kpi]])", {}});
   }
   std::set<std::string> names;
   if (!kpis) return settings;

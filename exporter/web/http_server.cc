@@ -90,19 +90,19 @@ WebReply Dispatch(const std::vector<Route>& routes, BasicAuth* auth, const WebRe
 
 }  // namespace
 
-tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const std::string& listen_address,
+tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const std::vector<std::string>& listen_addresses,
                                                                          const std::string& telemetry_path,
                                                                          std::string version,
                                                                          HttpServerCallbacks cb) {
   auto routes = std::make_shared<std::vector<Route>>();
   routes->push_back({telemetry_path, [cb](const WebRequest& r) { return ReplyMetrics(r, cb.render_metrics()); }, nullptr});
-  routes->push_back({"/healthz", [](const WebRequest&) { return Text(200, "OK\n"); }, nullptr});
-  routes->push_back({"/readyz",
-                     [cb](const WebRequest&) {
-                       return cb.ready() ? Text(200, "ready\n")
-                                         : Text(503, "not ready: waiting for the first poll of every collector\n");
-                     },
-                     nullptr});
+  // Each probe under both names: /healthz, /readyz (Kubernetes) and /-/healthy, /-/ready (Prometheus, exporter-toolkit).
+  const auto healthy = [](const WebRequest&) { return Text(200, "OK\n"); };
+  const auto ready = [cb](const WebRequest&) {
+    return cb.ready() ? Text(200, "ready\n") : Text(503, "not ready: waiting for the first poll of every collector\n");
+  };
+  for (const char* path : {"/healthz", "/-/healthy"}) routes->push_back({path, healthy, nullptr});
+  for (const char* path : {"/readyz", "/-/ready"}) routes->push_back({path, ready, nullptr});
   routes->push_back({"/-/reload", nullptr, [cb](const WebRequest& r) { return ReplyReload(r, cb); }, /*slow=*/true});
   routes->push_back({"/api/v1/scorecard",
                      [cb](const WebRequest&) {
@@ -124,7 +124,7 @@ tl::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(const s
         return route && route->slow;
       },
   };
-  auto web = WebServer::Start({listen_address}, WebServerLimits{}, std::move(handlers));
+  auto web = WebServer::Start(listen_addresses, WebServerLimits{}, std::move(handlers));
   if (!web) return tl::unexpected(web.error());
   std::unique_ptr<HttpServer> server(new HttpServer());
   server->web_ = std::move(*web);

@@ -1,7 +1,7 @@
 // HttpServer: the exporter's web endpoints, served by WebServer (web_server.h).
 //   GET  <telemetry path>  self-metrics + merged source snapshots (text format 0.0.4)
-//   GET  /healthz          200 while the process runs
-//   GET  /readyz           200 once every collector finished its first poll, else 503
+//   GET  /healthz          200 while the process runs (also as /-/healthy)
+//   GET  /readyz           200 once every collector finished its first poll, else 503 (also as /-/ready)
 //   GET  /                 landing page: the KPI scorecard, collectors and targets (landing_page.html)
 //   GET  /api/v1/scorecard the scorecard as JSON
 //   POST /-/reload         re-reads the config (200, or 500 with the error); only
@@ -49,8 +49,8 @@ struct HttpServerCallbacks {
 
 class HttpServer {
  public:
-  // Listens on `listen_address` ("[host]:port"; port 0 picks a free port).
-  static tl::expected<std::unique_ptr<HttpServer>, std::string> Start(const std::string& listen_address,
+  // Listens on every one of `listen_addresses` ("[host]:port", "[v6]:port"; port 0 picks a free port).
+  static tl::expected<std::unique_ptr<HttpServer>, std::string> Start(const std::vector<std::string>& listen_addresses,
                                                                       const std::string& telemetry_path,
                                                                       std::string version, HttpServerCallbacks callbacks);
   ~HttpServer();

@@ -100,6 +100,12 @@ struct Lane {
   std::vector<std::thread> threads;
 };
 
+// ":port" (every IPv4 address) is also among `addresses` for this (fixed) port.
+bool BothWildcards(const std::vector<ListenAddress>& addresses, int port) {
+  return port != 0 && std::any_of(addresses.begin(), addresses.end(),
+                                  [&](const ListenAddress& a) { return a.host.empty() && a.port == port; });
+}
+
 }  // namespace
 
 std::optional<std::string_view> WebRequest::Header(std::string_view lower_name) const {
@@ -133,7 +139,12 @@ tl::expected<ListenAddress, std::string> ParseListenAddress(const std::string& l
       std::stoi(port) > 65535) {
     return tl::unexpected("--web.listen-address has an invalid port: '" + listen_address + "'");
   }
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return tl::unexpected("--web.listen-address: an IPv6 address goes in brackets, e.g. [::1]:9877, got '" +
+                          listen_address + "'");
+  }
   if (host == "0.0.0.0") host.clear();
   return ListenAddress{host, std::stoi(port)};
 }
@@ -434,9 +445,16 @@ tl::expected<std::unique_ptr<WebServer>, std::string> WebServer::Start(const std
   impl->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (impl->epoll_fd < 0 || impl->wake_fd < 0) return tl::unexpected(std::string("epoll: ") + std::strerror(errno));
 
+  if (listen_addresses.empty()) return tl::unexpected(std::string("--web.listen-address: no address given"));
+  std::vector<ListenAddress> addresses;
   for (const auto& text : listen_addresses) {
     auto address = ParseListenAddress(text);
     if (!address) return tl::unexpected(address.error());
+    addresses.push_back(*address);
+  }
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    const ListenAddress* address = &addresses[i];
+    const std::string& text = listen_addresses[i];
     addrinfo hints{};
     hints.ai_family = address->host.empty() ? AF_INET : AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -451,7 +469,12 @@ tl::expected<std::unique_ptr<WebServer>, std::string> WebServer::Start(const std
     impl->listeners.push_back(fd);
     const int yes = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    if (found->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &yes, sizeof yes);
+    if (found->ai_family == AF_INET6) {
+      // [::] takes IPv4 too (as Go's exporters do), whatever net.ipv6.bindv6only says; unless an
+      // IPv4 wildcard (":port") is also asked for, which then serves IPv4 on that port itself.
+      const int v6_only = address->host == "::" ? BothWildcards(addresses, address->port) : 1;
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, sizeof v6_only);
+    }
     if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
       return tl::unexpected("cannot listen on " + text + ": " + std::strerror(errno));
     }

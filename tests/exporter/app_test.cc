@@ -103,7 +103,7 @@ interval = "1h"
   Logger logger(LogFormat::kLogfmt, spdlog::level::info, redactor, sink);
   Flags flags;
   flags.config_file = config.path.string();
-  flags.listen_address = "127.0.0.1:0";
+  flags.listen_addresses = {"127.0.0.1:0"};
   flags.enable_lifecycle = true;
   SystemClock clock;
   auto started = std::make_shared<std::atomic<int>>(0);

@@ -147,6 +147,30 @@ TEST_CASE("every kind of bad config is an error with file, line and column") {
         "kpi.toml:3:15: 'shard_index' must be less than 'shard_count' (2)");
 }
 
+TEST_CASE("every error of a file is reported at once, in file order") {
+  // [exporter] is read first (its default_interval applies to the sources) although it stands last
+  // here: the report is in file order all the same.
+  const std::string text =
+      "[github]\nrepos = [\"a/b\"]\ninterval = \"soon\"\nrepo = \"x\"\n"
+      "[gitlab]\nx = 1\n"
+      "[pypi]\npackages = \"requests\"\n"
+      "[alerts.no_such_alert]\nenabled = true\n[alerts.ci_success_ratio]\nthreshold = nan\n"
+      "[exporter]\nmax_concurrent_polls = 0\n";
+  auto config = Parse(text);
+  REQUIRE_FALSE(config);
+  CHECK(config.error().more.size() == 6);
+  CHECK(config.error().ToString() ==
+        "kpi.toml:3:12: 'interval' in [github] must be a duration such as \"30s\", \"5m\" or \"1h\"\n"
+        "kpi.toml:4:1: unknown key 'repo' in [github]\n"
+        "kpi.toml:5:2: unknown section [gitlab]; known sections: exporter, alerts, kpi, scorecard, github, jira, stripe, discord, pypi\n"
+        "kpi.toml:8:12: 'packages' in [pypi] must be an array of strings\n"
+        "kpi.toml:9:1: unknown alert [alerts.no_such_alert]; known alerts: " +
+            config.error().more[3].message.substr(config.error().more[3].message.find("known alerts: ") + 14) +
+            "\n"
+            "kpi.toml:12:13: 'threshold' in [alerts.ci_success_ratio] must be a finite number\n"
+            "kpi.toml:14:24: 'max_concurrent_polls' in [exporter] must be an integer from 1 to 64");
+}
+
 TEST_CASE("a missing file is an error naming the file") {
   auto config = LoadConfig("/nonexistent/kpi.toml", AllCollectorFactories(), Env());
   REQUIRE_FALSE(config);

@@ -8,7 +8,7 @@ using namespace kpi;
 TEST_CASE("defaults follow the Prometheus exporter conventions") {
   auto flags = ParseFlags({});
   REQUIRE(flags);
-  CHECK(flags->listen_address == ":9877");
+  CHECK(flags->listen_addresses == std::vector<std::string>{":9877"});
   CHECK(flags->telemetry_path == "/metrics");
   CHECK(flags->log_level == "info");
   CHECK(flags->log_format == "logfmt");
@@ -21,7 +21,7 @@ TEST_CASE("flags take --name=value and --name value, and the check-config comman
   REQUIRE(flags);
   CHECK(flags->command == "check-config");
   CHECK(flags->config_file == "/etc/kpi.toml");
-  CHECK(flags->listen_address == "127.0.0.1:0");
+  CHECK(flags->listen_addresses == std::vector<std::string>{"127.0.0.1:0"});
   CHECK(flags->log_format == "json");
   CHECK(flags->log_level == "debug");
   CHECK(flags->telemetry_path == "/m");
@@ -34,6 +34,12 @@ TEST_CASE("bad flags are errors that name the flag") {
   CHECK(ParseFlags({"--log.format=xml"}).error().starts_with("--log.format must be"));
   CHECK(ParseFlags({"--web.telemetry-path=/"}).error().starts_with("--web.telemetry-path"));
   CHECK(ParseFlags({"serve"}).error() == "unexpected argument 'serve'");
+}
+
+TEST_CASE("--web.listen-address repeats: every address given replaces the default") {
+  auto flags = ParseFlags({"--web.listen-address=127.0.0.1:9877", "--web.listen-address", "[::1]:9877"});
+  REQUIRE(flags);
+  CHECK(flags->listen_addresses == std::vector<std::string>{"127.0.0.1:9877", "[::1]:9877"});
 }
 
 TEST_CASE("help and version") {
@@ -63,6 +69,9 @@ TEST_CASE("listen addresses that cannot be served are errors, never a crash") {
   CHECK(ParseListenAddress(":9877").value().port == 9877);
   CHECK(ParseListenAddress("127.0.0.1:0").value().host == "127.0.0.1");
   CHECK(ParseListenAddress("[::1]:80").value().host == "::1");
+  CHECK(ParseListenAddress("[::]:9877").value().host == "::");
+  CHECK(ParseListenAddress("::1:80").error() ==
+        "--web.listen-address: an IPv6 address goes in brackets, e.g. [::1]:9877, got '::1:80'");
   CHECK(ParseListenAddress(":99999999999999999999").error() ==
         "--web.listen-address has an invalid port: ':99999999999999999999'");
   CHECK(ParseListenAddress(":65536").error() == "--web.listen-address has an invalid port: ':65536'");

@@ -2,9 +2,11 @@
 
 #include <doctest/doctest.h>
 #include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <atomic>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +43,35 @@ class ScriptedCollector final : public Collector {
  private:
   std::string name_;
   std::set<int> failing_;
+  SourceSettings settings_;
+};
+
+// One poll of three attempts: GET a answers 503 once (a retry), then 200; after a pause longer
+// than the progress interval, GET b answers 404. Targets: a up, b down.
+class ChattyCollector final : public Collector {
+ public:
+  ChattyCollector() { settings_.interval = 1h; }
+  std::string_view name() const override { return "chatty"; }
+  const SourceSettings& settings() const override { return settings_; }
+  HttpClientOptions http_options() const override {
+    HttpClientOptions options;
+    options.max_attempts = 2;
+    options.backoff_base = 1ms;
+    options.backoff_max = 1ms;
+    return options;
+  }
+  tl::expected<Snapshot, Error> Poll(HttpClient& http, PollContext& context) override {
+    context.report.Target("a", http.GetOk("http://upstream/a").has_value());
+    std::this_thread::sleep_for(60ms);
+    context.report.Target("b", http.GetOk("http://upstream/b").has_value());
+    SnapshotBuilder b(context.max_series);
+    b.Gauge("chatty_value", "One series.", {}, 1);
+    ++polls;
+    return std::move(b).Build();
+  }
+  std::atomic<int> polls{0};
+
+ private:
   SourceSettings settings_;
 };
 
@@ -343,4 +374,41 @@ TEST_CASE("a collector that asks for a longer wait is polled that much later, an
   CHECK(self.find("kpi_exporter_collector_effective_interval_seconds{collector=\"patient\"} 3600") != std::string::npos);
   CHECK(self.find("kpi_exporter_collector_interval_seconds{collector=\"patient\"} 0.02") != std::string::npos);
   f.scheduler.Stop(1s);
+}
+
+TEST_CASE("a poll logs one info line with duration, targets and requests, and lines for retries and progress") {
+  std::ostringstream out;  // read only after Stop: the workers write it
+  Logger logger{LogFormat::kLogfmt, spdlog::level::debug, nullptr, std::make_shared<spdlog::sinks::ostream_sink_mt>(out)};
+  auto upstream = std::make_shared<testing::FakeTransport::State>();
+  upstream->routes["http://upstream/a"].answers = {testing::Json("busy", {}, 503), testing::Json("{}")};
+  SystemClock clock;
+  SnapshotStore store;
+  SelfMetrics metrics{"test", "abc"};
+  Scheduler scheduler{clock, store, metrics, logger,
+                      [upstream] { return std::make_unique<testing::FakeTransport>(upstream); }, "test-agent"};
+  scheduler.set_progress_every(20ms);
+  auto collector = std::make_shared<ChattyCollector>();
+  scheduler.Start({collector}, 1);
+  REQUIRE(Eventually([&] { return collector->polls >= 1 && scheduler.Ready(); }));
+  scheduler.Stop(1s);
+  const std::string log = out.str();
+  INFO(log);
+  const auto line = [&](std::string_view msg) {  // the last line with `msg`
+    const auto at = log.rfind(msg);
+    if (at == std::string::npos) return std::string();
+    const auto start = log.rfind('\n', at);
+    return log.substr(start == std::string::npos ? 0 : start + 1, log.find('\n', at) - (start == std::string::npos ? 0 : start + 1));
+  };
+  const std::string retry = line("retrying in");
+  CHECK(retry.find("level=debug") != std::string::npos);
+  CHECK(retry.find("collector=chatty") != std::string::npos);
+  CHECK(retry.find("(attempt 2 of 2): http_5xx") != std::string::npos);
+  const std::string progress = line("msg=\"poll in progress\"");
+  CHECK(progress.find("level=info") != std::string::npos);
+  CHECK(progress.find(" requests=3") != std::string::npos);
+  CHECK(progress.find(" targets_done=1 targets_ok=1") != std::string::npos);
+  const std::string finished = line("msg=\"poll finished\"");
+  CHECK(finished.find("level=info") != std::string::npos);
+  CHECK(finished.find("collector=chatty duration_seconds=") != std::string::npos);
+  CHECK(finished.find(" targets_ok=1 targets_failed=1 requests=3 series=1") != std::string::npos);
 }

@@ -12,6 +12,7 @@ appearing in exactly one of them."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -36,9 +37,9 @@ def helm(*args):
 
 
 class Rendered:
-    def __init__(self, p, name, *values_args):
-        helm("lint", "--strict", CHART, *values_args)
-        manifest = p.write_config(helm("template", "rel", CHART, "--namespace", "kpi", *values_args), name + ".yaml")
+    def __init__(self, p, name, *values_args, chart=CHART):
+        helm("lint", "--strict", chart, *values_args)
+        manifest = p.write_config(helm("template", "rel", chart, "--namespace", "kpi", *values_args), name + ".yaml")
         out = p.path(name + ".json")
         r = run(["node", VALIDATE, "validate", manifest, out])
         assert r.returncode == 0, f"{name}: schema validation failed:\n{r.stdout}{r.stderr}"
@@ -203,6 +204,92 @@ def check_shards_run(p):
         assert stop(proc) == 0
 
 
+def check_conventions(p, a):
+    """The prometheus-community value names each land where users of those charts expect them."""
+    dep = a.one("Deployment")
+    pod = dep["spec"]["template"]["spec"]
+    c = container(dep)
+    assert c["image"].endswith("@sha256:" + "0123456789abcdef" * 4) and c["image"].startswith("ghcr.io/"), c["image"]
+    assert c["envFrom"] == [{"secretRef": {"name": "kpi-exporter-env"}}]
+    assert c["env"][0]["name"] == "STRIPE_API_KEY"
+    assert {"name": "ca", "mountPath": "/etc/ssl/corporate", "readOnly": True} in c["volumeMounts"]
+    assert any(v["name"] == "ca" and v["configMap"]["name"] == "corporate-ca" for v in pod["volumes"])
+    assert [x["name"] for x in pod["containers"]] == ["kpi-exporter", "kube-rbac-proxy"]
+    assert [x["name"] for x in pod["initContainers"]] == ["wait"]
+    assert pod["priorityClassName"] == "monitoring"
+    assert pod["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
+    assert c["resources"]["limits"]["memory"] == "128Mi"
+    # extraManifests: an object as it is, a string as a template of the release.
+    assert a.one("ConfigMap", "corporate-ca")["data"]["ca.crt"] == "placeholder"
+    assert a.one("ConfigMap", "rel-kpi-exporter-extra")["data"]["release"] == "rel"
+    pdb = a.one("PodDisruptionBudget")
+    assert pdb["spec"]["maxUnavailable"] == 1 and is_subset(pdb["spec"]["selector"]["matchLabels"],
+                                                            dep["spec"]["template"]["metadata"]["labels"])
+    sm = a.one("ServiceMonitor")
+    endpoint = sm["spec"]["endpoints"][0]
+    assert sm["metadata"]["namespace"] == "monitoring" and sm["spec"]["namespaceSelector"]["matchNames"] == ["kpi"]
+    assert sm["spec"]["jobLabel"] == "app.kubernetes.io/name"
+    assert sm["spec"]["targetLabels"] == ["app.kubernetes.io/instance"]
+    assert endpoint["path"] == "/metrics" and endpoint["scheme"] == "http" and endpoint["honorLabels"] is True
+    assert a.one("PrometheusRule")["metadata"]["namespace"] == "monitoring"
+    # path, scheme and tlsConfig for a TLS proxy in front.
+    tls = Rendered(p, "sm-tls", "--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.scheme=https",
+                   "--set", "serviceMonitor.path=/kpi", "--set", "serviceMonitor.tlsConfig.insecureSkipVerify=true")
+    endpoint = tls.one("ServiceMonitor")["spec"]["endpoints"][0]
+    assert (endpoint["scheme"], endpoint["path"], endpoint["tlsConfig"]) == ("https", "/kpi", {"insecureSkipVerify": True})
+    assert "honorLabels" not in endpoint
+    # registry empty: the repository as it is; a tag when no digest.
+    plain = Rendered(p, "image-plain", "--set", "image.registry=", "--set", "image.repository=mirror/kpi",
+                     "--set", "image.tag=1.2.3")
+    assert container(plain.one("Deployment"))["image"] == "mirror/kpi:1.2.3"
+    # minAvailable instead of maxUnavailable.
+    pdb = Rendered(p, "pdb-min", "--set", "podDisruptionBudget.enabled=true",
+                   "--set", "podDisruptionBudget.minAvailable=1").one("PodDisruptionBudget")
+    assert pdb["spec"] == {"minAvailable": 1, "selector": pdb["spec"]["selector"]}, pdb["spec"]
+
+
+def check_as_dependency(p):
+    """A parent chart that pulls this one in as a dependency and sets `global` (as
+    umbrella charts do) renders, lints and validates; values reach the subchart."""
+    parent = p.path("umbrella")
+    shutil.rmtree(parent, ignore_errors=True)
+    os.makedirs(os.path.join(parent, "charts"))
+    os.makedirs(os.path.join(parent, "templates"))
+    with open(os.path.join(parent, "templates", "NOTES.txt"), "w") as f:
+        f.write("the platform chart\n")
+    shutil.copytree(CHART, os.path.join(parent, "charts", "kpi-exporter"))
+    version = re.search(r"^version: (\S+)", open(os.path.join(CHART, "Chart.yaml")).read(), re.M).group(1)
+    with open(os.path.join(parent, "Chart.yaml"), "w") as f:
+        f.write("apiVersion: v2\nname: umbrella\nversion: 1.0.0\ndescription: a platform chart\n"
+                "icon: https://example.com/icon.svg\n"
+                f"dependencies:\n  - name: kpi-exporter\n    version: {version}\n"
+                f"    repository: file://../kpi-exporter\n    condition: kpi-exporter.enabled\n")
+    with open(os.path.join(parent, "values.yaml"), "w") as f:
+        f.write("global:\n  imageRegistry: registry.internal\n  imagePullSecrets: []\n"
+                "kpi-exporter:\n  enabled: true\n  serviceMonitor:\n    enabled: true\n")
+    r = Rendered(p, "as-dependency", chart=parent)
+    assert r.kinds() == ["ConfigMap", "Deployment", "Service", "ServiceAccount", "ServiceMonitor"], r.kinds()
+    # A value for the subchart that its schema refuses is still refused through the parent.
+    bad = run([HELM, "template", "rel", parent, "--set", "kpi-exporter.unknownKey=1"])
+    assert bad.returncode != 0 and "unknownKey" in bad.stderr, bad.stderr
+
+
+def check_notes():
+    """NOTES.txt: the rules check is a query that answers while nothing fires (the
+    rule-group metrics Prometheus keeps for every loaded group), not ALERTS."""
+    r = run([HELM, "install", "rel", CHART, "--dry-run=client", "--namespace", "kpi",
+             "--set", "prometheusRule.enabled=true", "--set", "serviceMonitor.enabled=true"])
+    assert r.returncode == 0, r.stderr
+    notes = r.stdout.split("NOTES:", 1)[1]
+    assert "ALERTS" not in notes, notes
+    query = re.search(r"^\s*(count by \(rule_group\) \(prometheus_rule_group_rules\{.*\}\))$", notes, re.M)
+    assert query, notes
+    # The query names the groups the rules really have.
+    pattern = re.search(r'rule_group=~"(.*)"', query.group(1)).group(1)
+    for group in ("kpi-exporter.kpis", "kpi-exporter.health"):
+        assert re.fullmatch(pattern, f"/etc/prometheus/rules/kpi-kpi-rel-kpi-exporter.yaml;{group}"), pattern
+
+
 def check_dashboard_health_row(dashboard):
     """The exporter-health row shows per-target health, aggregated so that several
     shards (pods) never show one collector or target twice."""
@@ -242,7 +329,8 @@ def main():
         assert c["securityContext"]["allowPrivilegeEscalation"] is False
         assert c["securityContext"]["capabilities"]["drop"] == ["ALL"]
         assert c["livenessProbe"]["httpGet"]["path"] == "/healthz" and c["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        assert c["image"].endswith(":" + version)
+        assert c["image"] == "ghcr.io/kpi-exporter/kpi-exporter:" + version, c["image"]
+        assert "resources" not in c, "resources are unset by default (values.yaml documents a suggestion)"
         assert "--config.file=/etc/kpi-exporter/config/config.toml" in c["args"]
         assert not any("--shard" in arg for arg in c["args"]) and "env" not in c  # shards: 1
         assert "checksum/config" in dep["spec"]["template"]["metadata"]["annotations"]
@@ -258,8 +346,10 @@ def main():
 
         # 2. Everything enabled.
         a = Rendered(p, "all", "-f", os.path.join(CHART, "ci", "all-enabled-values.yaml"))
-        assert a.kinds() == ["ConfigMap", "ConfigMap", "Deployment", "NetworkPolicy", "PrometheusRule", "Service",
-                             "ServiceAccount", "ServiceMonitor"], a.kinds()
+        assert a.kinds() == ["ConfigMap", "ConfigMap", "ConfigMap", "ConfigMap", "Deployment", "NetworkPolicy",
+                             "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceAccount",
+                             "ServiceMonitor"], a.kinds()
+        check_conventions(p, a)
         sm = a.one("ServiceMonitor")
         assert sm["metadata"]["labels"]["release"] == "kube-prometheus-stack"
         assert sm["spec"]["endpoints"][0]["port"] == "http-metrics" and sm["spec"]["endpoints"][0]["interval"] == "60s"
@@ -272,6 +362,9 @@ def main():
         assert [port["port"] for rule in np["spec"]["egress"] for port in rule["ports"]] == [53, 53, 443]
         mounts = {m["name"]: m for m in a.one("Deployment")["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
         assert mounts["secrets"]["mountPath"] == "/etc/kpi-exporter/secrets" and mounts["secrets"]["readOnly"]
+        extra = a.one("PrometheusRule")["spec"]["groups"][-1]
+        assert extra["name"] == "kpi-exporter.extra" and extra["rules"][0]["alert"] == "KpiStarsDropped", extra
+        a.one("PrometheusRule")["spec"]["groups"].pop()
         check_rules(p, a, program_groups(p), "all")
 
         # A rule evaluation interval, when set, lands on every group and nowhere else.
@@ -328,12 +421,20 @@ def main():
                               (["--set", "alerts.ciFailing.threshold=1"], "additional properties 'threshold'"),
                               (["--set", "alerts.targetDown.threshold=1"], "additional properties 'threshold'"),
                               (["--set", "alerts.pypiDataStale.threshold=-1"], "/alerts/pypiDataStale/threshold"),
+                              # Time thresholds are durations, as in the config; not seconds as numbers.
+                              (["--set", "alerts.issueAwaitingResponse.threshold=86400"],
+                               "/alerts/issueAwaitingResponse/threshold"),
+                              (["--set", "alerts.prLeadTimeSlow.threshold=2days"], "/alerts/prLeadTimeSlow/threshold"),
+                              (["--set", "alerts.prLeadTimeSlow.threshold=30m1h"], "/alerts/prLeadTimeSlow/threshold"),
                               (["--set", "alerts.ciConsecutiveFailures.threshold=0"],
                                "/alerts/ciConsecutiveFailures/threshold"),
                               (["--set", "alerts.notAnAlert.enabled=true"], "notAnAlert"),
                               (["--set", "log.level=verbose"], "/log/level"),
                               (["--set-string", "service.port=http"], "/service/port"),
-                              (["--set", "serviceMonitor.interval=often"], "/serviceMonitor/interval")]:
+                              (["--set", "serviceMonitor.interval=often"], "/serviceMonitor/interval"),
+                              (["--set", "env[0].name=X"], "additional properties 'env' not allowed"),
+                              (["--set", "image.digest=latest"], "/image/digest"),
+                              (["--set", "serviceMonitor.scheme=ftp"], "/serviceMonitor/scheme")]:
             r = run([HELM, "template", "rel", CHART, *args])
             assert r.returncode != 0 and message in r.stderr, f"{args} must be rejected: {r.stderr}"
 
@@ -394,7 +495,11 @@ def main():
         assert r.returncode == 0, r.stderr
         assert recipe["additionalScrapeConfigs"][0]["static_configs"][0]["targets"] == ["127.0.0.1:9877"]
 
-        # 9. shards > 1.
+        # 9. As a dependency of another chart, with global values; NOTES.txt.
+        check_as_dependency(p)
+        check_notes()
+
+        # 10. shards > 1.
         check_sharded_chart(p)
         check_shards_run(p)
     print("ok")

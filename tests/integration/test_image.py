@@ -2,7 +2,12 @@
 """No container engine runs here, so the image is checked by its parts: the
 runtime stage installs exactly the Debian packages that provide the built
 binary's DT_NEEDED libraries (beyond bookworm-slim's own), runs as non-root,
-and has the binary as ENTRYPOINT."""
+and has the binary as ENTRYPOINT. The build stage stays buildable: it installs
+every build package scripts/install-deps.sh names, and its cmake configure
+step, run here with the Dockerfile's own flags and a REVISION build argument,
+succeeds and bakes that revision into the binary's version header."""
+import shlex
+import tempfile
 import os
 import re
 import subprocess
@@ -51,7 +56,29 @@ def main():
     with open(os.path.join(SOURCE_DIR, ".dockerignore")) as f:
         ignored = f.read().split()
     assert "build" in ignored and ".git" in ignored
+    check_build_stage(dockerfile)
     print("ok:", ", ".join(sorted(required)))
+
+
+def check_build_stage(dockerfile):
+    build = dockerfile.split("FROM debian:bookworm AS build")[1].split("FROM debian:bookworm-slim")[0]
+    deps = open(os.path.join(SOURCE_DIR, "scripts", "install-deps.sh")).read()
+    build_packages = set(deps.split("build_packages=(")[1].split(")")[0].split())
+    installed = set(re.findall(r"[a-z0-9][a-z0-9.+-]+", build.split("apt-get install")[1].split("&& rm")[0]))
+    missing = build_packages - installed - {"curl", "python3"}  # the demo's tools, not the build's
+    assert not missing, f"the image's build stage lacks build packages {sorted(missing)}"
+    assert re.search(r"^ARG REVISION=", build, re.M) and "-DKPI_REVISION=\"${REVISION}\"" in build, build
+
+    # The configure step as the Dockerfile writes it, with REVISION and BRANCH given.
+    run = build.split("RUN cmake ", 1)[1].split("&&")[0].replace("\\\n", " ")
+    args = shlex.split(run.replace("${REVISION}", "0123456789ab").replace("${BRANCH}", "release-1"))
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [a.replace("/build", os.path.join(tmp, "build")) if a == "/build" else a for a in args]
+        args = [SOURCE_DIR if a == "." else a for a in args]
+        r = subprocess.run(["cmake", *args], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        header = open(os.path.join(tmp, "build", "generated", "version.h")).read()
+        assert 'kRevision = "0123456789ab"' in header and 'kBranch = "release-1"' in header, header
 
 
 if __name__ == "__main__":

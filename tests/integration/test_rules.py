@@ -149,19 +149,27 @@ def main():
             ("[alerts.ci_failing]\nthreshold = 1\n", "2:13: alert 'ci_failing' has no threshold to set"),
             ("[alerts.bug_spike]\nseverity = \"page\"\n", "2:12: 'severity' in [alerts.bug_spike] must be critical"),
             ("[alerts.bug_spike]\nfor = \"soon\"\n", "2:7: 'for' in [alerts.bug_spike] must be a duration"),
-            ("[alerts.bug_spike]\nthreshold = \"many\"\n", "2:13: 'threshold' in [alerts.bug_spike] must be a number or"),
+            ("[alerts.bug_spike]\nthreshold = \"many\"\n", "2:13: 'threshold' in [alerts.bug_spike] must be a finite number"),
+            # One form per threshold, as in the chart's values: time as a duration, counts and ratios as numbers.
+            ("[alerts.bug_spike]\nthreshold = \"1d\"\n", "2:13: 'threshold' in [alerts.bug_spike] must be a finite number"),
+            ("[alerts.issue_awaiting_response]\nthreshold = 86400\n",
+             "2:13: 'threshold' in [alerts.issue_awaiting_response] must be a duration such as"),
+            ("[alerts.issue_awaiting_response]\nthreshold = \"1500ms\"\n",
+             "2:13: 'threshold' in [alerts.issue_awaiting_response] must be whole seconds"),
             ("[alerts.bug_spike]\nthreshhold = 3\n", "2:1: unknown key 'threshhold' in [alerts.bug_spike]"),
             ("[alerts]\njob_selector = 'job=kpi'\n", "2:16: 'job_selector' in [alerts] must be label matchers"),
             # Issue 16, item 6: nothing promtool would refuse, and no threshold that can never fire.
             ("[alerts.first_response_slow]\nthreshold = \"99999999999h\"\n",
-             "2:13: 'threshold' in [alerts.first_response_slow] must be a number or a duration"),
+             "2:13: 'threshold' in [alerts.first_response_slow] must be a duration such as"),
             ("[alerts.first_response_slow]\nfor = \"99999999999h\"\n",
              "2:7: 'for' in [alerts.first_response_slow] must be a duration"),
             ("[alerts.first_response_slow]\nfor = \"30m1h\"\n", "2:7: 'for' in [alerts.first_response_slow] must be a duration"),
+            # A threshold of time is a duration: no number, finite or not.
             ("[alerts.first_response_slow]\nthreshold = -inf\n",
-             "2:13: 'threshold' in [alerts.first_response_slow] must be a finite number"),
+             "2:13: 'threshold' in [alerts.first_response_slow] must be a duration such as"),
             ("[alerts.first_response_slow]\nthreshold = nan\n",
-             "2:13: 'threshold' in [alerts.first_response_slow] must be a finite number"),
+             "2:13: 'threshold' in [alerts.first_response_slow] must be a duration such as"),
+            ("[alerts.bug_spike]\nthreshold = nan\n", "2:13: 'threshold' in [alerts.bug_spike] must be a finite number"),
         ]:
             bad = p.write_config(text_config, "bad-alerts.toml")
             r = run("rules", f"--config.file={bad}")

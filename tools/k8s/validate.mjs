@@ -10,10 +10,11 @@ import YAML from "yaml";
 import * as core from "kubernetes-models/v1";
 import * as apps from "kubernetes-models/apps/v1";
 import * as networking from "kubernetes-models/networking.k8s.io/v1";
+import * as policy from "kubernetes-models/policy/v1";
 import * as rbac from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import * as monitoring from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 
-const models = { "v1": core, "apps/v1": apps, "networking.k8s.io/v1": networking, "rbac.authorization.k8s.io/v1": rbac, "monitoring.coreos.com/v1": monitoring };
+const models = { "v1": core, "apps/v1": apps, "networking.k8s.io/v1": networking, "policy/v1": policy, "rbac.authorization.k8s.io/v1": rbac, "monitoring.coreos.com/v1": monitoring };
 
 function validate(manifestPath, outPath) {
   const docs = YAML.parseAllDocuments(readFileSync(manifestPath, "utf8"));

@@ -294,7 +294,13 @@ tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest reques
       if (primary_rate_limit && !delay) break;
     }
     if (attempt == options_.max_attempts) break;
-    if (!clock_.SleepFor(delay.value_or(Backoff(attempt)), stop_)) {
+    const milliseconds wait = delay.value_or(Backoff(attempt));
+    if (retry_log_) {
+      retry_log_("retrying in " + FormatDuration(wait) + " (attempt " +
+                 std::to_string(attempt + 1) + " of " + std::to_string(options_.max_attempts) +
+                 "): " + last_error.reason + ": " + last_error.message);
+    }
+    if (!clock_.SleepFor(wait, stop_)) {
       return tl::unexpected(Error{"canceled", url + ": shutting down"});
     }
   }

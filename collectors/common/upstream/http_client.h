@@ -121,6 +121,10 @@ class HttpClient {
   HttpClient(std::unique_ptr<HttpTransport> transport, const Clock& clock, HttpClientOptions options,
              AttemptObserver observer = {}, std::stop_token stop = {});
 
+  // Told, before each retry, which request failed why and how long the client
+  // waits (the scheduler logs it at debug).
+  void set_retry_log(std::function<void(const std::string& message)> log) { retry_log_ = std::move(log); }
+
   // GETs `url` with the full policy. Any final HTTP status is returned as a
   // response; only transport failures, exhausted retries and rate limits that
   // would take too long are errors.
@@ -178,6 +182,7 @@ class HttpClient {
   const Clock& clock_;
   HttpClientOptions options_;
   AttemptObserver observer_;
+  std::function<void(const std::string&)> retry_log_;
   std::stop_token stop_;
   std::string api_origin_;
   mutable std::mutex mu_;  // guards everything below

@@ -66,6 +66,28 @@ reason: every check here would otherwise surface only in the cluster.
 {{- end }}
 {{- end }}
 
+{{/* The image: [registry/]repository, then @digest when set, else :tag (default: appVersion). */}}
+{{- define "kpi-exporter.image" -}}
+{{- $repository := .Values.image.repository -}}
+{{- with .Values.image.registry }}{{ $repository = printf "%s/%s" . $repository }}{{ end -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+{{- end }}
+
+{{/* A threshold of time from the values, a duration as in the config ("1d", "1h30m"; units y w d h m s,
+each once, largest first, as the values' schema allows), in seconds: what a rule's expression compares with. */}}
+{{- define "kpi-exporter.seconds" -}}
+{{- $units := dict "y" 31536000 "w" 604800 "d" 86400 "h" 3600 "m" 60 "s" 1 -}}
+{{- $seconds := 0 -}}
+{{- range $part := regexFindAll "[0-9]+[ywdhms]" (toString .) -1 -}}
+{{- $seconds = add $seconds (mul (regexFind "[0-9]+" $part | int64) (index $units (regexFind "[a-z]$" $part))) -}}
+{{- end -}}
+{{- $seconds -}}
+{{- end }}
+
 {{/* Alert thresholds in the units the annotations show, exactly as the program's HumanThreshold
 (exporter/alert_rules.cc) writes them, so the chart's rules equal `kpi_exporter rules`:
 seconds as a duration (86400 -> 1d, 5400 -> 1h30m), ratios as a percentage (0.03 -> 3 %). */}}

@@ -32,11 +32,18 @@ spec:
   imagePullSecrets:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- with .Values.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
   securityContext:
     {{- toYaml .Values.podSecurityContext | nindent 4 }}
+  {{- with .Values.extraInitContainers }}
+  initContainers:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   containers:
     - name: kpi-exporter
-      image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+      image: {{ include "kpi-exporter.image" . | quote }}
       imagePullPolicy: {{ .Values.image.pullPolicy }}
       args:
         - --config.file=/etc/kpi-exporter/config/config.toml
@@ -58,18 +65,22 @@ spec:
         {{- range .Values.extraArgs }}
         - {{ . | quote }}
         {{- end }}
-      {{- if or $sharded .Values.env }}
+      {{- if or $sharded .Values.extraEnv }}
       env:
         {{- if $sharded }}
-        # First, so that the entries of `env` below can use $(SHARD_INDEX) too.
+        # First, so that the entries of `extraEnv` below can use $(SHARD_INDEX) too.
         - name: SHARD_INDEX
           valueFrom:
             fieldRef:
               fieldPath: metadata.labels['apps.kubernetes.io/pod-index']
         {{- end }}
-        {{- with .Values.env }}
+        {{- with .Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
+      {{- end }}
+      {{- with .Values.extraEnvFrom }}
+      envFrom:
+        {{- toYaml . | nindent 8 }}
       {{- end }}
       {{- if not $proxy }}
       ports:
@@ -83,8 +94,10 @@ spec:
         {{- include "kpi-exporter.probe" (list .Values.readinessProbe $proxy) | nindent 8 }}
       securityContext:
         {{- toYaml .Values.securityContext | nindent 8 }}
+      {{- with .Values.resources }}
       resources:
-        {{- toYaml .Values.resources | nindent 8 }}
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       volumeMounts:
         - name: config
           mountPath: /etc/kpi-exporter/config
@@ -110,8 +123,14 @@ spec:
           {{- end }}
           readOnly: true
         {{- end }}
+        {{- with .Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
     {{- if $proxy }}
     {{- include "kpi-exporter.kubeRBACProxyContainer" . | nindent 4 }}
+    {{- end }}
+    {{- with .Values.extraContainers }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
   volumes:
     - name: config
@@ -144,6 +163,9 @@ spec:
           {{- end }}
           {{- end }}
     {{- end }}
+    {{- with .Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- with .Values.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
@@ -154,6 +176,10 @@ spec:
   {{- end }}
   {{- with .Values.tolerations }}
   tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.topologySpreadConstraints }}
+  topologySpreadConstraints:
     {{- toYaml . | nindent 4 }}
   {{- end }}
 {{- end }}

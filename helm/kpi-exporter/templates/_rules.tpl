@@ -42,7 +42,7 @@ groups:
 {{- end }}
 {{- if .Values.alerts.pypiDownloadDrop.enabled }}
       - alert: PypiDownloadsDropped
-        expr: '(pypi_downloads{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"} < {{ .Values.alerts.pypiDownloadDrop.threshold }} * pypi_downloads_prior{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"}) unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.pypiDataStale.threshold }})'
+        expr: '(pypi_downloads{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"} < {{ .Values.alerts.pypiDownloadDrop.threshold }} * pypi_downloads_prior{{ printf "{%s" .Values.prometheusRule.jobSelector }},window="7d"}) unless ignoring (window) (time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.pypiDataStale.threshold }})'
         for: {{ .Values.alerts.pypiDownloadDrop.for }}
         labels:
           severity: {{ .Values.alerts.pypiDownloadDrop.severity }}
@@ -64,35 +64,35 @@ groups:
 {{- end }}
 {{- if .Values.alerts.issueAwaitingResponse.enabled }}
       - alert: GithubIssueAwaitingResponse
-        expr: 'github_issues_awaiting_response_oldest_age_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.issueAwaitingResponse.threshold }}'
+        expr: 'github_issues_awaiting_response_oldest_age_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.issueAwaitingResponse.threshold }}'
         for: {{ .Values.alerts.issueAwaitingResponse.for }}
         labels:
           severity: {{ .Values.alerts.issueAwaitingResponse.severity }}
         annotations:
           summary: 'An issue on {{`{{ $labels.repo }}`}} has waited too long for a first response'
-          description: 'The oldest issue opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} without a response has waited {{`{{ $value | humanizeDuration }}`}} (limit: {{ include "kpi-exporter.humanDuration" .Values.alerts.issueAwaitingResponse.threshold }}).'
+          description: 'The oldest issue opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} without a response has waited {{`{{ $value | humanizeDuration }}`}} (limit: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.issueAwaitingResponse.threshold) }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubissueawaitingresponse'
 {{- end }}
 {{- if .Values.alerts.firstResponseSlow.enabled }}
       - alert: GithubFirstResponseSlow
-        expr: 'github_issue_first_response_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_issue_first_response_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.firstResponseSlow.threshold }}'
+        expr: 'github_issue_first_response_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_issue_first_response_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.firstResponseSlow.threshold }}'
         for: {{ .Values.alerts.firstResponseSlow.for }}
         labels:
           severity: {{ .Values.alerts.firstResponseSlow.severity }}
         annotations:
           summary: 'Mean time to first response on {{`{{ $labels.repo }}`}} is above target'
-          description: 'Issues opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} got a first response after {{`{{ $value | humanizeDuration }}`}} on average (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.firstResponseSlow.threshold }}; above it for {{ .Values.alerts.firstResponseSlow.for }}).'
+          description: 'Issues opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} got a first response after {{`{{ $value | humanizeDuration }}`}} on average (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.firstResponseSlow.threshold) }}; above it for {{ .Values.alerts.firstResponseSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubfirstresponseslow'
 {{- end }}
 {{- if .Values.alerts.prLeadTimeSlow.enabled }}
       - alert: GithubPullRequestLeadTimeSlow
-        expr: 'github_pull_request_merge_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} > {{ .Values.alerts.prLeadTimeSlow.threshold }}'
+        expr: 'github_pull_request_merge_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} > {{ include "kpi-exporter.seconds" .Values.alerts.prLeadTimeSlow.threshold }}'
         for: {{ .Values.alerts.prLeadTimeSlow.for }}
         labels:
           severity: {{ .Values.alerts.prLeadTimeSlow.severity }}
         annotations:
           summary: 'Median PR merge lead time on {{`{{ $labels.repo }}`}} is above target'
-          description: 'Pull requests merged on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from opening to merge (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.prLeadTimeSlow.threshold }}; above it for {{ .Values.alerts.prLeadTimeSlow.for }}).'
+          description: 'Pull requests merged on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from opening to merge (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.prLeadTimeSlow.threshold) }}; above it for {{ .Values.alerts.prLeadTimeSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubpullrequestleadtimeslow'
 {{- end }}
 {{- if .Values.alerts.jiraSlaResolvedRatio.enabled }}
@@ -174,24 +174,24 @@ groups:
 {{- end }}
 {{- if .Values.alerts.doraTimeToRestoreSlow.enabled }}
       - alert: GithubTimeToRestoreSlow
-        expr: 'github_time_to_restore_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_time_to_restore_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.doraTimeToRestoreSlow.threshold }}'
+        expr: 'github_time_to_restore_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_time_to_restore_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.doraTimeToRestoreSlow.threshold }}'
         for: {{ .Values.alerts.doraTimeToRestoreSlow.for }}
         labels:
           severity: {{ .Values.alerts.doraTimeToRestoreSlow.severity }}
         annotations:
           summary: 'Mean time to restore on {{`{{ $labels.repo }}`}} is above target'
-          description: 'Incidents of {{`{{ $labels.repo }}`}} closed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average from opening to close (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.doraTimeToRestoreSlow.threshold }}; above it for {{ .Values.alerts.doraTimeToRestoreSlow.for }}).'
+          description: 'Incidents of {{`{{ $labels.repo }}`}} closed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average from opening to close (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.doraTimeToRestoreSlow.threshold) }}; above it for {{ .Values.alerts.doraTimeToRestoreSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubtimetorestoreslow'
 {{- end }}
 {{- if .Values.alerts.doraLeadTimeSlow.enabled }}
       - alert: GithubDeploymentLeadTimeSlow
-        expr: 'github_deployment_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} > {{ .Values.alerts.doraLeadTimeSlow.threshold }}'
+        expr: 'github_deployment_lead_time_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},quantile="0.5"} > {{ include "kpi-exporter.seconds" .Values.alerts.doraLeadTimeSlow.threshold }}'
         for: {{ .Values.alerts.doraLeadTimeSlow.for }}
         labels:
           severity: {{ .Values.alerts.doraLeadTimeSlow.severity }}
         annotations:
           summary: 'Median lead time for changes on {{`{{ $labels.repo }}`}} is above target'
-          description: 'Commits deployed on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from authoring to deployment (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.doraLeadTimeSlow.threshold }}; above it for {{ .Values.alerts.doraLeadTimeSlow.for }}).'
+          description: 'Commits deployed on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from authoring to deployment (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.doraLeadTimeSlow.threshold) }}; above it for {{ .Values.alerts.doraLeadTimeSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdeploymentleadtimeslow'
 {{- end }}
 {{- if .Values.alerts.doraDeploymentFailed.enabled }}
@@ -207,35 +207,35 @@ groups:
 {{- end }}
 {{- if .Values.alerts.doraNoDeployment.enabled }}
       - alert: GithubNoRecentDeployment
-        expr: 'time() - github_deployment_last_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.doraNoDeployment.threshold }}'
+        expr: 'time() - github_deployment_last_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.doraNoDeployment.threshold }}'
         for: {{ .Values.alerts.doraNoDeployment.for }}
         labels:
           severity: {{ .Values.alerts.doraNoDeployment.severity }}
         annotations:
           summary: '{{`{{ $labels.repo }}`}} has not deployed for a while'
-          description: 'The latest successful deployment of {{`{{ $labels.repo }}`}} was {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" .Values.alerts.doraNoDeployment.threshold }}).'
+          description: 'The latest successful deployment of {{`{{ $labels.repo }}`}} was {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.doraNoDeployment.threshold) }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubnorecentdeployment'
 {{- end }}
 {{- if .Values.alerts.dependabotFixSlow.enabled }}
       - alert: GithubDependabotFixSlow
-        expr: 'github_dependabot_alert_fix_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_dependabot_alert_fix_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.dependabotFixSlow.threshold }}'
+        expr: 'github_dependabot_alert_fix_seconds_sum{{ printf "{%s}" .Values.prometheusRule.jobSelector }} / github_dependabot_alert_fix_seconds_count{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.dependabotFixSlow.threshold }}'
         for: {{ .Values.alerts.dependabotFixSlow.for }}
         labels:
           severity: {{ .Values.alerts.dependabotFixSlow.severity }}
         annotations:
           summary: 'Vulnerabilities on {{`{{ $labels.repo }}`}} take too long to fix'
-          description: 'Dependabot alerts of {{`{{ $labels.repo }}`}} fixed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average (target: {{ include "kpi-exporter.humanDuration" .Values.alerts.dependabotFixSlow.threshold }}; above it for {{ .Values.alerts.dependabotFixSlow.for }}).'
+          description: 'Dependabot alerts of {{`{{ $labels.repo }}`}} fixed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.dependabotFixSlow.threshold) }}; above it for {{ .Values.alerts.dependabotFixSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdependabotfixslow'
 {{- end }}
 {{- if .Values.alerts.dependabotCriticalOpen.enabled }}
       - alert: GithubDependabotCriticalAlertOpen
-        expr: 'github_dependabot_alert_oldest_open_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},severity="critical"} > {{ .Values.alerts.dependabotCriticalOpen.threshold }}'
+        expr: 'github_dependabot_alert_oldest_open_seconds{{ printf "{%s" .Values.prometheusRule.jobSelector }},severity="critical"} > {{ include "kpi-exporter.seconds" .Values.alerts.dependabotCriticalOpen.threshold }}'
         for: {{ .Values.alerts.dependabotCriticalOpen.for }}
         labels:
           severity: {{ .Values.alerts.dependabotCriticalOpen.severity }}
         annotations:
           summary: 'A critical vulnerability on {{`{{ $labels.repo }}`}} is open for too long'
-          description: 'The oldest open critical Dependabot alert of {{`{{ $labels.repo }}`}} was opened {{`{{ $value | humanizeDuration }}`}} ago (target: fixed within {{ include "kpi-exporter.humanDuration" .Values.alerts.dependabotCriticalOpen.threshold }}).'
+          description: 'The oldest open critical Dependabot alert of {{`{{ $labels.repo }}`}} was opened {{`{{ $value | humanizeDuration }}`}} ago (target: fixed within {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.dependabotCriticalOpen.threshold) }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdependabotcriticalalertopen'
 {{- end }}
   - name: kpi-exporter.health
@@ -300,13 +300,13 @@ groups:
 {{- end }}
 {{- if .Values.alerts.pypiDataStale.enabled }}
       - alert: PypiDownloadDataStale
-        expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ .Values.alerts.pypiDataStale.threshold }}'
+        expr: 'time() - 86400 - pypi_downloads_newest_day_timestamp_seconds{{ printf "{%s}" .Values.prometheusRule.jobSelector }} > {{ include "kpi-exporter.seconds" .Values.alerts.pypiDataStale.threshold }}'
         for: {{ .Values.alerts.pypiDataStale.for }}
         labels:
           severity: {{ .Values.alerts.pypiDataStale.severity }}
         annotations:
           summary: 'PyPI download data of {{`{{ $labels.package }}`}} is stale'
-          description: 'The newest day pypistats has downloads of {{`{{ $labels.package }}`}} for ended {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" .Values.alerts.pypiDataStale.threshold }}). PypiDownloadsDropped stays silent for it until the data is current again.'
+          description: 'The newest day pypistats has downloads of {{`{{ $labels.package }}`}} for ended {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.pypiDataStale.threshold) }}). PypiDownloadsDropped stays silent for it until the data is current again.'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#pypidownloaddatastale'
 {{- end }}
 {{- if .Values.alerts.githubRateLimitLow.enabled }}

@@ -64,6 +64,16 @@ TEST_CASE("a known first response is not fetched again on the next poll") {
   CHECK(count(kRepo + "/issues/3/comments?per_page=100") == 2);  // still awaiting: asked again
 }
 
+TEST_CASE("the recent-issues listing keeps one URL within the hour, so GitHub can answer it 304") {
+  World world;
+  REQUIRE(world.Poll());
+  world.clock.Advance(59min);  // now - 30 d is 12:59 on the window's first day: still asked from 12:00
+  REQUIRE(world.Poll());
+  const std::string url = kRepo + "/issues?per_page=100&state=all&since=2026-10-02T12:00:00Z";
+  CHECK(std::count_if(world.state->requests.begin(), world.state->requests.end(),
+                      [&](const HttpRequest& r) { return r.url == url; }) == 2);
+}
+
 TEST_CASE("a malformed answer fails the poll but keeps the last good values") {
   World world;
   REQUIRE(world.Poll());

@@ -133,7 +133,7 @@ TEST_CASE("scrapes, landing pages, readiness and reloads from many clients at on
       /*enable_lifecycle=*/true,
       nullptr,
   };
-  auto server = HttpServer::Start("127.0.0.1:0", "/metrics", "test", std::move(callbacks));
+  auto server = HttpServer::Start({"127.0.0.1:0"}, "/metrics", "test", std::move(callbacks));
   REQUIRE(server);
   const std::string base = "http://127.0.0.1:" + std::to_string((*server)->ports().at(0));
 

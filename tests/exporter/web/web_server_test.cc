@@ -1,9 +1,11 @@
 // WebServer over loopback: the connection cap drops the oldest idle
-// connection, the header deadline closes a trickling client, and a handler
-// that blocks in the slow lane does not stop other requests.
+// connection, the header deadline closes a trickling client, a handler
+// that blocks in the slow lane does not stop other requests, and [::] serves
+// IPv4 and IPv6 clients.
 #include "exporter/web/web_server.h"
 
 #include <doctest/doctest.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,21 +20,31 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+// A connection to `host` (an IPv4 or IPv6 literal) on `port`.
+int Connect(int port, const std::string& host = "127.0.0.1") {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  if (auto* v6 = reinterpret_cast<sockaddr_in6*>(&address); ::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v6;
+  } else {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+    REQUIRE(::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v4;
+  }
+  const int fd = ::socket(address.ss_family, SOCK_STREAM, 0);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), length) == 0);
   timeval timeout{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   return fd;
 }
 
 // The whole answer to `request` on a fresh connection ("" if closed unanswered).
-std::string Ask(int port, const std::string& request) {
-  const int fd = Connect(port);
+std::string Ask(int port, const std::string& request, const std::string& host = "127.0.0.1") {
+  const int fd = Connect(port, host);
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   std::string answer;
   char buffer[4096];
@@ -107,4 +119,21 @@ TEST_CASE("a handler blocked in the slow lane does not hold other requests, and 
   CHECK(Ask(port, "NOT A REQUEST\r\n\r\n").starts_with("HTTP/1.1 400 "));
   release = true;
   CHECK(slow.get().ends_with("POST /slow\n"));
+}
+
+TEST_CASE("[::] serves IPv4 and IPv6 clients (dual stack), also beside :port on the same port") {
+  const std::string request = "GET /dual HTTP/1.1\r\nHost: x\r\n\r\n";
+  int port = 0;
+  {
+    auto server = WebServer::Start({"[::]:0"}, WebServerLimits{}, Echo());
+    REQUIRE(server.has_value());
+    port = (*server)->ports().at(0);
+    CHECK(Ask(port, request, "127.0.0.1").find("GET /dual") != std::string::npos);
+    CHECK(Ask(port, request, "::1").find("GET /dual") != std::string::npos);
+  }
+  // ":port" takes IPv4 itself; [::] on the same port then serves IPv6 alone instead of failing to bind.
+  auto both = WebServer::Start({":" + std::to_string(port), "[::]:" + std::to_string(port)}, WebServerLimits{}, Echo());
+  REQUIRE_MESSAGE(both.has_value(), both.error());
+  CHECK(Ask(port, request, "127.0.0.1").find("GET /dual") != std::string::npos);
+  CHECK(Ask(port, request, "::1").find("GET /dual") != std::string::npos);
 }
