@@ -5,6 +5,7 @@
 #include <map>
 
 #include "collectors/common/shard.h"
+#include "collectors/common/time_util.h"
 #include "exporter/logging.h"
 
 namespace kpi {
@@ -29,7 +30,11 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       {"--web.config.file", &flags.web_config_file}, {"--log.level", &flags.log_level},
       {"--log.format", &flags.log_format},       {"--format", &flags.format},
       {"--shard.index", &shard_index},           {"--shard.count", &shard_count},
+      {"--prometheus.url", &flags.prometheus_url}, {"--exporter.url", &flags.exporter_url},
+      {"--range", &flags.range},                 {"--time", &flags.time},
+      {"--out", &flags.out},
   };
+  std::vector<std::string> report_flags_seen;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") {
@@ -44,6 +49,10 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       const auto target = valued.find(name);
       if (target == valued.end() && name != "--web.listen-address") return tl::unexpected("unknown flag " + name);
       if (name == "--config.file") flags.config_file_set = true;
+      if (name == "--prometheus.url" || name == "--exporter.url" || name == "--range" || name == "--time" ||
+          name == "--out") {
+        report_flags_seen.push_back(name);
+      }
       std::string value;
       if (eq != std::string::npos) {
         value = arg.substr(eq + 1);
@@ -57,7 +66,7 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       } else {
         *target->second = std::move(value);
       }
-    } else if (flags.command.empty() && (arg == "check-config" || arg == "rules")) {
+    } else if (flags.command.empty() && (arg == "check-config" || arg == "rules" || arg == "report")) {
       flags.command = arg;
     } else {
       return tl::unexpected("unexpected argument '" + arg + "'");
@@ -70,11 +79,30 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
   if (!ParseLogFormat(flags.log_format)) {
     return tl::unexpected("--log.format must be logfmt or json (got '" + flags.log_format + "')");
   }
-  if (flags.format != "rulefile" && flags.format != "prometheusrule" && flags.format != "helm") {
-    return tl::unexpected("--format must be rulefile, prometheusrule or helm (got '" + flags.format + "')");
-  }
-  if (flags.format != "rulefile" && flags.command != "rules") {
-    return tl::unexpected(std::string("--format only applies to the rules command"));
+  if (flags.command == "report") {
+    if (flags.format.empty()) flags.format = "markdown";
+    if (flags.format != "markdown" && flags.format != "html") {
+      return tl::unexpected("--format must be markdown or html for the report command (got '" + flags.format + "')");
+    }
+    const auto range = ParseDuration(flags.range);
+    if (!range || range->count() <= 0) {
+      return tl::unexpected("--range must be a duration such as 7d or 30d (got '" + flags.range + "')");
+    }
+    if (!flags.time.empty() && !ParseTimestamp(flags.time)) {
+      return tl::unexpected("--time must be an RFC 3339 timestamp such as 2026-12-01T09:00:00Z (got '" + flags.time +
+                            "')");
+    }
+  } else {
+    if (flags.format.empty()) flags.format = "rulefile";
+    if (flags.format != "rulefile" && flags.format != "prometheusrule" && flags.format != "helm") {
+      return tl::unexpected("--format must be rulefile, prometheusrule or helm (got '" + flags.format + "')");
+    }
+    if (flags.format != "rulefile" && flags.command != "rules") {
+      return tl::unexpected(std::string("--format only applies to the rules and report commands"));
+    }
+    if (!report_flags_seen.empty()) {
+      return tl::unexpected(report_flags_seen.front() + " only applies to the report command");
+    }
   }
   if (!flags.telemetry_path.starts_with("/") || flags.telemetry_path == "/") {
     return tl::unexpected(std::string("--web.telemetry-path must start with / and not be / itself"));
@@ -107,6 +135,8 @@ Commands:
   check-config      validate --config.file and exit: 0 when valid, 2 with file:line:col otherwise
   rules             print the alerting and recording rules, with the thresholds of --config.file
                     ([alerts.*] tables; built-in defaults without --config.file)
+  report            write the KPI review of --range: values now and at the range's start, trend,
+                    zone, forecast, composite score, and the items behind every red KPI
 
 Flags:
   --config.file=PATH           TOML configuration file (default "kpi-exporter.toml")
@@ -122,6 +152,13 @@ Flags:
   --log.format=FORMAT          logfmt or json (default "logfmt")
   --format=FORMAT              rules: rulefile (default; for rule_files), prometheusrule (a
                                PrometheusRule object) or helm (the chart's template)
+  --prometheus.url=URL         report: the Prometheus that evaluates the kpi:* rules; without it (or
+                               when unreachable) the report has the exporter's current values only
+  --exporter.url=URL           report: a running exporter (its /api/v1/scorecard and /api/v1/items)
+  --range=DURATION             report: the period reviewed, e.g. 7d, 30d (default "7d")
+  --time=TIMESTAMP             report: the end of the period, RFC 3339 (default: now)
+  --format=FORMAT              report: markdown (default) or html
+  --out=FILE                   report: write to FILE instead of standard output
   --version                    print version and exit
   -h, --help                   print this help and exit
 

@@ -11,10 +11,10 @@
 namespace kpi {
 
 struct Flags {
-  std::string command;  // "" = serve, "check-config", "rules"
+  std::string command;  // "" = serve, "check-config", "rules", "report"
   std::string config_file = "kpi-exporter.toml";
   bool config_file_set = false;  // `rules` uses the built-in defaults without one
-  std::string format = "rulefile";  // rules: rulefile, prometheusrule or helm
+  std::string format;  // rules: rulefile (default), prometheusrule or helm; report: markdown (default) or html
   std::vector<std::string> listen_addresses = {":9877"};  // --web.listen-address, repeatable
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";
@@ -24,6 +24,12 @@ struct Flags {
   std::optional<int> shard_count;
   std::string web_config_file;    // --web.config.file: exporter-toolkit web config (basic auth); empty: none
   bool enable_lifecycle = false;  // --web.enable-lifecycle: allow POST /-/reload
+  // The report command (exporter/report/): where the values come from and where the review goes.
+  std::string prometheus_url;  // --prometheus.url; empty: no comparison, current values from the exporter
+  std::string exporter_url;    // --exporter.url: /api/v1/scorecard and /api/v1/items of a running exporter
+  std::string range = "7d";    // --range: the review's period, in Prometheus' duration grammar
+  std::string time;            // --time: the end of the range (RFC 3339); empty: now
+  std::string out;             // --out: the file to write; empty: stdout
   bool help = false;
   bool version = false;
 };

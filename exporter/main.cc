@@ -8,6 +8,7 @@
 #include "exporter/config.h"
 #include "exporter/flags.h"
 #include "exporter/kpi/kpi_config.h"
+#include "exporter/report/report_command.h"
 #include "version.h"
 
 int main(int argc, char** argv) {
@@ -74,5 +75,6 @@ int main(int argc, char** argv) {
     std::cout << kpi::RenderRules(alerts, format, kpis);
     return 0;
   }
+  if (flags->command == "report") return kpi::RunReport(*flags, kpi::SystemClock{});
   return kpi::RunExporter(*flags);
 }

@@ -124,6 +124,7 @@ std::string RenderScorecardJson(const Scorecard& card) {
   for (const auto& r : card.kpis) {
     const KpiDefinition& k = r.kpi;
     out += std::string(first ? "" : ",") + "{\"name\":" + JsonString(k.name) + ",\"category\":" + JsonString(k.category) +
+           ",\"metric\":" + (k.metric.empty() ? "null" : JsonString(k.metric)) +
            ",\"value\":" + JsonNumber(r.value) + ",\"target\":" + JsonNumber(k.target) +
            ",\"green\":" + JsonNumber(k.green) + ",\"red\":" + JsonNumber(k.red) +
            ",\"direction\":" + JsonString(k.direction == Direction::kHigher ? "higher" : "lower") +

@@ -77,3 +77,28 @@ TEST_CASE("listen addresses that cannot be served are errors, never a crash") {
   CHECK(ParseListenAddress(":65536").error() == "--web.listen-address has an invalid port: ':65536'");
   CHECK(ParseListenAddress("9877").error() == "--web.listen-address must be [host]:port, got '9877'");
 }
+
+TEST_CASE("the report command: its flags, defaults, and checks that name the flag") {
+  auto flags = ParseFlags({"report", "--prometheus.url=http://p:9090", "--exporter.url", "http://e:9877",
+                           "--range=30d", "--time=2026-12-01T09:00:00Z", "--out=review.md"});
+  REQUIRE(flags);
+  CHECK(flags->command == "report");
+  CHECK(flags->format == "markdown");
+  CHECK(flags->prometheus_url == "http://p:9090");
+  CHECK(flags->exporter_url == "http://e:9877");
+  CHECK(flags->range == "30d");
+  CHECK(flags->time == "2026-12-01T09:00:00Z");
+  CHECK(flags->out == "review.md");
+  CHECK(ParseFlags({"report"})->range == "7d");
+  CHECK(ParseFlags({"report", "--format=html"})->format == "html");
+  CHECK(ParseFlags({"rules"})->format == "rulefile");
+  CHECK(ParseFlags({"report", "--format=helm"}).error() ==
+        "--format must be markdown or html for the report command (got 'helm')");
+  CHECK(ParseFlags({"rules", "--format=html"}).error().starts_with("--format must be rulefile"));
+  CHECK(ParseFlags({"report", "--range=soon"}).error().starts_with("--range must be a duration"));
+  CHECK(ParseFlags({"report", "--range=0s"}).error().starts_with("--range must be a duration"));
+  CHECK(ParseFlags({"report", "--time=yesterday"}).error().starts_with("--time must be an RFC 3339 timestamp"));
+  // Report flags elsewhere are mistakes, not silently ignored.
+  CHECK(ParseFlags({"--prometheus.url=http://p:9090"}).error() == "--prometheus.url only applies to the report command");
+  CHECK(ParseFlags({"rules", "--out=x"}).error() == "--out only applies to the report command");
+}

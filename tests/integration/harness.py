@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,13 @@ def wait_for(predicate, timeout=30, what="condition"):
             last = e
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def free_port():
+    """A loopback port free right now, for servers that cannot take port 0 and report it (Prometheus, Alertmanager)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def http(url, method="GET", data=None):
@@ -216,6 +224,16 @@ def set_route(fake_url, name, responses, auth=None):
     request = urllib.request.Request(fake_url + "/_control/routes", data=body, method="POST")
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
+
+
+def ci_runs(conclusion):
+    """The fake upstream's answer for acme/widgets' CI: one completed push run to the repository itself (its own
+    CI, repository id 1 in the fixtures) with this conclusion; for the route "github_ci_runs"."""
+    run = {"event": "push", "status": "completed", "conclusion": conclusion, "head_branch": "main",
+           "created_at": "{{ago:10m}}", "run_started_at": "{{ago:10m}}", "updated_at": "{{ago:5m}}",
+           "head_repository": {"id": 1, "full_name": "acme/widgets"},
+           "repository": {"id": 1, "full_name": "acme/widgets"}}
+    return [{"status": 200, "body": {"total_count": 1, "workflow_runs": [run]}}]
 
 
 def fake_requests(fake_url, path):

@@ -4,13 +4,12 @@ warnings to chat, grouped by alertname and repo; and, in a real Alertmanager,
 the inhibit rules hold back exactly the alerts they should (one cause, one page)."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SOURCE_DIR, Processes, http, wait_for  # noqa: E402
+from harness import free_port, SOURCE_DIR, Processes, http, wait_for  # noqa: E402
 
 CONFIG = os.path.join(SOURCE_DIR, "rules", "alertmanager.example.yml")
 
@@ -23,12 +22,6 @@ def amtool(*args):
 
 def route(*labels):
     return amtool("config", "routes", "test", f"--config.file={CONFIG}", *labels)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ci_alert(alertname, severity, repo, workflow="CI"):

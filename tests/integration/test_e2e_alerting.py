@@ -6,7 +6,6 @@ receiver with the right labels; turning green must send the resolved
 notification. Every process is stopped, also on failure."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -15,13 +14,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import EXPORTER, SOURCE_DIR, Processes, github_config, http, wait_for  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from harness import free_port, EXPORTER, SOURCE_DIR, Processes, ci_runs, github_config, http, wait_for  # noqa: E402
 
 
 class Receiver:
@@ -58,15 +51,6 @@ class Receiver:
         return None
 
 
-def runs(conclusion):
-    # A push to acme/widgets itself (repository id 1 in the fixtures): the repository's own CI.
-    run = {"event": "push", "status": "completed", "conclusion": conclusion, "head_branch": "main",
-           "created_at": "{{ago:10m}}", "run_started_at": "{{ago:10m}}", "updated_at": "{{ago:5m}}",
-           "head_repository": {"id": 1, "full_name": "acme/widgets"},
-           "repository": {"id": 1, "full_name": "acme/widgets"}}
-    return [{"status": 200, "body": {"total_count": 1, "workflow_runs": [run]}}]
-
-
 def set_route(fake, name, responses):
     body = json.dumps({"name": name, "responses": responses}).encode()
     with urllib.request.urlopen(urllib.request.Request(fake + "/_control/routes", data=body, method="POST"), timeout=5):
@@ -77,7 +61,7 @@ def main():
     receiver = Receiver()
     with Processes() as p:
         fake = p.start_fake()
-        set_route(fake, "github_ci_runs", runs("success"))
+        set_route(fake, "github_ci_runs", ci_runs("success"))
         config = p.write_config(github_config(fake, interval="1s") + '\n[alerts.ci_failing]\nfor = "0s"\n')
         rules = subprocess.run([EXPORTER, "rules", f"--config.file={config}"], capture_output=True, text=True, check=True)
         rules_file = p.write_config(rules.stdout, "rules.yml")
@@ -122,7 +106,7 @@ scrape_configs:
         wait_for(lambda: ci_value() == "0", timeout=60, what="Prometheus scraping a green CI")
         assert receiver.find("/pager", "firing", "GithubWorkflowFailing") is None
 
-        set_route(fake, "github_ci_runs", runs("failure"))
+        set_route(fake, "github_ci_runs", ci_runs("failure"))
         body, alert = wait_for(lambda: receiver.find("/pager", "firing", "GithubWorkflowFailing"), timeout=90,
                                what="the page for the failing workflow")
         assert body["receiver"] == "pager"
@@ -134,7 +118,7 @@ scrape_configs:
         assert alert["annotations"]["runbook_url"].endswith("RUNBOOK.md#githubworkflowfailing")
         assert receiver.find("/chat", "firing", "GithubWorkflowFailing") is None, "a page must not go to chat"
 
-        set_route(fake, "github_ci_runs", runs("success"))
+        set_route(fake, "github_ci_runs", ci_runs("success"))
         body, alert = wait_for(lambda: receiver.find("/pager", "resolved", "GithubWorkflowFailing"), timeout=90,
                                what="the resolved notification")
         assert alert["labels"]["workflow"] == "CI"
