@@ -162,7 +162,7 @@ TEST_CASE("every error of a file is reported at once, in file order") {
   CHECK(config.error().ToString() ==
         "kpi.toml:3:12: 'interval' in [github] must be a duration such as \"30s\", \"5m\" or \"1h\"\n"
         "kpi.toml:4:1: unknown key 'repo' in [github]\n"
-        "kpi.toml:5:2: unknown section [gitlab]; known sections: exporter, alerts, kpi, scorecard, github, jira, stripe, discord, pypi\n"
+        "kpi.toml:5:2: unknown section [gitlab]; known sections: exporter, drill_down, alerts, kpi, scorecard, github, jira, stripe, discord, pypi\n"
         "kpi.toml:8:12: 'packages' in [pypi] must be an array of strings\n"
         "kpi.toml:9:1: unknown alert [alerts.no_such_alert]; known alerts: " +
             config.error().more[3].message.substr(config.error().more[3].message.find("known alerts: ") + 14) +
