@@ -7,8 +7,8 @@ change. The Markdown must equal tests/fixtures/report/review.md with only what t
 loopback ports) normalised; KPI_UPDATE_GOLDEN=1 rewrites it.
 
 The items behind red KPIs come from a loopback server in this test serving the /api/v1/items contract
-(behind basic auth, to prove credentials in --exporter.url travel as a header and never show); the
-exporter itself is checked for the "no /api/v1/items" path. Also: HTML to a file (rendered in Debian's
+(behind basic auth, to prove credentials in --exporter.url travel as a header and never show), and then
+from the running exporter's own /api/v1/items (the failing workflow behind the red CI KPI). Also: HTML to a file (rendered in Debian's
 headless chromium), the review without
 Prometheus and with an unreachable one, bad flags (exit 2), nothing reachable (exit 1)."""
 import base64
@@ -245,11 +245,11 @@ scrape_configs:
         with open(shot, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n", "no screenshot of the HTML report"
 
-        # The running exporter as --exporter.url: no /api/v1/items there yet, and the report says so.
+        # The running exporter as --exporter.url: its real /api/v1/items, with CI now failing on acme/widgets.
         r = report(f"--config.file={config}", f"--prometheus.url={prom}", f"--exporter.url={exporter_url}",
                    "--range=30s", f"--time={rfc3339(end)}")
-        if http(exporter_url + "/api/v1/items")[0] == 404:
-            assert f"Items not listed: the exporter at {exporter_url} has no /api/v1/items" in r.stdout, r.stdout
+        assert "Items not listed" not in r.stdout, r.stdout
+        assert re.search(r"Failing workflows on the default branch \(github, acme/widgets\): \d", r.stdout), r.stdout
 
         # Without Prometheus: the exporter's current values, and what could not be compared.
         r = report(f"--exporter.url={exporter_url}", "--range=7d")
