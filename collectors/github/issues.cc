@@ -30,7 +30,8 @@ const ItemListKind kAwaitingResponseList{
     "awaiting_response",
     "Open issues awaiting a first response",
     {"github_issues_awaiting_response", "github_issues_awaiting_response_oldest_age_seconds"}};
-const ItemListKind kBugsLastDayList{"bugs_last_day", "Bugs opened in the last day", {"github_issues_opened"}};
+const ItemListKind kBugsLastDayList{"bugs_last_day", "Bugs opened in the last day",
+                                    {R"(github_issues_opened{window="1d",kind="bug"})"}};
 
 ListItem IssueItem(const Issue& issue) {
   return {"#" + std::to_string(issue.number), issue.title, issue.html_url, issue.created_at};

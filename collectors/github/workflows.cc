@@ -83,6 +83,7 @@ tl::expected<WorkflowStatsById, Error> CollectWorkflows(HttpClient& http, PollRe
     w.last_run_timestamp_seconds = ToUnixSeconds(latest.updated_at);
     w.latest_run_url = latest.html_url;
     if (w.consecutive_failures > 0) w.failing_since = decisive[size_t(w.consecutive_failures) - 1].updated_at;
+    w.streak_began_earlier = w.consecutive_failures == options.workflow_runs;
     stats[workflow.id] = w;
   }
   return stats;
@@ -108,13 +109,23 @@ const ItemListKind kFailingWorkflowsList{"failing_workflows",
 ItemList FailingWorkflowItems(const std::string& repo, const WorkflowStatsById& workflows, SystemTime now,
                               size_t max_items) {
   const auto labels = WorkflowLabels(workflows);
-  std::vector<ListItem> items;
+  std::vector<std::pair<SystemTime, ListItem>> failing;  // failing at least since, the item
   for (const auto& [id, w] : workflows) {
     if (w.consecutive_failures == 0) continue;
-    items.push_back({labels.at(id), "", w.latest_run_url, w.failing_since,
-                     {{"consecutive failures", std::to_string(w.consecutive_failures)}, {"file", w.path}}});
+    const std::string count = std::to_string(w.consecutive_failures);
+    ListItem item{labels.at(id), "", w.latest_run_url, w.failing_since, {{"consecutive failures", count}, {"file", w.path}}};
+    if (w.streak_began_earlier) {
+      // Its start is older than any run read: unknown, so the item has none (and no age).
+      item.since.reset();
+      item.fields = {{"consecutive failures", count + " or more"},
+                     {"failing since", "before " + FormatTimestamp(*w.failing_since)},
+                     {"file", w.path}};
+    }
+    failing.emplace_back(*w.failing_since, std::move(item));
   }
-  SortOldestFirst(items);
+  std::stable_sort(failing.begin(), failing.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ListItem> items;
+  for (auto& entry : failing) items.push_back(std::move(entry.second));
   return MakeItemList(kFailingWorkflowsList, repo, now, std::move(items), max_items);
 }
 

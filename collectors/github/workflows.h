@@ -46,6 +46,9 @@ struct WorkflowStats {
   double last_run_timestamp_seconds = 0;
   std::string latest_run_url;               // html_url of the latest decisive run
   std::optional<SystemTime> failing_since;  // when the first run of the failing streak at the head finished
+  // Every one of the `workflow_runs` runs read failed: the streak began before
+  // failing_since (the oldest run read) and is longer than counted.
+  bool streak_began_earlier = false;
 };
 using WorkflowStatsById = std::map<int64_t, WorkflowStats>;
 

@@ -26,6 +26,26 @@ Zone ZoneOf(const KpiDefinition& kpi, double value) {
 
 bool MeetsTarget(const KpiDefinition& kpi, double value) { return AtOrBetter(kpi.direction, value, kpi.target); }
 
+bool SeriesExplainsKpi(std::string_view series, const KpiDefinition& kpi) {
+  const size_t brace = series.find('{');
+  if (series.substr(0, brace) != kpi.metric) return false;
+  if (brace == std::string_view::npos) return true;
+  // The label values are our own list kinds' (no quote or comma inside): label="value",...}
+  std::string_view rest = series.substr(brace + 1);
+  while (!rest.empty() && rest.front() != '}') {
+    const size_t equals = rest.find("=\"");
+    const size_t close = rest.find('"', equals + 2);
+    if (equals == std::string_view::npos || close == std::string_view::npos) return false;  // not ours: explains nothing
+    const std::string_view label = rest.substr(0, equals), value = rest.substr(equals + 2, close - equals - 2);
+    for (const auto& [name, wanted] : kpi.matchers) {
+      if (name == label && wanted != value) return false;
+    }
+    rest = rest.substr(close + 1);
+    if (!rest.empty() && rest.front() == ',') rest.remove_prefix(1);
+  }
+  return true;
+}
+
 std::string_view AggregateName(Aggregate a) {
   switch (a) {
     case Aggregate::kMean: return "mean";

@@ -64,6 +64,12 @@ double RedThreshold(const KpiDefinition& kpi);
 std::string_view AggregateName(Aggregate a);
 std::string_view ZoneName(Zone z);  // "green", "yellow", "red"
 
+// Whether a list that explains `series` explains the KPI. `series` is a metric family, or a family with the label
+// values its list is about (`github_issues_opened{window="1d",kind="bug"}`): that explains a KPI on the family
+// unless one of the KPI's matchers asks for another value of such a label (a 30-day KPI is not explained by the
+// last day's bugs).
+bool SeriesExplainsKpi(std::string_view series, const KpiDefinition& kpi);
+
 // The item lists behind a KPI (README "Drill-down"): those that explain its metric, narrowed to the targets its label
 // matchers name when any list's target is named (a KPI with labels = { repo = "acme/widgets" } shows that
 // repository's lists, not every repository's). A PromQL KPI has none. `metrics_of(list)` and `target_of(list)` read a
@@ -75,7 +81,9 @@ std::vector<List> ListsBehindKpi(const KpiDefinition& kpi, const std::vector<Lis
   if (kpi.metric.empty()) return lists;
   for (const List& list : all) {
     const auto& metrics = metrics_of(list);
-    if (std::find(metrics.begin(), metrics.end(), kpi.metric) != metrics.end()) lists.push_back(list);
+    if (std::any_of(metrics.begin(), metrics.end(), [&](const auto& series) { return SeriesExplainsKpi(series, kpi); })) {
+      lists.push_back(list);
+    }
   }
   const auto named = [&](const List& list) {
     return std::any_of(kpi.matchers.begin(), kpi.matchers.end(),

@@ -134,6 +134,10 @@ def github_lists():
 
         assert ids("bugs_last_day") == ["#200", "#201"], got["bugs_last_day"]
         assert got["bugs_last_day"]["total"] == 2 == value(m, "github_issues_opened", window="1d", kind="bug", **repo)
+        # It explains the last day's bugs: not the default 30-day bug_reports KPI.
+        assert got["bugs_last_day"]["metrics"] == ['github_issues_opened{window="1d",kind="bug"}'], got["bugs_last_day"]
+        status, page = http(base + "/items/kpi?name=bug_reports")
+        assert status == 200 and "#200" not in page and "Bugs opened in the last day" not in page, page
 
         [ci] = got["failing_workflows"]["items"]
         run_id = zlib.crc32(b"failure30m") % 10**9

@@ -140,6 +140,29 @@ TEST_CASE("failing_workflows: the failing streak's latest run, its start and len
   CHECK(Field(list.items[1], "file") == ".github/workflows/ci.yml");
 }
 
+TEST_CASE("failing_workflows: a streak longer than the runs read has no start, only a bound, and still leads") {
+  World world;
+  const auto& c = world.clock;
+  world.Set(kRepo + "/actions/workflows?per_page=100",
+            R"({"workflows":[{"id":7,"name":"CI","path":".github/workflows/ci.yml","state":"active"},)"
+            R"({"id":8,"name":"Nightly","path":".github/workflows/nightly.yml","state":"active"}]})");
+  world.Set(RunsUrl(7), "{\"workflow_runs\":[" + RunJson(c, 101, "failure", 1) + "," + RunJson(c, 104, "success", 5) + "]}");
+  // Nightly: the 20 runs read (workflow_runs' default) all failed, the oldest 20 hours ago; older ones exist.
+  std::string runs;
+  for (int k = 0; k < 25; ++k) runs += (k ? "," : "") + RunJson(c, 200 + k, "failure", 60 * (k + 1));
+  world.Set(RunsUrl(8), "{\"workflow_runs\":[" + runs + "]}");
+  const Snapshot snapshot = Polled(world);
+  CHECK(HasLine(SnapshotText(snapshot),
+                "github_workflow_consecutive_failures{repo=\"o/r\",workflow=\"Nightly\",branch=\"main\"} 20"));
+  const ItemList list = World::List(snapshot, "failing_workflows");
+  REQUIRE(Ids(list) == std::vector<std::string>{"Nightly", "CI"});
+  CHECK_FALSE(list.items[0].since.has_value());
+  CHECK(Field(list.items[0], "consecutive failures") == "20 or more");
+  CHECK(Field(list.items[0], "failing since") == "before " + Ago(c, 20h));
+  CHECK(list.items[1].since == c.Now() - 1min);
+  CHECK(Field(list.items[1], "failing since") == "(none)");
+}
+
 TEST_CASE("longest_lead_time lists the pull requests merged in the window, longest lead time first") {
   World world;
   const auto& c = world.clock;

@@ -75,6 +75,22 @@ TEST_CASE("items for a KPI: the lists naming its metric, narrowed to the target 
   CHECK(ItemListsForKpi(source, kpi).empty());
 }
 
+TEST_CASE("items for a KPI: a list about some label values explains only KPIs that ask for those values") {
+  KpiDefinition kpi;
+  kpi.metric = "github_issues_opened";
+  const std::string day_bugs = R"(github_issues_opened{window="1d",kind="bug"})";
+  CHECK(SeriesExplainsKpi(day_bugs, kpi));  // no matchers: any window
+  kpi.matchers = {{"kind", "bug"}, {"window", "1d"}, {"repo", "acme/widgets"}};
+  CHECK(SeriesExplainsKpi(day_bugs, kpi));
+  kpi.matchers = {{"kind", "bug"}, {"window", "30d"}};  // the default bug_reports KPI
+  CHECK_FALSE(SeriesExplainsKpi(day_bugs, kpi));
+  kpi.matchers = {{"kind", "all"}};
+  CHECK_FALSE(SeriesExplainsKpi(day_bugs, kpi));
+  CHECK_FALSE(SeriesExplainsKpi(R"(github_issues_opened_total{window="1d"})", kpi));
+  CHECK_FALSE(SeriesExplainsKpi("github_issues_opened{window=", kpi));  // not a selector of ours
+  CHECK(SeriesExplainsKpi("github_issues_opened", kpi));
+}
+
 TEST_CASE("items page: redacted, escaped, only web links, links to each list") {
   const ItemsSource source = Source();
   const auto lists = SelectItemLists(source, ParseItemsFilter("collector=github"));
