@@ -103,7 +103,7 @@ TEST_CASE("the report command: its flags, defaults, and checks that name the fla
   CHECK(ParseFlags({"rules", "--out=x"}).error() == "--out only applies to the report command");
 }
 
-TEST_CASE("--web.external-url: an absolute http(s) URL without user, query or fragment; errors do not echo it") {
+TEST_CASE("the external URL flag: an absolute http(s) URL without user, query or fragment, and errors do not echo it") {
   auto flags = ParseFlags({"rules", "--web.external-url=https://kpi.example.com/kpi-exporter/"});
   REQUIRE(flags);
   CHECK(flags->external_url == "https://kpi.example.com/kpi-exporter/");
