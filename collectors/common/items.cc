@@ -1,6 +1,7 @@
 #include "collectors/common/items.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "collectors/common/snapshot.h"
 
@@ -9,6 +10,15 @@ namespace {
 
 // Upstream text is bounded and valid UTF-8, as label values are.
 std::string Bounded(std::string_view text) { return SanitizeLabelValue(text); }
+
+// Stable, by `since` in `order`; items without one last.
+template <typename Order>
+void SortBySince(std::vector<ListItem>& items, Order order) {
+  std::stable_sort(items.begin(), items.end(), [&](const ListItem& a, const ListItem& b) {
+    if (a.since && b.since) return order(*a.since, *b.since);
+    return a.since.has_value() && !b.since.has_value();
+  });
+}
 
 }  // namespace
 
@@ -28,11 +38,8 @@ ItemList MakeItemList(const ItemListKind& kind, std::string target, SystemTime u
   return out;
 }
 
-void SortOldestFirst(std::vector<ListItem>& items) {
-  std::stable_sort(items.begin(), items.end(), [](const ListItem& a, const ListItem& b) {
-    if (a.since && b.since) return *a.since < *b.since;
-    return a.since.has_value() && !b.since.has_value();
-  });
-}
+void SortOldestFirst(std::vector<ListItem>& items) { SortBySince(items, std::less<>()); }
+
+void SortNewestFirst(std::vector<ListItem>& items) { SortBySince(items, std::greater<>()); }
 
 }  // namespace kpi

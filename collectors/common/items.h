@@ -61,5 +61,7 @@ ItemList MakeItemList(const ItemListKind& kind, std::string target, SystemTime u
 
 // Oldest first (items without `since` last), stable.
 void SortOldestFirst(std::vector<ListItem>& items);
+// Newest first (items without `since` last), stable: for events such as failures.
+void SortNewestFirst(std::vector<ListItem>& items);
 
 }  // namespace kpi

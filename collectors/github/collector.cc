@@ -39,6 +39,25 @@ void Keep(std::optional<T>& group, const std::optional<T>& previous) {
   group = previous;
 }
 
+const ItemListKind kLongestLeadTimeList{"longest_lead_time",
+                                        "Merged pull requests with the longest lead time (30 days)",
+                                        {"github_pull_request_merge_lead_time_seconds"}};
+
+ListItem LeadTimeItem(const github::PullRequest& pull, double lead_time) {
+  return {"#" + std::to_string(pull.number), pull.title, pull.html_url, pull.created_at,
+          {{"lead time", FormatDuration(std::chrono::seconds(int64_t(lead_time)))},
+           {"merged", FormatTimestamp(*pull.merged_at)}}};
+}
+
+// Worst first; equal lead times in listing order (most recently updated first).
+ItemList LongestLeadTimes(const std::string& repo, std::vector<std::pair<double, ListItem>> merged, SystemTime now,
+                          size_t max_items) {
+  std::stable_sort(merged.begin(), merged.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<ListItem> items;
+  for (auto& [lead_time, item] : merged) items.push_back(std::move(item));
+  return MakeItemList(kLongestLeadTimeList, repo, now, std::move(items), max_items);
+}
+
 }  // namespace
 
 // Repositories are polled side by side (ParallelFor): what they share within
@@ -49,6 +68,7 @@ struct GithubCollector::PollState {
   PollReport& report;
   Shard shard;
   github::CommentBudget comments;
+  size_t max_items;  // [drill_down]: items per list, 0 = no lists
 };
 
 // Every family AddMetrics emits (the scorecard integration test checks that
@@ -190,7 +210,7 @@ void GithubCollector::UseInstallationOf(std::string_view target) {
 
 tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContext& context) {
   PollState state{context.clock.Now(), context.log, context.report, context.shard,
-                  github::CommentBudget(config_.max_comment_requests)};
+                  github::CommentBudget(config_.max_comment_requests), context.max_items};
   std::vector<Error> errors;
 
   const int64_t spent_before = http.points_spent();
@@ -266,6 +286,21 @@ tl::expected<std::vector<std::string>, Error> GithubCollector::ResolveRepos(Http
   return std::vector<std::string>(repos.begin(), repos.end());
 }
 
+void GithubCollector::AddItems(SnapshotBuilder& b, const RepoStats& s) {
+  const auto add = [&](const std::optional<ItemList>& list) {
+    if (list) b.Items(*list);
+  };
+  if (s.issues.awaiting) add(s.issues.awaiting->items);
+  if (s.issues.opened) add(s.issues.opened->day_bug_items);
+  add(s.failing_workflows);
+  add(s.longest_lead_times);
+  if (s.dora) {
+    add(s.dora->failed_deployment_items);
+    add(s.dora->incident_items);
+  }
+  if (s.security && s.security->dependabot) add(s.security->dependabot->critical_high_items);
+}
+
 tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpClient& http, PollState& state,
                                                                           const std::string& repo) {
   const auto found = repos_.values().find(repo);
@@ -290,7 +325,7 @@ tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpCl
 tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollState& state, const std::string& repo,
                                                          const RepoStats* previous, RepoStats& stats) {
   auto issues = issues_.Collect(http, state.report, state.comments, config_.settings.api_url, repo, state.now,
-                                previous ? &previous->issues : nullptr);
+                                previous ? &previous->issues : nullptr, state.max_items);
   if (!issues) return tl::unexpected(issues.error());
   stats.issues = std::move(*issues);
   return {};
@@ -352,6 +387,9 @@ tl::expected<void, Error> GithubCollector::CollectWorkflows(HttpClient& http, Po
                                             previous ? &previous->workflows : nullptr);
   if (!workflows) return tl::unexpected(workflows.error());
   stats.workflows = std::move(*workflows);
+  if (state.max_items > 0) {
+    stats.failing_workflows = github::FailingWorkflowItems(repo, stats.workflows, state.now, state.max_items);
+  }
   return {};
 }
 
@@ -360,6 +398,7 @@ tl::expected<void, Error> GithubCollector::CollectMergeLeadTimes(HttpClient& htt
                                                                  RepoStats& stats) {
   const SystemTime month_ago = state.now - kMonth;
   std::vector<double> lead_times;
+  std::vector<std::pair<double, ListItem>> merged;  // lead time, pull request
   // Newest updates first: once a page reaches PRs last touched before the
   // window, no later page can hold a PR merged inside it.
   auto walk = WalkPages(http, config_.settings.api_url + "/repos/" + repo +
@@ -371,16 +410,20 @@ tl::expected<void, Error> GithubCollector::CollectMergeLeadTimes(HttpClient& htt
                           for (const auto& pull : *pulls) {
                             if (pull.updated_at < month_ago) reached_window_start = true;
                             if (pull.merged_at && *pull.merged_at >= month_ago) {
-                              lead_times.push_back(std::max(0.0, SecondsBetween(pull.created_at, *pull.merged_at)));
+                              const double lead_time = std::max(0.0, SecondsBetween(pull.created_at, *pull.merged_at));
+                              lead_times.push_back(lead_time);
+                              if (state.max_items > 0) merged.emplace_back(lead_time, LeadTimeItem(pull, lead_time));
                             }
                           }
                           return !reached_window_start;
                         });
   if (!walk) return tl::unexpected(walk.error());
   stats.merge_lead_times = std::move(lead_times);
+  if (state.max_items > 0) stats.longest_lead_times = LongestLeadTimes(repo, std::move(merged), state.now, state.max_items);
   if (walk->truncated) {
     state.report.Truncated(repo, "pull_requests");
     Keep(stats.merge_lead_times, previous ? previous->merge_lead_times : std::nullopt);
+    Keep(stats.longest_lead_times, previous ? previous->longest_lead_times : std::nullopt);
   }
   return {};
 }
@@ -388,7 +431,8 @@ tl::expected<void, Error> GithubCollector::CollectMergeLeadTimes(HttpClient& htt
 tl::expected<void, Error> GithubCollector::CollectDora(HttpClient& http, PollState& state, const std::string& repo,
                                                        const RepoStats* previous, RepoStats& stats) {
   if (!dora_) return {};
-  auto dora = dora_->Collect(http, state.report, config_.settings.api_url, repo, stats.repo.default_branch, state.now);
+  auto dora = dora_->Collect(http, state.report, config_.settings.api_url, repo, stats.repo.default_branch, state.now,
+                             state.max_items);
   if (!dora) return tl::unexpected(dora.error());
   stats.dora = std::move(*dora);
   if (!stats.dora) Keep(stats.dora, previous ? previous->dora : std::nullopt);  // a cap cut a listing
@@ -398,7 +442,8 @@ tl::expected<void, Error> GithubCollector::CollectDora(HttpClient& http, PollSta
 tl::expected<void, Error> GithubCollector::CollectSecurity(HttpClient& http, PollState& state, const std::string& repo,
                                                            const RepoStats* previous, RepoStats& stats) {
   if (!config_.security) return {};
-  auto security = security_.Collect(http, state.report, state.log, config_.settings.api_url, repo, state.now);
+  auto security =
+      security_.Collect(http, state.report, state.log, config_.settings.api_url, repo, state.now, state.max_items);
   if (!security) return tl::unexpected(security.error());
   stats.security = std::move(*security);
   if (!stats.security) Keep(stats.security, previous ? previous->security : std::nullopt);  // a cap cut a listing
@@ -431,6 +476,7 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
                 month, *s.merge_lead_times);
     }
     issues_.AddMetrics(b, repo, s.issues, now);
+    AddItems(b, s);
   }
   b.Counter("github_api_points_spent_total",
             "Rate-limit points this exporter's GitHub requests cost (REST: 1 per answer but 304s and /rate_limit).",

@@ -67,8 +67,10 @@ class GithubCollector final : public Collector {
     github::Repo repo;
     github::IssueStats issues;
     std::optional<std::vector<double>> merge_lead_times;
+    std::optional<ItemList> longest_lead_times;  // kept and cut with merge_lead_times
     std::optional<int64_t> contributors;  // absent when GitHub will not count them
     github::WorkflowStatsById workflows;
+    std::optional<ItemList> failing_workflows;  // absent with max_items = 0
     std::optional<github::DoraStats> dora;
     std::optional<github::SecurityStats> security;
   };
@@ -92,6 +94,8 @@ class GithubCollector final : public Collector {
   tl::expected<void, Error> CountContributors(HttpClient& http, PollState& state, const std::string& repo,
                                               RepoStats& stats);
   void AddMetrics(SnapshotBuilder& builder, const std::vector<std::string>& repos, SystemTime now) const;
+  // Every drill-down list of one repository's stats (README "Drill-down").
+  static void AddItems(SnapshotBuilder& builder, const RepoStats& stats);
 
   // The wait before the next poll that lets the core limit last until its
   // reset, when this poll cost `spent` points (README "GitHub": budget).

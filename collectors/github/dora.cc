@@ -81,18 +81,19 @@ std::optional<int64_t> PullRequestOfMessage(std::string_view message) {
 }
 
 std::optional<DeploymentOutcome> OutcomeOf(const Deployment& deployment, const std::vector<DeploymentStatus>& statuses) {
-  std::optional<SystemTime> first_success;
+  const DeploymentStatus* first_success = nullptr;
   const DeploymentStatus* latest = nullptr;
   for (const auto& status : statuses) {
-    if (status.state == "success" && (!first_success || status.created_at < *first_success)) {
-      first_success = status.created_at;
+    if (status.state == "success" && (!first_success || status.created_at < first_success->created_at)) {
+      first_success = &status;
     }
     if (!latest || status.created_at > latest->created_at) latest = &status;
   }
+  const std::string id = "deployment " + std::to_string(deployment.id);
   // Superseded deployments later turn `inactive`: any success decides.
-  if (first_success) return DeploymentOutcome{deployment.sha, *first_success, true};
+  if (first_success) return DeploymentOutcome{deployment.sha, first_success->created_at, true, id, first_success->log_url};
   if (latest && (latest->state == "failure" || latest->state == "error")) {
-    return DeploymentOutcome{deployment.sha, latest->created_at, false};
+    return DeploymentOutcome{deployment.sha, latest->created_at, false, id, latest->log_url};
   }
   return std::nullopt;
 }
@@ -170,6 +171,39 @@ DoraStats ComputeDora(const std::vector<DeploymentOutcome>& deployments, const s
   if (decided > 0) stats.change_failure_ratio = double(failures) / double(decided);
   if (successes > 0) stats.rework_ratio = double(rework) / double(successes);
   return stats;
+}
+
+const ItemListKind kFailedDeploymentsList{"failed_deployments",
+                                          "Failed deployments (30 days)",
+                                          {"github_deployments_failed", "github_change_failure_ratio"}};
+const ItemListKind kIncidentsList{"incidents",
+                                  "Incidents opened or closed in the last 30 days",
+                                  {"github_change_failure_ratio", "github_time_to_restore_seconds"}};
+
+ItemList FailedDeploymentItems(const std::string& repo, const std::vector<DeploymentOutcome>& deployments,
+                               SystemTime now, size_t max_items) {
+  std::vector<ListItem> items;
+  for (const auto& d : deployments) {
+    if (d.succeeded || d.at < now - kMonth || d.at > now) continue;
+    items.push_back({d.id, "", d.url, d.at, {{"deployed", d.sha}}});
+  }
+  SortNewestFirst(items);
+  return MakeItemList(kFailedDeploymentsList, repo, now, std::move(items), max_items);
+}
+
+ItemList IncidentItems(const std::string& repo, const std::vector<Incident>& incidents, SystemTime now,
+                       size_t max_items) {
+  const auto in_window = [&](SystemTime t) { return t >= now - kMonth && t <= now; };
+  std::vector<ListItem> items;
+  for (const auto& incident : incidents) {
+    if (!in_window(incident.opened) && !(incident.closed && in_window(*incident.closed))) continue;
+    ListItem item = incident.item;
+    item.since = incident.opened;
+    item.fields.push_back({"closed", incident.closed ? FormatTimestamp(*incident.closed) : "open"});
+    items.push_back(std::move(item));
+  }
+  SortNewestFirst(items);
+  return MakeItemList(kIncidentsList, repo, now, std::move(items), max_items);
 }
 
 void AddDoraMetrics(SnapshotBuilder& b, const std::string& repo, const DoraStats& s) {

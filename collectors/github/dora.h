@@ -22,6 +22,7 @@
 
 #include "collectors/common/clock.h"
 #include "collectors/common/error.h"
+#include "collectors/common/items.h"
 #include "collectors/common/poll_report.h"
 #include "collectors/common/snapshot.h"
 #include "collectors/common/upstream/http_client.h"
@@ -56,11 +57,14 @@ struct DeploymentOutcome {
   std::string sha;  // what was deployed (a commit sha, or a release's tag)
   SystemTime at;    // first success, or the failure
   bool succeeded = false;
+  std::string id = "";   // for people: "deployment 12", "run 345", a release's tag
+  std::string url = "";  // its page or log; "" when GitHub gives none
 };
 
 struct Incident {
   SystemTime opened;
   std::optional<SystemTime> closed;
+  ListItem item = {};  // the issue, for the drill-down list
 };
 
 // The commits a successful deployment newly shipped.
@@ -80,7 +84,19 @@ struct DoraStats {
   std::vector<double> recovery_times;         // failure episode start -> next success
   std::optional<double> change_failure_ratio;  // absent without decided deployments
   std::optional<double> rework_ratio;          // absent without successful deployments
+  // The drill-down lists (absent with max_items = 0), kept and cut with the numbers.
+  std::optional<ItemList> failed_deployment_items;
+  std::optional<ItemList> incident_items;
 };
+
+extern const ItemListKind kFailedDeploymentsList;
+extern const ItemListKind kIncidentsList;
+// Failed deployments of the 30-day window, newest first.
+ItemList FailedDeploymentItems(const std::string& repo, const std::vector<DeploymentOutcome>& deployments,
+                               SystemTime now, size_t max_items);
+// Incidents opened or closed in the 30-day window, newest first.
+ItemList IncidentItems(const std::string& repo, const std::vector<Incident>& incidents, SystemTime now,
+                       size_t max_items);
 
 // `deployments` sorted oldest first; `shipped` by index into `deployments`
 // (successful ones that had a previous successful deployment).
@@ -109,7 +125,8 @@ class DoraCollector {
   // Everything for one repository; nullopt when a cap cut a listing the
   // numbers depend on (reported), so the caller keeps its last values.
   tl::expected<std::optional<DoraStats>, Error> Collect(HttpClient& http, PollReport& report, const std::string& api_url,
-                                         const std::string& repo, const std::string& default_branch, SystemTime now);
+                                         const std::string& repo, const std::string& default_branch, SystemTime now,
+                                         size_t max_items);
   // Forgets cached answers of repositories no longer polled.
   void Retain(const std::set<std::string>& repos);
 

@@ -7,6 +7,7 @@
 #include "collectors/common/time_util.h"
 #include "collectors/common/upstream/pagination.h"
 #include "collectors/github/dora.h"
+#include "collectors/github/issues.h"
 #include "collectors/github/workflows.h"
 
 namespace kpi::github {
@@ -73,7 +74,7 @@ tl::expected<std::optional<DoraStats>, Error> DoraCollector::Collect(HttpClient&
                                                                      const std::string& api_url,
                                                                      const std::string& repo,
                                                                      const std::string& default_branch,
-                                                                     SystemTime now) {
+                                                                     SystemTime now, size_t max_items) {
   const SystemTime since = now - kMonth;
   auto deployments = Deployments(http, report, api_url, repo, default_branch, since);
   if (!deployments) return tl::unexpected(deployments.error());
@@ -98,7 +99,12 @@ tl::expected<std::optional<DoraStats>, Error> DoraCollector::Collect(HttpClient&
   auto labelled = ReadLabelled(http, report, api_url, repo, since);
   if (!labelled) return tl::unexpected(labelled.error());
   if (!*labelled) return std::optional<DoraStats>();
-  return ComputeDora(list, shipped, (*labelled)->incidents, (*labelled)->rework_pulls, now);
+  DoraStats stats = ComputeDora(list, shipped, (*labelled)->incidents, (*labelled)->rework_pulls, now);
+  if (max_items > 0) {
+    stats.failed_deployment_items = FailedDeploymentItems(repo, list, now, max_items);
+    stats.incident_items = IncidentItems(repo, (*labelled)->incidents, now, max_items);
+  }
+  return stats;
 }
 
 void DoraCollector::Retain(const std::set<std::string>& repos) {
@@ -192,7 +198,8 @@ tl::expected<DoraCollector::Outcomes, Error> DoraCollector::FromReleases(HttpCli
                             if (reading.has_base) return false;
                             std::optional<DeploymentOutcome> outcome;
                             if (!release.draft && !release.prerelease && release.published_at) {
-                              outcome = DeploymentOutcome{release.tag_name, *release.published_at, true};
+                              outcome = DeploymentOutcome{release.tag_name, *release.published_at, true,
+                                                          release.tag_name, release.html_url};
                             }
                             reading.Add(release.published_at.value_or(release.created_at), std::move(outcome));
                           }
@@ -216,10 +223,11 @@ tl::expected<DoraCollector::Outcomes, Error> DoraCollector::FromWorkflow(HttpCli
                             if (reading.has_base) return false;
                             std::optional<DeploymentOutcome> outcome;
                             if (IsOwnRun(run, limits_.ci_events) && !run.head_sha.empty()) {
+                              const std::string id = "run " + std::to_string(run.id);
                               if (run.conclusion == "success") {
-                                outcome = DeploymentOutcome{run.head_sha, run.updated_at, true};
+                                outcome = DeploymentOutcome{run.head_sha, run.updated_at, true, id, run.html_url};
                               } else if (run.conclusion == "failure" || run.conclusion == "timed_out") {
-                                outcome = DeploymentOutcome{run.head_sha, run.updated_at, false};
+                                outcome = DeploymentOutcome{run.head_sha, run.updated_at, false, id, run.html_url};
                               }
                             }
                             reading.Add(run.updated_at, std::move(outcome));
@@ -321,7 +329,7 @@ tl::expected<std::optional<DoraCollector::Labelled>, Error> DoraCollector::ReadL
                                 if (has(config_.rework_labels, label)) labelled.rework_pulls.insert(issue.number);
                               } else if (has(config_.incident_labels, label) &&
                                          incident_numbers.insert(issue.number).second) {
-                                labelled.incidents.push_back(Incident{issue.created_at, issue.closed_at});
+                                labelled.incidents.push_back(Incident{issue.created_at, issue.closed_at, IssueItem(issue)});
                               }
                             }
                             return true;

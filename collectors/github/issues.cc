@@ -26,6 +26,16 @@ bool IsBug(const Issue& issue, const std::vector<std::string>& bug_labels) {
 
 }  // namespace
 
+const ItemListKind kAwaitingResponseList{
+    "awaiting_response",
+    "Open issues awaiting a first response",
+    {"github_issues_awaiting_response", "github_issues_awaiting_response_oldest_age_seconds"}};
+const ItemListKind kBugsLastDayList{"bugs_last_day", "Bugs opened in the last day", {"github_issues_opened"}};
+
+ListItem IssueItem(const Issue& issue) {
+  return {"#" + std::to_string(issue.number), issue.title, issue.html_url, issue.created_at};
+}
+
 bool CommentBudget::TakePage() {
   std::lock_guard lock(mu_);
   if (pages_left_ <= 0) return false;
@@ -40,7 +50,8 @@ void CommentBudget::ReturnPage() {
 
 tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollReport& report, CommentBudget& budget,
                                                         std::string_view api_url, const std::string& repo,
-                                                        SystemTime now, const IssueStats* previous) {
+                                                        SystemTime now, const IssueStats* previous,
+                                                        size_t max_items) {
   const std::string base = std::string(api_url) + "/repos/" + repo + "/issues?per_page=100";
   OpenCounts open;
   std::vector<Issue> open_issues;
@@ -73,6 +84,7 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
   std::erase_if(recent_issues, [&](const Issue& issue) { return issue.created_at < month_ago; });
 
   Opened opened;
+  std::vector<ListItem> day_bugs;
   std::vector<double> first_responses;
   bool responses_complete = true;
   for (const Issue& issue : recent_issues) {
@@ -82,6 +94,7 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
     opened.month_bugs += is_bug;
     opened.day += last_day;
     opened.day_bugs += last_day && is_bug;
+    if (last_day && is_bug) day_bugs.push_back(IssueItem(issue));
     auto response = FirstResponse(http, budget, api_url, repo, issue);
     if (!response) return tl::unexpected(response.error());
     responses_complete = responses_complete && response->complete;
@@ -89,6 +102,7 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
   }
 
   Awaiting awaiting;
+  std::vector<ListItem> awaiting_items;
   bool awaiting_complete = true;
   for (const Issue& issue : open_issues) {
     if (issue.created_at < now - options_.awaiting_response_window) continue;
@@ -97,13 +111,21 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
     awaiting_complete = awaiting_complete && response->complete;
     if (response->at) continue;
     ++awaiting.count;
+    awaiting_items.push_back(IssueItem(issue));
     if (!awaiting.oldest_created || issue.created_at < *awaiting.oldest_created) awaiting.oldest_created = issue.created_at;
   }
 
-  // A group computed from cut data keeps its previous value (absent if none).
+  if (max_items > 0) {
+    SortOldestFirst(awaiting_items);
+    awaiting.items = MakeItemList(kAwaitingResponseList, repo, now, std::move(awaiting_items), max_items);
+    SortNewestFirst(day_bugs);
+    opened.day_bug_items = MakeItemList(kBugsLastDayList, repo, now, std::move(day_bugs), max_items);
+  }
+
+  // A group computed from cut data keeps its previous value (absent if none), its lists with it.
   static const IssueStats kNever;  // "previous" before the first good poll: every group absent
   const IssueStats& last = previous ? *previous : kNever;
-  IssueStats stats{open, awaiting, opened, std::move(first_responses)};
+  IssueStats stats{open, std::move(awaiting), std::move(opened), std::move(first_responses)};
   if (open_walk->truncated) {
     report.Truncated(repo, "open_issues");
     stats.open = last.open;

@@ -21,6 +21,7 @@
 
 #include "collectors/common/clock.h"
 #include "collectors/common/error.h"
+#include "collectors/common/items.h"
 #include "collectors/common/poll_report.h"
 #include "collectors/common/snapshot.h"
 #include "collectors/common/upstream/http_client.h"
@@ -35,10 +36,18 @@ struct OpenCounts {
 struct Awaiting {
   int64_t count = 0;
   std::optional<SystemTime> oldest_created;  // the age is taken at render time
+  std::optional<ItemList> items;             // the drill-down list (absent with max_items = 0)
 };
 struct Opened {
   int64_t day = 0, day_bugs = 0, month = 0, month_bugs = 0;
+  std::optional<ItemList> day_bug_items;  // the drill-down list of day_bugs
 };
+
+// The drill-down lists of the issue numbers (README "Drill-down").
+extern const ItemListKind kAwaitingResponseList;
+extern const ItemListKind kBugsLastDayList;
+// An issue as a list item: "#12", its title and page, opened at.
+ListItem IssueItem(const Issue& issue);
 
 // Each group is absent until it was computed from complete data once; a group
 // whose listing a cap cut keeps its previous value.
@@ -86,7 +95,7 @@ class IssueCollector {
 
   tl::expected<IssueStats, Error> Collect(HttpClient& http, PollReport& report, CommentBudget& budget,
                                           std::string_view api_url, const std::string& repo, SystemTime now,
-                                          const IssueStats* previous);
+                                          const IssueStats* previous, size_t max_items);
   // After a poll: forgets cached answers no issue of this poll needed.
   void Retain(const CommentBudget& budget);
 

@@ -80,6 +80,8 @@ tl::expected<std::vector<Issue>, Error> ParseIssues(std::string_view body) {
     if (const auto user = OptObj(o, "user")) issue.author = std::string(Str(*user, "login"));
     issue.comments = OptInt(o, "comments").value_or(0);
     issue.closed_at = OptTime(o, "closed_at");
+    issue.title = std::string(OptStr(o, "title").value_or(""));
+    issue.html_url = std::string(OptStr(o, "html_url").value_or(""));
     if (const auto labels = OptArr(o, "labels")) {
       // The schema allows a label as an object or as a plain string.
       for (element label : *labels) {
@@ -115,6 +117,8 @@ tl::expected<std::vector<Workflow>, Error> ParseWorkflows(std::string_view body)
 tl::expected<std::vector<WorkflowRun>, Error> ParseWorkflowRuns(std::string_view body) {
   return ParseList<WorkflowRun>("workflow runs", body, "workflow_runs", [](object o) {
     WorkflowRun run;
+    run.id = OptInt(o, "id").value_or(0);
+    run.html_url = std::string(OptStr(o, "html_url").value_or(""));
     run.event = std::string(OptStr(o, "event").value_or(""));
     run.conclusion = std::string(OptStr(o, "conclusion").value_or(""));
     // head_repository is null when the fork was deleted; ids never change on a rename.
@@ -130,7 +134,9 @@ tl::expected<std::vector<WorkflowRun>, Error> ParseWorkflowRuns(std::string_view
 
 tl::expected<std::vector<PullRequest>, Error> ParsePullRequests(std::string_view body) {
   return ParseList<PullRequest>("pull requests", body, std::nullopt, [](object o) {
-    return PullRequest{Time(o, "created_at"), Time(o, "updated_at"), OptTime(o, "merged_at")};
+    return PullRequest{Time(o, "created_at"), Time(o, "updated_at"), OptTime(o, "merged_at"),
+                       OptInt(o, "number").value_or(0), std::string(OptStr(o, "title").value_or("")),
+                       std::string(OptStr(o, "html_url").value_or(""))};
   });
 }
 
@@ -156,14 +162,17 @@ tl::expected<std::vector<Deployment>, Error> ParseDeployments(std::string_view b
 
 tl::expected<std::vector<DeploymentStatus>, Error> ParseDeploymentStatuses(std::string_view body) {
   return ParseList<DeploymentStatus>("deployment statuses", body, std::nullopt, [](object o) {
-    return DeploymentStatus{std::string(Str(o, "state")), Time(o, "created_at")};
+    const auto log_url = OptStr(o, "log_url");
+    return DeploymentStatus{std::string(Str(o, "state")), Time(o, "created_at"),
+                            std::string(log_url && !log_url->empty() ? *log_url : OptStr(o, "target_url").value_or(""))};
   });
 }
 
 tl::expected<std::vector<Release>, Error> ParseReleases(std::string_view body) {
   return ParseList<Release>("releases", body, std::nullopt, [](object o) {
     return Release{std::string(Str(o, "tag_name")), OptBool(o, "draft").value_or(false),
-                   OptBool(o, "prerelease").value_or(false), OptTime(o, "published_at"), Time(o, "created_at")};
+                   OptBool(o, "prerelease").value_or(false), OptTime(o, "published_at"), Time(o, "created_at"),
+                   std::string(OptStr(o, "html_url").value_or(""))};
   });
 }
 
@@ -184,8 +193,14 @@ tl::expected<std::vector<ComparedCommit>, Error> ParseCommits(std::string_view b
 
 tl::expected<std::vector<DependabotAlert>, Error> ParseDependabotAlerts(std::string_view body) {
   return ParseList<DependabotAlert>("dependabot alerts", body, std::nullopt, [](object o) {
-    return DependabotAlert{std::string(Str(o, "state")), std::string(Str(Obj(o, "security_advisory"), "severity")),
-                           Time(o, "created_at"), OptTime(o, "fixed_at")};
+    DependabotAlert alert{std::string(Str(o, "state")), std::string(Str(Obj(o, "security_advisory"), "severity")),
+                          Time(o, "created_at"), OptTime(o, "fixed_at")};
+    alert.number = OptInt(o, "number").value_or(0);
+    alert.html_url = std::string(OptStr(o, "html_url").value_or(""));
+    if (const auto dependency = OptObj(o, "dependency")) {
+      if (const auto package = OptObj(*dependency, "package")) alert.package = std::string(OptStr(*package, "name").value_or(""));
+    }
+    return alert;
   });
 }
 

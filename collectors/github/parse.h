@@ -34,6 +34,8 @@ struct Issue {
   std::vector<std::string> labels;
   int64_t comments = 0;
   std::optional<SystemTime> closed_at;
+  std::string title = "";     // upstream text: for the drill-down lists only, never a label
+  std::string html_url = "";  // where a person opens it
 };
 
 struct Comment {
@@ -50,6 +52,8 @@ struct Workflow {
 };
 
 struct WorkflowRun {
+  int64_t id = 0;
+  std::string html_url = "";
   std::string event;       // push, schedule, pull_request, ...
   std::string conclusion;  // success, failure, cancelled, skipped, timed_out, ...
   // False when the run's code came from another repository (a fork's pull
@@ -64,6 +68,9 @@ struct PullRequest {
   SystemTime created_at;
   SystemTime updated_at;
   std::optional<SystemTime> merged_at;
+  int64_t number = 0;
+  std::string title = "";  // upstream text: for the drill-down lists only
+  std::string html_url = "";
 };
 
 struct RateLimit {
@@ -85,6 +92,7 @@ struct Deployment {
 struct DeploymentStatus {
   std::string state;  // error, failure, inactive, pending, success, queued, in_progress
   SystemTime created_at;
+  std::string log_url = "";  // log_url, else the older target_url; "" when neither is set
 };
 
 // GET /repos/{owner}/{repo}/releases.
@@ -94,6 +102,7 @@ struct Release {
   bool prerelease = false;
   std::optional<SystemTime> published_at;  // null for drafts
   SystemTime created_at;
+  std::string html_url = "";
 };
 
 // One commit of GET /repos/{owner}/{repo}/compare/{base}...{head} or of
@@ -115,6 +124,9 @@ struct DependabotAlert {
   std::string severity;  // security_advisory.severity: low, medium, high, critical
   SystemTime created_at;
   std::optional<SystemTime> fixed_at;
+  int64_t number = 0;
+  std::string package = "";  // dependency.package.name
+  std::string html_url = "";
 };
 
 // GET /repos/{owner}/{repo}/code-scanning/alerts.

@@ -50,6 +50,22 @@ std::map<std::string, int64_t> CountCodeScanning(const std::vector<CodeScanningA
   return open;
 }
 
+const ItemListKind kDependabotCriticalHighList{"dependabot_critical_high",
+                                               "Open critical and high Dependabot alerts",
+                                               {"github_dependabot_alerts_open", "github_dependabot_alert_oldest_open_seconds"}};
+
+ItemList DependabotCriticalHighItems(const std::string& repo, const std::vector<DependabotAlert>& alerts, SystemTime now,
+                                     size_t max_items) {
+  std::vector<ListItem> items;
+  for (const auto& alert : alerts) {
+    if (alert.state != "open" || (alert.severity != "critical" && alert.severity != "high")) continue;
+    items.push_back({"#" + std::to_string(alert.number), alert.package, alert.html_url, alert.created_at,
+                     {{"severity", alert.severity}}});
+  }
+  SortOldestFirst(items);
+  return MakeItemList(kDependabotCriticalHighList, repo, now, std::move(items), max_items);
+}
+
 tl::expected<std::optional<SecurityCollector::Listing>, Error> SecurityCollector::Read(HttpClient& http, PollLog& log,
                                                                                       const std::string& url,
                                                                                       const std::string& repo,
@@ -91,7 +107,8 @@ tl::expected<std::optional<SecurityCollector::Listing>, Error> SecurityCollector
 
 tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(HttpClient& http, PollReport& report,
                                                                             PollLog& log, const std::string& api_url,
-                                                                            const std::string& repo, SystemTime now) {
+                                                                            const std::string& repo, SystemTime now,
+                                                                            size_t max_items) {
   const std::string base = api_url + "/repos/" + repo;
   SecurityStats stats;
   bool cut = false;
@@ -109,6 +126,7 @@ tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(Htt
       alerts.insert(alerts.end(), page->begin(), page->end());
     }
     stats.dependabot = SummarizeDependabot(alerts, now);
+    if (max_items > 0) stats.dependabot->critical_high_items = DependabotCriticalHighItems(repo, alerts, now, max_items);
   }
   auto code = Read(http, log, base + "/code-scanning/alerts?state=open&per_page=100", repo, "code scanning");
   if (!code) return tl::unexpected(code.error());

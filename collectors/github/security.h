@@ -20,6 +20,7 @@
 #include "collectors/common/clock.h"
 #include "collectors/common/collector.h"
 #include "collectors/common/error.h"
+#include "collectors/common/items.h"
 #include "collectors/common/poll_report.h"
 #include "collectors/common/snapshot.h"
 #include "collectors/common/upstream/http_client.h"
@@ -34,6 +35,7 @@ struct DependabotStats {
   std::map<std::string, int64_t> open;                // by severity
   std::map<std::string, SystemTime> oldest_open;      // by severity; the age is taken at render time
   std::vector<double> fix_seconds;                    // created -> fixed_at, fixed in the window
+  std::optional<ItemList> critical_high_items;        // the drill-down list (absent with max_items = 0)
 };
 
 struct SecurityStats {
@@ -46,6 +48,10 @@ struct SecurityStats {
 DependabotStats SummarizeDependabot(const std::vector<DependabotAlert>& alerts, SystemTime now);
 // Pure: open code-scanning alerts by security severity; alerts without one are not security alerts.
 std::map<std::string, int64_t> CountCodeScanning(const std::vector<CodeScanningAlert>& alerts);
+// The drill-down list: open critical and high Dependabot alerts, oldest first.
+extern const ItemListKind kDependabotCriticalHighList;
+ItemList DependabotCriticalHighItems(const std::string& repo, const std::vector<DependabotAlert>& alerts, SystemTime now,
+                                     size_t max_items);
 
 class SecurityCollector {
  public:
@@ -54,7 +60,7 @@ class SecurityCollector {
   // nullopt when a cap cut a listing (reported): the caller keeps its last values.
   tl::expected<std::optional<SecurityStats>, Error> Collect(HttpClient& http, PollReport& report, PollLog& log,
                                                             const std::string& api_url, const std::string& repo,
-                                                            SystemTime now);
+                                                            SystemTime now, size_t max_items);
 
  private:
   // The pages of one listing; nullopt when the feature is off or not accessible.

@@ -81,20 +81,48 @@ tl::expected<WorkflowStatsById, Error> CollectWorkflows(HttpClient& http, PollRe
     w.success_ratio = double(std::count_if(decisive.begin(), decisive.end(), passed)) / double(decisive.size());
     w.last_run_duration_seconds = std::max(0.0, Seconds(latest.updated_at - latest.started_at).count());
     w.last_run_timestamp_seconds = ToUnixSeconds(latest.updated_at);
+    w.latest_run_url = latest.html_url;
+    if (w.consecutive_failures > 0) w.failing_since = decisive[size_t(w.consecutive_failures) - 1].updated_at;
     stats[workflow.id] = w;
   }
   return stats;
 }
 
-void AddWorkflowMetrics(SnapshotBuilder& b, const std::string& repo, const std::string& branch,
-                        const WorkflowStatsById& workflows) {
-  std::set<std::string> workflow_names;
+std::map<int64_t, std::string> WorkflowLabels(const WorkflowStatsById& workflows) {
+  std::map<int64_t, std::string> labels;
+  std::set<std::string> taken;
   for (const auto& [id, w] : workflows) {
     // GitHub allows two workflow files with one name: the oldest keeps the
-    // name, the others are told apart by their file so no series collide.
-    const std::string name = workflow_names.insert(w.name).second ? w.name : w.name + " (" + w.path + ")";
-    workflow_names.insert(name);
-    const Labels wl{{"repo", repo}, {"workflow", name}, {"branch", branch}};
+    // name, the others are told apart by their file.
+    const std::string name = taken.insert(w.name).second ? w.name : w.name + " (" + w.path + ")";
+    taken.insert(name);
+    labels[id] = name;
+  }
+  return labels;
+}
+
+const ItemListKind kFailingWorkflowsList{"failing_workflows",
+                                         "Failing workflows on the default branch",
+                                         {"github_workflow_failing", "github_workflow_consecutive_failures"}};
+
+ItemList FailingWorkflowItems(const std::string& repo, const WorkflowStatsById& workflows, SystemTime now,
+                              size_t max_items) {
+  const auto labels = WorkflowLabels(workflows);
+  std::vector<ListItem> items;
+  for (const auto& [id, w] : workflows) {
+    if (w.consecutive_failures == 0) continue;
+    items.push_back({labels.at(id), "", w.latest_run_url, w.failing_since,
+                     {{"consecutive failures", std::to_string(w.consecutive_failures)}, {"file", w.path}}});
+  }
+  SortOldestFirst(items);
+  return MakeItemList(kFailingWorkflowsList, repo, now, std::move(items), max_items);
+}
+
+void AddWorkflowMetrics(SnapshotBuilder& b, const std::string& repo, const std::string& branch,
+                        const WorkflowStatsById& workflows) {
+  const auto labels = WorkflowLabels(workflows);
+  for (const auto& [id, w] : workflows) {
+    const Labels wl{{"repo", repo}, {"workflow", labels.at(id)}, {"branch", branch}};
     b.Gauge("github_workflow_failing", "1 when the latest decisive run of the repository's own CI on the default "
             "branch failed.", wl, w.consecutive_failures > 0 ? 1 : 0);
     b.Gauge("github_workflow_consecutive_failures",

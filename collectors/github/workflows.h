@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include <tl/expected.hpp>
 
 #include "collectors/common/error.h"
+#include "collectors/common/items.h"
 #include "collectors/common/poll_report.h"
 #include "collectors/common/snapshot.h"
 #include "collectors/common/upstream/http_client.h"
@@ -42,8 +44,19 @@ struct WorkflowStats {
   double success_ratio = 0;
   double last_run_duration_seconds = 0;
   double last_run_timestamp_seconds = 0;
+  std::string latest_run_url;               // html_url of the latest decisive run
+  std::optional<SystemTime> failing_since;  // when the first run of the failing streak at the head finished
 };
 using WorkflowStatsById = std::map<int64_t, WorkflowStats>;
+
+// The `workflow` label of each workflow: its name, or, for a second workflow
+// of the same name, "name (path)" so no series collide.
+std::map<int64_t, std::string> WorkflowLabels(const WorkflowStatsById& workflows);
+
+// The drill-down list of failing workflows (README "Drill-down"), failing longest first.
+extern const ItemListKind kFailingWorkflowsList;
+ItemList FailingWorkflowItems(const std::string& repo, const WorkflowStatsById& workflows, SystemTime now,
+                              size_t max_items);
 
 struct WorkflowOptions {
   std::vector<std::string> ci_events;

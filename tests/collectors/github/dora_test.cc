@@ -333,3 +333,53 @@ TEST_CASE("a deployment whose statuses max_pages cut decides nothing: DORA serie
   CHECK(HasLine(text, "github_repo_stars{repo=\"o/r\"} 5"));
   CHECK(world.report.truncations().contains({"o/r", "deployment_statuses"}));
 }
+
+TEST_CASE("failed_deployments and incidents list the DORA window's failures and incidents, newest first") {
+  World world(DoraWorld());
+  SetDeployments(world);
+  const auto& c = world.clock;
+  const std::string statuses = kRepo + "/deployments/";
+  // GitHub's deployment-status-items: log_url, or only the older target_url.
+  world.Set(statuses + "7/statuses?per_page=100",
+            "[{\"id\":2,\"state\":\"error\",\"log_url\":\"https://ci.test/deploy/7\",\"target_url\":\"https://ci.test/t/7\","
+            "\"created_at\":\"" + Ago(c, 12h) + "\"},{\"id\":1,\"state\":\"queued\",\"created_at\":\"" + Ago(c, 13h) + "\"}]");
+  world.Set(statuses + "2/statuses?per_page=100",
+            "[{\"id\":2,\"state\":\"failure\",\"log_url\":\"\",\"target_url\":\"https://ci.test/t/2\",\"created_at\":\"" +
+                Ago(c, 20 * kD) + "\"}]");
+  const auto incident = [&](int number, std::chrono::seconds opened, std::optional<std::chrono::seconds> closed) {
+    return "{\"number\":" + std::to_string(number) + ",\"title\":\"Outage " + std::to_string(number) +
+           "\",\"html_url\":\"https://github.test/o/r/issues/" + std::to_string(number) + "\",\"created_at\":\"" +
+           Ago(c, opened) + "\",\"closed_at\":" + (closed ? "\"" + Ago(c, *closed) + "\"" : std::string("null")) +
+           ",\"user\":{\"login\":\"oncall\"},\"labels\":[{\"name\":\"incident\"}],\"comments\":0}";
+  };
+  // #51 was opened and closed before the window (a late comment brought it into the listing): not listed.
+  world.Set(LabelledUrl("incident"), "[" + incident(52, 1 * kD, std::nullopt) + "," + incident(50, 9 * kD, 8 * kD) + "," +
+                                         incident(51, 45 * kD, 40 * kD) + "]");
+  auto snapshot = world.Poll();
+  REQUIRE(snapshot);
+
+  const ItemList& failed = World::List(*snapshot, "failed_deployments");
+  CHECK(failed.metrics == std::vector<std::string>{"github_deployments_failed", "github_change_failure_ratio"});
+  CHECK(failed.total == 2);
+  REQUIRE(failed.items.size() == 2);
+  CHECK(failed.items[0].id == "deployment 7");
+  CHECK(failed.items[0].url == "https://ci.test/deploy/7");
+  CHECK(failed.items[0].since == c.Now() - 12h);
+  CHECK(failed.items[0].fields == std::vector<std::pair<std::string, std::string>>{{"deployed", "g7"}});
+  CHECK(failed.items[1].id == "deployment 2");
+  CHECK(failed.items[1].url == "https://ci.test/t/2");
+  CHECK(failed.items[1].since == c.Now() - 20 * kD);
+
+  const ItemList& incidents = World::List(*snapshot, "incidents");
+  CHECK(incidents.metrics == std::vector<std::string>{"github_change_failure_ratio", "github_time_to_restore_seconds"});
+  CHECK(incidents.total == 2);
+  REQUIRE(incidents.items.size() == 2);
+  CHECK(incidents.items[0].id == "#52");
+  CHECK(incidents.items[0].title == "Outage 52");
+  CHECK(incidents.items[0].url == "https://github.test/o/r/issues/52");
+  CHECK(incidents.items[0].since == c.Now() - 1 * kD);
+  CHECK(incidents.items[0].fields == std::vector<std::pair<std::string, std::string>>{{"closed", "open"}});
+  CHECK(incidents.items[1].id == "#50");
+  CHECK(incidents.items[1].fields ==
+        std::vector<std::pair<std::string, std::string>>{{"closed", FormatTimestamp(c.Now() - 8 * kD)}});
+}

@@ -163,6 +163,8 @@ TEST_CASE("GitHub's published examples parse to the values they show") {
   CHECK((*issues)[0].author == "octocat");
   CHECK((*issues)[0].labels == std::vector<std::string>{"bug"});
   CHECK(ToUnixSeconds((*issues)[0].created_at) == 1303479228);  // 2011-04-22T13:33:48Z
+  CHECK((*issues)[0].title == "Found a bug");
+  CHECK((*issues)[0].html_url == "https://github.com/octocat/Hello-World/issues/1347");
 
   auto comments = ParseComments(VendorExample("issue-comment-items"));
   REQUIRE(comments);
@@ -188,12 +190,17 @@ TEST_CASE("GitHub's published examples parse to the values they show") {
   CHECK((*runs)[0].conclusion == "");  // queued: no conclusion yet
   CHECK_FALSE((*runs)[0].from_own_repository);
   CHECK(ToUnixSeconds((*runs)[0].started_at) == 1579721588);  // 2020-01-22T19:33:08Z
+  CHECK((*runs)[0].id == 30433642);
+  CHECK((*runs)[0].html_url == "https://github.com/octo-org/octo-repo/actions/runs/30433642");
 
   auto pulls = ParsePullRequests(VendorExample("pull-request-simple-items"));
   REQUIRE(pulls);
   REQUIRE(pulls->size() == 1);
   REQUIRE((*pulls)[0].merged_at);
   CHECK(ToUnixSeconds(*(*pulls)[0].merged_at) == 1296068472);  // 2011-01-26T19:01:12Z
+  CHECK((*pulls)[0].number == 1347);
+  CHECK((*pulls)[0].title == "Amazing new feature");
+  CHECK((*pulls)[0].html_url == "https://github.com/octocat/Hello-World/pull/1347");
 
   auto limits = ParseRateLimits(VendorExample("rate-limit-overview"));
   REQUIRE(limits);
@@ -267,6 +274,7 @@ TEST_CASE("GitHub's published DORA and security examples parse to the values the
   REQUIRE(statuses);
   REQUIRE(statuses->size() == 1);
   CHECK((*statuses)[0].state == "success");
+  CHECK((*statuses)[0].log_url == "https://example.com/deployment/42/output");
 
   auto releases = ParseReleases(VendorExample("release-items"));
   REQUIRE(releases);
@@ -276,6 +284,7 @@ TEST_CASE("GitHub's published DORA and security examples parse to the values the
   CHECK_FALSE((*releases)[0].prerelease);
   REQUIRE((*releases)[0].published_at);
   CHECK(ToUnixSeconds(*(*releases)[0].published_at) == 1361993732);  // 2013-02-27T19:35:32Z
+  CHECK((*releases)[0].html_url == "https://github.com/octocat/Hello-World/releases/v1.0.0");
 
   auto comparison = ParseComparison(VendorExample("commit-comparison"));
   REQUIRE(comparison);
@@ -293,6 +302,10 @@ TEST_CASE("GitHub's published DORA and security examples parse to the values the
   CHECK_FALSE((*dependabot)[0].fixed_at);
   CHECK((*dependabot)[1].state == "open");
   CHECK((*dependabot)[1].severity == "medium");
+  CHECK((*dependabot)[0].number == 2);
+  CHECK((*dependabot)[0].package == "django");
+  CHECK((*dependabot)[0].html_url == "https://github.com/octocat/hello-world/security/dependabot/2");
+  CHECK((*dependabot)[1].package == "ansible");
 
   // The example's rule has no security_severity_level: not a security alert.
   auto code = ParseCodeScanningAlerts(VendorExample("code-scanning-alert-items"));

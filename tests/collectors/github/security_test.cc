@@ -23,8 +23,8 @@ const std::string kSecrets = kRepo + "/secret-scanning/alerts?state=open&per_pag
 
 std::string AlertJson(const FakeClock& clock, int number, const std::string& state, const std::string& severity,
                       std::chrono::seconds created, std::optional<std::chrono::seconds> fixed = std::nullopt) {
-  return "{\"number\":" + std::to_string(number) + ",\"state\":\"" + state +
-         "\",\"dependency\":{\"package\":{\"ecosystem\":\"pip\",\"name\":\"django\"},\"scope\":\"runtime\"},"
+  return "{\"number\":" + std::to_string(number) + ",\"html_url\":\"https://github.test/o/r/security/dependabot/" +
+         std::to_string(number) + "\",\"state\":\"" + state + "\",\"dependency\":{\"package\":{\"ecosystem\":\"pip\",\"name\":\"django\"},\"scope\":\"runtime\"},"
          "\"security_advisory\":{\"ghsa_id\":\"GHSA-rf4j-j272-fj86\",\"severity\":\"" + severity +
          "\"},\"security_vulnerability\":{\"severity\":\"" + severity + "\"},\"created_at\":\"" + Ago(clock, created) +
          "\",\"updated_at\":\"" + Ago(clock, 1h) + "\",\"dismissed_at\":null,\"fixed_at\":" +
@@ -128,4 +128,28 @@ TEST_CASE("security = false asks for no alerts") {
   World off(config);
   REQUIRE(off.Poll());
   for (const auto& request : off.state->requests) CHECK(request.url.find("alerts") == std::string::npos);
+}
+
+TEST_CASE("dependabot_critical_high lists the open critical and high alerts, oldest first") {
+  World world;
+  const auto& c = world.clock;
+  world.Set(kDependabot, "[" + AlertJson(c, 1, "open", "critical", 9 * kD) + "," + AlertJson(c, 2, "open", "high", 20 * kD) +
+                             "," + AlertJson(c, 3, "open", "medium", 30 * kD) + "," + AlertJson(c, 4, "open", "low", 31 * kD) +
+                             "," + AlertJson(c, 5, "fixed", "critical", 40 * kD, 1 * kD) + "," +
+                             AlertJson(c, 6, "open", "critical", 1 * kD) + "]");
+  auto snapshot = world.Poll();
+  REQUIRE(snapshot);
+  const ItemList& list = World::List(*snapshot, "dependabot_critical_high");
+  CHECK(list.metrics ==
+        std::vector<std::string>{"github_dependabot_alerts_open", "github_dependabot_alert_oldest_open_seconds"});
+  CHECK(list.total == 3);
+  REQUIRE(list.items.size() == 3);
+  CHECK(list.items[0].id == "#2");
+  CHECK(list.items[0].title == "django");
+  CHECK(list.items[0].url == "https://github.test/o/r/security/dependabot/2");
+  CHECK(list.items[0].since == c.Now() - 20 * kD);
+  CHECK(list.items[0].fields == std::vector<std::pair<std::string, std::string>>{{"severity", "high"}});
+  CHECK(list.items[1].id == "#1");
+  CHECK(list.items[2].id == "#6");
+  CHECK(list.items[2].fields == std::vector<std::pair<std::string, std::string>>{{"severity", "critical"}});
 }

@@ -3,10 +3,13 @@
 // GitHub collector tests (collector, workflows, DORA, security).
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include <doctest/doctest.h>
 
 #include "collectors/common/time_util.h"
 #include "collectors/github/collector.h"
@@ -25,7 +28,9 @@ inline std::string Ago(const FakeClock& clock, std::chrono::seconds ago) { retur
 
 inline std::string IssueJson(const FakeClock& clock, int number, std::chrono::seconds age, int comments, bool pr = false,
                       const std::string& labels = "") {
-  return "{\"number\":" + std::to_string(number) + ",\"created_at\":\"" + Ago(clock, age) +
+  return "{\"number\":" + std::to_string(number) + ",\"title\":\"Issue " + std::to_string(number) +
+         "\",\"html_url\":\"https://github.test/o/r/" + (pr ? "pull/" : "issues/") + std::to_string(number) +
+         "\",\"created_at\":\"" + Ago(clock, age) +
          "\",\"user\":{\"login\":\"author\"},\"comments\":" + std::to_string(comments) + ",\"labels\":[" + labels + "]" +
          (pr ? ",\"pull_request\":{}" : "") + "}";
 }
@@ -76,6 +81,7 @@ struct World {
 
   tl::expected<Snapshot, Error> Poll() {
     PollContext context{clock, log, {}, {}, shard};
+    context.max_items = max_items;
     auto result = collector->Poll(*http, context);
     report = context.report;
     next_interval = context.next_interval;
@@ -93,6 +99,16 @@ struct World {
   PollReport report;  // of the last poll
   std::optional<std::chrono::milliseconds> next_interval;  // asked for by the last poll
   Shard shard;        // of the next poll
+  size_t max_items = kDefaultMaxItems;  // of the next poll
+
+  // The drill-down list `list` of o/r in the snapshot; fails the test when absent.
+  static const ItemList& List(const Snapshot& snapshot, std::string_view list) {
+    const auto& lists = snapshot.items();
+    const auto found = std::find_if(lists.begin(), lists.end(),
+                                    [&](const ItemList& l) { return l.target == "o/r" && l.list == list; });
+    REQUIRE_MESSAGE(found != lists.end(), "no list " << list);
+    return *found;
+  }
 };
 
 }  // namespace kpi::testing::github_world
