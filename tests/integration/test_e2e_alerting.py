@@ -158,6 +158,8 @@ scrape_configs:
         # The page links to the repository's failing workflows, the repository escaped as one query value.
         assert alert["annotations"]["link"] == \
             EXTERNAL_URL + "items?collector=github&target=acme%2Fwidgets&list=failing_workflows", alert["annotations"]
+        status, page = http(exporter_url + "/" + alert["annotations"]["link"].removeprefix(EXTERNAL_URL))
+        assert status == 200 and "Failing workflows on the default branch" in page, (status, page[:500])
 
         # The SLA warning goes to chat, with the link to the tickets past their SLA: in the webhook payload,
         # in the chat message of the example template, and the exporter serves the page it points at.
