@@ -66,6 +66,14 @@ def main():
     mutations = sorted(glob.glob(os.path.join(ROOT, "tests", "mutation", "*.mutation")))
     if args.only:
         mutations = [m for m in mutations if any(o in os.path.basename(m) for o in args.only)]
+    # A mutation only counts as caught when its tests pass on the unmutated tree: otherwise a missing tool
+    # (helm, chromium) or a broken test would make every mutation look caught.
+    baseline = {}
+    for pattern in sorted({parse(path)["tests"] for path in mutations}):
+        unmutated = run(["ctest", "--test-dir", build, "-R", pattern, "--timeout", "300", "-j2"], src)
+        baseline[pattern] = unmutated.returncode == 0
+        if not baseline[pattern]:
+            print(f"tests '{pattern}' fail on the unmutated tree:\n" + unmutated.stdout[-2000:], flush=True)
     results = []
     for path in mutations:
         name = os.path.basename(path)[:-len(".mutation")]
@@ -74,6 +82,10 @@ def main():
         target = os.path.join(src, m["file"])
         original = open(target).read()
         count = original.count(m["find"])
+        if not baseline[m["tests"]]:
+            results.append((name, "invalid", f"its tests '{m['tests']}' fail unmutated"))
+            print(f"{name}: invalid (its tests fail unmutated)", flush=True)
+            continue
         if count != 1:
             results.append((name, "invalid", f"'find' occurs {count} times in {m['file']}"))
             print(f"{name}: invalid ({count} matches)", flush=True)

@@ -112,6 +112,7 @@ SourceCatalog GithubCatalog() {
       {"github_dependabot_alert_fix_seconds", "summary", "repo,window"},
       {"github_code_scanning_alerts_open", "gauge", "repo,severity"},
       {"github_secret_scanning_alerts_open", "gauge", "repo"},
+      {"github_malformed_objects", "gauge", "repo,listing"},
   };
   // The planning targets (README "KPIs and targets"): totals over the configured repositories.
   static constexpr KpiDefault kKpis[] = {

@@ -1,5 +1,8 @@
 #include "collectors/github/security.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
 #include "collectors/common/upstream/pagination.h"
@@ -13,6 +16,18 @@ constexpr auto kMonth = 30 * std::chrono::hours(24);
 bool IsRateLimit(const HttpResponse& response) {
   return response.Header("x-ratelimit-remaining") == "0" ||
          AsciiLower(response.body).find("rate limit") != std::string::npos;
+}
+
+bool IsSeverity(std::string_view word) {
+  return std::find(std::begin(kSeverities), std::end(kSeverities), word) != std::end(kSeverities);
+}
+
+// Says once per poll and listing that alerts were left out, and where they are counted.
+void LogMalformed(PollLog& log, const std::string& repo, const char* feature, int64_t malformed) {
+  if (malformed == 0) return;
+  log.Warn(repo + ": " + std::to_string(malformed) + " open " + feature +
+           " alerts have a severity outside GitHub's low, medium, high and critical; they are not counted "
+           "(github_malformed_objects)");
 }
 
 }  // namespace
@@ -33,21 +48,24 @@ DependabotStats SummarizeDependabot(const std::vector<DependabotAlert>& alerts, 
       stats.fix_seconds.push_back(std::max(0.0, Seconds(*alert.fixed_at - alert.created_at).count()));
     }
   }
-  // Only GitHub's four severities make series: an unknown word must not add one.
-  std::erase_if(stats.open, [](const auto& entry) {
-    return std::find(std::begin(kSeverities), std::end(kSeverities), entry.first) == std::end(kSeverities);
-  });
+  // Only GitHub's four severities make series: an unknown word must not add one; it is counted as malformed.
+  for (const auto& [severity, open] : stats.open) {
+    if (!IsSeverity(severity)) stats.malformed += open;
+  }
+  std::erase_if(stats.open, [](const auto& entry) { return !IsSeverity(entry.first); });
   return stats;
 }
 
-std::map<std::string, int64_t> CountCodeScanning(const std::vector<CodeScanningAlert>& alerts) {
-  std::map<std::string, int64_t> open;
-  for (const char* severity : kSeverities) open[severity] = 0;
+CodeScanningStats CountCodeScanning(const std::vector<CodeScanningAlert>& alerts) {
+  CodeScanningStats stats;
+  for (const char* severity : kSeverities) stats.open[severity] = 0;
   for (const auto& alert : alerts) {
-    if (alert.state != "open") continue;
-    if (const auto found = open.find(alert.security_severity); found != open.end()) ++found->second;
+    // Rules without a security severity (null) are quality rules, not security alerts: neither counted nor malformed.
+    if (alert.state != "open" || alert.security_severity.empty()) continue;
+    if (IsSeverity(alert.security_severity)) ++stats.open[alert.security_severity];
+    else ++stats.malformed;
   }
-  return open;
+  return stats;
 }
 
 const ItemListKind kDependabotCriticalHighList{"dependabot_critical_high",
@@ -126,6 +144,7 @@ tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(Htt
       alerts.insert(alerts.end(), page->begin(), page->end());
     }
     stats.dependabot = SummarizeDependabot(alerts, now);
+    LogMalformed(log, repo, "Dependabot", stats.dependabot->malformed);
     if (max_items > 0) stats.dependabot->critical_high_items = DependabotCriticalHighItems(repo, alerts, now, max_items);
   }
   auto code = Read(http, log, base + "/code-scanning/alerts?state=open&per_page=100", repo, "code scanning");
@@ -141,6 +160,7 @@ tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(Htt
       alerts.insert(alerts.end(), page->begin(), page->end());
     }
     stats.code_scanning = CountCodeScanning(alerts);
+    LogMalformed(log, repo, "code scanning", stats.code_scanning->malformed);
   }
   auto secrets = Read(http, log, base + "/secret-scanning/alerts?state=open&per_page=100", repo, "secret scanning");
   if (!secrets) return tl::unexpected(secrets.error());
@@ -161,7 +181,14 @@ tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(Htt
 }
 
 void AddSecurityMetrics(SnapshotBuilder& b, const std::string& repo, const SecurityStats& s, SystemTime now) {
+  const auto malformed = [&](const char* listing, int64_t count) {
+    b.Gauge("github_malformed_objects",
+            "Objects of the listing's last complete read left uncounted because a field lay outside GitHub's "
+            "documented values.",
+            {{"repo", repo}, {"listing", listing}}, double(count));
+  };
   if (s.dependabot) {
+    malformed("dependabot_alerts", s.dependabot->malformed);
     for (const auto& [severity, open] : s.dependabot->open) {
       const Labels l{{"repo", repo}, {"severity", severity}};
       b.Gauge("github_dependabot_alerts_open", "Open Dependabot alerts by advisory severity.", l, double(open));
@@ -175,7 +202,8 @@ void AddSecurityMetrics(SnapshotBuilder& b, const std::string& repo, const Secur
               {{"repo", repo}, {"window", "30d"}}, s.dependabot->fix_seconds);
   }
   if (s.code_scanning) {
-    for (const auto& [severity, open] : *s.code_scanning) {
+    malformed("code_scanning_alerts", s.code_scanning->malformed);
+    for (const auto& [severity, open] : s.code_scanning->open) {
       b.Gauge("github_code_scanning_alerts_open",
               "Open code-scanning alerts by rule security severity; rules without one are not counted.",
               {{"repo", repo}, {"severity", severity}}, double(open));

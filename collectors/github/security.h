@@ -35,19 +35,25 @@ struct DependabotStats {
   std::map<std::string, int64_t> open;                // by severity
   std::map<std::string, SystemTime> oldest_open;      // by severity; the age is taken at render time
   std::vector<double> fix_seconds;                    // created -> fixed_at, fixed in the window
+  int64_t malformed = 0;  // open alerts whose severity is none of kSeverities: not counted
   std::optional<ItemList> critical_high_items;        // the drill-down list (absent with max_items = 0)
+};
+
+struct CodeScanningStats {
+  std::map<std::string, int64_t> open;  // by rule.security_severity_level
+  int64_t malformed = 0;  // open alerts with a security severity that is none of kSeverities: not counted
 };
 
 struct SecurityStats {
   std::optional<DependabotStats> dependabot;                 // absent: feature off or no access
-  std::optional<std::map<std::string, int64_t>> code_scanning;  // open, by rule.security_severity_level
+  std::optional<CodeScanningStats> code_scanning;            // absent: feature off or no access
   std::optional<int64_t> secret_scanning;                    // open
 };
 
 // Pure: the Dependabot numbers from every alert of a repository.
 DependabotStats SummarizeDependabot(const std::vector<DependabotAlert>& alerts, SystemTime now);
 // Pure: open code-scanning alerts by security severity; alerts without one are not security alerts.
-std::map<std::string, int64_t> CountCodeScanning(const std::vector<CodeScanningAlert>& alerts);
+CodeScanningStats CountCodeScanning(const std::vector<CodeScanningAlert>& alerts);
 // The drill-down list: open critical and high Dependabot alerts, oldest first.
 extern const ItemListKind kDependabotCriticalHighList;
 ItemList DependabotCriticalHighItems(const std::string& repo, const std::vector<DependabotAlert>& alerts, SystemTime now,

@@ -25,11 +25,26 @@ double Decimal(std::string_view text, const std::string& key) {
   return value;
 }
 
+// Stripe documents every amount, quantity and divisor read here as non-negative (refunds and credits are
+// objects of their own): a negative one is a wrong answer that would turn MRR negative, so it fails the listing.
+template <typename Number>
+Number NotNegative(Number value, std::string_view key) {
+  if (value < 0) throw JsonError("field '" + std::string(key) + "' is negative; Stripe's amounts never are");
+  return value;
+}
+template <typename Number>
+std::optional<Number> NotNegative(std::optional<Number> value, std::string_view key) {
+  if (value) NotNegative(*value, key);
+  return value;
+}
+
 // `key` in integer minor units or, when that is null, `key`_decimal: the same
 // as a decimal string, which may hold fractions of a minor unit.
 std::optional<double> Amount(json::object o, const std::string& key) {
-  if (const auto amount = json::OptInt(o, key)) return double(*amount);
-  if (const auto decimal = json::OptStr(o, key + "_decimal")) return Decimal(*decimal, key + "_decimal");
+  if (const auto amount = json::OptInt(o, key)) return double(NotNegative(*amount, key));
+  if (const auto decimal = json::OptStr(o, key + "_decimal")) {
+    return NotNegative(Decimal(*decimal, key + "_decimal"), key + "_decimal");
+  }
   return std::nullopt;
 }
 
@@ -38,8 +53,13 @@ Coupon ParseDiscount(json::object discount) {
   std::optional<json::object> coupon = json::OptObj(discount, "coupon");
   if (const auto source = json::OptObj(discount, "source"); !coupon && source) coupon = json::OptObj(*source, "coupon");
   if (!coupon) throw JsonError("discount " + std::string(json::Str(discount, "id")) + " has no coupon object");
-  return Coupon{std::string(json::Str(*coupon, "duration")), json::OptNum(*coupon, "percent_off"),
-                json::OptInt(*coupon, "amount_off"), std::string(json::OptStr(*coupon, "currency").value_or(""))};
+  const auto percent_off = json::OptNum(*coupon, "percent_off");
+  if (percent_off && !(*percent_off > 0 && *percent_off <= 100)) {
+    throw JsonError("coupon percent_off " + std::to_string(*percent_off) + " is outside Stripe's (0, 100]");
+  }
+  return Coupon{std::string(json::Str(*coupon, "duration")), percent_off,
+                NotNegative(json::OptInt(*coupon, "amount_off"), "amount_off"),
+                std::string(json::OptStr(*coupon, "currency").value_or(""))};
 }
 
 // Appends each discount whose id is not in `seen` yet.
@@ -97,7 +117,7 @@ Price ParsePriceObject(json::object o) {
 Item ParseItem(json::object o) {
   Item item;
   item.price = ParsePriceObject(json::Obj(o, "price"));
-  item.quantity = json::OptInt(o, "quantity").value_or(1);  // absent on metered items
+  item.quantity = NotNegative(json::OptInt(o, "quantity").value_or(1), "quantity");  // absent on metered items
   std::set<std::string> seen;
   AddDiscounts(json::Arr(o, "discounts"), seen, item.coupons);
   return item;
@@ -133,11 +153,11 @@ std::optional<Charge> ParseCharge(json::object o) {
   Charge c{std::string(json::OptStr(o, "id").value_or("")),
            std::string(json::Str(o, "status")),
            std::string(json::Str(o, "currency")),
-           json::Int(o, "amount_captured"),
-           json::Int(o, "amount_refunded"),
+           NotNegative(json::Int(o, "amount_captured"), "amount_captured"),
+           NotNegative(json::Int(o, "amount_refunded"), "amount_refunded"),
            json::Bool(o, "captured"),
            json::Int(o, "created"),
-           json::OptInt(o, "amount").value_or(0)};
+           NotNegative(json::OptInt(o, "amount").value_or(0), "amount")};
   const bool known_status =
       std::find(kChargeStatuses.begin(), kChargeStatuses.end(), c.status) != kChargeStatuses.end();
   if (!known_status || !IsCurrencyCode(c.currency)) return std::nullopt;

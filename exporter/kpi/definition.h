@@ -4,6 +4,7 @@
 // [[kpi]] and [scorecard] (see kpi_config.h); immutable once built.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -62,5 +63,26 @@ double RedThreshold(const KpiDefinition& kpi);
 
 std::string_view AggregateName(Aggregate a);
 std::string_view ZoneName(Zone z);  // "green", "yellow", "red"
+
+// The item lists behind a KPI (README "Drill-down"): those that explain its metric, narrowed to the targets its label
+// matchers name when any list's target is named (a KPI with labels = { repo = "acme/widgets" } shows that
+// repository's lists, not every repository's). A PromQL KPI has none. `metrics_of(list)` and `target_of(list)` read a
+// list of whatever type the caller holds: the exporter's own lists and the report's copies from /api/v1/items.
+template <typename List, typename MetricsOf, typename TargetOf>
+std::vector<List> ListsBehindKpi(const KpiDefinition& kpi, const std::vector<List>& all, MetricsOf metrics_of,
+                                 TargetOf target_of) {
+  std::vector<List> lists;
+  if (kpi.metric.empty()) return lists;
+  for (const List& list : all) {
+    const auto& metrics = metrics_of(list);
+    if (std::find(metrics.begin(), metrics.end(), kpi.metric) != metrics.end()) lists.push_back(list);
+  }
+  const auto named = [&](const List& list) {
+    return std::any_of(kpi.matchers.begin(), kpi.matchers.end(),
+                       [&](const auto& matcher) { return matcher.second == target_of(list); });
+  };
+  if (std::any_of(lists.begin(), lists.end(), named)) std::erase_if(lists, [&](const List& l) { return !named(l); });
+  return lists;
+}
 
 }  // namespace kpi

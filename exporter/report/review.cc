@@ -123,11 +123,11 @@ std::string NoItemsReason(const ReviewKpi& r, const Review& review) {
 }
 
 std::vector<const ReviewItemList*> ListsFor(const ReviewKpi& r, const Review& review) {
-  std::vector<const ReviewItemList*> out;
-  for (const auto& list : review.item_lists) {
-    if (std::find(list.metrics.begin(), list.metrics.end(), r.kpi.metric) != list.metrics.end()) out.push_back(&list);
-  }
-  return out;
+  std::vector<const ReviewItemList*> all;
+  for (const auto& list : review.item_lists) all.push_back(&list);
+  return ListsBehindKpi(
+      r.kpi, all, [](const ReviewItemList* list) -> const auto& { return list->metrics; },
+      [](const ReviewItemList* list) -> const std::string& { return list->target; });
 }
 
 ReviewRow RowOf(const ReviewKpi& r, const Review& review) {

@@ -106,19 +106,9 @@ tl::expected<std::vector<ItemListRef>, std::string> SelectItemLists(const ItemsS
 }
 
 std::vector<ItemListRef> ItemListsForKpi(const ItemsSource& source, const KpiDefinition& kpi) {
-  std::vector<ItemListRef> lists;
-  if (kpi.metric.empty()) return lists;
-  auto all = SelectItemLists(source, {});
-  for (const ItemListRef& ref : *all) {
-    const auto& metrics = ref.list->metrics;
-    if (std::find(metrics.begin(), metrics.end(), kpi.metric) != metrics.end()) lists.push_back(ref);
-  }
-  // A KPI on one repository (labels = { repo = "acme/widgets" }) shows that repository's lists.
-  const auto named = [&](const ItemListRef& ref) {
-    return std::any_of(kpi.matchers.begin(), kpi.matchers.end(), [&](const auto& m) { return m.second == ref.list->target; });
-  };
-  if (std::any_of(lists.begin(), lists.end(), named)) std::erase_if(lists, [&](const ItemListRef& r) { return !named(r); });
-  return lists;
+  return ListsBehindKpi(
+      kpi, *SelectItemLists(source, {}), [](const ItemListRef& ref) -> const auto& { return ref.list->metrics; },
+      [](const ItemListRef& ref) -> const std::string& { return ref.list->target; });
 }
 
 std::string RenderItemsJson(const std::vector<ItemListRef>& lists, SystemTime now, const Redact& redact) {

@@ -116,11 +116,14 @@ class Bench:
         port = wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(), 20, "the fake GitHub")
         return fake, f"http://127.0.0.1:{port}"
 
-    def start_exporter(self, fake_url, name):
+    def start_exporter(self, fake_url, name, max_items=20):
         config = os.path.join(self.work, f"{name}.toml")
         with open(config, "w") as f:
             f.write(f"""[exporter]
 max_series_per_collector = 10000000
+
+[drill_down]
+max_items = {max_items}
 
 [github]
 api_url = "{fake_url}"
@@ -192,6 +195,16 @@ max_comment_requests = {self.args.max_comment_requests}
             print(f"bench: {label} at {latency_ms} ms: {results[-1]}", file=sys.stderr)
         return results, exporter, base, fake
 
+    def drill_down_off_rss(self, polls):
+        """RSS of an exporter with the item lists off ([drill_down] max_items = 0) after `polls` polls."""
+        fake, fake_url = self.start_fake(0)
+        exporter, base = self.start_exporter(fake_url, "drill-down-off", max_items=0)
+        wait_for(lambda: self.polls(base) >= polls, self.args.cycle_timeout, f"{polls} polls with drill-down off")
+        rss = rss_mib(exporter.pid)
+        exporter.send_signal(signal.SIGTERM)
+        fake.send_signal(signal.SIGTERM)
+        return rss
+
     # --- serving ------------------------------------------------------------
     def wrk(self, url, gzip):
         cmd = ["wrk", "-t2", "-c16", f"-d{self.args.seconds}s", url]
@@ -253,7 +266,7 @@ http {{ access_log off; server {{ listen 127.0.0.1:{nginx_port}; root {root};
         return rows, memory
 
 
-def report(args, cycles, serving, memory):
+def report(args, cycles, serving, memory, drill_down):
     per_hour = 3600 / args.interval_seconds
     print(f"\n### GitHub at scale: {args.repos} repositories, {args.interval} interval "
           f"(`bash scripts/bench.sh github`, {time.strftime('%Y-%m-%d')})\n")
@@ -289,6 +302,10 @@ def report(args, cycles, serving, memory):
     print(f"\nMemory with {memory['series']} series ({memory['page_bytes']} bytes, gzip {memory['gzip_bytes']}): "
           f"exporter {memory['kpi_rss_mib']:.0f} MiB, pushgateway {memory['pushgateway_rss_mib']:.0f} MiB "
           f"({memory['kpi_rss_mib'] / memory['pushgateway_rss_mib']:.2f}x)")
+    if drill_down:
+        on, off = drill_down
+        print(f"\nDrill-down lists after {args.unchanged + 1} polls: exporter RSS {on:.0f} MiB with `max_items = 20` (the "
+              f"default), {off:.0f} MiB with the lists off (`max_items = 0`): {on / off:.2f}x")
 
 
 def seconds_of(duration):
@@ -318,10 +335,13 @@ def main():
         serving, memory = bench.serving(exporter, base)
         exporter.send_signal(signal.SIGTERM)
         fake.send_signal(signal.SIGTERM)
+        # The same number of polls with the lists off: what the drill-down costs in memory (issue 18).
+        on = [c["rss_mib"] for c in cycles if c["cycle"] == "unchanged"]
+        drill_down = (on[-1], bench.drill_down_off_rss(args.unchanged + 1)) if on else None
         if args.latency_ms:
             more, *_ = bench.cycles(args.latency_ms, [("first", 0), ("unchanged", 0)])
             cycles += more
-        report(args, cycles, serving, memory)
+        report(args, cycles, serving, memory, drill_down)
     finally:
         bench.stop()
 

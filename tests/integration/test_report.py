@@ -7,8 +7,9 @@ change. The Markdown must equal tests/fixtures/report/review.md with only what t
 loopback ports) normalised; KPI_UPDATE_GOLDEN=1 rewrites it.
 
 The items behind red KPIs come from a loopback server in this test serving the /api/v1/items contract
-(behind basic auth, to prove credentials in --exporter.url travel as a header and never show); the
-exporter itself is checked for the "no /api/v1/items" path. Also: HTML to a file, the review without
+(behind basic auth, to prove credentials in --exporter.url travel as a header and never show), and then
+from the running exporter's own /api/v1/items (the failing workflow behind the red CI KPI). Also: HTML to a file (rendered in Debian's
+headless chromium), the review without
 Prometheus and with an unreachable one, bad flags (exit 2), nothing reachable (exit 1)."""
 import base64
 import json
@@ -24,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (free_port, EXPORTER, FIXTURES, TOKEN, Processes, ci_runs, github_config, http, set_route,  # noqa: E402
                      wait_for)
+from test_scorecard import chromium  # noqa: E402
 
 GOLDEN = os.path.join(FIXTURES, "report", "review.md")
 
@@ -231,12 +233,23 @@ scrape_configs:
         assert '<tr class="red" data-kpi="ci_failing">' in html and '<tr class="green" data-kpi="stars">' in html
         assert '<a href="https://github.com/acme/widgets/actions/runs/(1)">CI | *main* [nightly](x) &lt;b&gt;</a>' in html
         assert ITEMS_PASSWORD not in html
+        # As a mail reader or browser shows it: Debian's headless chromium, no JavaScript, a phone's width.
+        dom = chromium("--dump-dom", "file://" + html_file)
+        assert re.search(r'<tr class="red" data-kpi="ci_failing">', dom), dom
+        assert '<a href="https://github.com/acme/widgets/actions/runs/(1)">CI | *main* [nightly](x) &lt;b&gt;</a>' in dom, dom
+        shot = os.path.join(os.path.dirname(EXPORTER), "test-artifacts", "report.png")
+        os.makedirs(os.path.dirname(shot), exist_ok=True)
+        if os.path.exists(shot):
+            os.remove(shot)
+        chromium(f"--screenshot={shot}", "file://" + html_file)
+        with open(shot, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n", "no screenshot of the HTML report"
 
-        # The running exporter as --exporter.url: no /api/v1/items there yet, and the report says so.
+        # The running exporter as --exporter.url: its real /api/v1/items, with CI now failing on acme/widgets.
         r = report(f"--config.file={config}", f"--prometheus.url={prom}", f"--exporter.url={exporter_url}",
                    "--range=30s", f"--time={rfc3339(end)}")
-        if http(exporter_url + "/api/v1/items")[0] == 404:
-            assert f"Items not listed: the exporter at {exporter_url} has no /api/v1/items" in r.stdout, r.stdout
+        assert "Items not listed" not in r.stdout, r.stdout
+        assert re.search(r"Failing workflows on the default branch \(github, acme/widgets\): \d", r.stdout), r.stdout
 
         # Without Prometheus: the exporter's current values, and what could not be compared.
         r = report(f"--exporter.url={exporter_url}", "--range=7d")

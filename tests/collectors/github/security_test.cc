@@ -83,10 +83,12 @@ TEST_CASE("code scanning counts by security severity, secret scanning counts ope
   CHECK(HasLine(text, "github_code_scanning_alerts_open{repo=\"o/r\",severity=\"low\"} 1"));
   CHECK(HasLine(text, "github_secret_scanning_alerts_open{repo=\"o/r\"} 2"));
   CHECK(HasLine(text, "github_dependabot_alerts_open{repo=\"o/r\",severity=\"critical\"} 0"));
+  // A rule without a security severity is a quality rule, not a malformed alert.
+  CHECK(HasLine(text, "github_malformed_objects{repo=\"o/r\",listing=\"code_scanning_alerts\"} 0"));
 }
 
-// Issue 16, item 5: the upstream does not decide which label values exist.
-TEST_CASE("a severity outside GitHub's four adds no series") {
+// Issue 16, item 5: the upstream does not decide which label values exist; what is left out is counted and logged.
+TEST_CASE("a severity outside GitHub's four adds no series and is counted as malformed") {
   World world;
   const auto& c = world.clock;
   world.Set(kDependabot, "[" + AlertJson(c, 1, "open", "bogus", 9 * kD) + "," + AlertJson(c, 2, "open", "critical", kD) + "]");
@@ -97,6 +99,14 @@ TEST_CASE("a severity outside GitHub's four adds no series") {
   CHECK(HasLine(text, "github_code_scanning_alerts_open{repo=\"o/r\",severity=\"low\"} 1"));
   CHECK(text.find("bogus") == std::string::npos);
   CHECK(text.find("severe") == std::string::npos);
+  CHECK(HasLine(text, "github_malformed_objects{repo=\"o/r\",listing=\"dependabot_alerts\"} 1"));
+  CHECK(HasLine(text, "github_malformed_objects{repo=\"o/r\",listing=\"code_scanning_alerts\"} 1"));
+  const auto warned = [&](const std::string& words) {
+    return std::count_if(world.log.warnings.begin(), world.log.warnings.end(),
+                         [&](const std::string& line) { return line.find(words) != std::string::npos; });
+  };
+  CHECK(warned("o/r: 1 open Dependabot alerts have a severity outside") == 1);
+  CHECK(warned("o/r: 1 open code scanning alerts have a severity outside") == 1);
 }
 
 TEST_CASE("a repository without security features: metrics absent, poll ok, logged once") {

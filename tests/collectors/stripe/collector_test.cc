@@ -252,6 +252,39 @@ TEST_CASE("parse: a discount left as an ID is an error, never an undiscounted MR
   CHECK(world.report.targets() == std::map<std::string, bool>{{"account", false}});
 }
 
+// Issue 16: Stripe documents these amounts as non-negative; a negative one would make MRR or revenue negative.
+TEST_CASE("parse: a negative amount, quantity or an impossible percent_off fails the listing, never a negative MRR") {
+  const auto fails_with = [](World& world, const std::string& words) {
+    auto result = world.Poll();
+    REQUIRE_FALSE(result);
+    CHECK(result.error().reason == "parse");
+    CHECK(result.error().message.find(words) != std::string::npos);
+    CHECK_FALSE(Samples(*result.error().partial).contains("stripe_mrr{currency=\"usd\"}"));
+  };
+  SUBCASE("unit_amount") {
+    World world;
+    world.Subscriptions("active", {Monthly("sub_a", "active", -5000)});
+    fails_with(world, "field 'unit_amount' is negative");
+  }
+  SUBCASE("quantity") {
+    World world;
+    world.Subscriptions("active", {Sub("sub_q", "active", kNow - 90 * kDay, {Item("si_q", Price("price_q", 5000, "month"), -2)})});
+    fails_with(world, "field 'quantity' is negative");
+  }
+  SUBCASE("percent_off") {
+    World world;
+    world.Subscriptions("active", {WithDiscounts(Monthly("sub_a", "active", 5000), {Discount("di_1", PercentOff("forever", "150"))})});
+    fails_with(world, "outside Stripe's (0, 100]");
+  }
+  SUBCASE("charge amount_captured") {
+    World world;
+    world.Charges({Charge("ch_neg", "succeeded", "usd", 500, -500, 0, kNow - kHour)});
+    auto result = world.Poll();
+    REQUIRE_FALSE(result);
+    CHECK(result.error().message.find("field 'amount_captured' is negative") != std::string::npos);
+  }
+}
+
 TEST_CASE("target: an invalid key fails the poll without the key, reports the account down and keeps the last values") {
   World world;
   world.Subscriptions("active", {Monthly("sub_j", "active", 5000, kNow - 90 * kDay, "jpy")});

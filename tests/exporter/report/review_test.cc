@@ -128,6 +128,22 @@ TEST_CASE("report items: a red KPI's lists are those naming its metric, the reas
   CHECK(NoItemsReason(red, review) == "A PromQL KPI: the exporter keeps no items behind it.");
 }
 
+TEST_CASE("report items: a KPI on one target shows that target's lists only, an unnamed target all of them") {
+  Review review;
+  review.items_listed = true;
+  for (const char* repo : {"acme/widgets", "acme/gadgets"}) {
+    review.item_lists.push_back({.collector = "github", .target = repo, .list = "failing_workflows",
+                                 .title = "Failing workflows", .metrics = {"github_workflow_failing"}});
+  }
+  ReviewKpi red{Kpi("github_workflow_failing", Direction::kLower, 0)};
+  red.zone = Zone::kRed;
+  CHECK(ListsFor(red, review).size() == 2);  // no labels: every repository's list
+  red.kpi.matchers = {{"repo", "acme/gadgets"}};
+  const auto lists = ListsFor(red, review);
+  REQUIRE(lists.size() == 1);
+  CHECK(lists[0]->target == "acme/gadgets");
+}
+
 TEST_CASE("report item lists: counts shown of total, items by title or id with their details") {
   ReviewItemList list{.collector = "github", .target = "acme/widgets", .list = "l", .title = "Failing workflows",
                       .updated = "2026-12-01T09:00:00Z", .total = 7};
