@@ -13,7 +13,7 @@ namespace kpi {
 
 void SecretRedactor::SetSecrets(std::vector<std::string> secrets) {
   // Longest first, so a secret containing another is replaced whole.
-  std::erase_if(secrets, [](const std::string& s) { return s.size() < 4; });
+  std::erase_if(secrets, [](const std::string& s) { return s.size() < kMinSecretBytes; });
   std::sort(secrets.begin(), secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   std::lock_guard lock(mu_);
   secrets_ = std::move(secrets);
@@ -89,6 +89,23 @@ std::string SecretRedactor::Redact(std::string_view text) const {
     for (size_t pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos)) {
       out.replace(pos, secret.size(), "<redacted>");
     }
+  }
+  // A text cut to size (label values, item texts: "…" where it was cut) may end in the first part of a secret,
+  // which the whole-secret search above cannot see: the longest such part (at least kMinSecretBytes) goes too.
+  constexpr std::string_view kCut = "\xE2\x80\xA6";
+  for (size_t cut = out.find(kCut); cut != std::string::npos; cut = out.find(kCut, cut + kCut.size())) {
+    size_t longest = 0;
+    for (const auto& secret : secrets_) {
+      for (size_t length = std::min(secret.size() - 1, cut); length >= kMinSecretBytes && length > longest; --length) {
+        if (out.compare(cut - length, length, secret, 0, length) == 0) {
+          longest = length;
+          break;
+        }
+      }
+    }
+    if (longest == 0) continue;
+    out.replace(cut - longest, longest, "<redacted>");
+    cut = cut - longest + std::string_view("<redacted>").size();
   }
   return out;
 }

@@ -24,7 +24,9 @@ using LogFields = std::vector<std::pair<std::string, std::string>>;
 inline constexpr size_t kMaxLogValueBytes = 2048;
 
 // Replaces every known secret in a text with "<redacted>". Secrets are set
-// from the loaded config and replaced as a whole on reload.
+// from the loaded config and replaced as a whole on reload. Shorter secrets
+// are not redacted (they would match ordinary words).
+inline constexpr size_t kMinSecretBytes = 4;
 class SecretRedactor {
  public:
   void SetSecrets(std::vector<std::string> secrets);

@@ -8,6 +8,8 @@ A developer tool, not part of CI: a full run takes a while (one incremental
 build per mutation).
 
 Usage: scripts/mutation.sh [--scratch DIR] [NAME_SUBSTRING ...]
+       scripts/mutation.py --check   only checks every file applies (each 'find' occurs exactly once);
+                                     ctest runs this ("suite: every mutation applies"), so none rots unnoticed
 """
 import argparse
 import glob
@@ -38,6 +40,26 @@ def parse(path):
     return fields
 
 
+def check_all():
+    """Every mutation parses and its 'find' occurs exactly once in its file: no build, no tests."""
+    problems = []
+    paths = sorted(glob.glob(os.path.join(ROOT, "tests", "mutation", "*.mutation")))
+    for path in paths:
+        try:
+            m = parse(path)
+            target = os.path.join(ROOT, m["file"])
+            count = open(target).read().count(m["find"]) if os.path.exists(target) else -1
+            if count != 1:
+                problems.append(f"{os.path.basename(path)}: 'find' occurs {count} times in {m['file']}"
+                                if count >= 0 else f"{os.path.basename(path)}: no file {m['file']}")
+        except ValueError as e:
+            problems.append(str(e))
+    for problem in problems:
+        print(problem)
+    print(f"{len(paths) - len(problems)}/{len(paths)} mutation files apply")
+    sys.exit(1 if problems or not paths else 0)
+
+
 def run(cmd, cwd, timeout=1800):
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
@@ -45,8 +67,11 @@ def run(cmd, cwd, timeout=1800):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scratch", default="/tmp/kpi-mutation", help="scratch copy and its build dir (reused)")
+    parser.add_argument("--check", action="store_true", help="only check that every mutation file applies")
     parser.add_argument("only", nargs="*", help="run only mutations whose file name contains one of these")
     args = parser.parse_args()
+    if args.check:
+        check_all()
 
     src = os.path.join(args.scratch, "src")
     build = os.path.join(args.scratch, "build")

@@ -56,6 +56,18 @@ TEST_CASE("secrets are redacted from messages and fields") {
   CHECK(c.redactor->Redact("abc") == "abc");
 }
 
+TEST_CASE("a text cut to size never keeps the first part of a secret before its cut mark") {
+  SecretRedactor r;
+  r.SetSecrets({"ghp_0123456789abcdef", "sk_live_other"});
+  // As SanitizeLabelValue cuts a long issue title or label value: "…" where it was cut.
+  CHECK(r.Redact("title ghp_0123456789\xE2\x80\xA6") == "title <redacted>\xE2\x80\xA6");
+  CHECK(r.Redact("a ghp_\xE2\x80\xA6 b sk_live_o\xE2\x80\xA6") == "a <redacted>\xE2\x80\xA6 b <redacted>\xE2\x80\xA6");
+  // Fewer than four bytes of a secret, or text that is no secret's start, stay.
+  CHECK(r.Redact("x gh\xE2\x80\xA6") == "x gh\xE2\x80\xA6");
+  CHECK(r.Redact("plain words\xE2\x80\xA6") == "plain words\xE2\x80\xA6");
+  CHECK(r.Redact("\xE2\x80\xA6") == "\xE2\x80\xA6");
+}
+
 TEST_CASE("URLs lose their userinfo and credential parameters wherever they are printed") {
   SecretRedactor redactor;
   CHECK(redactor.Redact("GET http://user:pass@host:8080/a?b=1 failed") == "GET http://<redacted>@host:8080/a?b=1 failed");
