@@ -13,11 +13,10 @@ import subprocess
 import sys
 import threading
 import urllib.parse
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import free_port, EXPORTER, SOURCE_DIR, Processes, ci_runs, github_config, http, wait_for  # noqa: E402
+from harness import free_port, EXPORTER, SOURCE_DIR, Processes, ci_runs, github_config, http, set_route, wait_for  # noqa: E402
 
 
 class Receiver:
@@ -82,12 +81,6 @@ sla = "24h"
 [alerts.jira_sla_open_breaching]
 for = "0s"
 """
-
-
-def set_route(fake, name, responses):
-    body = json.dumps({"name": name, "responses": responses}).encode()
-    with urllib.request.urlopen(urllib.request.Request(fake + "/_control/routes", data=body, method="POST"), timeout=5):
-        pass
 
 
 def main():
