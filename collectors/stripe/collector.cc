@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <initializer_list>
 #include <numeric>
 #include <set>
@@ -10,6 +9,7 @@
 #include "collectors/common/last_good.h"
 #include "collectors/common/time_util.h"
 #include "collectors/common/upstream/pagination.h"
+#include "collectors/stripe/items.h"
 #include "collectors/stripe/parse.h"
 
 namespace kpi {
@@ -374,57 +374,6 @@ std::map<std::string, std::vector<Series>> Groups(const Listings& listings, int6
   return groups;
 }
 
-// The drill-down lists: ids, amounts and times only, never a customer's name or email.
-const ItemListKind kPastDueList{"past_due", "Past-due subscriptions", {"stripe_subscriptions"}};
-const ItemListKind kUnpaidList{"unpaid", "Unpaid subscriptions", {"stripe_subscriptions"}};
-const ItemListKind kFailedPaymentsList{"failed_payments", "Failed payments in the last 30 days", {"stripe_charges"}};
-
-// "20.00" for 2000 cents, "1000" for 1000 yen, "6.200" for 6200 fils.
-std::string MajorAmount(double minor, std::string_view currency) {
-  const double per_major = stripe::MinorUnitsPerMajor(currency);
-  const int decimals = per_major >= 1000 ? 3 : per_major >= 100 ? 2 : 0;
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, minor / per_major);
-  return buffer;
-}
-
-std::optional<SystemTime> At(std::optional<int64_t> unix_seconds) {
-  if (!unix_seconds) return std::nullopt;
-  return FromUnixSeconds(*unix_seconds);
-}
-
-// Owing since the start of the period whose invoice is unpaid, oldest first.
-ItemList SubscriptionItems(const ItemListKind& kind, const SubscriptionList& subscriptions, SystemTime now,
-                           size_t max_items, stripe::DiscountPolicy policy) {
-  std::vector<ListItem> items;
-  for (const Subscription& s : subscriptions) {
-    ListItem item{s.id, "", "https://dashboard.stripe.com/subscriptions/" + UrlEncode(s.id), At(s.current_period_start)};
-    // Only from a complete items list: unpaid subscriptions' cut lists are not read on.
-    const auto monthly = s.more_items ? std::nullopt : stripe::MonthlyMinorAmount(s, policy);
-    if (monthly) {
-      item.fields.push_back({"monthly amount", MajorAmount(*monthly, s.currency) + " " + s.currency});
-    }
-    items.push_back(std::move(item));
-  }
-  SortOldestFirst(items);
-  return MakeItemList(kind, std::string(kTarget), now, std::move(items), max_items);
-}
-
-// Failed charges of the window, newest first.
-ItemList FailedPaymentItems(const std::vector<stripe::Charge>& charges, SystemTime now, size_t max_items) {
-  std::vector<const stripe::Charge*> failed;
-  for (const auto& c : charges) {
-    if (c.status == "failed") failed.push_back(&c);
-  }
-  std::stable_sort(failed.begin(), failed.end(), [](const auto* a, const auto* b) { return a->created > b->created; });
-  std::vector<ListItem> items;
-  for (const stripe::Charge* c : failed) {
-    items.push_back({c->id, "", c->id.empty() ? "" : "https://dashboard.stripe.com/payments/" + UrlEncode(c->id),
-                     At(c->created), {{"amount", MajorAmount(double(c->amount), c->currency) + " " + c->currency}}});
-  }
-  return MakeItemList(kFailedPaymentsList, std::string(kTarget), now, std::move(items), max_items);
-}
-
 // Each list from a listing read in full in this poll; a cut or failed one keeps its last list.
 void KeepItems(const Listings& listings, SystemTime now, size_t max_items, stripe::DiscountPolicy policy,
                std::map<std::string, ItemList>& kept) {
@@ -434,9 +383,16 @@ void KeepItems(const Listings& listings, SystemTime now, size_t max_items, strip
   }
   const auto& past_due = listings.subscriptions.at("past_due");
   const auto& unpaid = listings.subscriptions.at("unpaid");
-  if (past_due.complete) kept["past_due"] = SubscriptionItems(kPastDueList, past_due.objects, now, max_items, policy);
-  if (unpaid.complete) kept["unpaid"] = SubscriptionItems(kUnpaidList, unpaid.objects, now, max_items, policy);
-  if (listings.charges.complete) kept["failed_payments"] = FailedPaymentItems(listings.charges.objects, now, max_items);
+  const std::string target(kTarget);
+  if (past_due.complete) {
+    kept["past_due"] = stripe::SubscriptionItems(stripe::kPastDueList, target, past_due.objects, now, max_items, policy);
+  }
+  if (unpaid.complete) {
+    kept["unpaid"] = stripe::SubscriptionItems(stripe::kUnpaidList, target, unpaid.objects, now, max_items, policy);
+  }
+  if (listings.charges.complete) {
+    kept["failed_payments"] = stripe::FailedPaymentItems(target, listings.charges.objects, now, max_items);
+  }
 }
 
 }  // namespace

@@ -444,7 +444,7 @@ TEST_CASE("drill-down: past_due and unpaid oldest first, failed payments newest 
   REQUIRE(unpaid.items.size() == 1);
   CHECK(unpaid.items[0].since == SystemTime(std::chrono::seconds(kNow - 40 * kDay)));
   const ItemList& failed = ListNamed(*snapshot, "failed_payments");
-  CHECK(failed.metrics == std::vector<std::string>{"stripe_charges"});
+  CHECK(failed.metrics == std::vector<std::string>{R"(stripe_charges{status="failed",window="30d"})"});
   REQUIRE(failed.items.size() == 2);
   CHECK(failed.items[0].id == "ch_f2");  // 2 days ago: the newest first
   CHECK(Field(failed.items[0], "amount") == "1000 jpy");  // zero-decimal

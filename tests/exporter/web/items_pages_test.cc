@@ -19,9 +19,10 @@ ItemsSource Source() {
   const ItemListKind awaiting{"awaiting_response", "Issues awaiting a first response", {"github_issues_awaiting_response"}};
   std::vector<ListItem> items{{"#123", "Crash \"on\" start", "https://github.test/acme/widgets/issues/123", kNow - 25h,
                                {{"label", "bug"}}},
-                              {"#124", "", "javascript:alert(1)", std::nullopt}};
+                              {"#125", "cut by max_items", "https://github.test/acme/widgets/issues/125", std::nullopt}};
   ItemList list = MakeItemList(awaiting, "acme/widgets", kNow - 1h, std::move(items), 1, 57);
-  ItemList other = MakeItemList(awaiting, "acme/other", kNow - 1h, {}, 20);
+  // An upstream URL of another scheme: shown as text, never linked.
+  ItemList other = MakeItemList(awaiting, "acme/other", kNow - 1h, {{"#124", "", "javascript:alert(1)", std::nullopt}}, 20);
   const ItemListKind oldest{"oldest_open", "Oldest open tickets", {"jira_issues_oldest_open_age_seconds"}};
   return ItemsSource{{{"github", WithLists({list, other})}, {"jira", WithLists({MakeItemList(oldest, "support", kNow, {}, 20)})}},
                      kNow};
@@ -102,7 +103,9 @@ TEST_CASE("items page: redacted, escaped, only web links, links to each list") {
   const std::string page = RenderItemsPage("Item lists · github", *lists, kNow, redact);
   CHECK(page.find("Crash") == std::string::npos);
   CHECK(page.find("&lt;redacted&gt; &quot;on&quot; start") != std::string::npos);
+  CHECK(page.find("#124") != std::string::npos);
   CHECK(page.find("javascript:") == std::string::npos);
+  CHECK(page.find("cut by max_items") == std::string::npos);
   CHECK(page.find("href=\"/items?collector=github&amp;target=acme%2Fwidgets&amp;list=awaiting_response\"") !=
         std::string::npos);
   CHECK(page.find("1 of 57") != std::string::npos);
