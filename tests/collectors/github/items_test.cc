@@ -106,7 +106,7 @@ TEST_CASE("bugs_last_day lists the issues opened as bugs in the last day, newest
   const Snapshot snapshot = Polled(world);
   CHECK(HasLine(SnapshotText(snapshot), "github_issues_opened{repo=\"o/r\",window=\"1d\",kind=\"bug\"} 2"));
   const ItemList& list = World::List(snapshot, "bugs_last_day");
-  CHECK(list.metrics == std::vector<std::string>{"github_issues_opened"});
+  CHECK(list.metrics == std::vector<std::string>{R"(github_issues_opened{window="1d",kind="bug"})"});
   CHECK(list.total == 2);
   REQUIRE(Ids(list) == std::vector<std::string>{"#21", "#20"});
   CHECK(list.items[0].url == "https://github.test/o/r/issues/21");
