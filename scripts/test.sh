@@ -22,6 +22,7 @@ stage() {  # stage <name> <command...>: runs it and says how long it took
 
 bash scripts/install-deps.sh --test
 bash scripts/install-k8s-tools.sh
+bash scripts/install-npm.sh tests/graphql
 stage "normal build and tests" bash -c 'bash scripts/build.sh && ctest --test-dir build --output-on-failure --timeout 300 -j "$(nproc)"'
 stage "Release build and install" bash scripts/release-build.sh
 stage "ASan+UBSan build and tests" bash scripts/sanitize.sh address
