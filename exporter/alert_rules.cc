@@ -263,6 +263,35 @@ constexpr RecordingDefinition kRecordings[] = {
      "/ on (job, instance) group_left () (stripe_churn_ratio{window=\"30d\"} > 0)"},
 };
 
+// The item list behind each alert's numbers (README "Drill-down"): the list `list` of collector `collector`
+// whose target is the alert's label `label` (`target` as is when the collector has one fixed target). No
+// collector: a KPI alert, linked to its KPI's page. Alerts not here have no list that explains them.
+struct ItemsLink {
+  std::string_view alert_key;
+  std::string_view collector;
+  std::string_view label;
+  std::string_view list;
+  std::string_view target = "";
+};
+
+constexpr ItemsLink kItemsLinks[] = {
+    {"ci_failing", "github", "repo", "failing_workflows"},
+    {"ci_consecutive_failures", "github", "repo", "failing_workflows"},
+    {"bug_spike", "github", "repo", "bugs_last_day"},
+    {"issue_awaiting_response", "github", "repo", "awaiting_response"},
+    {"pr_lead_time_slow", "github", "repo", "longest_lead_time"},
+    {"dora_change_failure_high", "github", "repo", "failed_deployments"},
+    {"dora_deployment_failed", "github", "repo", "failed_deployments"},
+    {"dora_time_to_restore_slow", "github", "repo", "incidents"},
+    {"dependabot_critical_open", "github", "repo", "dependabot_critical_high"},
+    {"jira_sla_open_breaching", "jira", "query", "breaching_sla"},
+    {"stripe_failed_charges", "stripe", "", "failed_payments", "account"},
+    {"pypi_download_drop", "pypi", "package", "download_drop"},
+    {"pypi_data_stale", "pypi", "package", "download_drop"},
+    {"kpi_red", "", "kpi", ""},
+    {"kpi_off_track", "", "kpi", ""},
+};
+
 std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
   for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
     text.replace(pos, from.size(), to);
@@ -394,6 +423,17 @@ std::string RenderGroups(const AlertSettings& settings, RulesFormat format, cons
       out += i + "    summary: " + Quote(text(a.summary, r, true)) + "\n";
       out += i + "    description: " + Quote(text(a.description, r, true)) + "\n";
       out += i + "    runbook_url: " + Quote(r.runbook) + "\n";
+      if (helm) {
+        // The chart's externalUrl, checked by its schema as --web.external-url is by the flag parser.
+        const std::string link = ItemsLinkOf(a.key, "\x05");
+        if (!link.empty()) {
+          out += "{{- if .Values.externalUrl }}\n" + i + "    link: " +
+                 Quote(ReplaceAll(EscapeForHelm(link), "\x05", "{{ trimSuffix \"/\" .Values.externalUrl }}")) +
+                 "\n{{- end }}\n";
+        }
+      } else if (const std::string link = ItemsLinkOf(a.key, settings.external_url); !link.empty()) {
+        out += i + "    link: " + Quote(link) + "\n";
+      }
       if (helm) out += "{{- end }}\n";
     }
     return out;
@@ -502,6 +542,19 @@ bool IsMatcherList(std::string_view text) {
   static const std::regex kMatchers(
       R"re(\s*[A-Za-z_][A-Za-z0-9_]*\s*(=~|!~|!=|=)\s*"([^"\\]|\\.)*"\s*(,\s*[A-Za-z_][A-Za-z0-9_]*\s*(=~|!~|!=|=)\s*"([^"\\]|\\.)*"\s*)*)re");
   return text.empty() || std::regex_match(text.begin(), text.end(), kMatchers);
+}
+
+std::string ItemsLinkOf(std::string_view key, std::string_view external_url) {
+  const auto link = std::find_if(std::begin(kItemsLinks), std::end(kItemsLinks),
+                                 [&](const ItemsLink& l) { return l.alert_key == key; });
+  if (link == std::end(kItemsLinks) || external_url.empty()) return "";
+  // A label value may hold '/', '&' or spaces (owner/name, a query's name): escaped as a query value.
+  const std::string label = "{{ $labels." + std::string(link->label) + " | urlquery }}";
+  std::string base(external_url);
+  if (base.ends_with('/')) base.pop_back();
+  if (link->collector.empty()) return base + "/items/kpi?name=" + label;
+  return base + "/items?collector=" + std::string(link->collector) +
+         "&target=" + (link->label.empty() ? std::string(link->target) : label) + "&list=" + std::string(link->list);
 }
 
 std::string HumanThreshold(double value, ThresholdUnit unit) {

@@ -68,6 +68,9 @@ inline constexpr std::string_view kDefaultJobSelector = "job=~\"kpi-exporter.*\"
 struct AlertSettings {
   std::string runbook_base_url = "https://github.com/kpi-exporter/kpi-exporter/blob/main/rules/RUNBOOK.md";
   std::string job_selector{kDefaultJobSelector};  // empty: no matcher added
+  // --web.external-url: where people reach the exporter. Alerts with items behind their numbers get a
+  // `link` annotation to that list's page under it; empty: no link annotations.
+  std::string external_url;
   std::map<std::string, AlertOverride, std::less<>> overrides;  // by AlertDefinition::key
 };
 
@@ -92,6 +95,10 @@ std::string WithSelector(std::string_view expr, std::string_view matchers);
 // True when `text` is a comma-separated list of label matchers
 // (name op "value", op one of = != =~ !~), or empty.
 bool IsMatcherList(std::string_view text);
+
+// The `link` annotation of alert `key` (a Prometheus template) under `external_url`; empty when the alert
+// has no item list or `external_url` is empty.
+std::string ItemsLinkOf(std::string_view key, std::string_view external_url);
 
 // A threshold as the annotations show it (see ThresholdUnit).
 std::string HumanThreshold(double value, ThresholdUnit unit);

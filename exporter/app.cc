@@ -62,6 +62,7 @@ tl::expected<void, std::pair<int, std::string>> App::Start() {
                                         {"config", flags_.config_file},
                                         {"listen_address", addresses},
                                         {"port", ports},
+                                        {"external_url", flags_.external_url},
                                         {"collectors", std::to_string(config_.collectors.size())}});
   return {};
 }

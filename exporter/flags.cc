@@ -20,6 +20,25 @@ std::optional<int> ParseBoundedInt(const std::string& text, int min, int max) {
 
 }  // namespace
 
+tl::expected<void, std::string> CheckExternalUrl(std::string_view url) {
+  const std::string_view scheme = url.starts_with("https://") ? "https://" : url.starts_with("http://") ? "http://" : "";
+  if (scheme.empty()) return tl::unexpected(std::string("must start with http:// or https://"));
+  const std::string_view rest = url.substr(scheme.size());
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  if (authority.find('@') != std::string_view::npos) return tl::unexpected(std::string("must not hold a user or password"));
+  if (authority.empty() || authority.starts_with(':')) return tl::unexpected(std::string("has no host"));
+  if (url.find_first_of("?#") != std::string_view::npos) {
+    return tl::unexpected(std::string("must have no query (?) or fragment (#)"));
+  }
+  static constexpr std::string_view kAllowed =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/[]@!$&()*+,;=%";
+  if (url.find_first_not_of(kAllowed) != std::string_view::npos) {
+    return tl::unexpected("must hold URL characters only (got '" + std::string(1, url[url.find_first_not_of(kAllowed)]) +
+                          "'; percent-encode it)");
+  }
+  return {};
+}
+
 tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args) {
   Flags flags;
   std::string shard_index, shard_count;
@@ -32,7 +51,7 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       {"--shard.index", &shard_index},           {"--shard.count", &shard_count},
       {"--prometheus.url", &flags.prometheus_url}, {"--exporter.url", &flags.exporter_url},
       {"--range", &flags.range},                 {"--time", &flags.time},
-      {"--out", &flags.out},
+      {"--out", &flags.out},                     {"--web.external-url", &flags.external_url},
   };
   std::vector<std::string> report_flags_seen;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -104,6 +123,12 @@ tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       return tl::unexpected(report_flags_seen.front() + " only applies to the report command");
     }
   }
+  if (!flags.external_url.empty()) {
+    if (auto checked = CheckExternalUrl(flags.external_url); !checked) {
+      // Not echoed: a URL with userinfo would put its password into the error.
+      return tl::unexpected("--web.external-url " + checked.error());
+    }
+  }
   if (!flags.telemetry_path.starts_with("/") || flags.telemetry_path == "/") {
     return tl::unexpected(std::string("--web.telemetry-path must start with / and not be / itself"));
   }
@@ -146,6 +171,9 @@ Flags:
   --web.config.file=FILE       exporter-toolkit web config: basic_auth_users (bcrypt); TLS is refused,
                                terminate it in front (chart: kubeRBACProxy.enabled)
   --web.enable-lifecycle       allow POST /-/reload (off by default, as in Prometheus; SIGHUP always reloads)
+  --web.external-url=URL       the URL people reach the exporter under, e.g. https://kpi.example.com/kpi-exporter/
+                               (absolute http(s), no user, query or fragment); `rules` gives each alert with
+                               items behind it a `link` annotation to that list's page under it (none without)
   --shard.index=N              this process's shard, 0 .. count-1 (with --shard.count; overrides [exporter] shard_index)
   --shard.count=N              processes sharing the config; each polls the repositories whose name hashes to its index
   --log.level=LEVEL            debug, info, warn or error (default "info")

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <tl/expected.hpp>
@@ -24,6 +25,9 @@ struct Flags {
   std::optional<int> shard_count;
   std::string web_config_file;    // --web.config.file: exporter-toolkit web config (basic auth); empty: none
   bool enable_lifecycle = false;  // --web.enable-lifecycle: allow POST /-/reload
+  // --web.external-url: the URL people reach the exporter under (behind a proxy: its public address and path).
+  // `rules` builds the alerts' `link` annotations from it; empty: none. Checked by CheckExternalUrl.
+  std::string external_url;
   // The report command (exporter/report/): where the values come from and where the review goes.
   std::string prometheus_url;  // --prometheus.url; empty: no comparison, current values from the exporter
   std::string exporter_url;    // --exporter.url: /api/v1/scorecard and /api/v1/items of a running exporter
@@ -36,6 +40,10 @@ struct Flags {
 
 // Accepts "--flag=value" and "--flag value". Errors name the offending flag.
 tl::expected<Flags, std::string> ParseFlags(const std::vector<std::string>& args);
+
+// An absolute http(s) URL with a host, without userinfo, query or fragment, of URL characters only (no
+// quote or brace: it goes into YAML and Prometheus templates as is). The error says what is wrong.
+tl::expected<void, std::string> CheckExternalUrl(std::string_view url);
 
 std::string UsageText();
 

@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
       if (!config->kpis.defaults) kpis.kpis = config->kpis.kpis;
       kpis.scorecard = config->kpis.scorecard;
     }
+    alerts.external_url = flags->external_url;
     const auto format = flags->format == "prometheusrule" ? kpi::RulesFormat::kPrometheusRule
                         : flags->format == "helm"         ? kpi::RulesFormat::kHelmTemplate
                                                           : kpi::RulesFormat::kRuleFile;

@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = github ]; then
   shift
   bash scripts/install-deps.sh --test wrk prometheus-pushgateway nginx-light nodejs procps
+  bash scripts/install-npm.sh tests/graphql
   bash scripts/build.sh
   exec python3 tests/bench/bench.py "$@"
 fi

@@ -5,19 +5,8 @@
 # Kubernetes and prometheus-operator object schemas (kubernetes-models).
 # Everything lands in tools/k8s (node_modules/ and bin/). Idempotent.
 set -euo pipefail
+bash "$(dirname "$0")/install-npm.sh" tools/k8s
 cd "$(dirname "$0")/../tools/k8s"
-
-if ! command -v npm >/dev/null 2>&1; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
-fi
-
-if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.package-lock.json.installed; then
-  npm ci --no-audit --no-fund --loglevel=error
-  cp package-lock.json node_modules/.package-lock.json.installed
-fi
 
 if [ ! -x bin/helm ] || [ ! -x bin/kubectl ]; then
   mkdir -p bin

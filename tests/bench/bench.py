@@ -5,10 +5,13 @@ runs it; every figure is reported, never asserted (shared, noisy machines).
 
 1. Polling: the exporter polls a fake GitHub (tests/bench/fake_github.mjs) that
    charges like GitHub, holding --repos repositories of a mid-size shape.
-   Per cycle: points spent, requests and 304s, wall time (the exporter's own
+   Per cycle: points spent per bucket (REST "core", and "graphql" priced by
+   GitHub's formula, with the GraphQL queries and those GitHub would refuse),
+   each as a share of a 5000/h token-hour at --interval, requests and 304s, wall time (the exporter's own
    kpi_exporter_collector_poll_duration_seconds), CPU time of the exporter,
    and how many repositories have every value right (compared with what the
-   fake computes from the same data). Cycles: the first, unchanged ones, and
+   fake computes from the same data, first-response and awaiting-response
+   values included, whichever API the exporter used). Cycles: the first, unchanged ones, and
    ones with --changed-share of the repositories changed before them.
 2. Memory: the exporter's RSS against Debian's prometheus-pushgateway holding
    the same series (the exporter's page pushed to it).
@@ -29,7 +32,8 @@ import time
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TOKEN_HOUR = 5000  # a personal token's primary REST limit per hour
+TOKEN_HOUR = 5000  # a personal token's primary limit per hour, in each bucket (REST core, GraphQL)
+BUCKETS = ("core", "graphql")
 
 
 def http(url, data=None, method=None, headers=None):
@@ -112,7 +116,8 @@ class Bench:
     def start_fake(self, latency_ms):
         port_file = os.path.join(self.work, f"fake-{latency_ms}.port")
         fake = self.start(["node", os.path.join(ROOT, "tests/bench/fake_github.mjs"), f"--repos={self.args.repos}",
-                           f"--latency-ms={latency_ms}", "--core-limit=1000000000", f"--port-file={port_file}"])
+                           f"--latency-ms={latency_ms}", "--core-limit=1000000000", "--graphql-limit=1000000000",
+                           f"--port-file={port_file}"])
         port = wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(), 20, "the fake GitHub")
         return fake, f"http://127.0.0.1:{port}"
 
@@ -144,7 +149,8 @@ max_comment_requests = {self.args.max_comment_requests}
         return sum(v for (n, l), v in m.items() if n == "kpi_exporter_collector_polls_total" and 'collector="github"' in l)
 
     def right_repos(self, metrics, expected):
-        right = 0
+        """How many repositories have every value right, and the first wrong one's differences."""
+        right, wrong = 0, None
         for repo, values in expected.items():
             r = [("repo", repo)]
             got = {
@@ -161,8 +167,10 @@ max_comment_requests = {self.args.max_comment_requests}
                 "github_pull_request_merge_lead_time_seconds_count":
                     value(metrics, "github_pull_request_merge_lead_time_seconds_count", r + [("window", "30d")]),
             }
-            right += all(got[k] is not None and abs(got[k] - v) < 1e-6 for k, v in values.items())
-        return right
+            differences = {k: (got[k], v) for k, v in values.items() if got[k] is None or abs(got[k] - v) >= 1e-6}
+            right += not differences
+            wrong = wrong or (differences and {"repo": repo, "got, expected": differences})
+        return right, wrong
 
     def cycles(self, latency_ms, plan):
         """Runs the exporter through `plan` (a list of (label, changed share))."""
@@ -184,12 +192,17 @@ max_comment_requests = {self.args.max_comment_requests}
             duration = value(metrics, "kpi_exporter_collector_poll_duration_seconds", [("collector", "github")])
             expected = json.loads(http(fake_url + "/_control/expected"))
             routes = {k: v - before["routes"].get(k, 0) for k, v in stats["routes"].items()}
-            results.append({"cycle": label, "latency_ms": latency_ms, "points": stats["points"]["core"] - before["points"]["core"],
+            graphql = {k: v - before["graphql"][k] for k, v in stats["graphql"].items()}
+            right, wrong = self.right_repos(metrics, expected)
+            results.append({"cycle": label, "latency_ms": latency_ms,
+                            "points": {b: stats["points"][b] - before["points"][b] for b in BUCKETS},
+                            "graphql_queries": graphql["queries"], "graphql_refused": graphql["invalid"] + graphql["rate_limited"],
+                            "graphql_last_refused": stats["graphql_last_refused"],
                             "requests": stats["requests"] - before["requests"],
                             "not_modified": stats["not_modified"] - before["not_modified"],
                             "secondary_limited": stats["secondary_limited"] - before["secondary_limited"],
                             "wall_s": duration, "cpu_s": now_cpu - cpu,
-                            "right": self.right_repos(metrics, expected), "rss_mib": rss_mib(exporter.pid),
+                            "right": right, "first_wrong": wrong, "rss_mib": rss_mib(exporter.pid),
                             "routes": routes})
             before, cpu = stats, now_cpu
             print(f"bench: {label} at {latency_ms} ms: {results[-1]}", file=sys.stderr)
@@ -270,27 +283,38 @@ def report(args, cycles, serving, memory, drill_down):
     per_hour = 3600 / args.interval_seconds
     print(f"\n### GitHub at scale: {args.repos} repositories, {args.interval} interval "
           f"(`bash scripts/bench.sh github`, {time.strftime('%Y-%m-%d')})\n")
-    print("| cycle | upstream latency | points | requests (304, secondary-limited) | wall s | CPU s | repositories right | RSS MiB |")
-    print("|---|---|---|---|---|---|---|---|")
+    hour_share = lambda points: f"{points * per_hour / TOKEN_HOUR:.0%}"
+    print("| cycle | upstream latency | core points | GraphQL points (queries, refused) | token-hour share: core, GraphQL "
+          "| requests (304, secondary-limited) | wall s | CPU s | repositories right | RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for c in cycles:
         wall = f"{c['wall_s']:.1f}" if c["wall_s"] is not None else "?"
-        print(f"| {c['cycle']} | {c['latency_ms']} ms | {c['points']} | {c['requests']} ({c['not_modified']}, {c['secondary_limited']}) | {wall} | "
-              f"{c['cpu_s']:.1f} | {c['right']}/{args.repos} | {c['rss_mib']:.0f} |")
+        core, graphql = c["points"]["core"], c["points"]["graphql"]
+        print(f"| {c['cycle']} | {c['latency_ms']} ms | {core} | {graphql} ({c['graphql_queries']}, {c['graphql_refused']}) | "
+              f"{hour_share(core)}, {hour_share(graphql)} | {c['requests']} ({c['not_modified']}, {c['secondary_limited']}) | "
+              f"{wall} | {c['cpu_s']:.1f} | {c['right']}/{args.repos} | {c['rss_mib']:.0f} |")
     unchanged = [c for c in cycles if c["cycle"] == "unchanged" and c["latency_ms"] == 0]
     changed = [c for c in cycles if c["cycle"].startswith("changed") and c["latency_ms"] == 0]
     first = [c for c in cycles if c["cycle"] == "first" and c["latency_ms"] == 0]
-    print()
+    spent = lambda c: sum(c["points"].values())  # all buckets together, each 5000/h on one token
+    print(f"\nToken-hour shares are per hour of {args.interval} cycles, against 5000 points in each bucket; "
+          "below, all buckets together.\n")
     if first:
-        print(f"- first cycle: {first[0]['points'] / TOKEN_HOUR:.2f} token-hours (target at most 0.5)")
+        print(f"- first cycle: {spent(first[0]) / TOKEN_HOUR:.2f} token-hours (target at most 0.5)")
     if unchanged:
-        share = unchanged[-1]["points"] * per_hour / TOKEN_HOUR
+        share = spent(unchanged[-1]) * per_hour / TOKEN_HOUR
         print(f"- an unchanged hour: {share:.0%} of one 5000/h token (target at most 10 %)")
-        per_repo_hour = unchanged[-1]["points"] * per_hour / args.repos
+        per_repo_hour = spent(unchanged[-1]) * per_hour / args.repos
         for n in (10000, 50000):
             print(f"- {n} repositories at this interval: {n * per_repo_hour / TOKEN_HOUR:.1f} tokens (unchanged hours)")
     if changed:
         print(f"- an hour with {args.changed_share:.0%} changed per cycle: "
-              f"{changed[-1]['points'] * per_hour / TOKEN_HOUR:.0%} of a token (target at most 20 %)")
+              f"{spent(changed[-1]) * per_hour / TOKEN_HOUR:.0%} of a token (target at most 20 %)")
+    refused = sum(c["graphql_refused"] for c in cycles)
+    if refused:
+        last = next(c["graphql_last_refused"] for c in reversed(cycles) if c["graphql_last_refused"])
+        print(f"- {refused} GraphQL queries refused (invalid against GitHub's schema, over its query limits, or "
+              f"rate-limited); the last one's errors: {json.dumps(last)[:2000]}")
     print("\n| serving | kpi_exporter scrapes/s | pushgateway scrapes/s | ratio | nginx (stored gzip) scrapes/s | share of nginx | exporter CPU ms/scrape |")
     print("|---|---|---|---|---|---|---|")
     for s in serving:

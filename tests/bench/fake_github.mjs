@@ -23,13 +23,28 @@
 // "You have exceeded a secondary rate limit" with retry-after: 60 (counted in
 // stats.secondary_limited). --latency-ms delays every answer.
 //
-// GET /_control/stats: points spent per bucket, requests, 304s, per route.
+// POST /graphql: GitHub's GraphQL API over the same data (repository(owner,
+// name) { issue(number) { comments(first/after) { ... author { login
+// __typename } } } } and rateLimit), validated against GitHub's published
+// schema (github_graphql.mjs; tests/graphql holds the npm packages). Its own
+// "graphql" bucket (--graphql-limit, 5000 points an hour): a query costs what
+// GitHub's documented formula gives (requests its connections need when
+// filled to first/last, / 100, rounded, at least 1); an invalid query, more
+// than 100 a page or 500 000 nodes answer 200 with {"errors": [...]} and cost
+// nothing (counted in stats.graphql.invalid); a query the bucket can no longer
+// pay answers 200 {"errors": [{"type": "RATE_LIMITED", ...}]}. Secondary: more
+// than 2000 GraphQL points a minute (1 per query without mutations) answer 403
+// "secondary rate limit" like REST; the 100 at once are shared with REST.
+//
+// GET /_control/stats: points spent per bucket, requests, 304s, per route,
+// GraphQL queries (invalid, rate-limited) and the errors of the last refused one.
 // POST /_control/reset-stats zeroes them. GET /_control/expected?repo=bench/r0001
 // (or without repo: every repository) gives the values the exporter must
 // report, computed here from the same data by the README's definitions.
 import http from 'node:http';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { checkQuery, errorJson, runQuery } from './github_graphql.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => {
   const [k, v] = a.replace(/^--/, '').split('=');
@@ -38,6 +53,7 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => {
 const REPOS = Number(args.repos ?? 1000);
 const LATENCY_MS = Number(args['latency-ms'] ?? 0);
 const CORE_LIMIT = Number(args['core-limit'] ?? 5000);
+const GRAPHQL_LIMIT = Number(args['graphql-limit'] ?? 5000);
 const OWNER = 'bench';
 const HOUR = 3600, DAY = 86400;
 const START = Math.floor(Date.now() / 1000);
@@ -86,9 +102,11 @@ function commentsOf(issue) {
   return [{ id: k * 10, user: { login: 'maintainer', id: 3, type: 'User' }, created_at: at(1 + k), body: 'looking' }];
 }
 
+// What both APIs serve as an issue's comments.
+const commentListOf = (issue) => (issue.comments ? commentsOf(issue) : []);
+
 function firstResponseSeconds(issue) {
-  if (issue.comments === 0) return null;
-  const c = commentsOf(issue).find((c) => c.user.type !== 'Bot' && c.user.login !== issue.user.login);
+  const c = commentListOf(issue).find((c) => c.user.type !== 'Bot' && c.user.login !== issue.user.login);
   return c ? Date.parse(c.created_at) / 1000 - issue.created : null;
 }
 
@@ -137,22 +155,34 @@ function expected(repo) {
 }
 
 // --- charging -------------------------------------------------------------
-const stats = { points: { core: 0 }, requests: 0, not_modified: 0, secondary_limited: 0, routes: {} };
-const recent = [];  // times (ms) of REST requests in the last minute
+const newStats = () => ({ points: { core: 0, graphql: 0 }, requests: 0, not_modified: 0, secondary_limited: 0, routes: {},
+  graphql: { queries: 0, invalid: 0, rate_limited: 0 }, graphql_last_refused: null });
+let stats = newStats();
+// Secondary limits: points per endpoint kind in the last minute (REST: 1 a
+// request; GraphQL: 1 a query), and requests in flight (shared).
+const SECONDARY_PER_MINUTE = { rest: 900, graphql: 2000 };
+const recent = { rest: [], graphql: [] };  // times (ms) of the last minute's requests
 let inFlight = 0;
-function secondaryLimited() {
+function secondaryLimited(kind) {
   const now = Date.now();
-  while (recent.length && recent[0] <= now - 60000) recent.shift();
-  if (recent.length >= 900 || inFlight > 100) return true;
-  recent.push(now);
+  const times = recent[kind];
+  while (times.length && times[0] <= now - 60000) times.shift();
+  if (times.length >= SECONDARY_PER_MINUTE[kind] || inFlight > 100) return true;
+  times.push(now);
   return false;
 }
-const bucket = { used: 0, reset: START + HOUR };
-function rateHeaders() {
+const buckets = { core: { limit: CORE_LIMIT, used: 0, reset: START + HOUR },
+  graphql: { limit: GRAPHQL_LIMIT, used: 0, reset: START + HOUR } };
+function bucketNow(resource) {
+  const bucket = buckets[resource];
   const now = Math.floor(Date.now() / 1000);
   if (now >= bucket.reset) { bucket.used = 0; bucket.reset = now + HOUR; }
-  return { 'x-ratelimit-limit': String(CORE_LIMIT), 'x-ratelimit-remaining': String(Math.max(0, CORE_LIMIT - bucket.used)),
-    'x-ratelimit-used': String(bucket.used), 'x-ratelimit-reset': String(bucket.reset), 'x-ratelimit-resource': 'core' };
+  return { limit: bucket.limit, remaining: Math.max(0, bucket.limit - bucket.used), used: bucket.used, reset: bucket.reset };
+}
+function rateHeaders(resource = 'core') {
+  const b = bucketNow(resource);
+  return { 'x-ratelimit-limit': String(b.limit), 'x-ratelimit-remaining': String(b.remaining),
+    'x-ratelimit-used': String(b.used), 'x-ratelimit-reset': String(b.reset), 'x-ratelimit-resource': resource };
 }
 
 // --- routing --------------------------------------------------------------
@@ -181,9 +211,8 @@ function issueJson(repo, i) {
 function answer(url, base) {
   const p = url.pathname;
   if (p === '/rate_limit') {
-    const h = rateHeaders();
-    const core = { limit: CORE_LIMIT, remaining: Number(h['x-ratelimit-remaining']), used: bucket.used, reset: bucket.reset };
-    return { route: 'rate_limit', free: true, body: { resources: { core }, rate: core } };
+    const core = bucketNow('core');
+    return { route: 'rate_limit', free: true, body: { resources: { core, graphql: bucketNow('graphql') }, rate: core } };
   }
   if (p === `/orgs/${OWNER}/repos`) {
     const all = repos.map((r) => ({ id: r.id, name: name(r.index), full_name: `${OWNER}/${name(r.index)}`, archived: false }));
@@ -212,7 +241,7 @@ function answer(url, base) {
   if (c) {
     const issue = issuesOf(repo).find((i) => i.number === Number(c[1]));
     if (!issue) return { status: 404 };
-    return { route: 'comments', version, ...pageOf(issue.comments ? commentsOf(issue) : [], url, base) };
+    return { route: 'comments', version, ...pageOf(commentListOf(issue), url, base) };
   }
   if (rest === '/contributors') {
     const all = Array.from({ length: 25 }, (_, k) => ({ login: `dev${k}`, id: k, type: 'User', contributions: 100 - k }));
@@ -244,8 +273,8 @@ function send(res, status, headers, body) {
 function control(req, res, url, body) {
   if (url.pathname === '/_control/stats') return send(res, 200, {}, stats);
   if (url.pathname === '/_control/reset-stats') {
-    stats.points.core = 0; stats.requests = 0; stats.not_modified = 0; stats.secondary_limited = 0; stats.routes = {};
-    bucket.used = 0;
+    stats = newStats();
+    for (const bucket of Object.values(buckets)) bucket.used = 0;
     return send(res, 200, {}, stats);
   }
   if (url.pathname === '/_control/change') {
@@ -271,6 +300,81 @@ function control(req, res, url, body) {
   return send(res, 404, {}, { message: 'Not Found' });
 }
 
+function sendSecondaryLimited(res, resource, documentation) {
+  ++stats.secondary_limited;
+  return send(res, 403, { ...rateHeaders(resource), 'retry-after': '60' },
+    { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      documentation_url: documentation });
+}
+
+function answerRest(req, res, url, base) {
+  if (url.pathname !== '/rate_limit' && secondaryLimited('rest')) {
+    return sendSecondaryLimited(res, 'core', 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits');
+  }
+  const a = answer(url, base);
+  const headers = { ...rateHeaders(), ...(a.headers ?? {}) };
+  if (a.status) return send(res, a.status, headers, { message: 'Not Found' });
+  const text = JSON.stringify(a.body);
+  const etag = `"${crypto.createHash('sha1').update(url.pathname + url.search + '\n' + a.version + '\n' + text).digest('hex').slice(0, 16)}"`;
+  stats.routes[a.route] = (stats.routes[a.route] ?? 0) + 1;
+  if (req.headers['if-none-match'] === etag) {
+    ++stats.not_modified;
+    return send(res, 304, { ...headers, etag });
+  }
+  if (!a.free) {
+    if (bucketNow('core').remaining === 0) {
+      return send(res, 403, rateHeaders(),
+        { message: 'API rate limit exceeded', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' });
+    }
+    ++buckets.core.used; ++stats.points.core;
+  }
+  return send(res, 200, { ...headers, ...rateHeaders(), etag }, a.body);
+}
+
+// The same repositories and issues as the REST routes, for github_graphql.mjs.
+const graphqlData = {
+  repository(owner, repoName) {
+    const m = owner === OWNER && repoName.match(/^r(\d{4})$/);
+    if (!m || Number(m[1]) >= REPOS) return null;
+    const repo = repos[Number(m[1])];
+    return { issue: (number) => {  // pull requests are not issues in GraphQL
+      const issue = issuesOf(repo).find((i) => i.number === number && !i.pr);
+      return issue ? { ...issue, comments: commentListOf(issue) } : null;
+    } };
+  },
+};
+
+async function answerGraphql(res, body) {
+  if (secondaryLimited('graphql')) {
+    return sendSecondaryLimited(res, 'graphql', 'https://docs.github.com/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api#secondary-rate-limits');
+  }
+  stats.routes.graphql = (stats.routes.graphql ?? 0) + 1;
+  let request;
+  try {
+    request = JSON.parse(body);
+  } catch {
+    return send(res, 400, rateHeaders('graphql'), { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/graphql' });
+  }
+  ++stats.graphql.queries;
+  const checked = checkQuery(request);
+  if (checked.errors) {
+    ++stats.graphql.invalid;
+    stats.graphql_last_refused = checked.errors.map(errorJson);
+    return send(res, 200, rateHeaders('graphql'), { errors: stats.graphql_last_refused });
+  }
+  const cost = checked.limits.cost;
+  if (bucketNow('graphql').remaining < cost) {
+    ++stats.graphql.rate_limited;
+    stats.graphql_last_refused = [{ type: 'RATE_LIMITED', message: 'API rate limit exceeded for user ID 1.' }];
+    return send(res, 200, rateHeaders('graphql'), { errors: stats.graphql_last_refused });
+  }
+  buckets.graphql.used += cost;
+  stats.points.graphql += cost;
+  const b = bucketNow('graphql');
+  const rateLimit = { cost, limit: b.limit, remaining: b.remaining, used: b.used, resetAt: iso(b.reset), nodeCount: checked.limits.nodes };
+  return send(res, 200, rateHeaders('graphql'), await runQuery(checked.document, request, graphqlData, rateLimit));
+}
+
 const server = http.createServer({ keepAliveTimeout: 30000 }, (req, res) => {
   let body = '';
   req.on('data', (d) => { body += d; });
@@ -282,30 +386,11 @@ const server = http.createServer({ keepAliveTimeout: 30000 }, (req, res) => {
     res.on('finish', () => { --inFlight; });
     setTimeout(() => {
       ++stats.requests;
-      if (url.pathname !== '/rate_limit' && secondaryLimited()) {
-        ++stats.secondary_limited;
-        return send(res, 403, { ...rateHeaders(), 'retry-after': '60' },
-          { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
-            documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' });
+      if (req.method === 'POST' && url.pathname === '/graphql') {
+        answerGraphql(res, body).catch((error) => send(res, 500, {}, { message: String(error) }));
+        return;
       }
-      const a = answer(url, base);
-      const headers = { ...rateHeaders(), ...(a.headers ?? {}) };
-      if (a.status) return send(res, a.status, headers, { message: 'Not Found' });
-      const text = JSON.stringify(a.body);
-      const etag = `"${crypto.createHash('sha1').update(url.pathname + url.search + '\n' + a.version + '\n' + text).digest('hex').slice(0, 16)}"`;
-      stats.routes[a.route] = (stats.routes[a.route] ?? 0) + 1;
-      if (req.headers['if-none-match'] === etag) {
-        ++stats.not_modified;
-        return send(res, 304, { ...headers, etag });
-      }
-      if (!a.free) {
-        if (bucket.used >= CORE_LIMIT) {
-          return send(res, 403, { ...rateHeaders(), 'x-ratelimit-remaining': '0' },
-            { message: 'API rate limit exceeded', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' });
-        }
-        ++bucket.used; ++stats.points.core;
-      }
-      return send(res, 200, { ...headers, ...rateHeaders(), etag }, a.body);
+      answerRest(req, res, url, base);
     }, LATENCY_MS);
   });
 });

@@ -50,3 +50,36 @@ TEST_CASE("descriptions say the configured threshold and for, pairs share their 
   for (const auto& a : AlertDefinitions()) churn += a.name == "StripeChurnHigh";
   CHECK(churn == 2);
 }
+
+TEST_CASE("alerts with items behind them link to their list under the external URL, none without one") {
+  CHECK(ItemsLinkOf("issue_awaiting_response", "https://kpi.example.com/kpi-exporter/") ==
+        "https://kpi.example.com/kpi-exporter/items?collector=github&target={{ $labels.repo | urlquery }}"
+        "&list=awaiting_response");
+  CHECK(ItemsLinkOf("jira_sla_open_breaching", "http://kpi:9877") ==
+        "http://kpi:9877/items?collector=jira&target={{ $labels.query | urlquery }}&list=breaching_sla");
+  CHECK(ItemsLinkOf("stripe_failed_charges", "http://kpi:9877") ==
+        "http://kpi:9877/items?collector=stripe&target=account&list=failed_payments");
+  CHECK(ItemsLinkOf("kpi_red", "http://kpi:9877/") == "http://kpi:9877/items/kpi?name={{ $labels.kpi | urlquery }}");
+  CHECK(ItemsLinkOf("stripe_churn_high", "http://kpi:9877").empty());  // no list explains churn
+  CHECK(ItemsLinkOf("issue_awaiting_response", "").empty());
+  // Every alert with a link exists; the rule file has the links only with an external URL.
+  int links = 0;
+  for (const auto& a : AlertDefinitions()) links += !ItemsLinkOf(a.key, "http://kpi:9877").empty();
+  CHECK(links == 15);
+  KpiSettings kpis;
+  kpis.kpis.push_back(KpiDefinition{});
+  kpis.kpis.back().name = "stars";
+  kpis.kpis.back().metric = "github_repo_stars";
+  AlertSettings settings;
+  CHECK(RenderRules(settings, RulesFormat::kRuleFile, kpis).find("link:") == std::string::npos);
+  settings.external_url = "https://kpi.example.com/kpi-exporter/";
+  const std::string rules = RenderRules(settings, RulesFormat::kRuleFile, kpis);
+  const auto red = rules.find("- alert: KpiRed");
+  REQUIRE(red != std::string::npos);
+  CHECK(rules.find("link: 'https://kpi.example.com/kpi-exporter/items/kpi?name={{ $labels.kpi | urlquery }}'", red) !=
+        std::string::npos);
+  const std::string helm = RenderRules(settings, RulesFormat::kHelmTemplate);
+  CHECK(helm.find("{{- if .Values.externalUrl }}\n          link: '{{ trimSuffix \"/\" .Values.externalUrl }}/items?"
+                  "collector=github&target={{`{{ $labels.repo | urlquery }}`}}&list=failing_workflows'\n{{- end }}\n") !=
+        std::string::npos);
+}

@@ -102,3 +102,29 @@ TEST_CASE("the report command: its flags, defaults, and checks that name the fla
   CHECK(ParseFlags({"--prometheus.url=http://p:9090"}).error() == "--prometheus.url only applies to the report command");
   CHECK(ParseFlags({"rules", "--out=x"}).error() == "--out only applies to the report command");
 }
+
+TEST_CASE("the external URL flag: an absolute http(s) URL without user, query or fragment, and errors do not echo it") {
+  auto flags = ParseFlags({"rules", "--web.external-url=https://kpi.example.com/kpi-exporter/"});
+  REQUIRE(flags);
+  CHECK(flags->external_url == "https://kpi.example.com/kpi-exporter/");
+  CHECK(ParseFlags({"--web.external-url", "http://10.0.0.5:9877"}));
+  CHECK(ParseFlags({})->external_url.empty());
+  for (const auto& [url, message] : std::vector<std::pair<std::string, std::string>>{
+           {"kpi.example.com/x", "must start with http:// or https://"},
+           {"ftp://kpi.example.com/", "must start with http:// or https://"},
+           {"/kpi-exporter/", "must start with http:// or https://"},
+           {"https://", "has no host"},
+           {"https://:9877/", "has no host"},
+           {"https://admin:s3cret@kpi.example.com/", "must not hold a user or password"},
+           {"https://kpi.example.com/?x=1", "must have no query (?) or fragment (#)"},
+           {"https://kpi.example.com/#top", "must have no query (?) or fragment (#)"},
+           {"https://kpi.example.com/{{ x }}", "must hold URL characters only (got '{'; percent-encode it)"},
+           {"https://kpi.example.com/it's", "must hold URL characters only (got '''; percent-encode it)"},
+           {"https://kpi.example.com/a b", "must hold URL characters only (got ' '; percent-encode it)"},
+       }) {
+    const auto parsed = ParseFlags({"--web.external-url=" + url});
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error() == "--web.external-url " + message);
+    CHECK(parsed.error().find("s3cret") == std::string::npos);
+  }
+}

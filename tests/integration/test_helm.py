@@ -436,6 +436,14 @@ def main():
         assert [g.get("interval") for g in groups] == ["2m"] * len(groups)
         assert [{k: v for k, v in g.items() if k != "interval"} for g in groups] == program_groups(p)
 
+        # externalUrl: the container's --web.external-url, and the alerts' links as `rules` writes them with it.
+        url = "https://kpi.example.com/kpi-exporter/"
+        ext = Rendered(p, "external-url", "--set", "prometheusRule.enabled=true", "--set", f"externalUrl={url}")
+        assert f"--web.external-url={url}" in ext.one("Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+        check_rules(p, ext, program_groups(p, f"--web.external-url={url}"), "external-url")
+        assert '"link": ' in json.dumps(ext.one("PrometheusRule")) and '"link": ' not in json.dumps(a.one("PrometheusRule"))
+        assert not any("--web.external-url" in arg for arg in c["args"])
+
         # 3. existingConfigMap + existingSecret: nothing rendered of either, both mounted.
         e = Rendered(p, "existing", "-f", os.path.join(CHART, "ci", "existing-values.yaml"))
         assert e.kinds() == ["Deployment", "Service"], e.kinds()
@@ -515,7 +523,10 @@ def main():
                               (["--set", "serviceMonitor.interval=often"], "/serviceMonitor/interval"),
                               (["--set", "env[0].name=X"], "additional properties 'env' not allowed"),
                               (["--set", "image.digest=latest"], "/image/digest"),
-                              (["--set", "serviceMonitor.scheme=ftp"], "/serviceMonitor/scheme")]:
+                              (["--set", "serviceMonitor.scheme=ftp"], "/serviceMonitor/scheme"),
+                              (["--set", "externalUrl=kpi.example.com"], "/externalUrl"),
+                              (["--set", "externalUrl=https://user:pw@kpi.example.com/"], "/externalUrl"),
+                              (["--set", "externalUrl=https://kpi.example.com/#top"], "/externalUrl")]:
             r = run([HELM, "template", "rel", CHART, *args])
             assert r.returncode != 0 and message in r.stderr, f"{args} must be rejected: {r.stderr}"
 

@@ -37,7 +37,8 @@ def check(destdir, prefix):
     for relative in ("share/doc/kpi-exporter/examples/public.toml", "share/doc/kpi-exporter/examples/all-sources.toml",
                      "share/doc/kpi-exporter/LICENSE", "share/doc/kpi-exporter/README.md",
                      "share/doc/kpi-exporter/CHANGELOG.md", "share/kpi-exporter/rules/kpi-exporter.rules.yml",
-                     "share/kpi-exporter/rules/alertmanager.example.yml"):
+                     "share/kpi-exporter/rules/alertmanager.example.yml",
+                     "share/kpi-exporter/rules/alertmanager.example.tmpl"):
         assert os.path.isfile(os.path.join(root, relative)), f"{relative} not installed:\n{out}"
     units = [os.path.join(d, f) for d, _, files in os.walk(root) for f in files if f == "kpi-exporter.service"]
     assert len(units) == 1, units

@@ -65,6 +65,25 @@ def main():
         assert all_on.returncode == 0, all_on.stderr
         unit_tests(p, all_on.stdout, "optional.rules.yml", os.path.join("rules", "tests", "optional", "*.yml"))
 
+        # Links to the items behind an alert (README "Drill-down"): only with --web.external-url, built from
+        # it and the alert's labels; promtool renders them (rules/tests/links), escaping included.
+        assert "link:" not in default.stdout
+        linked = run("rules", "--web.external-url=https://kpi.example.com/kpi-exporter/")
+        assert linked.returncode == 0, linked.stderr
+        unit_tests(p, linked.stdout, "links.rules.yml", os.path.join("rules", "tests", "links", "*.yml"))
+        links = re.findall(r"^      - alert: (\w+)\n(?:        .*\n)*?          link: '([^']*)'$", linked.stdout, re.M)
+        assert ("KpiRed", "https://kpi.example.com/kpi-exporter/items/kpi?name={{ $labels.kpi | urlquery }}") in links
+        assert ("GithubDependabotCriticalAlertOpen", "https://kpi.example.com/kpi-exporter/items?collector=github&"
+                "target={{ $labels.repo | urlquery }}&list=dependabot_critical_high") in links, links
+        assert "StripeChurnHigh" not in dict(links), "no list explains churn: no link"
+        promtool("check", "rules", p.write_config(linked.stdout, "linked.rules.yml"))
+        for bad, message in [("kpi.example.com", "must start with http:// or https://"),
+                             ("https://u:pw@kpi.example.com/", "must not hold a user or password"),
+                             ("https://kpi.example.com/?a=b", "must have no query (?) or fragment (#)")]:
+            r = run("rules", f"--web.external-url={bad}")
+            assert r.returncode == 2 and f"kpi_exporter: --web.external-url {message}\n" in r.stderr, r.stderr
+            assert "pw@" not in r.stderr and r.stdout == ""
+
         with open(RULES) as f:
             assert f.read() == default.stdout, \
                 "rules/kpi-exporter.rules.yml is stale: run `cmake --build build --target rules` and commit it"
@@ -119,6 +138,8 @@ def main():
                 '{{ .Values.alerts.ciSuccessRatio.threshold }}') in helm.stdout
         assert 'at least {{ include "kpi-exporter.humanPercent" .Values.alerts.ciSuccessRatio.threshold }}' in helm.stdout
         assert "{{`{{ $labels.repo }}`}}" in helm.stdout
+        assert ("{{- if .Values.externalUrl }}\n          link: '{{ trimSuffix \"/\" .Values.externalUrl }}/items?collector="
+                "github&target={{`{{ $labels.repo | urlquery }}`}}&list=awaiting_response'\n{{- end }}\n") in helm.stdout
 
         # Rules need no tokens: sources are not built (a missing variable is fine), only checked to be known.
         tokens = p.write_config('[github]\ntoken = "${NOT_SET_ANYWHERE}"\nrepos = ["a/b"]\n[alerts.bug_spike]\nthreshold = 9\n',

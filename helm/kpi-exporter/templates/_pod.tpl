@@ -56,6 +56,9 @@ spec:
         {{- if .Values.webConfig.existingSecret }}
         - --web.config.file=/etc/kpi-exporter/web/{{ .Values.webConfig.key }}
         {{- end }}
+        {{- with .Values.externalUrl }}
+        - --web.external-url={{ . }}
+        {{- end }}
         - --log.level={{ .Values.log.level }}
         - --log.format={{ .Values.log.format }}
         {{- if $sharded }}

@@ -17,6 +17,9 @@ groups:
           summary: 'CI workflow {{`{{ $labels.workflow }}`}} is failing on {{`{{ $labels.repo }}`}}'
           description: 'The latest completed run of workflow {{`{{ $labels.workflow }}`}} on branch {{`{{ $labels.branch }}`}} of {{`{{ $labels.repo }}`}} failed (github_workflow_failing = {{`{{ $value }}`}}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubworkflowfailing'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=github&target={{`{{ $labels.repo | urlquery }}`}}&list=failing_workflows'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.ciConsecutiveFailures.enabled }}
       - alert: GithubWorkflowFailingRepeatedly
@@ -28,6 +31,9 @@ groups:
           summary: 'CI workflow {{`{{ $labels.workflow }}`}} on {{`{{ $labels.repo }}`}} failed {{`{{ $value }}`}} runs in a row'
           description: 'The last {{`{{ $value }}`}} decisive runs of workflow {{`{{ $labels.workflow }}`}} on branch {{`{{ $labels.branch }}`}} of {{`{{ $labels.repo }}`}} failed (alert from {{ .Values.alerts.ciConsecutiveFailures.threshold }} in a row).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubworkflowfailingrepeatedly'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=github&target={{`{{ $labels.repo | urlquery }}`}}&list=failing_workflows'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.ciSuccessRatio.enabled }}
       - alert: GithubWorkflowSuccessRatioLow
@@ -50,6 +56,9 @@ groups:
           summary: 'PyPI downloads of {{`{{ $labels.package }}`}} dropped week over week'
           description: '{{`{{ $labels.package }}`}} was downloaded {{`{{ $value }}`}} times in the last 7 days, less than {{ include "kpi-exporter.humanPercent" .Values.alerts.pypiDownloadDrop.threshold }} of the 7 days before (for {{ .Values.alerts.pypiDownloadDrop.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#pypidownloadsdropped'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=pypi&target={{`{{ $labels.package | urlquery }}`}}&list=download_drop'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.bugSpike.enabled }}
       - alert: GithubBugReportSpike
@@ -61,6 +70,9 @@ groups:
           summary: 'Bug report spike on {{`{{ $labels.repo }}`}}'
           description: '{{`{{ $value }}`}} bug issues were opened on {{`{{ $labels.repo }}`}} in the last day (more than {{ .Values.alerts.bugSpike.threshold }}, for {{ .Values.alerts.bugSpike.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubbugreportspike'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=github&target={{`{{ $labels.repo | urlquery }}`}}&list=bugs_last_day'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.issueAwaitingResponse.enabled }}
       - alert: GithubIssueAwaitingResponse
@@ -72,6 +84,9 @@ groups:
           summary: 'An issue on {{`{{ $labels.repo }}`}} has waited too long for a first response'
           description: 'The oldest issue opened on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} without a response has waited {{`{{ $value | humanizeDuration }}`}} (limit: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.issueAwaitingResponse.threshold) }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubissueawaitingresponse'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=github&target={{`{{ $labels.repo | urlquery }}`}}&list=awaiting_response'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.firstResponseSlow.enabled }}
       - alert: GithubFirstResponseSlow
@@ -94,6 +109,9 @@ groups:
           summary: 'Median PR merge lead time on {{`{{ $labels.repo }}`}} is above target'
           description: 'Pull requests merged on {{`{{ $labels.repo }}`}} in the last {{`{{ $labels.window }}`}} took a median {{`{{ $value | humanizeDuration }}`}} from opening to merge (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.prLeadTimeSlow.threshold) }}; above it for {{ .Values.alerts.prLeadTimeSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubpullrequestleadtimeslow'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=github&target={{`{{ $labels.repo | urlquery }}`}}&list=longest_lead_time'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.jiraSlaResolvedRatio.enabled }}
       - alert: JiraResolvedWithinSlaLow
@@ -127,6 +145,9 @@ groups:
           summary: 'Open issues of Jira query {{`{{ $labels.query }}`}} are past their SLA'
           description: '{{`{{ $value }}`}} open issues of {{`{{ $labels.query }}`}} are past their SLA (alert above {{ .Values.alerts.jiraSlaOpenBreaching.threshold }}, for {{ .Values.alerts.jiraSlaOpenBreaching.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#jiraopenissuesbreachingsla'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=jira&target={{`{{ $labels.query | urlquery }}`}}&list=breaching_sla'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.stripeChurnHigh.enabled }}
       - alert: StripeChurnHigh
@@ -160,6 +181,9 @@ groups:
           summary: 'Stripe payments are failing'
           description: '{{`{{ $value }}`}} charges failed in the last day (more than {{ .Values.alerts.stripeFailedCharges.threshold }}, for {{ .Values.alerts.stripeFailedCharges.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#stripepaymentsfailing'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=stripe&target=account&list=failed_payments'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.doraChangeFailureHigh.enabled }}
       - alert: GithubChangeFailureRatioHigh
@@ -171,6 +195,9 @@ groups:
           summary: 'Change failure rate on {{`{{ $labels.repo }}`}} is above target'
           description: '{{`{{ $value | humanizePercentage }}`}} of the deployments of {{`{{ $labels.repo }}`}} in the last 30 days failed or were followed by an incident (target: at most {{ include "kpi-exporter.humanPercent" .Values.alerts.doraChangeFailureHigh.threshold }}; above it for {{ .Values.alerts.doraChangeFailureHigh.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubchangefailureratiohigh'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=github&target={{`{{ $labels.repo | urlquery }}`}}&list=failed_deployments'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.doraTimeToRestoreSlow.enabled }}
       - alert: GithubTimeToRestoreSlow
@@ -182,6 +209,9 @@ groups:
           summary: 'Mean time to restore on {{`{{ $labels.repo }}`}} is above target'
           description: 'Incidents of {{`{{ $labels.repo }}`}} closed in the last {{`{{ $labels.window }}`}} took {{`{{ $value | humanizeDuration }}`}} on average from opening to close (target: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.doraTimeToRestoreSlow.threshold) }}; above it for {{ .Values.alerts.doraTimeToRestoreSlow.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubtimetorestoreslow'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=github&target={{`{{ $labels.repo | urlquery }}`}}&list=incidents'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.doraLeadTimeSlow.enabled }}
       - alert: GithubDeploymentLeadTimeSlow
@@ -204,6 +234,9 @@ groups:
           summary: 'A deployment of {{`{{ $labels.repo }}`}} failed'
           description: '{{`{{ $value }}`}} deployments of {{`{{ $labels.repo }}`}} failed in the last day (a failed rollout or rollback).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdeploymentfailed'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=github&target={{`{{ $labels.repo | urlquery }}`}}&list=failed_deployments'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.doraNoDeployment.enabled }}
       - alert: GithubNoRecentDeployment
@@ -237,6 +270,9 @@ groups:
           summary: 'A critical vulnerability on {{`{{ $labels.repo }}`}} is open for too long'
           description: 'The oldest open critical Dependabot alert of {{`{{ $labels.repo }}`}} was opened {{`{{ $value | humanizeDuration }}`}} ago (target: fixed within {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.dependabotCriticalOpen.threshold) }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#githubdependabotcriticalalertopen'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=github&target={{`{{ $labels.repo | urlquery }}`}}&list=dependabot_critical_high'
+{{- end }}
 {{- end }}
   - name: kpi-exporter.health
 {{- with .Values.prometheusRule.interval }}
@@ -308,6 +344,9 @@ groups:
           summary: 'PyPI download data of {{`{{ $labels.package }}`}} is stale'
           description: 'The newest day pypistats has downloads of {{`{{ $labels.package }}`}} for ended {{`{{ $value | humanizeDuration }}`}} ago (limit: {{ include "kpi-exporter.humanDuration" (include "kpi-exporter.seconds" .Values.alerts.pypiDataStale.threshold) }}). PypiDownloadsDropped stays silent for it until the data is current again.'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#pypidownloaddatastale'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items?collector=pypi&target={{`{{ $labels.package | urlquery }}`}}&list=download_drop'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.githubRateLimitLow.enabled }}
       - alert: GithubRateLimitLow
@@ -588,6 +627,9 @@ groups:
           summary: 'KPI {{`{{ $labels.kpi }}`}} is in the red zone'
           description: 'KPI {{`{{ $labels.kpi }}`}} ({{`{{ $labels.category }}`}}) is {{`{{ $value }}`}}, worse than its red threshold (or its target, without zones), for more than {{ .Values.alerts.kpiRed.for }}.'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpired'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items/kpi?name={{`{{ $labels.kpi | urlquery }}`}}'
+{{- end }}
 {{- end }}
 {{- if .Values.alerts.kpiOffTrack.enabled }}
       - alert: KpiOffTrack
@@ -599,6 +641,9 @@ groups:
           summary: 'KPI {{`{{ $labels.kpi }}`}} will miss its target by {{`{{ $labels.deadline }}`}}'
           description: 'At its trend over [scorecard] forecast_range, KPI {{`{{ $labels.kpi }}`}} ({{`{{ $labels.category }}`}}) will be {{`{{ $value }}`}} on {{`{{ $labels.deadline }}`}}, short of its target (off track for {{ .Values.alerts.kpiOffTrack.for }}).'
           runbook_url: '{{ .Values.prometheusRule.runbookBaseUrl }}#kpiofftrack'
+{{- if .Values.externalUrl }}
+          link: '{{ trimSuffix "/" .Values.externalUrl }}/items/kpi?name={{`{{ $labels.kpi | urlquery }}`}}'
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
