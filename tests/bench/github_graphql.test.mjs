@@ -2,6 +2,7 @@
 // worked examples of GitHub's "Rate limits and query limits for the GraphQL
 // API". Run: node --test tests/bench/ (after scripts/install-npm.sh tests/graphql).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import test from 'node:test';
 import { checkQuery, runQuery } from './github_graphql.mjs';
 
@@ -91,14 +92,18 @@ test('answers: bots by type without [bot], cursor pages, NOT_FOUND per alias', a
   ]);
 });
 
-test('the fake GitHub serves the same comments over REST and GraphQL', async (t) => {
-  const { spawn } = await import('node:child_process');
-  const fake = spawn(process.execPath, [new URL('./fake_github.mjs', import.meta.url).pathname, '--repos=2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+// Starts fake_github.mjs with `args`; gives its base URL.
+async function startFake(t, ...args) {
+  const fake = spawn(process.execPath, [new URL('./fake_github.mjs', import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => fake.kill());
-  const base = await new Promise((resolve) => fake.stdout.on('data', (d) => {
+  return new Promise((resolve) => fake.stdout.on('data', (d) => {
     const m = String(d).match(/on (http:\S+)/);
     if (m) resolve(m[1]);
   }));
+}
+
+test('the fake GitHub serves the same comments over REST and GraphQL', async (t) => {
+  const base = await startFake(t, '--repos=2');
   const numbers = Array.from({ length: 80 }, (_, k) => k + 1);
   const query = `query { r0: repository(owner: "bench", name: "r0001") { ${numbers.map((n) =>
     `i${n}: issue(number: ${n}) { comments(first: 100) { totalCount nodes { createdAt author { login __typename } } } }`).join(' ')} } }`;
@@ -116,4 +121,24 @@ test('the fake GitHub serves the same comments over REST and GraphQL', async (t)
   const stats = await (await fetch(`${base}/_control/stats`)).json();
   assert.equal(stats.points.graphql, 1);  // 80 connections: 0.8 rounds to 1
   assert.equal(stats.points.core, 80);
+});
+
+test('the fake GitHub charges GraphQL in its own bucket and answers RATE_LIMITED in a 200 when it is spent', async (t) => {
+  const base = await startFake(t, '--repos=1', '--graphql-limit=2');
+  const post = async (query) => {
+    const response = await fetch(`${base}/graphql`, { method: 'POST', body: JSON.stringify({ query }) });
+    return { status: response.status, remaining: response.headers.get('x-ratelimit-remaining'),
+      resource: response.headers.get('x-ratelimit-resource'), body: await response.json() };
+  };
+  const first = await post('query { rateLimit { cost remaining used limit } }');
+  assert.deepEqual(first, { status: 200, remaining: '1', resource: 'graphql',
+    body: { data: { rateLimit: { cost: 1, remaining: 1, used: 1, limit: 2 } } } });
+  assert.equal((await post('query { viewer { repositories(first: 101) { totalCount } } }')).body.errors[0].type, 'EXCESSIVE_PAGINATION');
+  assert.equal((await post('query { rateLimit { cost } }')).remaining, '0');  // refused queries cost nothing
+  assert.deepEqual(await post('query { rateLimit { cost } }'), { status: 200, remaining: '0', resource: 'graphql',
+    body: { errors: [{ type: 'RATE_LIMITED', message: 'API rate limit exceeded for user ID 1.' }] } });
+  const limits = await (await fetch(`${base}/rate_limit`)).json();
+  assert.deepEqual([limits.resources.graphql.used, limits.resources.core.used], [2, 0]);
+  const stats = await (await fetch(`${base}/_control/stats`)).json();
+  assert.deepEqual(stats.graphql, { queries: 4, invalid: 1, rate_limited: 1 });
 });
