@@ -20,6 +20,11 @@ using github::Issue;
 constexpr auto kMonth = std::chrono::days(30);  // the "30d" window
 constexpr int kRestPointsPerMinute = 900;
 
+// A POST to GitHub's GraphQL endpoint (github::GraphqlUrl: /graphql, or /api/graphql on GHES).
+bool IsGraphqlRequest(const HttpRequest& request) {
+  return request.body.has_value() && std::string_view(request.url).ends_with("/graphql");
+}
+
 bool IsValidRepoName(std::string_view repo) {
   const auto slash = repo.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == repo.size()) return false;
@@ -69,6 +74,9 @@ struct GithubCollector::PollState {
   Shard shard;
   github::CommentBudget comments;
   size_t max_items;  // [drill_down]: items per list, 0 = no lists
+  // graphql = true: each repository's issue listings, for the lookups after all are listed.
+  std::mutex listings_mu;
+  std::map<std::string, github::IssueListing> listings;
 };
 
 // Every family AddMetrics emits (the scorecard integration test checks that
@@ -143,7 +151,9 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   if (auto runs = reader.Integer("workflow_runs", 1, 100)) config.workflow_runs = int(*runs);
   if (auto pages = reader.Integer("max_pages", 1, 1000)) config.max_pages = int(*pages);
   if (auto workflows = reader.Integer("max_workflows", 1, 1000)) config.max_workflows = int(*workflows);
+  if (auto graphql = reader.Bool("graphql")) config.graphql = *graphql;
   if (auto comments = reader.Integer("max_comment_requests", 0, 100000)) config.max_comment_requests = int(*comments);
+  if (auto points = reader.Integer("max_graphql_points", 0, 100000)) config.max_graphql_points = int(*points);
   if (auto security = reader.Bool("security")) config.security = *security;
   if (auto dora = reader.Table("dora")) {
     config.dora = github::ReadDoraConfig(*dora);
@@ -181,28 +191,37 @@ HttpClientOptions GithubCollector::http_options() const {
   options.authorization_provider = app_auth_;
   // GitHub's primary limit: every answer costs a point but a 304 and
   // /rate_limit; the App's own calls (JWT) are charged to the App, not here.
+  // GraphQL has a limit of its own, charged as its answers say (rateLimit.cost).
   options.cost = [](const HttpRequest& request, const HttpResponse& response) {
     const std::string_view url = request.url;
     const bool free = response.status == 304 || url.ends_with("/rate_limit") || url.find("/app/installations/") != url.npos ||
-                      url.ends_with("/installation");
+                      url.ends_with("/installation") || IsGraphqlRequest(request);
     return free ? 0 : 1;
   };
   // GitHub's secondary limit: "no more than 900 points per minute" for REST
-  // (a GET is 1 point; 304s counted too, to stay on the safe side).
+  // (a GET is 1 point; 304s counted too, to stay on the safe side). GraphQL's
+  // is 2000 of its own points a minute, apart from REST's: a GraphQL POST is
+  // paced by its price (graphql_pacer_), not counted here as a REST request.
   options.max_requests_per_minute = kRestPointsPerMinute;
+  options.paced = [](const HttpRequest& request) { return !IsGraphqlRequest(request); };
   return options;
 }
 
-std::chrono::milliseconds GithubCollector::BudgetedInterval(double spent, SystemTime now) const {
+std::chrono::milliseconds GithubCollector::BudgetedInterval(double core_spent, double graphql_spent,
+                                                            SystemTime now) const {
   const auto limits = rate_limits_.values().find("rate_limit");
   if (limits == rate_limits_.values().end()) return config_.settings.interval;
+  // The longest wait any of the two limits asks for.
+  std::chrono::milliseconds interval = config_.settings.interval;
   for (const auto& limit : limits->second) {
-    if (limit.resource != "core") continue;
+    if (limit.resource != "core" && limit.resource != "graphql") continue;
     const auto until_reset = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::seconds(limit.reset) - now.time_since_epoch());
-    return StretchedInterval(config_.settings.interval, spent, double(limit.remaining), until_reset);
+    const double spent = limit.resource == "core" ? core_spent : graphql_spent;
+    interval = std::max(interval,
+                        StretchedInterval(config_.settings.interval, spent, double(limit.remaining), until_reset));
   }
-  return config_.settings.interval;
+  return interval;
 }
 
 void GithubCollector::UseInstallationOf(std::string_view target) {
@@ -211,10 +230,12 @@ void GithubCollector::UseInstallationOf(std::string_view target) {
 
 tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContext& context) {
   PollState state{context.clock.Now(), context.log, context.report, context.shard,
-                  github::CommentBudget(config_.max_comment_requests), context.max_items};
+                  github::CommentBudget(config_.graphql ? config_.max_graphql_points : config_.max_comment_requests),
+                  context.max_items, {}, {}};
   std::vector<Error> errors;
 
   const int64_t spent_before = http.points_spent();
+  const int64_t graphql_spent_before = graphql_points_spent_;
   auto repos = ResolveRepos(http, state, errors);
   if (!repos) return tl::unexpected(repos.error());
   // Up to `concurrency` repositories at once, starting where the last poll ran
@@ -232,6 +253,7 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
       break;
     }
   }
+  if (config_.graphql) LookUpFirstResponses(http, state, *repos, results, errors);
   for (size_t i = 0; i < n; ++i) {
     if (!repos_.UpdateTarget((*repos)[i], std::move(results[i]), errors, context.report)) {
       return tl::unexpected(errors.back());
@@ -249,7 +271,8 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
                       errors);
   const int64_t spent = http.points_spent() - spent_before;
   points_spent_ += spent;
-  context.next_interval = BudgetedInterval(double(spent), state.now);
+  context.next_interval =
+      BudgetedInterval(double(spent), double(graphql_points_spent_ - graphql_spent_before), state.now);
   if (Canceled(errors)) return tl::unexpected(errors.back());
 
   SnapshotBuilder builder(context.max_series);
@@ -323,8 +346,42 @@ tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpCl
   return stats;
 }
 
+void GithubCollector::LookUpFirstResponses(HttpClient& http, PollState& state, const std::vector<std::string>& repos,
+                                           std::vector<tl::expected<RepoStats, Error>>& results,
+                                           std::vector<Error>& errors) {
+  for (size_t i = 0; i < repos.size(); ++i) {
+    if (!results[i]) state.listings.erase(repos[i]);  // its poll failed: it keeps its last values anyway
+  }
+  auto lookups = issues_.LookUpWithGraphql(http, state.comments, graphql_pacer_,
+                                           github::GraphqlUrl(config_.settings.api_url), state.listings,
+                                           config_.settings.concurrency, app_auth_ != nullptr,
+                                           [this](const std::string& repo) { UseInstallationOf(repo); });
+  graphql_points_spent_ += lookups.points_spent;
+  for (size_t i = 0; i < repos.size(); ++i) {
+    const auto listing = state.listings.find(repos[i]);
+    if (!results[i] || listing == state.listings.end()) continue;
+    const auto found = repos_.values().find(repos[i]);
+    results[i]->issues = issues_.Summarize(listing->second, state.comments, state.report, repos[i], state.now,
+                                           found == repos_.values().end() ? nullptr : &found->second.issues,
+                                           state.max_items);
+    // Only this repository's lookups failed: its other values are fresh, its
+    // first-response values keep their last complete ones.
+    if (const auto failed = lookups.failed_repos.find(repos[i]); failed != lookups.failed_repos.end()) {
+      state.report.Target(repos[i], false);
+      errors.push_back(Error{failed->second.reason, repos[i] + ": " + failed->second.message});
+    }
+  }
+}
+
 tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollState& state, const std::string& repo,
                                                          const RepoStats* previous, RepoStats& stats) {
+  if (config_.graphql) {  // looked up for all repositories at once, after all are listed
+    auto listing = issues_.List(http, config_.settings.api_url, repo, state.now);
+    if (!listing) return tl::unexpected(listing.error());
+    std::lock_guard lock(state.listings_mu);
+    state.listings[repo] = std::move(*listing);
+    return {};
+  }
   auto issues = issues_.Collect(http, state.report, state.comments, config_.settings.api_url, repo, state.now,
                                 previous ? &previous->issues : nullptr, state.max_items);
   if (!issues) return tl::unexpected(issues.error());
@@ -479,9 +536,11 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
     issues_.AddMetrics(b, repo, s.issues, now);
     AddItems(b, s);
   }
-  b.Counter("github_api_points_spent_total",
-            "Rate-limit points this exporter's GitHub requests cost (REST: 1 per answer but 304s and /rate_limit).",
-            {{"resource", "core"}}, double(points_spent_));
+  const char* spent_help =
+      "Rate-limit points this exporter's GitHub requests cost (core: 1 per REST answer but 304s and /rate_limit; "
+      "graphql: the cost GitHub's answers report).";
+  b.Counter("github_api_points_spent_total", spent_help, {{"resource", "core"}}, double(points_spent_));
+  b.Counter("github_api_points_spent_total", spent_help, {{"resource", "graphql"}}, double(graphql_points_spent_));
   const auto limits = rate_limits_.values().find("rate_limit");
   if (limits == rate_limits_.values().end()) return;
   for (const auto& limit : limits->second) {

@@ -40,7 +40,11 @@ struct GithubConfig {
   int workflow_runs = 20;          // decisive runs per workflow for the success ratio
   int max_workflows = 100;         // active workflows read per repository
   int max_pages = 50;              // per listing, 100 items a page
-  int max_comment_requests = 300;  // per poll, for first-response lookups
+  // First-response lookups through GraphQL, many issues per query across
+  // repositories (README "GraphQL"); false: one REST comment listing per issue.
+  bool graphql = true;
+  int max_comment_requests = 300;  // REST comment pages per poll for first-response lookups (graphql = false)
+  int max_graphql_points = 1000;   // GraphQL points per poll for first-response lookups (graphql = true)
   std::optional<github::DoraConfig> dora;  // [github.dora]: DORA metrics when present
   bool security = true;                    // Dependabot, code and secret scanning alerts
   // "Awaiting response" counts open issues opened this recently, so an alert on it can clear: an issue nobody
@@ -99,7 +103,11 @@ class GithubCollector final : public Collector {
 
   // The wait before the next poll that lets the core limit last until its
   // reset, when this poll cost `spent` points (README "GitHub": budget).
-  std::chrono::milliseconds BudgetedInterval(double spent, SystemTime now) const;
+  std::chrono::milliseconds BudgetedInterval(double core_spent, double graphql_spent, SystemTime now) const;
+  // GraphQL: the first-response lookups of every repository listed this poll,
+  // then each repository's issue stats.
+  void LookUpFirstResponses(HttpClient& http, PollState& state, const std::vector<std::string>& repos,
+                            std::vector<tl::expected<RepoStats, Error>>& results, std::vector<Error>& errors);
   // Tells the App auth (if any) whose installation the next requests are for.
   void UseInstallationOf(std::string_view target);
 
@@ -110,7 +118,9 @@ class GithubCollector final : public Collector {
   LastGood<std::vector<std::string>> org_repos_;
   LastGood<std::vector<github::RateLimit>> rate_limits_;
   size_t next_start_ = 0;      // where the next poll starts: after a rate limit cut the last one short
-  int64_t points_spent_ = 0;  // github_api_points_spent_total{resource="core"}
+  int64_t points_spent_ = 0;          // github_api_points_spent_total{resource="core"}
+  int64_t graphql_points_spent_ = 0;  // github_api_points_spent_total{resource="graphql"}
+  github::PointsPacer graphql_pacer_;  // GitHub's secondary limit of GraphQL points per minute
   github::IssueCollector issues_;
   std::optional<github::DoraCollector> dora_;
   github::SecurityCollector security_;

@@ -1,6 +1,10 @@
 #include "collectors/github/issues.h"
 
 #include <algorithm>
+#include <atomic>
+#include <set>
+
+#include "collectors/common/parallel.h"
 
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
@@ -11,10 +15,11 @@ namespace {
 
 constexpr auto kDay = std::chrono::hours(24);
 constexpr auto kMonth = 30 * kDay;  // the "30d" window
-// Comment pages one issue's first-response lookup may take (10 000 comments):
-// an issue whose first 10 000 comments are all its author's or bots' counts as
-// unknown (the lookup is incomplete), not as unanswered.
+// An issue whose first 10 000 comments are all its author's or bots' counts as
+// unknown (the lookup is incomplete), not as unanswered: REST reads at most
+// 100 pages of 100, GraphQL stops once it has seen 10 000.
 constexpr int kMaxCommentPagesPerIssue = 100;
+constexpr int64_t kMaxCommentsPerIssue = 10'000;
 
 double SecondsBetween(SystemTime from, SystemTime to) { return Seconds(to - from).count(); }
 
@@ -37,26 +42,44 @@ ListItem IssueItem(const Issue& issue) {
   return {"#" + std::to_string(issue.number), issue.title, issue.html_url, issue.created_at};
 }
 
-bool CommentBudget::TakePage() {
+bool CommentBudget::Take(int64_t units) {
   std::lock_guard lock(mu_);
-  if (pages_left_ <= 0) return false;
-  --pages_left_;
+  if (left_ < units) return false;
+  left_ -= units;
   return true;
 }
 
-void CommentBudget::ReturnPage() {
+void CommentBudget::Return(int64_t units) {
   std::lock_guard lock(mu_);
-  ++pages_left_;
+  left_ += units;
 }
 
-tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollReport& report, CommentBudget& budget,
-                                                        std::string_view api_url, const std::string& repo,
-                                                        SystemTime now, const IssueStats* previous,
-                                                        size_t max_items) {
+namespace {
+
+std::string IssueKey(const std::string& repo, int64_t number) { return repo + "#" + std::to_string(number); }
+
+// Whether `comment` answers `issue`: someone other than its author, not a bot.
+// A deleted author (no login) can only be answered by someone with one.
+bool Answers(const Comment& comment, const Issue& issue) {
+  return !comment.author_is_bot && !comment.author.empty() && comment.author != issue.author;
+}
+
+// The earliest answer among `comments`, if any.
+std::optional<SystemTime> EarliestAnswer(const std::vector<Comment>& comments, const Issue& issue) {
+  std::optional<SystemTime> first;
+  for (const auto& comment : comments) {
+    if (Answers(comment, issue) && (!first || comment.created_at < *first)) first = comment.created_at;
+  }
+  return first;
+}
+
+}  // namespace
+
+tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::string_view api_url,
+                                                       const std::string& repo, SystemTime now) const {
   const std::string base = std::string(api_url) + "/repos/" + repo + "/issues?per_page=100";
-  OpenCounts open;
+  IssueListing listing;
   std::vector<Issue> open_issues;
-  std::vector<Issue> recent_issues;  // opened in the last 30 days, any state
   const auto collect = [&](std::vector<Issue>& into, int64_t* pull_requests) {
     return [&, pull_requests](const HttpResponse& page) -> tl::expected<bool, Error> {
       auto issues = ParseIssues(page.body);
@@ -72,23 +95,54 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
     };
   };
   // The issues API lists pull requests too; they are counted apart, never as issues.
-  auto open_walk = WalkPages(http, base + "&state=open", options_.max_pages, collect(open_issues, &open.pull_requests));
+  auto open_walk =
+      WalkPages(http, base + "&state=open", options_.max_pages, collect(open_issues, &listing.open.pull_requests));
   if (!open_walk) return tl::unexpected(open_walk.error());
-  open.issues = int64_t(open_issues.size());
+  listing.open.issues = int64_t(open_issues.size());
+  listing.open_truncated = open_walk->truncated;
+  for (auto& issue : open_issues) {
+    if (issue.created_at >= now - options_.awaiting_response_window) listing.awaiting_window.push_back(std::move(issue));
+  }
 
   // `since` filters by last update, a superset of issues created since then.
   const SystemTime month_ago = now - kMonth;
   auto recent_walk = WalkPages(http, base + "&state=all&since=" + FormatTimestamp(StableSince(month_ago)),
-                               options_.max_pages,
-                               collect(recent_issues, nullptr));
+                               options_.max_pages, collect(listing.recent_issues, nullptr));
   if (!recent_walk) return tl::unexpected(recent_walk.error());
-  std::erase_if(recent_issues, [&](const Issue& issue) { return issue.created_at < month_ago; });
+  listing.recent_truncated = recent_walk->truncated;
+  std::erase_if(listing.recent_issues, [&](const Issue& issue) { return issue.created_at < month_ago; });
+  return listing;
+}
 
+tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollReport& report, CommentBudget& budget,
+                                                        std::string_view api_url, const std::string& repo,
+                                                        SystemTime now, const IssueStats* previous,
+                                                        size_t max_items) {
+  auto listing = List(http, api_url, repo, now);
+  if (!listing) return tl::unexpected(listing.error());
+  return Stats(
+      *listing, [&](const Issue& issue) { return FirstResponse(http, budget, api_url, repo, issue); }, report, repo,
+      now, previous, max_items);
+}
+
+IssueStats IssueCollector::Summarize(const IssueListing& listing, CommentBudget& budget, PollReport& report,
+                                     const std::string& repo, SystemTime now, const IssueStats* previous,
+                                     size_t max_items) {
+  // Every lookup was made (or given up) by LookUpWithGraphql: what is not known stays incomplete.
+  const auto known = [&](const Issue& issue) -> tl::expected<FirstResponseLookup, Error> {
+    return Known(budget, repo, issue).value_or(FirstResponseLookup{false, std::nullopt});
+  };
+  return *Stats(listing, known, report, repo, now, previous, max_items);
+}
+
+tl::expected<IssueStats, Error> IssueCollector::Stats(const IssueListing& listing, const Lookup& lookup,
+                                                      PollReport& report, const std::string& repo, SystemTime now,
+                                                      const IssueStats* previous, size_t max_items) const {
   Opened opened;
   std::vector<ListItem> day_bugs;
   std::vector<double> first_responses;
   bool responses_complete = true;
-  for (const Issue& issue : recent_issues) {
+  for (const Issue& issue : listing.recent_issues) {
     const bool is_bug = IsBug(issue, options_.bug_labels);
     const bool last_day = issue.created_at >= now - kDay;
     opened.month += 1;
@@ -96,7 +150,7 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
     opened.day += last_day;
     opened.day_bugs += last_day && is_bug;
     if (last_day && is_bug) day_bugs.push_back(IssueItem(issue));
-    auto response = FirstResponse(http, budget, api_url, repo, issue);
+    auto response = lookup(issue);
     if (!response) return tl::unexpected(response.error());
     responses_complete = responses_complete && response->complete;
     if (response->at) first_responses.push_back(SecondsBetween(issue.created_at, *response->at));
@@ -105,9 +159,8 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
   Awaiting awaiting;
   std::vector<ListItem> awaiting_items;
   bool awaiting_complete = true;
-  for (const Issue& issue : open_issues) {
-    if (issue.created_at < now - options_.awaiting_response_window) continue;
-    auto response = FirstResponse(http, budget, api_url, repo, issue);
+  for (const Issue& issue : listing.awaiting_window) {
+    auto response = lookup(issue);
     if (!response) return tl::unexpected(response.error());
     awaiting_complete = awaiting_complete && response->complete;
     if (response->at) continue;
@@ -126,8 +179,8 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
   // A group computed from cut data keeps its previous value (absent if none), its lists with it.
   static const IssueStats kNever;  // "previous" before the first good poll: every group absent
   const IssueStats& last = previous ? *previous : kNever;
-  IssueStats stats{open, std::move(awaiting), std::move(opened), std::move(first_responses)};
-  if (open_walk->truncated) {
+  IssueStats stats{listing.open, std::move(awaiting), std::move(opened), std::move(first_responses)};
+  if (listing.open_truncated) {
     report.Truncated(repo, "open_issues");
     stats.open = last.open;
     stats.awaiting = last.awaiting;
@@ -135,7 +188,7 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
     report.Truncated(repo, "comments");
     stats.awaiting = last.awaiting;
   }
-  if (recent_walk->truncated) {
+  if (listing.recent_truncated) {
     report.Truncated(repo, "recent_issues");
     stats.opened = last.opened;
     stats.first_responses = last.first_responses;
@@ -146,31 +199,51 @@ tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollRe
   return stats;
 }
 
-tl::expected<FirstResponseLookup, Error> IssueCollector::FirstResponse(HttpClient& http, CommentBudget& budget,
-                                                                       std::string_view api_url,
-                                                                       const std::string& repo, const Issue& issue) {
+std::optional<FirstResponseLookup> IssueCollector::Known(CommentBudget& budget, const std::string& repo,
+                                                         const Issue& issue) {
   if (issue.comments == 0) return FirstResponseLookup{};
-  const std::string key = repo + "#" + std::to_string(issue.number);
+  const std::string key = IssueKey(repo, issue.number);
   {
     std::lock_guard lock(budget.mu_);
     budget.live_keys_.insert(key);
     if (const auto checked = budget.checked_.find(key); checked != budget.checked_.end()) return checked->second;
   }
-  {
+  std::lock_guard lock(mu_);
+  if (const auto cached = first_response_cache_.find(key); cached != first_response_cache_.end()) {
+    return FirstResponseLookup{true, cached->second};
+  }
+  // No answer last time, and no comment since: still none.
+  if (const auto none = unanswered_cache_.find(key);
+      none != unanswered_cache_.end() && issue.updated_at && none->second == *issue.updated_at) {
+    return FirstResponseLookup{true, std::nullopt};
+  }
+  return std::nullopt;
+}
+
+FirstResponseLookup IssueCollector::Remember(CommentBudget& budget, const std::string& repo, const Issue& issue,
+                                             FirstResponseLookup lookup) {
+  const std::string key = IssueKey(repo, issue.number);
+  if (lookup.complete) {
     std::lock_guard lock(mu_);
-    if (const auto cached = first_response_cache_.find(key); cached != first_response_cache_.end()) {
-      return FirstResponseLookup{true, cached->second};
+    if (lookup.at) {
+      first_response_cache_[key] = *lookup.at;
+    } else if (issue.updated_at) {
+      unanswered_cache_[key] = *issue.updated_at;
     }
   }
-  const auto remember = [&](FirstResponseLookup lookup) {
-    std::lock_guard lock(budget.mu_);
-    return budget.checked_[key] = lookup;
-  };
+  std::lock_guard lock(budget.mu_);
+  return budget.checked_[key] = lookup;
+}
+
+tl::expected<FirstResponseLookup, Error> IssueCollector::FirstResponse(HttpClient& http, CommentBudget& budget,
+                                                                       std::string_view api_url,
+                                                                       const std::string& repo, const Issue& issue) {
+  if (auto known = Known(budget, repo, issue)) return *known;
   // Each page is taken from the shared budget just before it is fetched (the
   // first here, each next one when the page read says there is one), so
   // parallel lookups never spend more than the budget together and none
   // holds pages it does not use.
-  if (!budget.TakePage()) return remember({false, std::nullopt});
+  if (!budget.Take()) return Remember(budget, repo, issue, {false, std::nullopt});
   bool budget_ran_out = false;
   std::optional<SystemTime> first;
   const std::string url =
@@ -178,35 +251,115 @@ tl::expected<FirstResponseLookup, Error> IssueCollector::FirstResponse(HttpClien
   auto walk = WalkPages(http, url, kMaxCommentPagesPerIssue, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
     auto comments = ParseComments(page.body);
     if (!comments) return tl::unexpected(comments.error());
-    for (const auto& comment : *comments) {
-      // A deleted author (no login) can only be answered by someone with one.
-      if (comment.author_is_bot || comment.author.empty() || comment.author == issue.author) continue;
-      if (!first || comment.created_at < *first) first = comment.created_at;
-    }
+    first = EarliestAnswer(*comments, issue);
     if (first) return false;  // pages come oldest first: a later page cannot hold an earlier answer
     if (!ParseLinkHeader(page.Header("link")).contains("next")) return true;  // the last page: the walk ends
-    budget_ran_out = !budget.TakePage();
+    budget_ran_out = !budget.Take();
     return !budget_ran_out;
   });
   if (!walk) {
-    budget.ReturnPage();  // the failed page was taken but not answered
+    budget.Return();  // the failed page was taken but not answered
     return tl::unexpected(walk.error());
   }
   if (budget_ran_out) {
     walk->truncated = true;
   } else if (walk->truncated) {
-    budget.ReturnPage();  // taken for the page after kMaxCommentPagesPerIssue, never fetched
+    budget.Return();  // taken for the page after kMaxCommentPagesPerIssue, never fetched
   }
-  if (first) {
-    std::lock_guard lock(mu_);
-    first_response_cache_[key] = *first;
+  return Remember(budget, repo, issue, {first || !walk->truncated, first});
+}
+
+IssueCollector::GraphqlLookups IssueCollector::LookUpWithGraphql(
+    HttpClient& http, CommentBudget& budget, PointsPacer& pacer, const std::string& graphql_url,
+    const std::map<std::string, IssueListing>& listings, int concurrency, bool one_owner_per_query,
+    const std::function<void(const std::string& repo)>& before_query) {
+  // An issue being looked up: its next page, and how many comments it had without an answer.
+  struct Pending {
+    const Issue* issue;
+    CommentPageRequest page;
+    int64_t comments_seen = 0;
+  };
+  std::vector<Pending> pending;
+  for (const auto& [repo, listing] : listings) {
+    std::set<int64_t> queued;  // an issue both recent and awaiting is asked once
+    for (const auto* issues : {&listing.recent_issues, &listing.awaiting_window}) {
+      for (const Issue& issue : *issues) {
+        if (Known(budget, repo, issue) || !queued.insert(issue.number).second) continue;
+        pending.push_back({&issue, {repo, issue.number, ""}});
+      }
+    }
   }
-  return remember({first || !walk->truncated, first});
+  GraphqlLookups result;
+  std::mutex result_mu;
+  const auto fail_repo = [&](const std::string& repo, const Error& error) {
+    std::lock_guard lock(result_mu);
+    result.failed_repos.try_emplace(repo, error);
+  };
+  std::atomic<bool> rate_limited{false};
+  while (!pending.empty()) {
+    std::vector<CommentPageRequest> pages;
+    for (const auto& p : pending) pages.push_back(p.page);
+    const auto queries = BuildCommentQueries(pages, one_owner_per_query);
+    // Where each query's pages start in `pending` (queries keep the pages' order).
+    std::vector<size_t> offsets;
+    for (size_t q = 0, at = 0; q < queries.size(); at += queries[q].pages.size(), ++q) offsets.push_back(at);
+    std::vector<Pending> next;
+    std::mutex next_mu;
+    ParallelFor(queries.size(), concurrency, [&](size_t q) {
+      const CommentQuery& query = queries[q];
+      const auto pending_of = [&](size_t k) -> Pending& { return pending[offsets[q] + k]; };
+      const auto give_up = [&](std::optional<Error> error) {
+        for (size_t k = 0; k < query.pages.size(); ++k) {
+          Remember(budget, query.pages[k].repo, *pending_of(k).issue, {false, std::nullopt});
+          if (error) fail_repo(query.pages[k].repo, *error);
+        }
+      };
+      if (rate_limited || !budget.Take(query.points)) return give_up(std::nullopt);  // the budget (or limit) is spent
+      if (!pacer.Take(query.points, http.clock(), http.stop_token())) {
+        return give_up(Error{"canceled", "shutting down"});
+      }
+      if (before_query) before_query(query.pages.front().repo);
+      auto answer = http.PostOk(graphql_url, query.body).and_then([&](const HttpResponse& response) {
+        return ParseCommentAnswer(response.body, query);
+      });
+      if (!answer) {
+        if (answer.error().reason == "rate_limited") rate_limited = true;
+        return give_up(Error{answer.error().reason, "first-response lookup: " + answer.error().message});
+      }
+      {
+        std::lock_guard lock(result_mu);
+        result.points_spent += answer->cost;
+      }
+      for (size_t k = 0; k < query.pages.size(); ++k) {
+        Pending& p = pending_of(k);
+        const auto& page = answer->pages[k];
+        if (!page) {
+          Remember(budget, p.page.repo, *p.issue, {false, std::nullopt});
+          fail_repo(p.page.repo, Error{"not_found", "first-response lookup: " + page.error()});
+          continue;
+        }
+        const auto first = EarliestAnswer(page->comments, *p.issue);
+        p.comments_seen += int64_t(page->comments.size());
+        if (first || !page->has_next) {
+          Remember(budget, p.page.repo, *p.issue, {true, first});
+        } else if (p.comments_seen >= kMaxCommentsPerIssue) {
+          Remember(budget, p.page.repo, *p.issue, {false, std::nullopt});
+        } else {
+          p.page.after = page->end_cursor;
+          std::lock_guard lock(next_mu);
+          next.push_back(p);
+        }
+      }
+    });
+    pending = std::move(next);
+  }
+  return result;
 }
 
 void IssueCollector::Retain(const CommentBudget& budget) {
   std::lock_guard lock(mu_);
   std::erase_if(first_response_cache_, [&](const auto& entry) { return !budget.live_keys_.contains(entry.first); });
+  std::erase_if(unanswered_cache_, [&](const auto& entry) { return !budget.live_keys_.contains(entry.first); });
 }
 
 void IssueCollector::AddMetrics(SnapshotBuilder& b, const std::string& repo, const IssueStats& s,

@@ -4,11 +4,16 @@
 //
 // First response: the earliest comment by someone other than the issue's
 // author, bots excluded. It never changes once it happened, so found answers
-// are cached across polls; looking for them costs comment pages, which a poll
-// shares out among its repositories (CommentBudget).
+// are cached across polls, and so is "none yet" while the issue is unchanged
+// (a new comment moves its updated_at). Looking answers up costs REST comment
+// pages (graphql = false) or GraphQL points, which a poll shares out among
+// its repositories (CommentBudget). With GraphQL the lookups of all
+// repositories of a poll go out together, many issues per query (graphql.h):
+// List() per repository, LookUpWithGraphql() once, then Summarize() per repository.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -25,6 +30,7 @@
 #include "collectors/common/poll_report.h"
 #include "collectors/common/snapshot.h"
 #include "collectors/common/upstream/http_client.h"
+#include "collectors/github/graphql.h"
 #include "collectors/github/parse.h"
 
 namespace kpi::github {
@@ -65,26 +71,34 @@ struct IssueOptions {
 };
 
 // A first-response lookup: `complete` is false when the comment budget ran
-// out before the answer was known.
+// out, or the lookup failed, before the answer was known.
 struct FirstResponseLookup {
   bool complete = true;
   std::optional<SystemTime> at;
 };
 
-// One poll's comment pages for first-response lookups, shared by the
-// repositories polled side by side; and the lookups made so far (an issue can
-// be both open and recent: it is looked up once).
+// One repository's issue listings (REST; conditional, so an unchanged one is free).
+struct IssueListing {
+  std::vector<Issue> recent_issues;     // opened in the last 30 days, any state
+  std::vector<Issue> awaiting_window;   // open, opened within the awaiting-response window
+  OpenCounts open;
+  bool open_truncated = false, recent_truncated = false;
+};
+
+// One poll's budget for first-response lookups (REST comment pages, or
+// GraphQL points), shared by the repositories polled side by side; and the
+// lookups made so far (an issue can be both open and recent: it is looked up once).
 class CommentBudget {
  public:
-  explicit CommentBudget(int pages) : pages_left_(pages) {}
-  // Takes one page from the budget; false when none is left.
-  bool TakePage();
-  void ReturnPage();
+  explicit CommentBudget(int64_t units) : left_(units) {}
+  // Takes `units` from the budget; false (taking none) when fewer are left.
+  bool Take(int64_t units = 1);
+  void Return(int64_t units = 1);
 
  private:
   friend class IssueCollector;
   std::mutex mu_;
-  int pages_left_;
+  int64_t left_;
   std::set<std::string> live_keys_;  // cache entries this poll still needs
   std::map<std::string, FirstResponseLookup> checked_;
 };
@@ -93,15 +107,48 @@ class IssueCollector {
  public:
   explicit IssueCollector(IssueOptions options) : options_(std::move(options)) {}
 
+  // REST (graphql = false): one repository's listings and its lookups.
   tl::expected<IssueStats, Error> Collect(HttpClient& http, PollReport& report, CommentBudget& budget,
                                           std::string_view api_url, const std::string& repo, SystemTime now,
                                           const IssueStats* previous, size_t max_items);
+
+  // GraphQL, per repository: the listings alone.
+  tl::expected<IssueListing, Error> List(HttpClient& http, std::string_view api_url, const std::string& repo,
+                                         SystemTime now) const;
+  struct GraphqlLookups {
+    int64_t points_spent = 0;                   // rateLimit.cost summed over the answers
+    std::map<std::string, Error> failed_repos;  // repository -> why (its first failure)
+  };
+  // GraphQL, once per poll: looks up every listed issue whose first response
+  // is not known yet, many per query across repositories, in rounds (an issue
+  // without an answer in its first 10 comments gets its next 100 in the next
+  // round) until answered, or the budget or the 10 000-comment cap is reached.
+  // `before_query` is told the first repository of each query just before it
+  // is sent, on the sending thread (App auth: whose installation).
+  GraphqlLookups LookUpWithGraphql(HttpClient& http, CommentBudget& budget, PointsPacer& pacer,
+                                   const std::string& graphql_url, const std::map<std::string, IssueListing>& listings,
+                                   int concurrency, bool one_owner_per_query,
+                                   const std::function<void(const std::string& repo)>& before_query);
+  // GraphQL, per repository: the stats from its listings and the lookups made.
+  IssueStats Summarize(const IssueListing& listing, CommentBudget& budget, PollReport& report, const std::string& repo,
+                       SystemTime now, const IssueStats* previous, size_t max_items);
+
   // After a poll: forgets cached answers no issue of this poll needed.
   void Retain(const CommentBudget& budget);
 
   void AddMetrics(SnapshotBuilder& builder, const std::string& repo, const IssueStats& stats, SystemTime now) const;
 
  private:
+  using Lookup = std::function<tl::expected<FirstResponseLookup, Error>(const Issue& issue)>;
+  tl::expected<IssueStats, Error> Stats(const IssueListing& listing, const Lookup& lookup, PollReport& report,
+                                        const std::string& repo, SystemTime now, const IssueStats* previous,
+                                        size_t max_items) const;
+  // What is known without asking: from this poll's lookups or the caches
+  // (and the issue is marked as needed this poll).
+  std::optional<FirstResponseLookup> Known(CommentBudget& budget, const std::string& repo, const Issue& issue);
+  // Records a lookup's outcome for this poll, and in the caches when complete.
+  FirstResponseLookup Remember(CommentBudget& budget, const std::string& repo, const Issue& issue,
+                               FirstResponseLookup lookup);
   tl::expected<FirstResponseLookup, Error> FirstResponse(HttpClient& http, CommentBudget& budget, std::string_view api_url,
                                             const std::string& repo, const Issue& issue);
 
@@ -109,6 +156,8 @@ class IssueCollector {
   std::mutex mu_;
   // "repo#number" -> time of the first response.
   std::map<std::string, SystemTime> first_response_cache_;
+  // "repo#number" -> the issue's updated_at when a complete lookup found no first response.
+  std::map<std::string, SystemTime> unanswered_cache_;
 };
 
 }  // namespace kpi::github

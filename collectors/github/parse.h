@@ -34,6 +34,9 @@ struct Issue {
   std::vector<std::string> labels;
   int64_t comments = 0;
   std::optional<SystemTime> closed_at;
+  // Moves with every new comment: a lookup that found no first response stays
+  // true while it is unchanged (absent: never assumed unchanged).
+  std::optional<SystemTime> updated_at = std::nullopt;
   std::string title = "";     // upstream text: for the drill-down lists only, never a label
   std::string html_url = "";  // where a person opens it
 };

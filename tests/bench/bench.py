@@ -158,7 +158,7 @@ max_comment_requests = {self.args.max_comment_requests}
                 "github_repo_open_issues": value(metrics, "github_repo_open_issues", r),
                 "github_repo_open_pull_requests": value(metrics, "github_repo_open_pull_requests", r),
                 "github_repo_contributors": value(metrics, "github_repo_contributors", r),
-                "github_issues_awaiting_response": value(metrics, "github_issues_awaiting_response", r),
+                "github_issues_awaiting_response": value(metrics, "github_issues_awaiting_response", r + [("window", "30d")]),
                 "github_issues_opened_30d": value(metrics, "github_issues_opened", r + [("window", "30d"), ("kind", "all")]),
                 "github_issue_first_response_seconds_count":
                     value(metrics, "github_issue_first_response_seconds_count", r + [("window", "30d")]),
@@ -175,10 +175,11 @@ max_comment_requests = {self.args.max_comment_requests}
     def cycles(self, latency_ms, plan):
         """Runs the exporter through `plan` (a list of (label, changed share))."""
         fake, fake_url = self.start_fake(latency_ms)
+        # Before the exporter starts: its first poll begins at once and belongs to the first cycle.
+        before = json.loads(http(fake_url + "/_control/stats"))
         exporter, base = self.start_exporter(fake_url, f"lat{latency_ms}")
         done = 0
         cpu = cpu_seconds(exporter.pid)
-        before = json.loads(http(fake_url + "/_control/stats"))
         results = []
         for label, share in plan:
             # The exporter sleeps --cycle-gap between polls: changes made now land in the next one.

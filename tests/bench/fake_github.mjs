@@ -140,7 +140,8 @@ function expected(repo) {
   const open = issues.filter((i) => i.state === 'open');
   const recent = issues.filter((i) => i.created >= now - 30 * DAY);
   const responses = recent.map(firstResponseSeconds).filter((s) => s !== null);
-  const awaiting = open.filter((i) => firstResponseSeconds(i) === null);
+  // awaiting_response_window, 30 days by default: only issues opened in it are counted.
+  const awaiting = open.filter((i) => i.created >= now - 30 * DAY && firstResponseSeconds(i) === null);
   return {
     github_repo_stars: repo.stars,
     github_repo_open_issues: open.length,

@@ -29,6 +29,20 @@ a time (ISO 8601 or Unix seconds) may be off by "tolerance" seconds (default
 600, since the exporter polls a little after the server started), so a window
 that is one day off is caught.
 
+GitHub GraphQL: POST /graphql (and GHES' /api/graphql) answers the
+exporter's first-comments query (collectors/github/graphql.h) from the same
+routes: an issue's comments are those its REST route
+/repos/{owner}/{name}/issues/{number}/comments serves (all pages), a bot
+(user.type "Bot") as author {__typename: "Bot", login without "[bot]"}, a
+deleted account as author null; a repository without a /repos/{owner}/{name}
+route, or one named in POST /_control/graphql {"not_found": ["owner/name"]},
+is NOT_FOUND (its alias null plus an error, as GitHub answers). Every query is
+first validated against GitHub's published schema (tests/graphql/validate.mjs,
+one long-running node process); one that does not validate gets GitHub's
+answer, HTTP 200 with "errors" and no "data", and is recorded as a problem.
+rateLimit.cost is GitHub's formula for this shape (one request per issue's
+comments connection, / 100, rounded, at least 1).
+
 Control endpoints (for tests): POST /_control/routes with {"name": ..., "responses": [...]}
 replaces a route's answers (and its "auth", when given); GET /_control/requests lists the requests seen;
 GET /_control/problems lists every request an "expect" refused.
@@ -202,6 +216,44 @@ class GithubApp:
                     "refused": list(self.refused), "newest_token_expires_in": newest - time.time()}
 
 
+class GraphqlValidator:
+    """One long-running node process that validates queries against GitHub's schema (tests/graphql)."""
+
+    SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "graphql", "validate.mjs")
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.process = None
+
+    def check(self, query):
+        """{"errors": [...], "fields": [...]} for `query`."""
+        import subprocess
+        with self.lock:
+            if self.process is None:
+                modules = os.path.join(os.path.dirname(self.SCRIPT), "node_modules", "graphql")
+                if not os.path.isdir(modules):
+                    return {"errors": ["fake upstream: the GraphQL schema validator is not installed "
+                                       "(run bash scripts/install-npm.sh tests/graphql)"], "fields": []}
+                self.process = subprocess.Popen(["node", self.SCRIPT], stdin=subprocess.PIPE,
+                                                stdout=subprocess.PIPE, text=True)
+                ready = self.process.stdout.readline()
+                if not ready.strip():
+                    self.process = None
+                    return {"errors": ["fake upstream: the GraphQL schema validator did not start"], "fields": []}
+            self.process.stdin.write(json.dumps({"query": query}) + "\n")
+            self.process.stdin.flush()
+            return json.loads(self.process.stdout.readline())
+
+
+def graphql_author(user):
+    """A REST comment's user as GraphQL gives a comment's author: bots by type, login without "[bot]"."""
+    if user is None:
+        return None
+    if user.get("type") == "Bot":
+        return {"login": user["login"].removesuffix("[bot]"), "__typename": "Bot"}
+    return {"login": user["login"], "__typename": "User"}
+
+
 INSTALLATION_PATH = re.compile(r"^/(orgs/[^/]+|repos/[^/]+/[^/]+)/installation$")
 ACCESS_TOKENS_PATH = re.compile(r"^/app/installations/(\d+)/access_tokens$")
 
@@ -270,6 +322,8 @@ class Handler(BaseHTTPRequestHandler):
                                     "if_none_match": self.headers.get("If-None-Match")})
         if self.server.github_app and self.answer_as_github_app(url.path):
             return
+        if self.command == "POST" and url.path in ("/graphql", "/api/graphql"):
+            return self.answer_graphql(body)
         route = routes.match(url.path, query)
         if route is None:
             return self.send(404, b'{"message": "Not Found"}', {"Content-Type": "application/json"})
@@ -329,6 +383,78 @@ class Handler(BaseHTTPRequestHandler):
             return True
         return False
 
+    def rest_comments(self, owner, name, number):
+        """Every comment the REST routes serve for the issue (all pages), None when it has no route."""
+        path = f"/repos/{owner}/{name}/issues/{number}/comments"
+        routes = self.server.routes
+        comments, page = [], 1
+        while True:
+            route = routes.match(path, {} if page == 1 else {"page": str(page)})
+            if route is None or (page > 1 and route.get("query", {}).get("page") != str(page)):
+                return comments if page > 1 else None
+            response = route["responses"][min(route["served"], len(route["responses"]) - 1)]
+            if "body_file" in response:
+                with open(os.path.join(routes.fixtures_dir, response["body_file"])) as f:
+                    text = self.render(f.read())
+            else:
+                text = self.render(json.dumps(response.get("body", [])))
+            comments += json.loads(text)
+            if 'rel="next"' not in response.get("headers", {}).get("Link", ""):
+                return comments
+            page += 1
+
+    def answer_graphql(self, body):
+        try:
+            query = json.loads(body or "{}").get("query", "")
+        except ValueError:
+            return self.send_json(400, {"message": "Problems parsing JSON"})
+        checked = self.server.graphql_validator.check(query)
+        if checked["errors"]:
+            with self.server.routes.lock:
+                self.server.routes.problems.append({"path": "/graphql", "query": {}, "problems": checked["errors"]})
+            return self.send_json(200, {"errors": [{"message": m} for m in checked["errors"]]})
+        data, errors, requests = {}, [], 0
+        for field in checked["fields"]:
+            if field["name"] == "rateLimit":
+                continue
+            if field["name"] != "repository":
+                data[field["alias"]] = None
+                errors.append({"message": f"fake upstream answers no {field['name']}", "path": [field["alias"]]})
+                continue
+            owner, name = field["args"]["owner"], field["args"]["name"]
+            if (self.server.routes.match(f"/repos/{owner}/{name}", {}) is None
+                    or f"{owner}/{name}" in self.server.graphql_not_found):
+                data[field["alias"]] = None
+                errors.append({"type": "NOT_FOUND", "path": [field["alias"]], "locations": [],
+                               "message": f"Could not resolve to a Repository with the name '{owner}/{name}'."})
+                continue
+            repository = {}
+            for issue in field["fields"]:
+                comments = self.rest_comments(owner, name, issue["args"]["number"]) or []
+                answer = {}
+                for connection in issue["fields"]:  # comments(first:, after:)
+                    requests += 1
+                    first = int(connection["args"]["first"])
+                    start = int(base64.b64decode(connection["args"]["after"]).decode().split(":")[1]) + 1 \
+                        if connection["args"].get("after") else 0
+                    page = comments[start:start + first]
+                    end = start + len(page) - 1
+                    answer[connection["alias"]] = {
+                        "totalCount": len(comments),
+                        "pageInfo": {"hasNextPage": start + first < len(comments),
+                                     "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode() if page else None},
+                        "nodes": [{"createdAt": c["created_at"], "author": graphql_author(c.get("user"))} for c in page],
+                    }
+                repository[issue["alias"]] = answer
+            data[field["alias"]] = repository
+        cost = max(1, int(requests / 100 + 0.5))
+        data["rateLimit"] = {"cost": cost, "remaining": 5000 - cost, "resetAt": "2030-01-01T00:00:00Z",
+                             "limit": 5000, "used": cost}
+        answer = {"data": data}
+        if errors:
+            answer["errors"] = errors
+        self.send_json(200, answer)
+
     def check_expectations(self, route, query):
         problems = []
         tolerance = route.get("tolerance", 600)
@@ -352,6 +478,9 @@ class Handler(BaseHTTPRequestHandler):
             payload = json.loads(raw or b"{}")
             ok = self.server.routes.replace(payload["name"], payload["responses"], payload.get("auth"))
             return self.send(200 if ok else 404, b"ok\n" if ok else b"no such route\n")
+        if url.path == "/_control/graphql":
+            self.server.graphql_not_found = set(json.loads(raw).get("not_found", []))
+            return self.send(200, b"ok\n")
         if url.path == "/_control/app/revoke" and self.server.github_app:
             self.server.github_app.revoke_all()
             return self.send(200, b"ok\n")
@@ -383,6 +512,8 @@ def main():
     server.base_url = f"http://{args.host}:{port}"
     server.verbose = args.verbose
     server.github_app = None
+    server.graphql_validator = GraphqlValidator()
+    server.graphql_not_found = set()
     if args.github_app_id is not None:
         server.github_app = GithubApp(args.github_app_id, args.github_app_public_key, args.github_app_token_lifetime)
     if args.port_file:

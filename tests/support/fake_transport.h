@@ -4,7 +4,9 @@
 // call from several threads (a collector polling targets side by side).
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +28,8 @@ class FakeTransport final : public HttpTransport {
     std::mutex mu;  // held by Perform only: tests read the rest after the poll
     std::map<std::string, FakeExchange> routes;
     std::vector<HttpRequest> requests;
+    // Asked first (with `mu` held): an answer computed from the request, or none to use `routes`.
+    std::function<std::optional<HttpResponse>(State& state, const HttpRequest& request)> compute;
   };
 
   explicit FakeTransport(std::shared_ptr<State> state) : state_(std::move(state)) {}
@@ -34,6 +38,9 @@ class FakeTransport final : public HttpTransport {
                                             std::stop_token) override {
     std::lock_guard lock(state_->mu);
     state_->requests.push_back(request);
+    if (state_->compute) {
+      if (auto answer = state_->compute(*state_, request)) return *answer;
+    }
     const auto it = state_->routes.find(request.url);
     if (it == state_->routes.end()) return HttpResponse{404, {}, R"({"message":"Not Found"})", false};
     FakeExchange& exchange = it->second;

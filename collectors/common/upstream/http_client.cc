@@ -250,7 +250,7 @@ tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest reques
   Error last_error{"network", url + ": no attempt made"};
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     if (auto error = WaitForRateLimitReset()) return tl::unexpected(*error);
-    if (auto error = Pace()) return tl::unexpected(*error);
+    if (auto error = Pace(request)) return tl::unexpected(*error);
     if (stop_.stop_requested()) return tl::unexpected(Error{"canceled", url + ": shutting down"});
 
     auto response = transport_->Perform(request, options_.limits, stop_);
@@ -333,8 +333,8 @@ std::optional<Error> HttpClient::WaitForRateLimitReset() {
   return std::nullopt;
 }
 
-std::optional<Error> HttpClient::Pace() {
-  if (options_.max_requests_per_minute <= 0) return std::nullopt;
+std::optional<Error> HttpClient::Pace(const HttpRequest& request) {
+  if (options_.max_requests_per_minute <= 0 || (options_.paced && !options_.paced(request))) return std::nullopt;
   // A minute and a second: the API counts arrivals on its own clock, a
   // request's latency later, so an exact minute can let one too many through.
   constexpr auto kWindow = std::chrono::seconds(61);

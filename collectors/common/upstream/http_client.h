@@ -101,6 +101,9 @@ struct HttpClientOptions {
   // Attempts allowed per minute (any 61 s; 0: unpaced); more wait for the window to
   // move. GitHub's secondary limit allows 900 REST points a minute.
   int max_requests_per_minute = 0;
+  // Which requests max_requests_per_minute counts (unset: all). GitHub limits
+  // GraphQL by its own points per minute, apart from REST's requests.
+  std::function<bool(const HttpRequest&)> paced;
   // Points an answered attempt costs against the API's limit (GitHub: 1 for
   // any answer but a 304 or /rate_limit); summed in points_spent(). Unset: 0.
   std::function<int(const HttpRequest&, const HttpResponse&)> cost;
@@ -154,6 +157,8 @@ class HttpClient {
   // What options().cost charged so far, over the client's life.
   int64_t points_spent() const { return points_spent_; }
   const Clock& clock() const { return clock_; }
+  // Stopped at shutdown: for a caller's own waits between requests.
+  std::stop_token stop_token() const { return stop_; }
 
  private:
   struct Cached {
@@ -171,7 +176,7 @@ class HttpClient {
   tl::expected<HttpResponse, Error> SendWithRetries(HttpRequest request, bool cacheable);
   bool IsApiOrigin(std::string_view url) const;
   std::optional<Error> WaitForRateLimitReset();
-  std::optional<Error> Pace();
+  std::optional<Error> Pace(const HttpRequest& request);
   void RememberRateLimit(const HttpResponse& response);
   std::optional<std::chrono::milliseconds> RetryDelay(const HttpResponse& response) const;
   std::chrono::milliseconds Backoff(int attempt);

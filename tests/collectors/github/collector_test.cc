@@ -51,8 +51,10 @@ TEST_CASE("awaiting response counts only issues opened in awaiting_response_wind
                      [](const HttpRequest& r) { return r.url == kRepo + "/issues/3/comments?per_page=100"; }));
 }
 
-TEST_CASE("a known first response is not fetched again on the next poll") {
-  World world;
+TEST_CASE("REST: a known first response is not fetched again on the next poll") {
+  GithubConfig config;
+  config.graphql = false;
+  World world(config);
   REQUIRE(world.Poll());
   const auto count = [&](const std::string& url) {
     return std::count_if(world.state->requests.begin(), world.state->requests.end(),
@@ -219,8 +221,9 @@ TEST_CASE("a cut before the first complete listing leaves the series out") {
   CHECK(HasLine(text, "github_repo_stars{repo=\"o/r\"} 5"));
 }
 
-TEST_CASE("when max_comment_requests runs out, response times are not guessed") {
+TEST_CASE("REST: when max_comment_requests runs out, response times are not guessed") {
   GithubConfig config;
+  config.graphql = false;
   config.max_comment_requests = 0;
   World world(config);
   const std::string text = world.PollText();
@@ -298,11 +301,12 @@ TEST_CASE("a contributors link with a negative page is a malformed answer") {
   CHECK(result.error().reason == "parse");
   CHECK(result.error().partial);
 }
-TEST_CASE("repositories polled side by side give what one at a time gives, within one comment budget") {
+TEST_CASE("REST: repositories polled side by side give what one at a time gives, within one comment budget") {
   std::map<int, std::string> texts;
   std::map<int, size_t> comment_requests;
   for (const int concurrency : {1, 6}) {
     GithubConfig config;
+    config.graphql = false;
     config.settings.concurrency = concurrency;
     config.max_comment_requests = 5;  // 12 lookups wanted: the budget runs out mid-poll
     for (int i = 0; i < 6; ++i) config.repos.push_back("o/r" + std::to_string(i));
@@ -348,11 +352,14 @@ TEST_CASE("points spent are counted, and a limit that would not last stretches t
   };
   with_remaining(4000);  // plenty: 12 polls an hour at the default 5m cost far less
   const std::string text = world.PollText();
-  // Every request but /rate_limit was answered 200 (no 304s yet): one point each.
-  const auto charged = std::count_if(world.state->requests.begin(), world.state->requests.end(),
-                                     [](const HttpRequest& r) { return !r.url.ends_with("/rate_limit"); });
+  // Every REST request but /rate_limit was answered 200 (no 304s yet): one point each; the
+  // GraphQL query is charged to graphql, as its answer says (1 point).
+  const auto charged = std::count_if(world.state->requests.begin(), world.state->requests.end(), [](const HttpRequest& r) {
+    return !r.url.ends_with("/rate_limit") && !r.url.ends_with("/graphql");
+  });
   REQUIRE(charged > 5);
   CHECK(HasLine(text, "github_api_points_spent_total{resource=\"core\"} " + std::to_string(charged)));
+  CHECK(HasLine(text, "github_api_points_spent_total{resource=\"graphql\"} 1"));
   CHECK(world.next_interval == std::chrono::milliseconds(5min));
   with_remaining(charged - 1);  // not even one more poll before the reset: wait for it
   world.PollText();

@@ -7,11 +7,15 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
+#include <set>
 #include <string>
 
 #include <doctest/doctest.h>
 
 #include "collectors/common/time_util.h"
+#include "collectors/common/upstream/json.h"
+#include "collectors/github/parse.h"
 #include "collectors/github/collector.h"
 #include "tests/support/collector_test_util.h"
 #include "tests/support/fake_clock.h"
@@ -40,6 +44,88 @@ inline std::string CommentJson(const FakeClock& clock, const std::string& login,
          Ago(clock, ago) + "\"}";
 }
 
+// Answers the exporter's first-comments GraphQL query (collectors/github/graphql.h)
+// as GitHub would, from the REST comment routes of `state`: a bot as author
+// {__typename: "Bot", login without "[bot]"}, a deleted account as author null;
+// a repository without a REST route, or in `not_found`, is NOT_FOUND.
+// (The integration fake also validates each query against GitHub's schema.)
+inline std::optional<HttpResponse> AnswerGraphql(FakeTransport::State& state, const HttpRequest& request,
+                                                 const std::set<std::string>& not_found = {}) {
+  if (!request.body || !request.url.ends_with("/graphql")) return std::nullopt;
+  simdjson::dom::parser parser;
+  const std::string query(json::Str(json::AsObject(json::Parse(parser, *request.body), "body"), "query"));
+  static const std::regex kField(
+      R"re((r\d+): repository\(owner: "([^"]*)", name: "([^"]*)"\)|(i\d+): issue\(number: (\d+)\) \{ comments\(first: (\d+)(?:, after: "c(\d+)")?\))re");
+  std::string data, errors;
+  std::string repo_alias, repo;
+  bool repo_open = false, repo_found = false;
+  int64_t requests = 0;
+  const auto close_repo = [&] {
+    if (repo_open) data += repo_found ? "}," : "";
+    repo_open = false;
+  };
+  for (std::sregex_iterator it(query.begin(), query.end(), kField), end; it != end; ++it) {
+    const std::smatch& m = *it;
+    if (m[1].matched) {
+      close_repo();
+      repo_alias = m[1];
+      repo = std::string(m[2]) + "/" + std::string(m[3]);
+      repo_found = state.routes.contains(std::string(kApi) + "/repos/" + repo) && !not_found.contains(repo);
+      repo_open = true;
+      if (repo_found) {
+        data += "\"" + repo_alias + "\":{";
+      } else {
+        data += "\"" + repo_alias + "\":null,";
+        errors += std::string(errors.empty() ? "" : ",") + R"({"type":"NOT_FOUND","path":[")" + repo_alias +
+                  R"("],"message":"Could not resolve to a Repository with the name ')" + repo + "'.\"}";
+      }
+      continue;
+    }
+    ++requests;
+    if (!repo_found) continue;
+    std::vector<github::Comment> comments;
+    const auto route = state.routes.find(std::string(kApi) + "/repos/" + repo + "/issues/" + std::string(m[5]) +
+                                         "/comments?per_page=100");
+    if (route != state.routes.end()) {
+      const auto& answer = route->second.answers[std::min(route->second.served, route->second.answers.size() - 1)];
+      comments = github::ParseComments(answer->body).value();
+    }
+    const size_t first = std::stoul(m[6]);
+    const size_t start = m[7].matched ? std::stoul(m[7]) + 1 : 0;
+    std::string nodes;
+    size_t last = start;
+    for (size_t k = start; k < comments.size() && k < start + first; ++k, last = k) {
+      const auto& c = comments[k];
+      std::string login = c.author;
+      if (c.author_is_bot && login.ends_with("[bot]")) login.resize(login.size() - 5);
+      nodes += std::string(nodes.empty() ? "" : ",") + R"({"createdAt":")" + FormatTimestamp(c.created_at) +
+               R"(","author":)" +
+               (c.author.empty() ? std::string("null")
+                                 : R"({"login":")" + login + R"(","__typename":")" + (c.author_is_bot ? "Bot" : "User") +
+                                       "\"}") +
+               "}";
+    }
+    const bool has_next = start + first < comments.size();
+    data += "\"" + std::string(m[4]) + R"(":{"comments":{"totalCount":)" + std::to_string(comments.size()) +
+            R"(,"pageInfo":{"hasNextPage":)" + (has_next ? "true" : "false") + R"(,"endCursor":)" +
+            (last > start ? "\"c" + std::to_string(last - 1) + "\"" : std::string("null")) + R"(},"nodes":[)" + nodes +
+            "]}},";
+  }
+  close_repo();
+  // Trailing commas inside each repository object and the data object are dropped.
+  std::string cleaned;
+  for (size_t k = 0; k < data.size(); ++k) {
+    if (data[k] == ',' && (k + 1 == data.size() || data[k + 1] == '}')) continue;
+    cleaned += data[k];
+  }
+  const int64_t cost = std::max<int64_t>(1, (requests + 50) / 100);
+  std::string body = R"({"data":{"rateLimit":{"cost":)" + std::to_string(cost) +
+                     R"(,"remaining":4999,"resetAt":"2030-01-01T00:00:00Z","limit":5000,"used":1})" +
+                     (cleaned.empty() ? "" : "," + cleaned) + "}" + (errors.empty() ? "" : R"(,"errors":[)" + errors + "]") +
+                     "}";
+  return Json(std::move(body));
+}
+
 struct World {
   FakeClock clock;
   std::shared_ptr<FakeTransport::State> state = std::make_shared<FakeTransport::State>();
@@ -52,6 +138,7 @@ struct World {
     if (config.repos.empty() && config.orgs.empty()) config.repos = {"o/r"};
     collector = std::make_unique<GithubCollector>(config);
     http = std::make_unique<HttpClient>(std::make_unique<FakeTransport>(state), clock, collector->http_options());
+    state->compute = [this](FakeTransport::State& s, const HttpRequest& r) { return AnswerGraphql(s, r, graphql_not_found); };
     const std::string since = "2026-10-02T12:00:00Z";  // the clock's 2026-11-01T12:00:00Z minus 30 days
     Set(kRepo, R"({"stargazers_count":5,"subscribers_count":2,"forks_count":1,"open_issues_count":4,
                    "default_branch":"main","language":"Go"})");
@@ -96,6 +183,7 @@ struct World {
     return SnapshotText(*result.error().partial);
   }
 
+  std::set<std::string> graphql_not_found;  // repositories GraphQL answers NOT_FOUND for
   PollReport report;  // of the last poll
   std::optional<std::chrono::milliseconds> next_interval;  // asked for by the last poll
   Shard shard;        // of the next poll

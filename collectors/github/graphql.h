@@ -1,0 +1,114 @@
+// GitHub GraphQL (README "GraphQL"): the first comments of many issues of many
+// repositories in one query, priced the way GitHub prices it, and its answer
+// read per repository and issue. Pure functions (and a small pacer), so every
+// rule is unit-tested without a network; IssueCollector runs the queries.
+//
+// The query (aliases r0, r1, ... per repository, i<number> per issue):
+//   query { rateLimit { cost remaining resetAt limit used }
+//     r0: repository(owner: "octo", name: "hello") {
+//       i12: issue(number: 12) { comments(first: 10) { totalCount pageInfo { hasNextPage endCursor }
+//                                                      nodes { createdAt author { login __typename } } } } } }
+// An issue whose first page holds no answer is asked again, in a later
+// query, for its next 100 comments after the page's endCursor.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "collectors/common/clock.h"
+#include "collectors/common/error.h"
+#include "collectors/github/parse.h"
+
+namespace kpi::github {
+
+// Where GitHub serves GraphQL beside the REST `api_url`: api.github.com/graphql;
+// GitHub Enterprise Server's REST API is at <host>/api/v3, its GraphQL at <host>/api/graphql.
+std::string GraphqlUrl(std::string_view api_url);
+
+// A GraphQL string literal for `text`, quotes included (GraphQL spec, "String Value").
+std::string GraphqlString(std::string_view text);
+
+// A connection of a query (a field with first/last) and the connections asked
+// for inside each of its nodes, for GitHub's price and node limit.
+struct Connection {
+  int64_t first = 0;
+  std::vector<Connection> nested;
+};
+// GitHub's rate-limit formula: each connection needs as many requests as its
+// parent connections can hold nodes (the product of their first/last, each
+// assumed full); the query's points are the sum / 100, rounded to nearest, at least 1.
+int64_t QueryRequests(const std::vector<Connection>& top);
+int64_t QueryPoints(const std::vector<Connection>& top);
+// The nodes a query may return (GitHub refuses more than 500 000).
+int64_t QueryNodes(const std::vector<Connection>& top);
+
+inline constexpr int64_t kFirstCommentPage = 10;   // comments asked with an issue's first look
+inline constexpr int64_t kNextCommentPage = 100;   // comments per follow-up page (GitHub's maximum)
+inline constexpr size_t kMaxIssuesPerQuery = 100;  // 1 point a query (at most 10 000 nodes)
+inline constexpr int64_t kMaxNodesPerQuery = 500'000;
+inline constexpr int64_t kGraphqlPointsPerMinute = 2000;  // GitHub's secondary limit for GraphQL
+
+// One page of one issue's comments.
+struct CommentPageRequest {
+  std::string repo;  // owner/name
+  int64_t number = 0;
+  std::string after;  // "": the first kFirstCommentPage comments; else kNextCommentPage after this cursor
+};
+
+struct CommentQuery {
+  std::vector<CommentPageRequest> pages;  // no issue twice
+  std::string text;                       // the GraphQL document
+  std::string body;                       // the POST body: {"query": text}
+  int64_t points = 0;                     // GitHub's price of `text`
+};
+
+// The connections of one query for these pages (for its price and nodes).
+std::vector<Connection> CommentQueryConnections(const std::vector<CommentPageRequest>& pages);
+// Queries of at most kMaxIssuesPerQuery pages each, in the given order; with
+// `one_owner_per_query` a query never spans two owners (a GitHub App's
+// installation token sees one account's repositories).
+std::vector<CommentQuery> BuildCommentQueries(const std::vector<CommentPageRequest>& pages,
+                                              bool one_owner_per_query = false);
+
+// One issue's page as answered.
+struct CommentPage {
+  std::vector<Comment> comments;  // author "" for a deleted account; author_is_bot by __typename "Bot"
+  bool has_next = false;
+  std::string end_cursor;
+};
+struct CommentAnswer {
+  int64_t cost = 0;  // rateLimit.cost: the points GitHub charged
+  // Per CommentQuery::pages: the page, or why its lookup failed (GitHub's message).
+  std::vector<tl::expected<CommentPage, std::string>> pages;
+};
+// Reads the answer to `query`. An alias that is null, or that an error's path
+// names, fails only that repository's or issue's pages; the whole answer fails
+// with reason "rate_limited" for a RATE_LIMITED error, and "parse" without data.
+tl::expected<CommentAnswer, Error> ParseCommentAnswer(std::string_view body, const CommentQuery& query);
+
+// Keeps GraphQL queries within GitHub's secondary limit of points per minute,
+// by their own price (computed before sending, as GitHub does).
+class PointsPacer {
+ public:
+  explicit PointsPacer(int64_t points_per_minute = kGraphqlPointsPerMinute) : per_minute_(points_per_minute) {}
+  // Waits until `points` more fit into the last minute; false when stopped.
+  bool Take(int64_t points, const Clock& clock, std::stop_token stop);
+
+ private:
+  std::mutex mu_;
+  int64_t per_minute_;
+  std::deque<std::pair<SystemTime, int64_t>> recent_;  // when, points
+  int64_t in_window_ = 0;
+};
+
+}  // namespace kpi::github
