@@ -115,6 +115,8 @@ class Bench:
     # --- polling ------------------------------------------------------------
     def start_fake(self, latency_ms):
         port_file = os.path.join(self.work, f"fake-{latency_ms}.port")
+        if os.path.exists(port_file):  # an earlier fake's: its port is closed now
+            os.remove(port_file)
         fake = self.start(["node", os.path.join(ROOT, "tests/bench/fake_github.mjs"), f"--repos={self.args.repos}",
                            f"--latency-ms={latency_ms}", "--core-limit=1000000000", "--graphql-limit=1000000000",
                            f"--port-file={port_file}"])
