@@ -356,8 +356,14 @@ std::optional<Error> HttpClient::Pace(const HttpRequest& request) {
 }
 
 void HttpClient::RememberRateLimit(const HttpResponse& response) {
-  // GitHub style: remaining hits 0, reset is a Unix time in seconds.
+  // GitHub style: remaining hits 0, reset is a Unix time in seconds. GitHub
+  // names the bucket in x-ratelimit-resource; only the core bucket (or an API
+  // that names none) holds back every request. An empty graphql or search
+  // bucket must not stop REST polling until its own reset.
   if (Trim(response.Header("x-ratelimit-remaining")) != "0") return;
+  if (const auto resource = Trim(response.Header("x-ratelimit-resource")); !resource.empty() && resource != "core") {
+    return;
+  }
   const auto reset = ParseNumber(response.Header("x-ratelimit-reset"));
   if (!reset) return;
   // Clamped in seconds before any conversion: 1e300 would overflow into the past.

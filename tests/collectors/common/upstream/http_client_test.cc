@@ -111,6 +111,34 @@ TEST_CASE("x-ratelimit-remaining 0 makes the next request wait for the reset ins
   CHECK(c.clock.sleeps()[0] == 30000ms);
 }
 
+TEST_CASE("an empty graphql or search bucket does not hold back requests of the core bucket") {
+  TestServer server;
+  Client c(Options(server));
+  const auto reset = int64_t(ToUnixSeconds(c.clock.Now())) + 30;
+  for (const std::string resource : {"graphql", "search"}) {
+    server.Handle("/" + resource, [&, resource](mg_connection* conn, const SeenRequest&) {
+      TestServer::Respond(conn, 200, "{}",
+                          {{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", std::to_string(reset)},
+                           {"X-RateLimit-Resource", resource}});
+    });
+  }
+  server.Handle("/repos", [](mg_connection* conn, const SeenRequest&) { TestServer::Respond(conn, 200, "[]"); });
+  REQUIRE(c.http->Get(server.url() + "/graphql"));
+  REQUIRE(c.http->Get(server.url() + "/search"));
+  REQUIRE(c.http->Get(server.url() + "/repos"));
+  CHECK(c.clock.sleeps().empty());
+  // The core bucket still holds back everything.
+  server.Handle("/core", [&](mg_connection* conn, const SeenRequest&) {
+    TestServer::Respond(conn, 200, "[]",
+                        {{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", std::to_string(reset)},
+                         {"X-RateLimit-Resource", "core"}});
+  });
+  REQUIRE(c.http->Get(server.url() + "/core"));
+  REQUIRE(c.http->Get(server.url() + "/repos"));
+  REQUIRE(c.clock.sleeps().size() == 1);
+  CHECK(c.clock.sleeps()[0] == 30000ms);
+}
+
 TEST_CASE("a rate limit that resets too far ahead fails fast without a request") {
   TestServer server;
   Client c(Options(server));
