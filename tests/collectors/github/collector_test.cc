@@ -233,6 +233,23 @@ TEST_CASE("REST: when max_comment_requests runs out, response times are not gues
   CHECK(world.report.truncations().contains({"o/r", "comments"}));
 }
 
+TEST_CASE("REST: an issue whose comment pages outlast max_comment_requests is not counted as awaiting") {
+  GithubConfig config;
+  config.graphql = false;
+  config.settings.concurrency = 1;
+  config.max_comment_requests = 2;  // #4's page and #3's first: #3's next page is never read
+  World world(config);
+  const std::string comments = kRepo + "/issues/3/comments?per_page=100";
+  world.Set(comments, "[" + CommentJson(world.clock, "ci-bot[bot]", 71h, true) + "]",
+            {{"link", "<" + comments + "&page=2>; rel=\"next\""}});
+  world.Set(comments + "&page=2", "[" + CommentJson(world.clock, "ci-bot[bot]", 70h, true) + "]",
+            {{"link", "<" + comments + "&page=3>; rel=\"next\""}});
+  const std::string text = world.PollText();
+  // #3 may have been answered on a page not read: its awaiting state is unknown, so the count is absent.
+  CHECK(text.find("github_issues_awaiting_response{") == std::string::npos);
+  CHECK(world.report.truncations().contains({"o/r", "comments"}));
+}
+
 TEST_CASE("a repository too large to count contributors still exports everything else") {
   World world;
   world.Set(kRepo + "/contributors?per_page=1",
