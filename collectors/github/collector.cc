@@ -8,6 +8,7 @@
 #include "collectors/common/parallel.h"
 #include "collectors/common/rate_budget.h"
 #include "collectors/common/upstream/pagination.h"
+#include "collectors/common/upstream/parse_once.h"
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
 
@@ -331,11 +332,11 @@ tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpCl
   const RepoStats* previous = found == repos_.values().end() ? nullptr : &found->second;
   RepoStats stats;
   UseInstallationOf(repo);
-  auto info = http.GetOk(config_.settings.api_url + "/repos/" + repo).and_then([](const HttpResponse& r) {
-    return github::ParseRepo(r.body);
+  auto info = http.GetOk(config_.settings.api_url + "/repos/" + repo).and_then([&](const HttpResponse& r) {
+    return ParseOnce(http, r, github::ParseRepo);
   });
   if (!info) return tl::unexpected(info.error());
-  stats.repo = std::move(*info);
+  stats.repo = **info;
 
   for (auto step : {&GithubCollector::CollectIssues, &GithubCollector::CollectWorkflows,
                     &GithubCollector::CollectMergeLeadTimes, &GithubCollector::CollectDora,
@@ -462,10 +463,10 @@ tl::expected<void, Error> GithubCollector::CollectMergeLeadTimes(HttpClient& htt
   auto walk = WalkPages(http, config_.settings.api_url + "/repos/" + repo +
                                   "/pulls?state=closed&sort=updated&direction=desc&per_page=100",
                         config_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-                          auto pulls = github::ParsePullRequests(page.body);
+                          auto pulls = ParseOnce(http, page, github::ParsePullRequests);
                           if (!pulls) return tl::unexpected(pulls.error());
                           bool reached_window_start = false;
-                          for (const auto& pull : *pulls) {
+                          for (const auto& pull : **pulls) {
                             if (pull.updated_at < month_ago) reached_window_start = true;
                             if (pull.merged_at && *pull.merged_at >= month_ago) {
                               const double lead_time = std::max(0.0, SecondsBetween(pull.created_at, *pull.merged_at));

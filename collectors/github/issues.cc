@@ -9,6 +9,7 @@
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
 #include "collectors/common/upstream/pagination.h"
+#include "collectors/common/upstream/parse_once.h"
 
 namespace kpi::github {
 namespace {
@@ -82,13 +83,13 @@ tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::st
   std::vector<Issue> open_issues;
   const auto collect = [&](std::vector<Issue>& into, int64_t* pull_requests) {
     return [&, pull_requests](const HttpResponse& page) -> tl::expected<bool, Error> {
-      auto issues = ParseIssues(page.body);
+      auto issues = ParseOnce(http, page, ParseIssues);
       if (!issues) return tl::unexpected(issues.error());
-      for (auto& issue : *issues) {
+      for (const auto& issue : **issues) {
         if (issue.is_pull_request) {
           if (pull_requests) ++*pull_requests;
         } else {
-          into.push_back(std::move(issue));
+          into.push_back(issue);
         }
       }
       return true;
@@ -249,9 +250,9 @@ tl::expected<FirstResponseLookup, Error> IssueCollector::FirstResponse(HttpClien
   const std::string url =
       std::string(api_url) + "/repos/" + repo + "/issues/" + std::to_string(issue.number) + "/comments?per_page=100";
   auto walk = WalkPages(http, url, kMaxCommentPagesPerIssue, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-    auto comments = ParseComments(page.body);
+    auto comments = ParseOnce(http, page, ParseComments);
     if (!comments) return tl::unexpected(comments.error());
-    first = EarliestAnswer(*comments, issue);
+    first = EarliestAnswer(**comments, issue);
     if (first) return false;  // pages come oldest first: a later page cannot hold an earlier answer
     if (!ParseLinkHeader(page.Header("link")).contains("next")) return true;  // the last page: the walk ends
     budget_ran_out = !budget.Take();

@@ -5,6 +5,7 @@
 
 #include "collectors/common/time_util.h"
 #include "collectors/common/upstream/pagination.h"
+#include "collectors/common/upstream/parse_once.h"
 
 namespace kpi::github {
 
@@ -31,10 +32,10 @@ tl::expected<WorkflowStatsById, Error> CollectWorkflows(HttpClient& http, PollRe
   std::vector<Workflow> active;
   auto listing = WalkPages(http, std::string(api_url) + "/repos/" + repo + "/actions/workflows?per_page=100",
                            options.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-                             auto workflows = ParseWorkflows(page.body);
+                             auto workflows = ParseOnce(http, page, ParseWorkflows);
                              if (!workflows) return tl::unexpected(workflows.error());
-                             for (auto& w : *workflows) {
-                               if (w.active) active.push_back(std::move(w));
+                             for (const auto& w : **workflows) {
+                               if (w.active) active.push_back(w);
                              }
                              return true;
                            });
@@ -52,13 +53,13 @@ tl::expected<WorkflowStatsById, Error> CollectWorkflows(HttpClient& http, PollRe
     std::vector<WorkflowRun> decisive;
     auto walk = WalkPages(http, CompletedRunsUrl(api_url, repo, std::to_string(workflow.id), branch), options.max_pages,
                           [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-                            auto runs = ParseWorkflowRuns(page.body);
+                            auto runs = ParseOnce(http, page, ParseWorkflowRuns);
                             if (!runs) return tl::unexpected(runs.error());
-                            for (auto& run : *runs) {
+                            for (const auto& run : **runs) {
                               if (!IsOwnRun(run, options.ci_events) || VerdictOf(run.conclusion) == Verdict::kNone) {
                                 continue;
                               }
-                              decisive.push_back(std::move(run));
+                              decisive.push_back(run);
                               if (int(decisive.size()) == options.workflow_runs) return false;
                             }
                             return true;

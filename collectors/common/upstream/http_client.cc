@@ -263,6 +263,7 @@ tl::expected<HttpResponse, Error> HttpClient::SendWithRetries(HttpRequest reques
       if (observer_) observer_(std::to_string(response->status));
       if (options_.cost) points_spent_ += options_.cost(request, *response);
       RememberRateLimit(*response);
+      response->url = url;
       if (response->status == 304 && cached) {
         HttpResponse reused = *cached->response;
         for (const auto& [name, value] : response->headers) {
@@ -412,33 +413,66 @@ std::optional<HttpClient::Cached> HttpClient::Lookup(const std::string& url) {
   return it->second.cached;
 }
 
+namespace {
+
+// The validator header to send back and its value, for an answer that has one.
+std::optional<std::pair<std::string, std::string>> ValidatorOf(const HttpResponse& response) {
+  if (const auto etag = response.Header("etag"); !etag.empty()) return std::pair{"If-None-Match", std::string(etag)};
+  if (const auto modified = response.Header("last-modified"); !modified.empty()) {
+    return std::pair{"If-Modified-Since", std::string(modified)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 void HttpClient::Store(const std::string& url, const HttpResponse& response) {
   if (response.status != 200) return;
-  std::string validator_header, validator;
-  if (const auto etag = response.Header("etag"); !etag.empty()) {
-    validator_header = "If-None-Match";
-    validator = etag;
-  } else if (const auto modified = response.Header("last-modified"); !modified.empty()) {
-    validator_header = "If-Modified-Since";
-    validator = modified;
-  } else {
-    return;
-  }
+  auto validator = ValidatorOf(response);
+  if (!validator) return;
   if (response.body.size() > options_.cache_max_bytes / 4) return;  // one answer may not flush the cache
   auto stored = std::make_shared<const HttpResponse>(response);
   std::lock_guard lock(mu_);
   if (const auto old = cache_.find(url); old != cache_.end()) {
-    cache_bytes_ -= old->second.cached.response->body.size();
+    cache_bytes_ -= old->second.cached.bytes;
     cache_lru_.erase(old->second.lru_position);
     cache_.erase(old);
   }
   cache_lru_.push_front(url);
   cache_bytes_ += response.body.size();
-  cache_.emplace(url, CacheEntry{Cached{std::move(validator_header), std::move(validator), std::move(stored)},
+  cache_.emplace(url, CacheEntry{Cached{std::move(validator->first), std::move(validator->second), std::move(stored),
+                                        response.body.size()},
                                  cache_lru_.begin()});
+  Evict();
+}
+
+void HttpClient::KeepDerived(const HttpResponse& response, const std::type_info& type,
+                             std::shared_ptr<const void> derived, size_t bytes) {
+  const auto validator = ValidatorOf(response);
+  if (!validator) return;
+  std::lock_guard lock(mu_);
+  const auto found = cache_.find(response.url);
+  if (found == cache_.end() || found->second.cached.validator != validator->second) return;
+  Cached& cached = found->second.cached;
+  auto kept = std::make_shared<HttpResponse>();
+  kept->status = cached.response->status;
+  // Only what a caller reads besides the body: the pagination links and the validators.
+  for (const char* name : {"link", "etag", "last-modified", "content-type"}) {
+    if (const auto value = cached.response->Header(name); !value.empty()) kept->headers.emplace(name, value);
+  }
+  kept->url = response.url;
+  kept->derived = std::move(derived);
+  kept->derived_type = &type;
+  cache_bytes_ = cache_bytes_ - cached.bytes + bytes;
+  cached.bytes = bytes;
+  cached.response = std::move(kept);
+  Evict();
+}
+
+void HttpClient::Evict() {
   while (cache_.size() > options_.cache_max_entries || cache_bytes_ > options_.cache_max_bytes) {
     const auto victim = cache_.find(cache_lru_.back());
-    cache_bytes_ -= victim->second.cached.response->body.size();
+    cache_bytes_ -= victim->second.cached.bytes;
     cache_.erase(victim);
     cache_lru_.pop_back();
   }

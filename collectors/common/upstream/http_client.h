@@ -23,6 +23,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -46,7 +47,13 @@ struct HttpResponse {
   long status = 0;
   std::map<std::string, std::string> headers;  // names lower-cased; a repeated header keeps the last value
   std::string body;
-  bool from_cache = false;  // true when a 304 let us reuse the cached body
+  bool from_cache = false;  // true when a 304 let us reuse the cached answer
+  // Set on a 304 when the caller derived a value from this URL's body last
+  // time (ParseOnce, parse_once.h): that value, whose type is `derived_type`.
+  // The cache then kept no body, and `body` is empty.
+  std::shared_ptr<const void> derived;
+  const std::type_info* derived_type = nullptr;
+  std::string url;  // the URL that answered (after redirects); set by HttpClient
 
   // The header's value, or "" when absent. `name` must be lower case.
   std::string_view Header(std::string_view name) const;
@@ -107,7 +114,11 @@ struct HttpClientOptions {
   // Points an answered attempt costs against the API's limit (GitHub: 1 for
   // any answer but a 304 or /rate_limit); summed in points_spent(). Unset: 0.
   std::function<int(const HttpRequest&, const HttpResponse&)> cost;
-  size_t cache_max_entries = 2000;
+  // The conditional-request cache keeps, per URL, the validator and either the
+  // raw body or (after ParseOnce) what was derived from it, which is far
+  // smaller: enough entries for every URL of a large poll (GitHub at 1000
+  // repositories asks about 11 000), so unchanged answers are 304s, free.
+  size_t cache_max_entries = 100'000;
   size_t cache_max_bytes = 64u << 20;
 };
 
@@ -149,6 +160,14 @@ class HttpClient {
   tl::expected<HttpResponse, Error> RequestOkWith(const std::string& url, const std::string& authorization,
                                                   std::optional<std::string> body = std::nullopt);
 
+  // Keeps `derived`, what the caller made of `response`'s body (a function of
+  // the body alone), in place of the body in the cache entry for its URL, so a
+  // later 304 hands it back (HttpResponse::derived). Does nothing when that
+  // entry is gone or now holds another answer. `bytes`: what it is charged
+  // against cache_max_bytes. Use ParseOnce (parse_once.h), not this.
+  void KeepDerived(const HttpResponse& response, const std::type_info& type, std::shared_ptr<const void> derived,
+                   size_t bytes);
+
   // Whether a request to `url` would carry credentials (some are set and `url`
   // is on api_url's origin).
   bool SendsCredentialsTo(std::string_view url) const;
@@ -164,7 +183,8 @@ class HttpClient {
   struct Cached {
     std::string validator_header;  // "If-None-Match" or "If-Modified-Since"
     std::string validator;
-    std::shared_ptr<const HttpResponse> response;
+    std::shared_ptr<const HttpResponse> response;  // with `derived` set, its body is dropped
+    size_t bytes = 0;                              // charged against cache_max_bytes
   };
   struct CacheEntry {
     Cached cached;
@@ -181,6 +201,7 @@ class HttpClient {
   std::optional<std::chrono::milliseconds> RetryDelay(const HttpResponse& response) const;
   std::chrono::milliseconds Backoff(int attempt);
   void Store(const std::string& url, const HttpResponse& response);
+  void Evict();  // least recently used entries until the cache fits its limits; mu_ held
   std::optional<Cached> Lookup(const std::string& url);
 
   std::unique_ptr<HttpTransport> transport_;
