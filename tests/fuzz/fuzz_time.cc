@@ -22,13 +22,15 @@ class RateLimitTransport final : public kpi::HttpTransport {
   tl::expected<kpi::HttpResponse, kpi::Error> Perform(const kpi::HttpRequest&, const kpi::TransferLimits&,
                                                       std::stop_token) override {
     switch (served_++) {
-      case 0: return kpi::HttpResponse{429, {{"retry-after", value_}}, "", false};
+      case 0: return kpi::HttpResponse{.status = 429, .headers = {{"retry-after", value_}}, .body = ""};
       case 1:
-        return kpi::HttpResponse{403, {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", value_}}, "", false};
+        return kpi::HttpResponse{.status = 403,
+                                 .headers = {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", value_}},
+                                 .body = ""};
       case 2:
         return kpi::HttpResponse{
-            429, {{"content-type", "application/json"}}, R"({"retry_after": )" + value_ + "}", false};
-      default: return kpi::HttpResponse{200, {}, "{}", false};
+            .status = 429, .headers = {{"content-type", "application/json"}}, .body = R"({"retry_after": )" + value_ + "}"};
+      default: return kpi::HttpResponse{.status = 200, .headers = {}, .body = "{}"};
     }
   }
 

@@ -42,7 +42,7 @@ class FakeTransport final : public HttpTransport {
       if (auto answer = state_->compute(*state_, request)) return *answer;
     }
     const auto it = state_->routes.find(request.url);
-    if (it == state_->routes.end()) return HttpResponse{404, {}, R"({"message":"Not Found"})", false};
+    if (it == state_->routes.end()) return HttpResponse{.status = 404, .headers = {}, .body = R"({"message":"Not Found"})"};
     FakeExchange& exchange = it->second;
     const size_t index = std::min(exchange.served++, exchange.answers.size() - 1);
     return exchange.answers[index];
@@ -53,7 +53,7 @@ class FakeTransport final : public HttpTransport {
 };
 
 inline HttpResponse Json(std::string body, std::map<std::string, std::string> headers = {}, long status = 200) {
-  return HttpResponse{status, std::move(headers), std::move(body), false};
+  return HttpResponse{.status = status, .headers = std::move(headers), .body = std::move(body)};
 }
 
 }  // namespace kpi::testing

@@ -52,7 +52,7 @@ class SlowTransport final : public HttpTransport {
     overlap_.AwaitAtLeast(wanted_);
     std::this_thread::sleep_for(5ms);
     overlap_.Leave();
-    return HttpResponse{200, {}, "[]", false};
+    return HttpResponse{.status = 200, .headers = {}, .body = "[]"};
   }
 
  private:
