@@ -51,9 +51,9 @@ struct HttpResponse {
   // Set on a 304 when the caller derived a value from this URL's body last
   // time (ParseOnce, parse_once.h): that value, whose type is `derived_type`.
   // The cache then kept no body, and `body` is empty.
-  std::shared_ptr<const void> derived;
+  std::shared_ptr<const void> derived{};
   const std::type_info* derived_type = nullptr;
-  std::string url;  // the URL that answered (after redirects); set by HttpClient
+  std::string url{};  // the URL that answered (after redirects); set by HttpClient
 
   // The header's value, or "" when absent. `name` must be lower case.
   std::string_view Header(std::string_view name) const;
