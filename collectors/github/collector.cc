@@ -156,6 +156,9 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   if (auto comments = reader.Integer("max_comment_requests", 0, 100000)) config.max_comment_requests = int(*comments);
   if (auto points = reader.Integer("max_graphql_points", 0, 100000)) config.max_graphql_points = int(*points);
   if (auto security = reader.Bool("security")) config.security = *security;
+  if (auto recheck = reader.Duration("security_recheck", std::chrono::minutes(1), std::chrono::days(30))) {
+    config.security_recheck = *recheck;
+  }
   if (auto dora = reader.Table("dora")) {
     config.dora = github::ReadDoraConfig(*dora);
     reader.Absorb(*dora);
@@ -174,7 +177,7 @@ GithubCollector::GithubCollector(GithubConfig config)
     : config_(std::move(config)),
       issues_(github::IssueOptions{LowerCased(config_.bug_labels), config_.max_pages,
                                    config_.awaiting_response_window}),
-      security_(config_.max_pages) {
+      security_(config_.max_pages, config_.security_recheck) {
   if (config_.dora) dora_.emplace(*config_.dora, github::DoraCollector::Limits{config_.ci_events, config_.max_pages});
   if (config_.app) {
     app_auth_ = std::make_shared<github::AppAuth>(std::move(*config_.app), config_.settings.api_url);

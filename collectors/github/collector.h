@@ -47,6 +47,8 @@ struct GithubConfig {
   int max_graphql_points = 1000;   // GraphQL points per poll for first-response lookups (graphql = true)
   std::optional<github::DoraConfig> dora;  // [github.dora]: DORA metrics when present
   bool security = true;                    // Dependabot, code and secret scanning alerts
+  // A security feature found off is asked about again this often (README "Security alerts").
+  std::chrono::milliseconds security_recheck = std::chrono::hours(12);
   // "Awaiting response" counts open issues opened this recently, so an alert on it can clear: an issue nobody
   // answered for longer leaves the count instead of holding the alert forever.
   std::chrono::milliseconds awaiting_response_window = std::chrono::days(30);

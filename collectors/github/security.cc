@@ -87,7 +87,15 @@ ItemList DependabotCriticalHighItems(const std::string& repo, const std::vector<
 tl::expected<std::optional<SecurityCollector::Listing>, Error> SecurityCollector::Read(HttpClient& http, PollLog& log,
                                                                                       const std::string& url,
                                                                                       const std::string& repo,
-                                                                                      const std::string& feature) {
+                                                                                      const std::string& feature,
+                                                                                      SystemTime now) {
+  const std::string key = repo + " " + feature;
+  {
+    std::lock_guard lock(mu_);
+    if (const auto off = unavailable_since_.find(key); off != unavailable_since_.end() && now - off->second < recheck_) {
+      return std::optional<Listing>();
+    }
+  }
   Listing listing;
   std::string next = url;
   while (!next.empty()) {
@@ -101,10 +109,12 @@ tl::expected<std::optional<SecurityCollector::Listing>, Error> SecurityCollector
     if (first && (page->status == 404 || (page->status == 403 && !IsRateLimit(*page)))) {
       // Feature off, or no access: this feature's metrics are absent, logged once.
       std::lock_guard lock(mu_);
-      if (unavailable_logged_.insert(repo + " " + feature).second) {
+      if (!unavailable_since_.contains(key)) {
         log.Warn(repo + ": " + feature + " alerts are not available (HTTP " + std::to_string(page->status) +
-                 "; feature off or no access); their metrics are left out");
+                 "; feature off or no access); their metrics are left out, asked again every " +
+                 FormatDuration(recheck_));
       }
+      unavailable_since_[key] = now;
       return std::optional<Listing>();
     }
     if (page->status < 200 || page->status > 299) {
@@ -112,7 +122,7 @@ tl::expected<std::optional<SecurityCollector::Listing>, Error> SecurityCollector
     }
     if (first) {
       std::lock_guard lock(mu_);
-      unavailable_logged_.erase(repo + " " + feature);
+      unavailable_since_.erase(key);
     }
     listing.pages.push_back(std::move(page->body));
     // Dependabot pages by cursor (after=) in its Link header; page= is refused there.
@@ -131,7 +141,7 @@ tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(Htt
   SecurityStats stats;
   bool cut = false;
   // open and fixed only: dismissed alerts are neither open nor fixes.
-  auto dependabot = Read(http, log, base + "/dependabot/alerts?state=open,fixed&per_page=100", repo, "Dependabot");
+  auto dependabot = Read(http, log, base + "/dependabot/alerts?state=open,fixed&per_page=100", repo, "Dependabot", now);
   if (!dependabot) return tl::unexpected(dependabot.error());
   if (*dependabot && (*dependabot)->truncated) {
     report.Truncated(repo, "dependabot_alerts");
@@ -147,7 +157,7 @@ tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(Htt
     LogMalformed(log, repo, "Dependabot", stats.dependabot->malformed);
     if (max_items > 0) stats.dependabot->critical_high_items = DependabotCriticalHighItems(repo, alerts, now, max_items);
   }
-  auto code = Read(http, log, base + "/code-scanning/alerts?state=open&per_page=100", repo, "code scanning");
+  auto code = Read(http, log, base + "/code-scanning/alerts?state=open&per_page=100", repo, "code scanning", now);
   if (!code) return tl::unexpected(code.error());
   if (*code && (*code)->truncated) {
     report.Truncated(repo, "code_scanning_alerts");
@@ -162,7 +172,8 @@ tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(Htt
     stats.code_scanning = CountCodeScanning(alerts);
     LogMalformed(log, repo, "code scanning", stats.code_scanning->malformed);
   }
-  auto secrets = Read(http, log, base + "/secret-scanning/alerts?state=open&per_page=100", repo, "secret scanning");
+  auto secrets =
+      Read(http, log, base + "/secret-scanning/alerts?state=open&per_page=100", repo, "secret scanning", now);
   if (!secrets) return tl::unexpected(secrets.error());
   if (*secrets && (*secrets)->truncated) {
     report.Truncated(repo, "secret_scanning_alerts");

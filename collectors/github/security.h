@@ -61,7 +61,9 @@ ItemList DependabotCriticalHighItems(const std::string& repo, const std::vector<
 
 class SecurityCollector {
  public:
-  explicit SecurityCollector(int max_pages) : max_pages_(max_pages) {}
+  // A feature found off (or inaccessible) is asked about again only after `recheck`:
+  // each ask costs a point, and most repositories of an organisation lack some feature.
+  SecurityCollector(int max_pages, std::chrono::milliseconds recheck) : max_pages_(max_pages), recheck_(recheck) {}
 
   // nullopt when a cap cut a listing (reported): the caller keeps its last values.
   tl::expected<std::optional<SecurityStats>, Error> Collect(HttpClient& http, PollReport& report, PollLog& log,
@@ -75,11 +77,12 @@ class SecurityCollector {
     bool truncated = false;
   };
   tl::expected<std::optional<Listing>, Error> Read(HttpClient& http, PollLog& log, const std::string& url,
-                                                   const std::string& repo, const std::string& feature);
+                                                   const std::string& repo, const std::string& feature, SystemTime now);
 
   int max_pages_;
-  std::mutex mu_;  // guards the set below: repositories are polled side by side
-  std::set<std::string> unavailable_logged_;  // "repo feature" already logged
+  std::chrono::milliseconds recheck_;
+  std::mutex mu_;  // guards the map below: repositories are polled side by side
+  std::map<std::string, SystemTime> unavailable_since_;  // "repo feature" -> when last found off (logged once)
 };
 
 void AddSecurityMetrics(SnapshotBuilder& builder, const std::string& repo, const SecurityStats& stats, SystemTime now);

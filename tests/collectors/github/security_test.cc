@@ -115,6 +115,7 @@ TEST_CASE("a repository without security features: metrics absent, poll ok, logg
   world.Set(kCode, R"({"message":"no analysis found","status":"404"})", {}, 404);
   world.Set(kSecrets, R"({"message":"Secret scanning is disabled on this repository.","status":"404"})", {}, 404);
   REQUIRE(world.Poll());
+  world.clock.Advance(13h);  // past security_recheck: asked again, still off, not logged again
   auto second = world.Poll();
   REQUIRE(second);
   const std::string text = SnapshotText(*second);
@@ -130,6 +131,30 @@ TEST_CASE("a repository without security features: metrics absent, poll ok, logg
   CHECK(warned("Dependabot alerts are not available") == 1);
   CHECK(warned("code scanning alerts are not available") == 1);
   CHECK(warned("secret scanning alerts are not available") == 1);
+}
+
+TEST_CASE("a security feature found off is asked about again only after security_recheck") {
+  GithubConfig config;
+  config.security_recheck = 6h;
+  World world(config);
+  world.Set(kCode, R"({"message":"no analysis found","status":"404"})", {}, 404);
+  const auto asked = [&] {
+    return std::count_if(world.state->requests.begin(), world.state->requests.end(),
+                         [](const HttpRequest& r) { return r.url == kCode; });
+  };
+  REQUIRE(world.Poll());
+  CHECK(asked() == 1);
+  world.clock.Advance(5h);
+  REQUIRE(world.Poll());
+  CHECK(asked() == 1);  // each ask costs a point: an organisation's repositories without the feature cost nothing
+  world.Set(kCode, "[" + CodeAlertJson("open", "high") + "]");  // turned on meanwhile
+  world.clock.Advance(1h);
+  const std::string text = world.PollText();
+  CHECK(asked() == 2);
+  CHECK(HasLine(text, "github_code_scanning_alerts_open{repo=\"o/r\",severity=\"high\"} 1"));
+  world.clock.Advance(1h);
+  REQUIRE(world.Poll());
+  CHECK(asked() == 3);  // on: read every poll again
 }
 
 TEST_CASE("security = false asks for no alerts") {
