@@ -110,12 +110,14 @@ TEST_CASE("a severity outside GitHub's four adds no series and is counted as mal
 }
 
 TEST_CASE("a repository without security features: metrics absent, poll ok, logged once") {
-  World world;
+  GithubConfig config;
+  config.security_recheck = 30min;
+  World world(config);
   world.Set(kDependabot, R"({"message":"Dependabot alerts are disabled for this repository.","status":"403"})", {}, 403);
   world.Set(kCode, R"({"message":"no analysis found","status":"404"})", {}, 404);
   world.Set(kSecrets, R"({"message":"Secret scanning is disabled on this repository.","status":"404"})", {}, 404);
   REQUIRE(world.Poll());
-  world.clock.Advance(13h);  // past security_recheck: asked again, still off, not logged again
+  world.clock.Advance(31min);  // past security_recheck: asked again, still off, not logged again
   auto second = world.Poll();
   REQUIRE(second);
   const std::string text = SnapshotText(*second);
@@ -135,7 +137,7 @@ TEST_CASE("a repository without security features: metrics absent, poll ok, logg
 
 TEST_CASE("a security feature found off is asked about again only after security_recheck") {
   GithubConfig config;
-  config.security_recheck = 6h;
+  config.security_recheck = 30min;  // (the clock stays within the hour: the issue listing's URL stays the same)
   World world(config);
   world.Set(kCode, R"({"message":"no analysis found","status":"404"})", {}, 404);
   const auto asked = [&] {
@@ -144,15 +146,15 @@ TEST_CASE("a security feature found off is asked about again only after security
   };
   REQUIRE(world.Poll());
   CHECK(asked() == 1);
-  world.clock.Advance(5h);
+  world.clock.Advance(20min);
   REQUIRE(world.Poll());
   CHECK(asked() == 1);  // each ask costs a point: an organisation's repositories without the feature cost nothing
   world.Set(kCode, "[" + CodeAlertJson("open", "high") + "]");  // turned on meanwhile
-  world.clock.Advance(1h);
+  world.clock.Advance(10min);
   const std::string text = world.PollText();
   CHECK(asked() == 2);
   CHECK(HasLine(text, "github_code_scanning_alerts_open{repo=\"o/r\",severity=\"high\"} 1"));
-  world.clock.Advance(1h);
+  world.clock.Advance(5min);
   REQUIRE(world.Poll());
   CHECK(asked() == 3);  // on: read every poll again
 }
