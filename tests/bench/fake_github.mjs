@@ -314,7 +314,11 @@ function answerRest(req, res, url, base) {
   }
   const a = answer(url, base);
   const headers = { ...rateHeaders(), ...(a.headers ?? {}) };
-  if (a.status) return send(res, a.status, headers, { message: 'Not Found' });
+  if (a.status) {
+    // GitHub charges every answer but a 304 (and /rate_limit), a 404 included.
+    ++buckets.core.used; ++stats.points.core;
+    return send(res, a.status, { ...headers, ...rateHeaders() }, { message: 'Not Found' });
+  }
   const text = JSON.stringify(a.body);
   const etag = `"${crypto.createHash('sha1').update(url.pathname + url.search + '\n' + a.version + '\n' + text).digest('hex').slice(0, 16)}"`;
   stats.routes[a.route] = (stats.routes[a.route] ?? 0) + 1;
