@@ -110,8 +110,26 @@ void App::Shutdown() {
 }
 
 MetricsPage App::RenderMetrics() const {
-  return MetricsPage{store_.CurrentPage(),
-                     self_metrics_.Render() + RenderProcessMetrics() + RenderKpiMetrics(CurrentScorecard())};
+  auto stored = store_.CurrentPage();
+  std::shared_ptr<const KpiSettings> kpis;
+  {
+    std::lock_guard lock(kpis_mu_);
+    kpis = kpis_;
+  }
+  const SystemTime now = clock_.Now();
+  // Scrapes in a burst (several Prometheus replicas, a load test) share one
+  // live part; it is made again once a second, and at once when the stored
+  // page or the KPIs change. Under the lock, so a burst makes it once.
+  std::lock_guard lock(live_mu_);
+  const bool fresh = live_page_.live && live_page_.stored == stored && live_kpis_ == kpis && now >= live_made_ &&
+                     now - live_made_ < kLiveMetricsMaxAge;
+  if (!fresh) {
+    live_page_ = MakeMetricsPage(stored, self_metrics_.Render() + RenderProcessMetrics() +
+                                             RenderKpiMetrics(CurrentScorecard()));
+    live_kpis_ = std::move(kpis);
+    live_made_ = now;
+  }
+  return live_page_;
 }
 
 void App::SetKpis(KpiSettings kpis) {

@@ -57,6 +57,14 @@ class App {
   mutable std::mutex kpis_mu_;  // scrapes read the KPIs while a reload swaps them
   std::shared_ptr<const KpiSettings> kpis_ = std::make_shared<KpiSettings>();
   mutable KpiHistory kpi_history_;  // trend and forecast between evaluations
+
+  // The last /metrics page, served again for scrapes within kLiveMetricsMaxAge
+  // while neither the stored page nor the KPIs changed (RenderMetrics).
+  static constexpr auto kLiveMetricsMaxAge = std::chrono::seconds(1);
+  mutable std::mutex live_mu_;
+  mutable MetricsPage live_page_;
+  mutable std::shared_ptr<const KpiSettings> live_kpis_;
+  mutable SystemTime live_made_{};
 };
 
 // Runs the exporter until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit code.

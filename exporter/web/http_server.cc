@@ -20,23 +20,26 @@ WebReply Text(int status, std::string body) { return WebReply{status, "text/plai
 // which every gzip reader takes.
 WebReply ReplyMetrics(const WebRequest& request, const MetricsPage& page) {
   const auto accept = request.Header("accept-encoding");
-  const bool gzip = accept && accept->find("gzip") != std::string_view::npos;
-  std::optional<std::string> live_gzip;
-  if (gzip && page.stored->gzip) live_gzip = GzipFinish(*page.stored->gzip, page.live_text);
-  // The reply points into the stored page and the live part; `keep` owns both.
-  struct Owned {
-    std::shared_ptr<const SnapshotStore::Page> stored;
-    std::string live;
-  };
-  auto owned = std::make_shared<Owned>(Owned{page.stored, live_gzip ? std::move(*live_gzip) : page.live_text});
+  const bool gzip = accept && accept->find("gzip") != std::string_view::npos && page.live->gzip_tail;
   WebReply reply;
   reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  if (live_gzip) reply.extra_headers = "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n";
-  reply.shared_parts = {live_gzip ? std::string_view(owned->stored->gzip->bytes) : std::string_view(owned->stored->text),
-                        owned->live};
-  reply.keep = std::move(owned);
+  if (gzip) reply.extra_headers = "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n";
+  reply.shared_parts = {gzip ? std::string_view(page.stored->gzip->bytes) : std::string_view(page.stored->text),
+                        gzip ? std::string_view(*page.live->gzip_tail) : std::string_view(page.live->text)};
+  // The reply points into the stored page and the live part: `keep` owns both.
+  reply.keep = std::make_shared<MetricsPage>(page);
   return reply;
 }
+
+}  // namespace
+
+MetricsPage MakeMetricsPage(std::shared_ptr<const SnapshotStore::Page> stored, std::string live_text) {
+  LiveMetrics live{std::move(live_text), std::nullopt};
+  if (stored->gzip) live.gzip_tail = GzipFinish(*stored->gzip, live.text);
+  return MetricsPage{std::move(stored), std::make_shared<const LiveMetrics>(std::move(live))};
+}
+
+namespace {
 
 
 // POST /-/reload: only with --web.enable-lifecycle (as Prometheus), and never

@@ -29,12 +29,22 @@
 
 namespace kpi {
 
+// The live part of a scrape: self, process and KPI metrics, and, when the
+// stored page has a gzip start, the gzip end that finishes it with this text.
+struct LiveMetrics {
+  std::string text;
+  std::optional<std::string> gzip_tail;  // GzipFinish(*stored->gzip, text)
+};
+
 // What a scrape serves: the stored source metrics (text and gzip, made once
-// per change) and the per-scrape self and process metrics.
+// per change) and the live part.
 struct MetricsPage {
   std::shared_ptr<const SnapshotStore::Page> stored;
-  std::string live_text;
+  std::shared_ptr<const LiveMetrics> live;
 };
+
+// Deflates `live_text` once, for every gzip scrape that serves this page.
+MetricsPage MakeMetricsPage(std::shared_ptr<const SnapshotStore::Page> stored, std::string live_text);
 
 struct HttpServerCallbacks {
   std::function<MetricsPage()> render_metrics;

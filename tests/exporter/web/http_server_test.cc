@@ -119,7 +119,7 @@ TEST_CASE("scrapes, landing pages, readiness and reloads from many clients at on
   std::mutex reload_mu;  // as App::Reload: one reload at a time
   std::atomic<int> reloads{0};
   HttpServerCallbacks callbacks{
-      [&] { return MetricsPage{store.CurrentPage(), metrics.Render()}; },
+      [&] { return MakeMetricsPage(store.CurrentPage(), metrics.Render()); },
       [&] { return scheduler.Ready(); },
       [&] { return scheduler.Status(); },
       [&]() -> tl::expected<void, std::string> {
