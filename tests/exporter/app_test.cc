@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "collectors/common/upstream/curl_transport.h"
+#include "tests/support/fake_clock.h"
 
 using namespace kpi;
 using namespace std::chrono_literals;
@@ -138,4 +139,40 @@ interval = "1h"
   // Refused (polling must not start again), or never accepted once the server closed.
   CHECK((status == 500 || status == -1));
   CHECK(sink->Text().find("config reloaded") == std::string::npos);
+}
+
+TEST_CASE("scrapes within a second share one live part of /metrics; a scrape a second later makes another") {
+  TempConfig config(R"(
+[exporter]
+shutdown_timeout = "1s"
+
+[pypi]
+api_url = "http://upstream.invalid"
+stats_url = "http://upstream.invalid"
+packages = ["acme"]
+interval = "1h"
+)");
+  auto sink = std::make_shared<CaptureSink>();
+  auto redactor = std::make_shared<SecretRedactor>();
+  Logger logger(LogFormat::kLogfmt, spdlog::level::info, redactor, sink);
+  Flags flags;
+  flags.config_file = config.path.string();
+  flags.listen_addresses = {"127.0.0.1:0"};
+  testing::FakeClock clock;
+  auto started = std::make_shared<std::atomic<int>>(0);
+  App app(flags, logger, redactor, clock, [started] { return std::make_unique<HangingTransport>(started); });
+  REQUIRE(app.Start());
+  // The first poll hangs, so no snapshot lands and nothing else moves the clock.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (*started == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  REQUIRE(*started > 0);
+  const MetricsPage first = app.RenderMetrics();
+  const MetricsPage again = app.RenderMetrics();
+  CHECK(again.live == first.live);
+  REQUIRE(first.live->gzip_tail);
+  clock.Advance(1s);
+  const MetricsPage later = app.RenderMetrics();
+  CHECK(later.live != first.live);
+  CHECK(later.live->text.find("kpi_exporter_build_info") != std::string::npos);
+  app.Shutdown();
 }
