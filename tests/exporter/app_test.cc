@@ -141,7 +141,7 @@ interval = "1h"
   CHECK(sink->Text().find("config reloaded") == std::string::npos);
 }
 
-TEST_CASE("scrapes within a second share one live part of /metrics; a scrape a second later makes another") {
+TEST_CASE("scrapes within a second share one live part of /metrics, a scrape a second later makes another") {
   TempConfig config(R"(
 [exporter]
 shutdown_timeout = "1s"
