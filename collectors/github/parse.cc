@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "collectors/common/upstream/approx_bytes.h"
 #include "collectors/common/upstream/json.h"
 #include "collectors/common/time_util.h"
 
@@ -253,5 +254,24 @@ tl::expected<int64_t, Error> ParseArrayLength(std::string_view body) {
     return int64_t(AsArray(json::Parse(parser, body), "list").size());
   });
 }
+
+// kpi::HeapBytes for strings and vectors; the overloads here would hide it.
+using kpi::HeapBytes;
+
+size_t HeapBytes(const Repo& repo) { return HeapBytes(repo.default_branch) + HeapBytes(repo.language); }
+
+size_t HeapBytes(const Issue& issue) {
+  return HeapBytes(issue.author) + HeapBytes(issue.labels) + HeapBytes(issue.title) + HeapBytes(issue.html_url);
+}
+
+size_t HeapBytes(const Comment& comment) { return HeapBytes(comment.author); }
+
+size_t HeapBytes(const Workflow& workflow) { return HeapBytes(workflow.name) + HeapBytes(workflow.path); }
+
+size_t HeapBytes(const WorkflowRun& run) {
+  return HeapBytes(run.html_url) + HeapBytes(run.event) + HeapBytes(run.conclusion) + HeapBytes(run.head_sha);
+}
+
+size_t HeapBytes(const PullRequest& pull) { return HeapBytes(pull.title) + HeapBytes(pull.html_url); }
 
 }  // namespace kpi::github

@@ -2,6 +2,7 @@
 // body, so every malformed shape is unit-tested without a network.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -139,6 +140,14 @@ struct CodeScanningAlert {
 };
 
 // An installation access token (POST /app/installations/{id}/access_tokens).
+// What each parsed object owns on the heap (ParseOnce charges it to the cache).
+size_t HeapBytes(const Repo& repo);
+size_t HeapBytes(const Issue& issue);
+size_t HeapBytes(const Comment& comment);
+size_t HeapBytes(const Workflow& workflow);
+size_t HeapBytes(const WorkflowRun& run);
+size_t HeapBytes(const PullRequest& pull);
+
 struct InstallationToken {
   std::string token;  // a secret: never in an error or a log
   SystemTime expires_at;

@@ -13,19 +13,15 @@
 #include <tl/expected.hpp>
 
 #include "collectors/common/error.h"
+#include "collectors/common/upstream/approx_bytes.h"
 #include "collectors/common/upstream/http_client.h"
 
 namespace kpi {
 
-// What a parsed value is charged against the cache's byte limit: a share of
-// the JSON it came from. Parsed values keep a few fields of each object;
-// GitHub's issue objects, for example, are ~4 KB of JSON of which we keep
-// ~300 bytes, so a quarter is generous.
-constexpr size_t kParsedShareOfBody = 4;
-
 // `parse(body)` returns tl::expected<T, Error> and must depend on the body
 // alone (no clock, no config): its result stands for every later 304 of the
-// same URL. Returns `parse`'s value, or the value it gave for this URL's
+// same URL. It is charged ApproxBytes(T) (approx_bytes.h) against the cache's
+// byte limit. Returns `parse`'s value, or the value it gave for this URL's
 // unchanged answer before. A URL read through ParseOnce must always be read
 // through it with the same T: after the first parse the cache keeps no body.
 template <class Parse>
@@ -41,7 +37,7 @@ auto ParseOnce(HttpClient& http, const HttpResponse& response, Parse&& parse)
   auto parsed = parse(std::string_view(response.body));
   if (!parsed) return tl::unexpected(std::move(parsed.error()));
   auto shared = std::make_shared<const T>(std::move(*parsed));
-  http.KeepDerived(response, typeid(T), shared, response.body.size() / kParsedShareOfBody);
+  http.KeepDerived(response, typeid(T), shared, ApproxBytes(*shared));
   return shared;
 }
 

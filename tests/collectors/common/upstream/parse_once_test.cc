@@ -131,3 +131,13 @@ TEST_CASE("ParseOnce: the default cache holds more URLs than GitHub's 1000-repos
   REQUIRE(reader.Read(upstream.Url(0)));  // the least recently used
   CHECK(upstream.not_modified == 1);
 }
+
+TEST_CASE("ParseOnce: ApproxBytes counts what strings and vectors own on the heap") {
+  const std::string long_text(100, 'x');
+  const std::vector<std::string> texts{long_text, "short"};
+  CHECK(ApproxBytes(std::string("short")) == sizeof(std::string));
+  CHECK(ApproxBytes(long_text) >= sizeof(std::string) + 100);
+  CHECK(ApproxBytes(texts) >= sizeof(texts) + 2 * sizeof(std::string) + 100);
+  CHECK(ApproxBytes(texts) < sizeof(texts) + 2 * sizeof(std::string) + 200);
+  CHECK(ApproxBytes(int64_t(7)) == sizeof(int64_t));
+}
