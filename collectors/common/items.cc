@@ -11,14 +11,17 @@ namespace {
 // Upstream text is bounded and valid UTF-8, as label values are.
 std::string Bounded(std::string_view text) { return SanitizeLabelValue(text); }
 
-// Stable, by `since` in `order`; items without one last.
-template <typename Order>
-void SortBySince(std::vector<ListItem>& items, Order order) {
-  std::stable_sort(items.begin(), items.end(), [&](const ListItem& a, const ListItem& b) {
-    if (a.since && b.since) return order(*a.since, *b.since);
-    return a.since.has_value() && !b.since.has_value();
+// Stable, by the time `time_of` gives each element (an optional SystemTime) in `order`; elements without one last.
+template <typename T, typename TimeOf, typename Order>
+void SortByTime(std::vector<T>& elements, TimeOf time_of, Order order) {
+  std::stable_sort(elements.begin(), elements.end(), [&](const T& a, const T& b) {
+    const std::optional<SystemTime> ta = time_of(a), tb = time_of(b);
+    if (ta && tb) return order(*ta, *tb);
+    return ta.has_value() && !tb.has_value();
   });
 }
+
+std::optional<SystemTime> SinceOf(const ListItem& item) { return item.since; }
 
 }  // namespace
 
@@ -38,8 +41,15 @@ ItemList MakeItemList(const ItemListKind& kind, std::string target, SystemTime u
   return out;
 }
 
-void SortOldestFirst(std::vector<ListItem>& items) { SortBySince(items, std::less<>()); }
+void SortOldestFirst(std::vector<ListItem>& items) { SortByTime(items, SinceOf, std::less<>()); }
 
-void SortNewestFirst(std::vector<ListItem>& items) { SortBySince(items, std::greater<>()); }
+void SortNewestFirst(std::vector<ListItem>& items) { SortByTime(items, SinceOf, std::greater<>()); }
+
+std::vector<ListItem> OldestFirst(std::vector<std::pair<SystemTime, ListItem>> timed_items) {
+  SortByTime(timed_items, [](const auto& timed) { return std::optional(timed.first); }, std::less<>());
+  std::vector<ListItem> items;
+  for (auto& [time, item] : timed_items) items.push_back(std::move(item));
+  return items;
+}
 
 }  // namespace kpi

@@ -63,5 +63,8 @@ ItemList MakeItemList(const ItemListKind& kind, std::string target, SystemTime u
 void SortOldestFirst(std::vector<ListItem>& items);
 // Newest first (items without `since` last), stable: for events such as failures.
 void SortNewestFirst(std::vector<ListItem>& items);
+// The items oldest first by the time given with each, stable: for a time an item does not show as its `since`
+// (a failing streak whose start is unknown sorts by the oldest failure read).
+std::vector<ListItem> OldestFirst(std::vector<std::pair<SystemTime, ListItem>> timed_items);
 
 }  // namespace kpi

@@ -17,4 +17,15 @@ bool ConsistsOf(std::string_view text, int (*char_class)(int), std::string_view 
   });
 }
 
+std::vector<std::string> Split(std::string_view text, char separator) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto end = text.find(separator);
+    out.emplace_back(text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return out;
+}
+
 }  // namespace kpi

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kpi {
 
@@ -12,5 +13,8 @@ std::string AsciiLower(std::string_view text);
 // True when `text` is non-empty and every character is in `char_class`
 // (e.g. ::isalnum, ::isdigit) or in `extra`. For validating configured names.
 bool ConsistsOf(std::string_view text, int (*char_class)(int), std::string_view extra = "");
+
+// The parts of `text` between `separator`s: none for an empty text, no empty last part after a trailing separator.
+std::vector<std::string> Split(std::string_view text, char separator);
 
 }  // namespace kpi

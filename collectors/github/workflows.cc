@@ -124,10 +124,7 @@ ItemList FailingWorkflowItems(const std::string& repo, const WorkflowStatsById& 
     }
     failing.emplace_back(*w.failing_since, std::move(item));
   }
-  std::stable_sort(failing.begin(), failing.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<ListItem> items;
-  for (auto& entry : failing) items.push_back(std::move(entry.second));
-  return MakeItemList(kFailingWorkflowsList, repo, now, std::move(items), max_items);
+  return MakeItemList(kFailingWorkflowsList, repo, now, OldestFirst(std::move(failing)), max_items);
 }
 
 void AddWorkflowMetrics(SnapshotBuilder& b, const std::string& repo, const std::string& branch,

@@ -1,5 +1,7 @@
 #include "exporter/kpi/definition.h"
 
+#include "collectors/common/text.h"
+
 namespace kpi {
 
 double ScorecardSettings::WeightOf(const std::string& category) const {
@@ -30,18 +32,15 @@ bool SeriesExplainsKpi(std::string_view series, const KpiDefinition& kpi) {
   const size_t brace = series.find('{');
   if (series.substr(0, brace) != kpi.metric) return false;
   if (brace == std::string_view::npos) return true;
-  // The label values are our own list kinds' (no quote or comma inside): label="value",...}
-  std::string_view rest = series.substr(brace + 1);
-  while (!rest.empty() && rest.front() != '}') {
-    const size_t equals = rest.find("=\"");
-    const size_t close = rest.find('"', equals + 2);
-    if (equals == std::string_view::npos || close == std::string_view::npos) return false;  // not ours: explains nothing
-    const std::string_view label = rest.substr(0, equals), value = rest.substr(equals + 2, close - equals - 2);
+  // The label values are our own list kinds' (no quote or comma inside): {label="value",...}
+  if (!series.ends_with('}')) return false;  // not ours: explains nothing
+  for (const std::string& pair : Split(series.substr(brace + 1, series.size() - brace - 2), ',')) {
+    const size_t equals = pair.find("=\"");
+    if (equals == std::string::npos || pair.size() < equals + 3 || !pair.ends_with('"')) return false;  // not ours
+    const std::string label = pair.substr(0, equals), value = pair.substr(equals + 2, pair.size() - equals - 3);
     for (const auto& [name, wanted] : kpi.matchers) {
       if (name == label && wanted != value) return false;
     }
-    rest = rest.substr(close + 1);
-    if (!rest.empty() && rest.front() == ',') rest.remove_prefix(1);
   }
   return true;
 }

@@ -27,17 +27,6 @@ FoundFamily FindFamily(std::span<const CollectorFactory> factories, std::string_
   return {};
 }
 
-std::vector<std::string> Split(std::string_view text, char separator) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const auto end = text.find(separator);
-    out.emplace_back(text.substr(0, end));
-    if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 1);
-  }
-  return out;
-}
-
 bool IsKpiName(std::string_view name) { return ConsistsOf(name, ::islower, "0123456789_"); }
 
 std::optional<Aggregate> ParseAggregate(std::string_view text, bool summary) {

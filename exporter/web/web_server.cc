@@ -20,6 +20,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "collectors/common/text.h"
+
 namespace kpi {
 namespace {
 
@@ -27,12 +29,6 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kWakeId = 1ull << 62;       // epoll data of the eventfd
 constexpr uint64_t kListenBase = 1ull << 61;   // epoll data of listener i: kListenBase + i
 constexpr auto kSweepEvery = std::chrono::milliseconds(100);
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return out;
-}
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -66,7 +62,7 @@ std::optional<WebRequest> ParseHead(std::string_view head, std::size_t max_heade
     const auto colon = field.find(':');
     if (colon == std::string_view::npos || colon == 0) return std::nullopt;
     if (request.headers.size() >= max_headers) return std::nullopt;
-    request.headers.emplace_back(Lower(field.substr(0, colon)), std::string(Trim(field.substr(colon + 1))));
+    request.headers.emplace_back(AsciiLower(field.substr(0, colon)), std::string(Trim(field.substr(colon + 1))));
   }
   return request;
 }

@@ -60,6 +60,19 @@ TEST_CASE("item list: oldest first, items without a time last, ties keep their o
   CHECK(items[3].id == "none");
 }
 
+TEST_CASE("item list: oldest first by a time given with each item, which it need not show, ties keep their order") {
+  const std::vector<ListItem> items = OldestFirst({{kT0, {"new", "", "", kT0}},
+                                                   {kT0 - 2h, {"bound", "", "", std::nullopt}},
+                                                   {kT0 - 1h, {"old", "", "", kT0 - 1h}},
+                                                   {kT0, {"new2", "", "", kT0}}});
+  REQUIRE(items.size() == 4);
+  CHECK(items[0].id == "bound");
+  CHECK_FALSE(items[0].since.has_value());
+  CHECK(items[1].id == "old");
+  CHECK(items[2].id == "new");
+  CHECK(items[3].id == "new2");
+}
+
 TEST_CASE("snapshot: item lists by target and list, and a partial poll keeps the older lists it lacks") {
   SnapshotBuilder fresh;
   fresh.Gauge("m", "h", {}, 1);

@@ -4,6 +4,7 @@
 // the integration fake (tests/fake_upstream, tests/graphql/validate.mjs).
 #include "collectors/github/graphql.h"
 
+#include <functional>
 #include <sstream>
 
 #include <doctest/doctest.h>
@@ -204,43 +205,57 @@ size_t CountRequests(const World& world, std::string_view suffix) {
                        [&](const HttpRequest& r) { return std::string_view(r.url).ends_with(suffix); });
 }
 
+// Polls a world without GraphQL and one with it, each set up by `arrange` and looked at by `check` after its poll;
+// checks both gave the same first-response lines and returns them.
+std::string PollBothModes(const std::function<void(World&)>& arrange,
+                          const std::function<void(const World&, bool graphql)>& check) {
+  std::map<bool, std::string> lines;
+  for (const bool graphql : {false, true}) {
+    GithubConfig config;
+    config.graphql = graphql;
+    World world(config);
+    arrange(world);
+    lines[graphql] = ResponseLines(world.PollText());
+    check(world, graphql);
+  }
+  CHECK(lines[true] == lines[false]);
+  return lines[true];
+}
+
 }  // namespace
 
 TEST_CASE("graphql: first response and awaiting response equal REST's, a bot and the author's own comment included") {
-  std::map<bool, std::string> lines;
-  for (const bool graphql : {false, true}) {
-    GithubConfig config;
-    config.graphql = graphql;
-    World world(config);
-    // #4: the author, then a bot by type whose REST login ends in [bot], then a maintainer.
-    world.Set(kRepo + "/issues/4/comments?per_page=100",
-              "[" + CommentJson(world.clock, "author", 9h) + "," + CommentJson(world.clock, "helper[bot]", 8h + 30min, true) +
-                  "," + CommentJson(world.clock, "maintainer", 8h) + "]");
-    lines[graphql] = ResponseLines(world.PollText());
-    CHECK(CountRequests(world, "/graphql") == (graphql ? 1 : 0));
-    CHECK(CountRequests(world, "/comments?per_page=100") == (graphql ? 0 : 2));
-  }
-  CHECK(lines[true] == lines[false]);
-  CHECK(lines[true].find("github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 7200") != std::string::npos);
-  CHECK(lines[true].find("github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 2") != std::string::npos);
+  const std::string lines = PollBothModes(
+      [](World& world) {
+        // #4: the author, then a bot by type whose REST login ends in [bot], then a maintainer.
+        world.Set(kRepo + "/issues/4/comments?per_page=100",
+                  "[" + CommentJson(world.clock, "author", 9h) + "," +
+                      CommentJson(world.clock, "helper[bot]", 8h + 30min, true) + "," +
+                      CommentJson(world.clock, "maintainer", 8h) + "]");
+      },
+      [](const World& world, bool graphql) {
+        CHECK(CountRequests(world, "/graphql") == (graphql ? 1 : 0));
+        CHECK(CountRequests(world, "/comments?per_page=100") == (graphql ? 0 : 2));
+      });
+  CHECK(lines.find("github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 7200") != std::string::npos);
+  CHECK(lines.find("github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 2") != std::string::npos);
 }
 
 TEST_CASE("graphql: an issue without an answer in its first 10 comments is read on, 100 at a time") {
-  std::map<bool, std::string> lines;
-  for (const bool graphql : {false, true}) {
-    GithubConfig config;
-    config.graphql = graphql;
-    World world(config);
-    // 150 comments by the author and bots, then a maintainer: found on the second follow-up page.
-    std::string comments = "[";
-    for (int k = 0; k < 150; ++k) comments += CommentJson(world.clock, k % 2 ? "author" : "ci[bot]", 9h, k % 2 == 0) + ",";
-    world.Set(kRepo + "/issues/4/comments?per_page=100", comments + CommentJson(world.clock, "maintainer", 7h) + "]");
-    lines[graphql] = ResponseLines(world.PollText());
-    if (graphql) CHECK(CountRequests(world, "/graphql") == 3);  // 10, then 100, then the last 41
-  }
-  CHECK(lines[true] == lines[false]);
-  CHECK(lines[true].find("github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 10800") !=
-        std::string::npos);
+  const std::string lines = PollBothModes(
+      [](World& world) {
+        // 150 comments by the author and bots, then a maintainer: found on the second follow-up page.
+        std::string comments = "[";
+        for (int k = 0; k < 150; ++k) {
+          comments += CommentJson(world.clock, k % 2 ? "author" : "ci[bot]", 9h, k % 2 == 0) + ",";
+        }
+        world.Set(kRepo + "/issues/4/comments?per_page=100",
+                  comments + CommentJson(world.clock, "maintainer", 7h) + "]");
+      },
+      [](const World& world, bool graphql) {
+        if (graphql) CHECK(CountRequests(world, "/graphql") == 3);  // 10, then 100, then the last 41
+      });
+  CHECK(lines.find("github_issue_first_response_seconds_sum{repo=\"o/r\",window=\"30d\"} 10800") != std::string::npos);
 }
 
 TEST_CASE("graphql: NOT_FOUND for one repository fails only its first-response values") {
