@@ -81,7 +81,7 @@ std::optional<SystemTime> ParseTimestamp(std::string_view text) {
   return std::chrono::time_point_cast<SystemTime::duration>(t);
 }
 
-SystemTime StableSince(SystemTime t) { return std::chrono::floor<std::chrono::hours>(t); }
+SystemTime StableSince(SystemTime t) { return std::chrono::floor<std::chrono::days>(t); }
 
 std::string FormatTimestamp(SystemTime t) {
   const auto secs = std::chrono::floor<std::chrono::seconds>(t);

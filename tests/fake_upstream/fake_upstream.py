@@ -27,7 +27,8 @@ A route may also check what it is sent, the way the real API would apply it:
 the problem) unless every listed query parameter is present with that value;
 a time (ISO 8601 or Unix seconds) may be off by "tolerance" seconds (default
 600, since the exporter polls a little after the server started), so a window
-that is one day off is caught.
+that is one day off is caught; "tolerance_earlier" allows a time further back
+(a `since` rounded down to midnight asks for a superset, never for less).
 
 GitHub GraphQL: POST /graphql (and GHES' /api/graphql) answers the
 exporter's first-comments query (collectors/github/graphql.h) from the same
@@ -458,6 +459,8 @@ class Handler(BaseHTTPRequestHandler):
     def check_expectations(self, route, query):
         problems = []
         tolerance = route.get("tolerance", 600)
+        # A `since` may lie further back (a superset the exporter filters) than ahead.
+        earlier = route.get("tolerance_earlier", tolerance)
         for name, wanted in route.get("expect", {}).items():
             want = self.render(wanted)
             got = query.get(name)
@@ -465,7 +468,7 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             if got is not None:
                 g, w = as_epoch(got), as_epoch(want)
-                if g is not None and w is not None and abs(g - w) <= tolerance:
+                if g is not None and w is not None and -earlier <= g - w <= tolerance:
                     continue
             problems.append(f"{name}={got!r}, expected {want!r}")
         return problems

@@ -66,12 +66,12 @@ TEST_CASE("REST: a known first response is not fetched again on the next poll") 
   CHECK(count(kRepo + "/issues/3/comments?per_page=100") == 2);  // still awaiting: asked again
 }
 
-TEST_CASE("the recent-issues listing keeps one URL within the hour, so GitHub can answer it 304") {
+TEST_CASE("the recent-issues listing keeps one URL within the day, so GitHub can answer it 304") {
   World world;
   REQUIRE(world.Poll());
-  world.clock.Advance(59min);  // now - 30 d is 12:59 on the window's first day: still asked from 12:00
+  world.clock.Advance(11h + 59min);  // now - 30 d is 23:59 on the window's first day: still asked from midnight
   REQUIRE(world.Poll());
-  const std::string url = kRepo + "/issues?per_page=100&state=all&since=2026-10-02T12:00:00Z";
+  const std::string url = kRepo + "/issues?per_page=100&state=all&since=2026-10-02T00:00:00Z";
   CHECK(std::count_if(world.state->requests.begin(), world.state->requests.end(),
                       [&](const HttpRequest& r) { return r.url == url; }) == 2);
 }
@@ -152,7 +152,7 @@ TEST_CASE("the token is sent as a bearer token to the API") {
 TEST_CASE("issues opened at 23 h and 25 h, 29 d and 31 d ago fall on their side of each window") {
   World world;
   const auto& c = world.clock;
-  world.Set(kRepo + "/issues?per_page=100&state=all&since=2026-10-02T12:00:00Z",
+  world.Set(kRepo + "/issues?per_page=100&state=all&since=2026-10-02T00:00:00Z",
             "[" + IssueJson(c, 11, 23h, 0, false, R"({"name":"bug"})") + "," +
                 IssueJson(c, 12, 25h, 0, false, R"({"name":"bug"})") + "," + IssueJson(c, 13, 29 * 24h, 0) + "," +
                 IssueJson(c, 14, 31 * 24h, 0, false, R"({"name":"bug"})") + "]");
@@ -178,7 +178,7 @@ TEST_CASE("the first response is the earliest human comment, whatever order the 
 
 TEST_CASE("an issue of a deleted account is answered by any human, labels may be strings") {
   World world;
-  world.Set(kRepo + "/issues?per_page=100&state=all&since=2026-10-02T12:00:00Z",
+  world.Set(kRepo + "/issues?per_page=100&state=all&since=2026-10-02T00:00:00Z",
             "[{\"number\":4,\"created_at\":\"" + Ago(world.clock, 10h) +
                 "\",\"user\":null,\"comments\":1,\"labels\":[\"bug\"]}]");
   world.Set(kRepo + "/issues/4/comments?per_page=100",

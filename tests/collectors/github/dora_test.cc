@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto kD = std::chrono::hours(24);
-const std::string kSince = "2026-10-02T12:00:00Z";  // the clock's now minus 30 days
+const std::string kSince = "2026-10-02T00:00:00Z";  // the clock's now minus 30 days, at midnight
 
 std::string DeploymentJson(const FakeClock& clock, int id, const std::string& sha, std::chrono::seconds ago,
                            const std::string& environment = "production") {

@@ -98,7 +98,7 @@ TEST_CASE("max_items = 0 builds no GitHub lists") {
 TEST_CASE("bugs_last_day lists the issues opened as bugs in the last day, newest first") {
   World world;
   const auto& c = world.clock;
-  world.Set(kRepo + "/issues?per_page=100&state=all&since=2026-10-02T12:00:00Z",
+  world.Set(kRepo + "/issues?per_page=100&state=all&since=2026-10-02T00:00:00Z",
             "[" + IssueJson(c, 20, 23h, 0, false, R"({"name":"bug"})") + "," +
                 IssueJson(c, 21, 2h, 0, false, R"({"name":"ui"},{"name":"BUG"})") + "," +
                 IssueJson(c, 22, 25h, 0, false, R"({"name":"bug"})") + "," + IssueJson(c, 23, 1h, 0) + "," +

@@ -139,7 +139,7 @@ struct World {
     collector = std::make_unique<GithubCollector>(config);
     http = std::make_unique<HttpClient>(std::make_unique<FakeTransport>(state), clock, collector->http_options());
     state->compute = [this](FakeTransport::State& s, const HttpRequest& r) { return AnswerGraphql(s, r, graphql_not_found); };
-    const std::string since = "2026-10-02T12:00:00Z";  // the clock's 2026-11-01T12:00:00Z minus 30 days
+    const std::string since = "2026-10-02T00:00:00Z";  // the clock's 2026-11-01T12:00:00Z minus 30 days, at midnight
     Set(kRepo, R"({"stargazers_count":5,"subscribers_count":2,"forks_count":1,"open_issues_count":4,
                    "default_branch":"main","language":"Go"})");
     Set(kRepo + "/issues?per_page=100&state=open",
