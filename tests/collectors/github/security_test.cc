@@ -157,6 +157,12 @@ TEST_CASE("a security feature found off is asked about again only after security
   world.clock.Advance(5min);
   REQUIRE(world.Poll());
   CHECK(asked() == 3);  // on: read every poll again
+  world.Set(kCode, R"({"message":"no analysis found","status":"404"})", {}, 404);  // and off again: said again
+  world.clock.Advance(5min);
+  REQUIRE(world.Poll());
+  CHECK(std::count_if(world.log.warnings.begin(), world.log.warnings.end(), [](const std::string& line) {
+          return line.find("code scanning alerts are not available") != std::string::npos;
+        }) == 2);
 }
 
 TEST_CASE("security = false asks for no alerts") {
