@@ -111,11 +111,7 @@ void App::Shutdown() {
 
 MetricsPage App::RenderMetrics() const {
   auto stored = store_.CurrentPage();
-  std::shared_ptr<const KpiSettings> kpis;
-  {
-    std::lock_guard lock(kpis_mu_);
-    kpis = kpis_;
-  }
+  auto kpis = CurrentKpis();
   const SystemTime now = clock_.Now();
   // Scrapes in a burst (several Prometheus replicas, a load test) share one
   // live part; it is made again once a second, and at once when the stored
@@ -125,7 +121,7 @@ MetricsPage App::RenderMetrics() const {
                      now - live_made_ < kLiveMetricsMaxAge;
   if (!fresh) {
     live_page_ = MakeMetricsPage(stored, self_metrics_.Render() + RenderProcessMetrics() +
-                                             RenderKpiMetrics(CurrentScorecard()));
+                                             RenderKpiMetrics(ScorecardOf(*kpis)));
     live_kpis_ = std::move(kpis);
     live_made_ = now;
   }
@@ -144,14 +140,16 @@ ItemsSource App::CurrentItems() const {
   return source;
 }
 
-Scorecard App::CurrentScorecard() const {
-  std::shared_ptr<const KpiSettings> kpis;
-  {
-    std::lock_guard lock(kpis_mu_);
-    kpis = kpis_;
-  }
-  Scorecard card = Score(*kpis, store_.All());
-  kpi_history_.Update(card, kpis->scorecard, ToUnixSeconds(clock_.Now()));
+std::shared_ptr<const KpiSettings> App::CurrentKpis() const {
+  std::lock_guard lock(kpis_mu_);
+  return kpis_;
+}
+
+Scorecard App::CurrentScorecard() const { return ScorecardOf(*CurrentKpis()); }
+
+Scorecard App::ScorecardOf(const KpiSettings& kpis) const {
+  Scorecard card = Score(kpis, store_.All());
+  kpi_history_.Update(card, kpis.scorecard, ToUnixSeconds(clock_.Now()));
   return card;
 }
 

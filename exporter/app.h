@@ -52,6 +52,8 @@ class App {
   std::mutex reload_mu_;
   bool stopping_ = false;  // under reload_mu_: Shutdown began, so a reload must not start polling again
   void SetKpis(KpiSettings kpis);
+  std::shared_ptr<const KpiSettings> CurrentKpis() const;
+  Scorecard ScorecardOf(const KpiSettings& kpis) const;  // `kpis` on the current snapshots
 
   Config config_;
   mutable std::mutex kpis_mu_;  // scrapes read the KPIs while a reload swaps them
