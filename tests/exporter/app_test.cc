@@ -86,36 +86,46 @@ long Post(const std::string& url) {
   return response ? response->status : -1;
 }
 
+// An app polling one PyPI package from an upstream that never answers, with
+// its log captured; Start() returns once its first poll is in flight.
+struct HangingApp {
+  TempConfig config;
+  std::shared_ptr<CaptureSink> sink = std::make_shared<CaptureSink>();
+  std::shared_ptr<SecretRedactor> redactor = std::make_shared<SecretRedactor>();
+  Logger logger{LogFormat::kLogfmt, spdlog::level::info, redactor, sink};
+  std::shared_ptr<std::atomic<int>> started = std::make_shared<std::atomic<int>>(0);
+  std::unique_ptr<App> app;
+
+  HangingApp(const std::string& shutdown_timeout, const Clock& clock, bool enable_lifecycle = false)
+      : config("[exporter]\nshutdown_timeout = \"" + shutdown_timeout + "\"\n\n[pypi]\n"
+               "api_url = \"http://upstream.invalid\"\nstats_url = \"http://upstream.invalid\"\n"
+               "packages = [\"acme\"]\ninterval = \"1h\"\n") {
+    Flags flags;
+    flags.config_file = config.path.string();
+    flags.listen_addresses = {"127.0.0.1:0"};
+    flags.enable_lifecycle = enable_lifecycle;
+    app = std::make_unique<App>(flags, logger, redactor, clock,
+                                [started = started] { return std::make_unique<HangingTransport>(started); });
+  }
+
+  void Start() {
+    REQUIRE(app->Start());
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (*started == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    REQUIRE(*started > 0);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a reload request that arrives while the app shuts down is refused, and shutdown completes") {
-  TempConfig config(R"(
-[exporter]
-shutdown_timeout = "2s"
-
-[pypi]
-api_url = "http://upstream.invalid"
-stats_url = "http://upstream.invalid"
-packages = ["acme"]
-interval = "1h"
-)");
-  auto sink = std::make_shared<CaptureSink>();
-  auto redactor = std::make_shared<SecretRedactor>();
-  Logger logger(LogFormat::kLogfmt, spdlog::level::info, redactor, sink);
-  Flags flags;
-  flags.config_file = config.path.string();
-  flags.listen_addresses = {"127.0.0.1:0"};
-  flags.enable_lifecycle = true;
   SystemClock clock;
-  auto started = std::make_shared<std::atomic<int>>(0);
-  App app(flags, logger, redactor, clock, [started] { return std::make_unique<HangingTransport>(started); });
-  REQUIRE(app.Start());
+  HangingApp hanging("2s", clock, /*enable_lifecycle=*/true);
+  hanging.Start();  // a poll is in flight, so Shutdown waits out its grace period
+  App& app = *hanging.app;
+  const auto& sink = hanging.sink;
   const int port = StartedPort(*sink);
   REQUIRE(port > 0);
-  // A poll is in flight, so Shutdown waits out its grace period.
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (*started == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
-  REQUIRE(*started > 0);
 
   auto shutdown = std::async(std::launch::async, [&] { app.Shutdown(); });
   std::this_thread::sleep_for(500ms);  // Shutdown now waits out its grace period, holding the reload lock
@@ -142,30 +152,10 @@ interval = "1h"
 }
 
 TEST_CASE("scrapes within a second share one live part of /metrics, a scrape a second later makes another") {
-  TempConfig config(R"(
-[exporter]
-shutdown_timeout = "1s"
-
-[pypi]
-api_url = "http://upstream.invalid"
-stats_url = "http://upstream.invalid"
-packages = ["acme"]
-interval = "1h"
-)");
-  auto sink = std::make_shared<CaptureSink>();
-  auto redactor = std::make_shared<SecretRedactor>();
-  Logger logger(LogFormat::kLogfmt, spdlog::level::info, redactor, sink);
-  Flags flags;
-  flags.config_file = config.path.string();
-  flags.listen_addresses = {"127.0.0.1:0"};
   testing::FakeClock clock;
-  auto started = std::make_shared<std::atomic<int>>(0);
-  App app(flags, logger, redactor, clock, [started] { return std::make_unique<HangingTransport>(started); });
-  REQUIRE(app.Start());
-  // The first poll hangs, so no snapshot lands and nothing else moves the clock.
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (*started == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
-  REQUIRE(*started > 0);
+  HangingApp hanging("1s", clock);
+  hanging.Start();  // the first poll hangs, so no snapshot lands and nothing else moves the clock
+  App& app = *hanging.app;
   const MetricsPage first = app.RenderMetrics();
   const MetricsPage again = app.RenderMetrics();
   CHECK(again.live == first.live);
