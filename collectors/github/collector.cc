@@ -346,7 +346,7 @@ tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpCl
                     &GithubCollector::CollectSecurity}) {
     if (auto done = (this->*step)(http, state, repo, previous, stats); !done) return tl::unexpected(done.error());
   }
-  if (auto done = CountContributors(http, state, repo, stats); !done) return tl::unexpected(done.error());
+  if (auto done = CountContributors(http, state, repo, previous, stats); !done) return tl::unexpected(done.error());
   return stats;
 }
 
@@ -380,7 +380,7 @@ void GithubCollector::LookUpFirstResponses(HttpClient& http, PollState& state, c
 tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollState& state, const std::string& repo,
                                                          const RepoStats* previous, RepoStats& stats) {
   if (config_.graphql) {  // looked up for all repositories at once, after all are listed
-    auto listing = issues_.List(http, config_.settings.api_url, repo, state.now);
+    auto listing = issues_.List(http, config_.settings.api_url, repo, state.now, previous ? &previous->issues : nullptr);
     if (!listing) return tl::unexpected(listing.error());
     std::lock_guard lock(state.listings_mu);
     state.listings[repo] = std::move(*listing);
@@ -394,49 +394,36 @@ tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollS
 }
 
 tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, PollState& state, const std::string& repo,
-                                                             RepoStats& stats) {
-  // One item per page: the rel="last" link's page number is the count.
-  const std::string url = config_.settings.api_url + "/repos/" + repo + "/contributors?per_page=1";
-  auto page = http.Get(url);
-  if (!page) return tl::unexpected(page.error());
-  // Very large repositories: 403 "The history or contributor list is too large
-  // to list contributors for this repository via the API." Only this metric is
-  // absent; it is no failure, and it is logged once.
-  if (page->status == 403 && AsciiLower(page->body).find("too large") != std::string::npos) {
-    std::lock_guard lock(contributors_mu_);
+                                                             const RepoStats* previous, RepoStats& stats) {
+  // Counted page by page (CountListing: a 304 on per_page=1 would hide a moved rel="last").
+  // Very large repositories: 403 "The history or contributor list is too large to list contributors for this
+  // repository via the API." Only this metric is absent; it is no failure, and it is logged once.
+  constexpr std::string_view kTooLarge = "too_large";
+  const auto refuse = [&](const HttpResponse& answer) -> std::optional<Error> {
+    if (answer.status == 403 && AsciiLower(answer.body).find("too large") != std::string::npos) {
+      return Error{std::string(kTooLarge), repo};
+    }
+    return std::nullopt;
+  };
+  auto count = CountListing(http, config_.settings.api_url + "/repos/" + repo + "/contributors?per_page=100", 100,
+                            previous ? previous->contributors : std::nullopt, config_.max_pages, refuse);
+  const bool too_large = !count && count.error().reason == kTooLarge;
+  if (!count && !too_large) return tl::unexpected(count.error());
+  std::lock_guard lock(contributors_mu_);
+  if (too_large) {
     if (contributors_refused_.insert(repo).second) {
       state.log.Warn(repo + ": GitHub will not list contributors of a repository this large; "
                             "github_repo_contributors is left out for it");
     }
     return {};
   }
-  if (page->status < 200 || page->status > 299) {
-    return tl::unexpected(HttpStatusError(page->status, url, false, http.SendsCredentialsTo(url)));
+  contributors_refused_.erase(repo);
+  if (*count) {
+    stats.contributors = **count;
+  } else {
+    state.report.Truncated(repo, "contributors");
+    Keep(stats.contributors, previous ? previous->contributors : std::nullopt);
   }
-  {
-    std::lock_guard lock(contributors_mu_);
-    contributors_refused_.erase(repo);
-  }
-  if (page->status == 204) {  // an empty repository
-    stats.contributors = 0;
-    return {};
-  }
-  const auto links = ParseLinkHeader(page->Header("link"));
-  if (const auto last = links.find("last"); last != links.end()) {
-    const auto number = QueryParam(last->second, "page");
-    try {
-      // A count below zero is a malformed answer, not a number to export.
-      if (number && std::stoll(*number) >= 0) {
-        stats.contributors = std::stoll(*number);
-        return {};
-      }
-    } catch (const std::exception&) {
-    }
-    return tl::unexpected(Error{"parse", "contributors: rel=\"last\" link without a valid page number"});
-  }
-  auto count = github::ParseArrayLength(page->body);
-  if (!count) return tl::unexpected(count.error());
-  stats.contributors = *count;
   return {};
 }
 

@@ -98,7 +98,7 @@ class GithubCollector final : public Collector {
   tl::expected<void, Error> CollectSecurity(HttpClient& http, PollState& state, const std::string& repo,
                                             const RepoStats* previous, RepoStats& stats);
   tl::expected<void, Error> CountContributors(HttpClient& http, PollState& state, const std::string& repo,
-                                              RepoStats& stats);
+                                              const RepoStats* previous, RepoStats& stats);
   void AddMetrics(SnapshotBuilder& builder, const std::vector<std::string>& repos, SystemTime now) const;
   // Every drill-down list of one repository's stats (README "Drill-down").
   static void AddItems(SnapshotBuilder& builder, const RepoStats& stats);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <set>
 
 #include "collectors/common/parallel.h"
@@ -77,49 +78,81 @@ std::optional<SystemTime> EarliestAnswer(const std::vector<Comment>& comments, c
 }  // namespace
 
 tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::string_view api_url,
-                                                       const std::string& repo, SystemTime now) const {
+                                                       const std::string& repo, SystemTime now,
+                                                       const IssueStats* previous) const {
   const std::string base = std::string(api_url) + "/repos/" + repo + "/issues?per_page=100";
   IssueListing listing;
-  std::vector<Issue> open_issues;
-  const auto collect = [&](std::vector<Issue>& into, int64_t* pull_requests) {
-    return [&, pull_requests](const HttpResponse& page) -> tl::expected<bool, Error> {
-      auto issues = ParseOnce(http, page, ParseIssues);
-      if (!issues) return tl::unexpected(issues.error());
-      for (const auto& issue : **issues) {
-        if (issue.is_pull_request) {
-          if (pull_requests) ++*pull_requests;
-        } else {
-          into.push_back(issue);
-        }
-      }
-      return true;
-    };
-  };
-  // The issues API lists pull requests too; they are counted apart, never as issues.
-  auto open_walk =
-      WalkPages(http, base + "&state=open", options_.max_pages, collect(open_issues, &listing.open.pull_requests));
+  // Open issues newest first, read only as far as the awaiting-response window
+  // reaches: a large repository's thousands of older open issues are counted
+  // (below), not read. The issues API lists pull requests too: counted apart, never as issues.
+  const SystemTime window_start = now - options_.awaiting_response_window;
+  OpenCounts seen;
+  bool reached_window_start = false;
+  auto open_walk = WalkPages(http, base + "&state=open&sort=created&direction=desc", options_.max_pages,
+                             [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+                               auto issues = ParseOnce(http, page, ParseIssues);
+                               if (!issues) return tl::unexpected(issues.error());
+                               for (const auto& issue : **issues) {
+                                 ++(issue.is_pull_request ? seen.pull_requests : seen.issues);
+                                 if (issue.created_at < window_start) {
+                                   reached_window_start = true;
+                                 } else if (!issue.is_pull_request) {
+                                   listing.awaiting_window.push_back(issue);
+                                 }
+                               }
+                               return !reached_window_start;
+                             });
   if (!open_walk) return tl::unexpected(open_walk.error());
-  listing.open.issues = int64_t(open_issues.size());
   listing.open_truncated = open_walk->truncated;
-  for (auto& issue : open_issues) {
-    if (issue.created_at >= now - options_.awaiting_response_window) listing.awaiting_window.push_back(std::move(issue));
+  if (!reached_window_start && !open_walk->truncated) {
+    listing.open = seen;  // the walk read every open issue and pull request
+  } else {
+    auto open = CountOpen(http, api_url, repo, previous && previous->open ? &*previous->open : nullptr);
+    if (!open) return tl::unexpected(open.error());
+    listing.open = *open;
   }
 
   // `since` filters by last update, a superset of issues created since then.
   const SystemTime month_ago = now - kMonth;
   auto recent_walk = WalkPages(http, base + "&state=all&since=" + FormatTimestamp(StableSince(month_ago)),
-                               options_.max_pages, collect(listing.recent_issues, nullptr));
+                               options_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+                                 auto issues = ParseOnce(http, page, ParseIssues);
+                                 if (!issues) return tl::unexpected(issues.error());
+                                 std::copy_if((*issues)->begin(), (*issues)->end(), std::back_inserter(listing.recent_issues),
+                                              [](const Issue& issue) { return !issue.is_pull_request; });
+                                 return true;
+                               });
   if (!recent_walk) return tl::unexpected(recent_walk.error());
   listing.recent_truncated = recent_walk->truncated;
   std::erase_if(listing.recent_issues, [&](const Issue& issue) { return issue.created_at < month_ago; });
   return listing;
 }
 
+tl::expected<std::optional<OpenCounts>, Error> IssueCollector::CountOpen(HttpClient& http, std::string_view api_url,
+                                                                        const std::string& repo,
+                                                                        const OpenCounts* previous) const {
+  // Exact counts of listings (CountListing), each starting where its previous
+  // count ended: an unchanged repository costs two free 304s.
+  const std::string base = std::string(api_url) + "/repos/" + repo;
+  std::optional<int64_t> all_before, pulls_before;
+  if (previous) {
+    all_before = previous->issues + previous->pull_requests;
+    pulls_before = previous->pull_requests;
+  }
+  auto all = CountListing(http, base + "/issues?per_page=100&state=open", 100, all_before, options_.max_pages);
+  if (!all) return tl::unexpected(all.error());
+  auto pulls = CountListing(http, base + "/pulls?per_page=100&state=open", 100, pulls_before, options_.max_pages);
+  if (!pulls) return tl::unexpected(pulls.error());
+  if (!*all || !*pulls) return std::optional<OpenCounts>();  // a cap cut a count
+  // Two reads a moment apart: a pull request opened between them must not make the issues negative.
+  return OpenCounts{std::max<int64_t>(0, **all - **pulls), **pulls};
+}
+
 tl::expected<IssueStats, Error> IssueCollector::Collect(HttpClient& http, PollReport& report, CommentBudget& budget,
                                                         std::string_view api_url, const std::string& repo,
                                                         SystemTime now, const IssueStats* previous,
                                                         size_t max_items) {
-  auto listing = List(http, api_url, repo, now);
+  auto listing = List(http, api_url, repo, now, previous);
   if (!listing) return tl::unexpected(listing.error());
   return Stats(
       *listing, [&](const Issue& issue) { return FirstResponse(http, budget, api_url, repo, issue); }, report, repo,
@@ -181,9 +214,12 @@ tl::expected<IssueStats, Error> IssueCollector::Stats(const IssueListing& listin
   static const IssueStats kNever;  // "previous" before the first good poll: every group absent
   const IssueStats& last = previous ? *previous : kNever;
   IssueStats stats{listing.open, std::move(awaiting), std::move(opened), std::move(first_responses)};
-  if (listing.open_truncated) {
+  if (!listing.open) {
     report.Truncated(repo, "open_issues");
     stats.open = last.open;
+  }
+  if (listing.open_truncated) {
+    if (listing.open) report.Truncated(repo, "open_issues");
     stats.awaiting = last.awaiting;
   } else if (!awaiting_complete) {
     report.Truncated(repo, "comments");

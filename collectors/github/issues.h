@@ -81,8 +81,9 @@ struct FirstResponseLookup {
 struct IssueListing {
   std::vector<Issue> recent_issues;     // opened in the last 30 days, any state
   std::vector<Issue> awaiting_window;   // open, opened within the awaiting-response window
-  OpenCounts open;
-  bool open_truncated = false, recent_truncated = false;
+  std::optional<OpenCounts> open;       // absent when a cap cut the counting
+  bool open_truncated = false;          // a cap cut the open listing before the window's start
+  bool recent_truncated = false;
 };
 
 // One poll's budget for first-response lookups (REST comment pages, or
@@ -114,7 +115,7 @@ class IssueCollector {
 
   // GraphQL, per repository: the listings alone.
   tl::expected<IssueListing, Error> List(HttpClient& http, std::string_view api_url, const std::string& repo,
-                                         SystemTime now) const;
+                                         SystemTime now, const IssueStats* previous) const;
   struct GraphqlLookups {
     int64_t points_spent = 0;                   // rateLimit.cost summed over the answers
     std::map<std::string, Error> failed_repos;  // repository -> why (its first failure)
@@ -139,6 +140,9 @@ class IssueCollector {
   void AddMetrics(SnapshotBuilder& builder, const std::string& repo, const IssueStats& stats, SystemTime now) const;
 
  private:
+  // Open issues and pull requests of a repository whose open listing is not read to its end.
+  tl::expected<std::optional<OpenCounts>, Error> CountOpen(HttpClient& http, std::string_view api_url,
+                                                           const std::string& repo, const OpenCounts* previous) const;
   using Lookup = std::function<tl::expected<FirstResponseLookup, Error>(const Issue& issue)>;
   tl::expected<IssueStats, Error> Stats(const IssueListing& listing, const Lookup& lookup, PollReport& report,
                                         const std::string& repo, SystemTime now, const IssueStats* previous,

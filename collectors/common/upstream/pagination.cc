@@ -1,5 +1,11 @@
 #include "collectors/common/upstream/pagination.h"
 
+#include <algorithm>
+#include <charconv>
+
+#include "collectors/common/upstream/json.h"
+#include "collectors/common/upstream/parse_once.h"
+
 namespace kpi {
 
 std::map<std::string, std::string> ParseLinkHeader(std::string_view header) {
@@ -97,6 +103,79 @@ tl::expected<PageWalk, Error> WalkCursor(HttpClient& http, const std::function<s
     cursor = std::move(*next);
   }
   return walk;
+}
+
+tl::expected<std::optional<int64_t>, Error> CountItems(std::optional<int64_t> previous_count, int64_t per_page,
+                                                       int max_pages, const PageCounter& count_page) {
+  int64_t page = previous_count && *previous_count > 0 ? *previous_count / per_page + 1 : 1;
+  int64_t full_up_to = 0;     // the highest page seen full
+  int64_t empty_from = 0;     // the lowest page above 1 seen empty (0: none)
+  for (int read = 0; read < max_pages; ++read) {
+    auto counted = count_page(page);
+    if (!counted) return tl::unexpected(counted.error());
+    const int64_t items = counted->items;
+    if (items < 0 || items > per_page) {
+      return tl::unexpected(Error{"parse", "page " + std::to_string(page) + " of a listing of " +
+                                               std::to_string(per_page) + " a page holds " + std::to_string(items)});
+    }
+    if (items > 0 && items < per_page) return per_page * (page - 1) + items;
+    if (items == 0 && page == 1) return int64_t(0);
+    if (items == per_page) {
+      full_up_to = std::max(full_up_to, page);
+      if (empty_from == page + 1) return per_page * page;
+    } else {
+      empty_from = empty_from ? std::min(empty_from, page) : page;
+      if (full_up_to == page - 1) return per_page * (page - 1);
+    }
+    // A fresh rel="last" says where the end is; else one page towards it.
+    const int64_t step = items == per_page ? page + 1 : page - 1;
+    const auto last = counted->last_page;
+    const bool last_is_new = last && *last > full_up_to && (!empty_from || *last < empty_from) && *last != page;
+    page = last_is_new ? *last : step;
+  }
+  return std::optional<int64_t>();
+}
+
+CountedPage CountedPageOf(const HttpResponse& response, int64_t items) {
+  CountedPage counted{items, std::nullopt};
+  if (response.from_cache) return counted;
+  const auto links = ParseLinkHeader(response.Header("link"));
+  const auto last = links.find("last");
+  if (last == links.end()) return counted;
+  const auto number = QueryParam(last->second, "page");
+  int64_t page = 0;
+  if (!number) return counted;
+  const char* end = number->data() + number->size();
+  if (const auto parsed = std::from_chars(number->data(), end, page); parsed.ec == std::errc() && parsed.ptr == end && page >= 1) {
+    counted.last_page = page;
+  }
+  return counted;
+}
+
+tl::expected<std::optional<int64_t>, Error> CountListing(HttpClient& http, const std::string& first_url,
+                                                         int64_t per_page, std::optional<int64_t> previous_count,
+                                                         int max_pages, const CountRefusal& refuse) {
+  const auto array_length = [](std::string_view body) {
+    return json::ParseJson("list", [&] {
+      simdjson::dom::parser parser;
+      return int64_t(json::AsArray(json::Parse(parser, body), "list").size());
+    });
+  };
+  return CountItems(previous_count, per_page, max_pages, [&](int64_t number) -> tl::expected<CountedPage, Error> {
+    const std::string url = number == 1 ? first_url : first_url + "&page=" + std::to_string(number);
+    auto page = http.Get(url);
+    if (!page) return tl::unexpected(page.error());
+    if (refuse) {
+      if (auto refused = refuse(*page)) return tl::unexpected(std::move(*refused));
+    }
+    if (page->status == 204) return CountedPage{};
+    if (page->status < 200 || page->status > 299) {
+      return tl::unexpected(HttpStatusError(page->status, url, false, http.SendsCredentialsTo(url)));
+    }
+    auto items = ParseOnce(http, *page, array_length);
+    if (!items) return tl::unexpected(items.error());
+    return CountedPageOf(*page, **items);
+  });
 }
 
 }  // namespace kpi

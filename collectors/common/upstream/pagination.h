@@ -43,4 +43,32 @@ using CursorVisitor = std::function<tl::expected<std::optional<std::string>, Err
 tl::expected<PageWalk, Error> WalkCursor(HttpClient& http, const std::function<std::string(const std::string&)>& page_url,
                                          int max_pages, const CursorVisitor& visit);
 
+// Counting a page-numbered listing exactly with conditional requests. A page's
+// ETag covers that page's items only (GitHub: "The ETag is returned per page"),
+// so a 304 on the first page of per_page=1 says nothing of a rel="last" that
+// moved: a count read that way goes quietly stale. Instead: for the first page
+// L that is not full, every page before it is full, so the count is
+// per_page * (L - 1) + the items on L whenever L holds any; the search starts
+// on the page the previous count ended on, so an unchanged listing costs one
+// free 304.
+struct CountedPage {
+  int64_t items = 0;
+  // rel="last"'s page number from a fresh answer (a 304's cached Link may be stale).
+  std::optional<int64_t> last_page;
+};
+using PageCounter = std::function<tl::expected<CountedPage, Error>(int64_t page)>;
+// The count, or nullopt when `max_pages` reads did not settle it (a cap cut:
+// the caller keeps its last value). `count_page(n)` reads page n (from 1).
+tl::expected<std::optional<int64_t>, Error> CountItems(std::optional<int64_t> previous_count, int64_t per_page,
+                                                       int max_pages, const PageCounter& count_page);
+// A CountedPage for `items` read from `response`.
+CountedPage CountedPageOf(const HttpResponse& response, int64_t items);
+// CountItems over a listing of JSON arrays: GETs `first_url` (which holds its
+// per_page) for page 1 and `first_url&page=n` for the others; a 204 is an empty
+// page. `refuse(answer)` may end the count with an Error before any other check.
+using CountRefusal = std::function<std::optional<Error>(const HttpResponse& answer)>;
+tl::expected<std::optional<int64_t>, Error> CountListing(HttpClient& http, const std::string& first_url,
+                                                         int64_t per_page, std::optional<int64_t> previous_count,
+                                                         int max_pages, const CountRefusal& refuse = {});
+
 }  // namespace kpi

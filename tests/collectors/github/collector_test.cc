@@ -2,6 +2,8 @@
 // over real sockets is tests/integration/test_github.py.
 #include "collectors/github/collector.h"
 
+#include <algorithm>
+
 #include <doctest/doctest.h>
 
 #include "tests/collectors/github/world.h"
@@ -188,27 +190,70 @@ TEST_CASE("an issue of a deleted account is answered by any human, labels may be
   CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"1d\",kind=\"bug\"} 1"));
 }
 
-TEST_CASE("open issues cut by max_pages keep their last complete counts") {
+TEST_CASE("an open listing cut by max_pages keeps its awaiting values and counts the open issues exactly") {
   GithubConfig config;
   config.max_pages = 1;
   World world(config);
   const auto& c = world.clock;
   // First poll: one page, complete.
-  world.Set(kRepo + "/issues?per_page=100&state=open", "[" + IssueJson(c, 1, 48h, 0) + "," + IssueJson(c, 2, 1h, 0, true) + "]");
+  world.Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc", "[" + IssueJson(c, 1, 48h, 0) + "," + IssueJson(c, 2, 1h, 0, true) + "]");
   std::string text = world.PollText();
   CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 1"));
   CHECK(HasLine(text, "github_repo_open_pull_requests{repo=\"o/r\"} 1"));
   CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 1"));
   CHECK_FALSE(world.report.truncations().contains({"o/r", "open_issues"}));
-  // Second poll: a second page exists that max_pages will not read.
-  world.Set(kRepo + "/issues?per_page=100&state=open", "[" + IssueJson(c, 1, 48h, 0) + "," + IssueJson(c, 3, 2h, 0) + "]",
-            {{"link", "<" + kRepo + "/issues?per_page=100&state=open&page=2>; rel=\"next\""}});
+  // Second poll: a second page exists that max_pages will not read; the counts come from counting the listings.
+  world.Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc", "[" + IssueJson(c, 1, 48h, 0) + "," + IssueJson(c, 3, 2h, 0) + "]",
+            {{"link", "<" + kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc&page=2>; rel=\"next\""}});
+  world.Set(kRepo + "/issues?per_page=100&state=open", "[{},{},{},{}]");
+  world.Set(kRepo + "/pulls?per_page=100&state=open", "[{}]");
   text = world.PollText();
-  CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 1"));
+  CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 3"));
+  CHECK(HasLine(text, "github_repo_open_pull_requests{repo=\"o/r\"} 1"));
   CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 1"));
   CHECK(HasLine(text, "github_issues_awaiting_response_oldest_age_seconds{repo=\"o/r\",window=\"30d\"} 172800"));
   CHECK(world.report.truncations().contains({"o/r", "open_issues"}));
   CHECK(world.report.targets().at("o/r"));  // a cut is not a failure
+}
+
+namespace {
+std::string EmptyObjects(int n) {
+  std::string list = "[";
+  for (int i = 0; i < n; ++i) list += i ? ",{}" : "{}";
+  return list + "]";
+}
+size_t RequestsTo(const World& world, const std::string& url) {
+  return size_t(std::count_if(world.state->requests.begin(), world.state->requests.end(),
+                              [&](const HttpRequest& request) { return request.url == url; }));
+}
+}  // namespace
+
+TEST_CASE("a large repository's open listing is read only as far as the awaiting window, its open issues counted") {
+  World world;
+  const auto& c = world.clock;
+  const std::string open = kRepo + "/issues?per_page=100&state=open";
+  // Newest first (GitHub's sort=created&direction=desc): #7 lies before the 30-day window, so page 2 is never read.
+  world.Set(open + "&sort=created&direction=desc",
+            "[" + IssueJson(c, 9, 1h, 0) + "," + IssueJson(c, 8, 2h, 0, true) + "," + IssueJson(c, 7, 40 * 24h, 0) + "]",
+            {{"link", "<" + open + "&sort=created&direction=desc&page=2>; rel=\"next\""}});
+  world.Set(open, EmptyObjects(100), {{"link", "<" + open + "&page=3>; rel=\"last\""}});
+  world.Set(open + "&page=3", EmptyObjects(50));
+  world.Set(kRepo + "/pulls?per_page=100&state=open", EmptyObjects(30));
+  std::string text = world.PollText();
+  CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 220"));
+  CHECK(HasLine(text, "github_repo_open_pull_requests{repo=\"o/r\"} 30"));
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 1"));
+  CHECK(RequestsTo(world, open + "&sort=created&direction=desc&page=2") == 0);
+  CHECK(RequestsTo(world, open + "&page=2") == 0);  // rel="last" led straight to page 3
+  CHECK_FALSE(world.report.truncations().contains({"o/r", "open_issues"}));
+
+  // Next poll: the count starts on the page the last one ended on.
+  world.Set(open + "&page=3", EmptyObjects(51));
+  world.state->requests.clear();
+  text = world.PollText();
+  CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 221"));
+  CHECK(RequestsTo(world, open) == 0);
+  CHECK(RequestsTo(world, open + "&page=3") == 1);
 }
 
 TEST_CASE("a cut before the first complete listing leaves the series out") {
@@ -252,7 +297,7 @@ TEST_CASE("REST: an issue whose comment pages outlast max_comment_requests is no
 
 TEST_CASE("a repository too large to count contributors still exports everything else") {
   World world;
-  world.Set(kRepo + "/contributors?per_page=1",
+  world.Set(kRepo + "/contributors?per_page=100",
             R"({"message":"The history or contributor list is too large to list contributors for this repository via the API.",)"
             R"("documentation_url":"https://docs.github.com/rest/repos/repos#list-repository-contributors","status":"403"})",
             {}, 403);
@@ -269,7 +314,7 @@ TEST_CASE("a repository too large to count contributors still exports everything
 
 TEST_CASE("a 403 on contributors that is not about size fails the repository") {
   World world;
-  world.Set(kRepo + "/contributors?per_page=1", R"({"message":"Resource not accessible by integration"})", {}, 403);
+  world.Set(kRepo + "/contributors?per_page=100", R"({"message":"Resource not accessible by integration"})", {}, 403);
   auto result = world.Poll();
   REQUIRE_FALSE(result);
   CHECK(result.error().reason == "unauthorized");
@@ -309,15 +354,30 @@ TEST_CASE("a shard polls only the repositories whose name hashes to it") {
   for (const auto& request : world.state->requests) CHECK(request.url.find("/repos/o/c") == std::string::npos);
 }
 
-TEST_CASE("a contributors link with a negative page is a malformed answer") {
+TEST_CASE("contributors are counted exactly, also when one joins beyond the first page") {
   World world;
-  world.Set(kRepo + "/contributors?per_page=1", "[{}]",
-            {{"link", "<" + kRepo + "/contributors?per_page=1&page=-7>; rel=\"last\""}});
+  const std::string contributors = kRepo + "/contributors?per_page=100";
+  world.Set(contributors, EmptyObjects(100), {{"link", "<" + contributors + "&page=2>; rel=\"last\""}});
+  world.Set(contributors + "&page=2", EmptyObjects(37));
+  CHECK(HasLine(world.PollText(), "github_repo_contributors{repo=\"o/r\"} 137"));
+  // The first page is unchanged (GitHub would answer it 304, its ETag covering its own items only): the
+  // count goes on from page 2, where the new contributor is.
+  world.Set(contributors + "&page=2", EmptyObjects(38));
+  world.state->requests.clear();
+  CHECK(HasLine(world.PollText(), "github_repo_contributors{repo=\"o/r\"} 138"));
+  CHECK(RequestsTo(world, contributors) == 0);
+  CHECK(RequestsTo(world, contributors + "&page=2") == 1);
+}
+
+TEST_CASE("a contributors page holding more than it may is a malformed answer") {
+  World world;
+  world.Set(kRepo + "/contributors?per_page=100", EmptyObjects(101));
   auto result = world.Poll();
   REQUIRE_FALSE(result);
   CHECK(result.error().reason == "parse");
   CHECK(result.error().partial);
 }
+
 TEST_CASE("REST: repositories polled side by side give what one at a time gives, within one comment budget") {
   std::map<int, std::string> texts;
   std::map<int, size_t> comment_requests;

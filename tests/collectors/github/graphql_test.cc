@@ -297,7 +297,7 @@ TEST_CASE("graphql: only issues new or updated since their last lookup are asked
   World world;
   // #3 (only a bot answered) carries updated_at: "no answer yet" holds while it is unchanged.
   const auto open_page = [&](const std::string& updated) {
-    world.Set(kRepo + "/issues?per_page=100&state=open",
+    world.Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc",
               "[" + IssueJson(world.clock, 1, 48h, 0) + "," +
                   IssueJson(world.clock, 3, 72h, 1).insert(1, "\"updated_at\":\"" + updated + "\",") + "]");
   };

@@ -193,21 +193,21 @@ TEST_CASE("a cut or failed listing keeps the last good list with the time it was
   config.max_pages = 1;
   World world(config);
   const auto& c = world.clock;
-  world.Set(kRepo + "/issues?per_page=100&state=open", "[" + IssueJson(c, 1, 48h, 0) + "]");
+  world.Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc", "[" + IssueJson(c, 1, 48h, 0) + "]");
   const SystemTime first = c.Now();
   CHECK(Ids(World::List(Polled(world), "awaiting_response")) == std::vector<std::string>{"#1"});
 
   // Cut by max_pages: the count and its list stay as they were.
   world.clock.Advance(5min);
-  world.Set(kRepo + "/issues?per_page=100&state=open", "[" + IssueJson(c, 1, 48h, 0) + "," + IssueJson(c, 3, 2h, 0) + "]",
-            {{"link", "<" + kRepo + "/issues?per_page=100&state=open&page=2>; rel=\"next\""}});
+  world.Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc", "[" + IssueJson(c, 1, 48h, 0) + "," + IssueJson(c, 3, 2h, 0) + "]",
+            {{"link", "<" + kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc&page=2>; rel=\"next\""}});
   const ItemList cut = World::List(Polled(world), "awaiting_response");
   CHECK(Ids(cut) == std::vector<std::string>{"#1"});
   CHECK(cut.updated == first);
 
   // The repository fails: its lists stay, the poll's partial snapshot still holds them.
   world.clock.Advance(5min);
-  world.Set(kRepo + "/issues?per_page=100&state=open", "[{\"number\":");  // malformed
+  world.Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc", "[{\"number\":");  // malformed
   auto failed = world.Poll();
   REQUIRE_FALSE(failed);
   REQUIRE(failed.error().partial);

@@ -142,17 +142,17 @@ struct World {
     const std::string since = "2026-10-02T00:00:00Z";  // the clock's 2026-11-01T12:00:00Z minus 30 days, at midnight
     Set(kRepo, R"({"stargazers_count":5,"subscribers_count":2,"forks_count":1,"open_issues_count":4,
                    "default_branch":"main","language":"Go"})");
-    Set(kRepo + "/issues?per_page=100&state=open",
+    Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc",
         "[" + IssueJson(clock, 1, 48h, 0) + "," + IssueJson(clock, 2, 1h, 0, true) + "," + IssueJson(clock, 3, 72h, 1) + "]",
-        {{"link", "<" + kRepo + "/issues?per_page=100&state=open&page=2>; rel=\"next\""}});
-    Set(kRepo + "/issues?per_page=100&state=open&page=2", "[" + IssueJson(clock, 4, 10h, 2) + "]");
+        {{"link", "<" + kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc&page=2>; rel=\"next\""}});
+    Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc&page=2", "[" + IssueJson(clock, 4, 10h, 2) + "]");
     Set(kRepo + "/issues?per_page=100&state=all&since=" + since,
         "[" + IssueJson(clock, 4, 10h, 2, false, R"({"name":"BUG"})") + "," + IssueJson(clock, 5, 40 * 24h, 0) + "," +
             IssueJson(clock, 6, 5h, 0, true, R"({"name":"bug"})") + "]");
     Set(kRepo + "/issues/3/comments?per_page=100", "[" + CommentJson(clock, "ci-bot[bot]", 71h, true) + "]");
     Set(kRepo + "/issues/4/comments?per_page=100",
         "[" + CommentJson(clock, "author", 9h) + "," + CommentJson(clock, "maintainer", 8h) + "]");
-    Set(kRepo + "/contributors?per_page=1", "[{},{},{}]");
+    Set(kRepo + "/contributors?per_page=100", "[{},{},{}]");
     Set(kRepo + "/actions/workflows?per_page=100", R"({"workflows":[]})");
     Set(kRepo + "/pulls?state=closed&sort=updated&direction=desc&per_page=100", "[]");
     // Security features on, no alerts (tests of a repository without them override these).

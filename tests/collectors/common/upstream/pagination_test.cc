@@ -63,3 +63,89 @@ TEST_CASE("WalkPages follows rel=next, stops on request, and caps pages") {
   REQUIRE_FALSE(failed);
   CHECK(failed.error().reason == "not_found");
 }
+
+namespace {
+
+// A page-numbered listing of `total` items, 100 a page, for CountItems: each
+// read is recorded; `fresh` answers carry rel="last" (a 304's Link may be stale).
+struct Listing {
+  int64_t total = 0;
+  bool fresh = true;
+  std::vector<int64_t> reads;
+  PageCounter Counter() {
+    return [this](int64_t page) -> tl::expected<CountedPage, Error> {
+      reads.push_back(page);
+      const int64_t items = std::clamp<int64_t>(total - 100 * (page - 1), 0, 100);
+      const int64_t last = std::max<int64_t>(1, (total + 99) / 100);
+      return CountedPage{items, fresh && last != page ? std::optional<int64_t>(last) : std::nullopt};
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("CountItems: an unchanged count costs one read, of the page the last count ended on") {
+  Listing listing{137};
+  CHECK(CountItems(std::nullopt, 100, 50, listing.Counter()) == std::optional<int64_t>(137));
+  CHECK(listing.reads == std::vector<int64_t>{1, 2});  // page 1's rel="last" leads to page 2
+  listing.reads.clear();
+  CHECK(CountItems(137, 100, 50, listing.Counter()) == std::optional<int64_t>(137));
+  CHECK(listing.reads == std::vector<int64_t>{2});
+}
+
+TEST_CASE("CountItems: growth and shrinkage are found from cached pages without rel=last") {
+  // A 304 on page 1 says nothing of the pages after it: the count moves on from the page it ended on.
+  Listing grown{142, false};
+  CHECK(CountItems(42, 100, 50, grown.Counter()) == std::optional<int64_t>(142));
+  CHECK(grown.reads == std::vector<int64_t>{1, 2});
+  Listing shrunk{180, false};
+  CHECK(CountItems(250, 100, 50, shrunk.Counter()) == std::optional<int64_t>(180));
+  CHECK(shrunk.reads == std::vector<int64_t>{3, 2});
+  Listing fresh_shrunk{180};  // an empty page past the end names the last page
+  CHECK(CountItems(950, 100, 50, fresh_shrunk.Counter()) == std::optional<int64_t>(180));
+  CHECK(fresh_shrunk.reads == std::vector<int64_t>{10, 2});
+}
+
+TEST_CASE("CountItems: full pages, an empty listing and the cap") {
+  Listing exact{200, false};
+  CHECK(CountItems(199, 100, 50, exact.Counter()) == std::optional<int64_t>(200));
+  CHECK(exact.reads == std::vector<int64_t>{2, 3});
+  Listing none{0};
+  CHECK(CountItems(std::nullopt, 100, 50, none.Counter()) == std::optional<int64_t>(0));
+  Listing gone{0, false};
+  CHECK(CountItems(120, 100, 50, gone.Counter()) == std::optional<int64_t>(0));
+  CHECK(gone.reads == std::vector<int64_t>{2, 1});
+  Listing huge{100'000, false};  // no rel="last" to jump by: a page a read, cut at the cap
+  CHECK(CountItems(std::nullopt, 100, 5, huge.Counter()) == std::optional<int64_t>());
+  CHECK(huge.reads.size() == 5);
+}
+
+TEST_CASE("CountItems: a hostile listing fails or is cut, never counted wrong") {
+  const auto too_many = [](int64_t) -> tl::expected<CountedPage, Error> { return CountedPage{101, std::nullopt}; };
+  auto overfull = CountItems(std::nullopt, 100, 50, too_many);
+  REQUIRE_FALSE(overfull);
+  CHECK(overfull.error().reason == "parse");
+  // Every page full, each naming a far-away last page: bounded by the cap.
+  int reads = 0;
+  const auto endless = [&](int64_t page) -> tl::expected<CountedPage, Error> {
+    ++reads;
+    return CountedPage{100, page % 2 ? 1'000'000 : 3};
+  };
+  CHECK(CountItems(std::nullopt, 100, 7, endless) == std::optional<int64_t>());
+  CHECK(reads == 7);
+  const auto failing = [](int64_t) -> tl::expected<CountedPage, Error> { return tl::unexpected(Error{"timeout", "x"}); };
+  CHECK(CountItems(5, 100, 50, failing).error().reason == "timeout");
+}
+
+TEST_CASE("CountedPageOf takes rel=last only from a fresh answer with a valid page number") {
+  HttpResponse fresh = Json("[]", {{"link", "<http://api/c?per_page=100&page=9>; rel=\"last\""}});
+  CHECK(CountedPageOf(fresh, 100).last_page == std::optional<int64_t>(9));
+  CHECK(CountedPageOf(fresh, 100).items == 100);
+  HttpResponse cached = fresh;
+  cached.from_cache = true;
+  CHECK_FALSE(CountedPageOf(cached, 100).last_page);
+  for (const char* page : {"-7", "0", "3x", ""}) {
+    HttpResponse odd = Json("[]", {{"link", std::string("<http://api/c?page=") + page + ">; rel=\"last\""}});
+    CHECK_FALSE(CountedPageOf(odd, 1).last_page);
+  }
+}
