@@ -88,10 +88,15 @@ tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::st
   const SystemTime window_start = now - options_.awaiting_response_window;
   OpenCounts seen;
   bool reached_window_start = false;
+  // Whether the walk read the listing's last page. A full last page does not
+  // count: an old issue reopened lands on a new page behind it, while the
+  // unchanged page itself still answers 304 with its cached Link.
+  bool read_to_end = false;
   auto open_walk = WalkPages(http, base + "&state=open&sort=created&direction=desc", options_.max_pages,
                              [&](const HttpResponse& page) -> tl::expected<bool, Error> {
                                auto issues = ParseOnce(http, page, ParseIssues);
                                if (!issues) return tl::unexpected(issues.error());
+                               read_to_end = (*issues)->size() < 100 && !ParseLinkHeader(page.Header("link")).contains("next");
                                for (const auto& issue : **issues) {
                                  ++(issue.is_pull_request ? seen.pull_requests : seen.issues);
                                  if (issue.created_at < window_start) {
@@ -104,7 +109,7 @@ tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::st
                              });
   if (!open_walk) return tl::unexpected(open_walk.error());
   listing.open_truncated = open_walk->truncated;
-  if (!reached_window_start && !open_walk->truncated) {
+  if (read_to_end) {
     listing.open = seen;  // the walk read every open issue and pull request
   } else {
     auto open = CountOpen(http, api_url, repo, previous && previous->open ? &*previous->open : nullptr);

@@ -143,9 +143,12 @@ struct World {
     Set(kRepo, R"({"stargazers_count":5,"subscribers_count":2,"forks_count":1,"open_issues_count":4,
                    "default_branch":"main","language":"Go"})");
     Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc",
-        "[" + IssueJson(clock, 1, 48h, 0) + "," + IssueJson(clock, 2, 1h, 0, true) + "," + IssueJson(clock, 3, 72h, 1) + "]",
+        "[" + IssueJson(clock, 2, 1h, 0, true) + "," + IssueJson(clock, 4, 10h, 2) + "," + IssueJson(clock, 1, 48h, 0) + "]",
         {{"link", "<" + kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc&page=2>; rel=\"next\""}});
-    Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc&page=2", "[" + IssueJson(clock, 4, 10h, 2) + "]");
+    Set(kRepo + "/issues?per_page=100&state=open&sort=created&direction=desc&page=2", "[" + IssueJson(clock, 3, 72h, 1) + "]");
+    // The same open issues and pull request, as counted when the listing above is not read to its end.
+    Set(kRepo + "/issues?per_page=100&state=open", "[{},{},{},{}]");
+    Set(kRepo + "/pulls?per_page=100&state=open", "[{}]");
     Set(kRepo + "/issues?per_page=100&state=all&since=" + since,
         "[" + IssueJson(clock, 4, 10h, 2, false, R"({"name":"BUG"})") + "," + IssueJson(clock, 5, 40 * 24h, 0) + "," +
             IssueJson(clock, 6, 5h, 0, true, R"({"name":"bug"})") + "]");
