@@ -50,7 +50,7 @@ def main():
         assert value(m, "github_repo_watchers", **repo) == 78
         assert value(m, "github_repo_open_issues", **repo) == 110, "PRs must not count as issues"
         assert value(m, "github_repo_open_pull_requests", **repo) == 20
-        assert value(m, "github_repo_contributors", **repo) == 42
+        assert value(m, "github_repo_contributors", **repo) == 142, "counted over both pages"
         assert value(m, "github_repo_info", repo="acme/widgets", default_branch="main", language="C++",
                      archived="false") == 1
         assert not any(dict(l).get("repo") == "acme/gadgets" for _, l in m), "archived org repo must be skipped"
