@@ -261,7 +261,15 @@ function answer(url, base) {
     const page = pageOf(runs, url, base);
     return { route: 'runs', version: 'r', body: { total_count: runs.length, workflow_runs: page.body }, headers: page.headers };
   }
-  if (rest === '/pulls') return { route: 'pulls', version: 'p', ...pageOf(pullsOf(repo), url, base) };
+  if (rest === '/pulls') {
+    // state=open: the open pull requests the issue listing holds (the exporter counts them for a large repository).
+    if ((url.searchParams.get('state') ?? 'open') === 'open') {
+      const open = issuesOf(repo).filter((i) => i.pr && i.state === 'open').sort((a, b) => b.created - a.created)
+        .map((i) => ({ number: i.number, state: 'open', created_at: iso(i.created), updated_at: iso(i.updated), user: i.user }));
+      return { route: 'pulls', version, ...pageOf(open, url, base) };
+    }
+    return { route: 'pulls', version: 'p', ...pageOf(pullsOf(repo), url, base) };
+  }
   return { status: 404 };
 }
 
