@@ -78,6 +78,8 @@ struct GithubCollector::PollState {
   // graphql = true: each repository's issue listings, for the lookups after all are listed.
   std::mutex listings_mu;
   std::map<std::string, github::IssueListing> listings;
+  // graphql = true: every repository's facts and open counts, looked up before the repositories are polled.
+  std::map<std::string, tl::expected<github::RepoFacts, Error>> facts;
 };
 
 // Every family AddMetrics emits (the scorecard integration test checks that
@@ -242,6 +244,13 @@ tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContex
   const int64_t graphql_spent_before = graphql_points_spent_;
   auto repos = ResolveRepos(http, state, errors);
   if (!repos) return tl::unexpected(repos.error());
+  if (config_.graphql) {
+    auto facts = github::LookUpRepos(http, graphql_pacer_, github::GraphqlUrl(config_.settings.api_url), *repos,
+                                     config_.settings.concurrency, app_auth_ != nullptr,
+                                     [this](const std::string& repo) { UseInstallationOf(repo); });
+    graphql_points_spent_ += facts.points_spent;
+    state.facts = std::move(facts.repos);
+  }
   // Up to `concurrency` repositories at once, starting where the last poll ran
   // into the rate limit so no repository starves; applied in order afterwards.
   const size_t n = repos->size();
@@ -335,11 +344,18 @@ tl::expected<GithubCollector::RepoStats, Error> GithubCollector::PollRepo(HttpCl
   const RepoStats* previous = found == repos_.values().end() ? nullptr : &found->second;
   RepoStats stats;
   UseInstallationOf(repo);
-  auto info = http.GetOk(config_.settings.api_url + "/repos/" + repo).and_then([&](const HttpResponse& r) {
-    return ParseOnce(http, r, github::ParseRepo);
-  });
-  if (!info) return tl::unexpected(info.error());
-  stats.repo = **info;
+  if (config_.graphql) {
+    const auto facts = state.facts.find(repo);
+    if (facts == state.facts.end()) return tl::unexpected(Error{"internal", repo + ": its facts were not looked up"});
+    if (!facts->second) return tl::unexpected(facts->second.error());
+    stats.repo = facts->second->repo;
+  } else {
+    auto info = http.GetOk(config_.settings.api_url + "/repos/" + repo).and_then([&](const HttpResponse& r) {
+      return ParseOnce(http, r, github::ParseRepo);
+    });
+    if (!info) return tl::unexpected(info.error());
+    stats.repo = **info;
+  }
 
   for (auto step : {&GithubCollector::CollectIssues, &GithubCollector::CollectWorkflows,
                     &GithubCollector::CollectMergeLeadTimes, &GithubCollector::CollectDora,
@@ -380,7 +396,9 @@ void GithubCollector::LookUpFirstResponses(HttpClient& http, PollState& state, c
 tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollState& state, const std::string& repo,
                                                          const RepoStats* previous, RepoStats& stats) {
   if (config_.graphql) {  // looked up for all repositories at once, after all are listed
-    auto listing = issues_.List(http, config_.settings.api_url, repo, state.now, previous ? &previous->issues : nullptr);
+    const auto facts = state.facts.find(repo);  // PollRepo found them
+    auto listing = issues_.List(http, config_.settings.api_url, repo, state.now, previous ? &previous->issues : nullptr,
+                                facts->second->open);
     if (!listing) return tl::unexpected(listing.error());
     std::lock_guard lock(state.listings_mu);
     state.listings[repo] = std::move(*listing);

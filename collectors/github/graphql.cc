@@ -1,10 +1,12 @@
 #include "collectors/github/graphql.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <set>
 
+#include "collectors/common/parallel.h"
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
 #include "collectors/common/upstream/json.h"
@@ -34,14 +36,34 @@ std::vector<std::string> ReposOf(const std::vector<CommentPageRequest>& pages) {
   return repos;
 }
 
+std::string RepositoryField(size_t index, const std::string& repo) {
+  const auto slash = repo.find('/');
+  return " r" + std::to_string(index) + ": repository(owner: " + GraphqlString(repo.substr(0, slash)) +
+         ", name: " + GraphqlString(slash == std::string::npos ? "" : repo.substr(slash + 1)) + ")";
+}
+
+std::string OwnerOf(const std::string& repo) { return AsciiLower(repo.substr(0, repo.find('/'))); }
+
+// Splits `items` into parts of at most `max` (and, with `one_owner_per_query`, of one owner each), in order.
+template <class T, class OwnerFn>
+std::vector<std::vector<T>> Batches(const std::vector<T>& items, size_t max, bool one_owner_per_query, OwnerFn owner) {
+  std::vector<std::vector<T>> parts;
+  for (const auto& item : items) {
+    if (parts.empty() || parts.back().size() == max ||
+        (one_owner_per_query && owner(parts.back().back()) != owner(item))) {
+      parts.emplace_back();
+    }
+    parts.back().push_back(item);
+  }
+  return parts;
+}
+
 std::string QueryText(const std::vector<CommentPageRequest>& pages) {
   std::string text = "query { rateLimit { cost remaining resetAt limit used }";
   const auto repos = ReposOf(pages);
   for (size_t r = 0; r < repos.size(); ++r) {
     const std::string& repo = repos[r];
-    const auto slash = repo.find('/');
-    text += " r" + std::to_string(r) + ": repository(owner: " + GraphqlString(repo.substr(0, slash)) +
-            ", name: " + GraphqlString(slash == std::string::npos ? "" : repo.substr(slash + 1)) + ") {";
+    text += RepositoryField(r, repo) + " {";
     for (const auto& page : pages) {
       if (page.repo != repo) continue;
       text += " " + IssueAlias(page.number) + ": issue(number: " + std::to_string(page.number) + ") { comments(";
@@ -126,36 +148,36 @@ std::vector<Connection> CommentQueryConnections(const std::vector<CommentPageReq
 }
 
 std::vector<CommentQuery> BuildCommentQueries(const std::vector<CommentPageRequest>& pages, bool one_owner_per_query) {
-  const auto owner = [](const CommentPageRequest& page) { return AsciiLower(page.repo.substr(0, page.repo.find('/'))); };
   std::vector<CommentQuery> queries;
-  const auto finish = [&](std::vector<CommentPageRequest> part) {
+  const auto owner = [](const CommentPageRequest& page) { return OwnerOf(page.repo); };
+  for (auto& part : Batches(pages, kMaxIssuesPerQuery, one_owner_per_query, owner)) {
     CommentQuery query;
     query.pages = std::move(part);
     query.text = QueryText(query.pages);
     query.body = "{\"query\":\"" + json::Escape(query.text) + "\"}";
     query.points = QueryPoints(CommentQueryConnections(query.pages));
     queries.push_back(std::move(query));
-  };
-  std::vector<CommentPageRequest> part;
-  for (const auto& page : pages) {
-    if (part.size() == kMaxIssuesPerQuery || (one_owner_per_query && !part.empty() && owner(part.back()) != owner(page))) {
-      finish(std::move(part));
-      part.clear();
-    }
-    part.push_back(page);
   }
-  if (!part.empty()) finish(std::move(part));
   return queries;
 }
 
-tl::expected<CommentAnswer, Error> ParseCommentAnswer(std::string_view body, const CommentQuery& query) {
-  const auto repos = ReposOf(query.pages);
-  std::map<std::string, std::string> failed;  // alias path ("r3" or "r3.i12") -> message
+namespace {
+
+// Per-alias failures of an answer: "r3" (a repository) or "r3.i12" (an issue) -> GitHub's message.
+using AliasFailures = std::map<std::string, std::string>;
+
+// The frame every answer shares: reads its errors and hands its data to
+// `read`. An error whose path names an alias of ours fails that alias alone;
+// the whole answer fails with "rate_limited" for a RATE_LIMITED error, and
+// "parse" for an error about the query as a whole or an answer without data.
+// Returns rateLimit.cost.
+tl::expected<int64_t, Error> ReadAnswer(std::string_view body,
+                                        const std::function<void(object data, const AliasFailures& failed)>& read) {
+  AliasFailures failed;
   std::optional<Error> batch_error;
-  auto parsed = ParseJson("graphql answer", [&] {
+  auto parsed = ParseJson("graphql answer", [&]() -> int64_t {
     simdjson::dom::parser parser;
     const object root = AsObject(json::Parse(parser, body), "graphql answer");
-    CommentAnswer answer;
     std::string first_message;
     if (const auto errors = OptArr(root, "errors")) {
       for (element e : *errors) {
@@ -174,7 +196,6 @@ tl::expected<CommentAnswer, Error> ParseCommentAnswer(std::string_view body, con
             names.emplace_back(name);
           }
         }
-        // An error that names no alias of ours is about the query as a whole.
         if (names.empty() || !IsAlias(names[0], 'r')) {
           if (!batch_error) batch_error = Error{"parse", "GraphQL: " + message};
           continue;
@@ -185,28 +206,139 @@ tl::expected<CommentAnswer, Error> ParseCommentAnswer(std::string_view body, con
     }
     const auto data = OptObj(root, "data");
     if (!batch_error && !data) batch_error = Error{"parse", "GraphQL answer without data: " + first_message};
-    if (batch_error) return answer;
-    if (const auto rate_limit = OptObj(*data, "rateLimit")) answer.cost = OptInt(*rate_limit, "cost").value_or(0);
+    if (batch_error) return 0;
+    read(*data, failed);
+    const auto rate_limit = OptObj(*data, "rateLimit");
+    return rate_limit ? OptInt(*rate_limit, "cost").value_or(0) : 0;
+  });
+  if (batch_error) return tl::unexpected(*batch_error);
+  return parsed;
+}
+
+// The message for an alias the answer did not give: its own error, its repository's, or "no answer".
+std::string WhyMissing(const AliasFailures& failed, const std::string& repo_alias, const std::string& alias) {
+  if (const auto repo = failed.find(repo_alias); repo != failed.end()) return repo->second;
+  if (const auto own = failed.find(alias); own != failed.end()) return own->second;
+  return "no answer";
+}
+
+constexpr std::string_view kRepoFields =
+    "stargazerCount forkCount watchers { totalCount } defaultBranchRef { name } primaryLanguage { name } isArchived "
+    "openIssues: issues(states: OPEN) { totalCount } openPullRequests: pullRequests(states: OPEN) { totalCount }";
+
+RepoFacts ReadRepoFacts(object repository) {
+  RepoFacts facts;
+  facts.repo.stars = Count(repository, "stargazerCount");
+  facts.repo.forks = Count(repository, "forkCount");
+  facts.repo.watchers = Count(Obj(repository, "watchers"), "totalCount");
+  // An empty repository has no default branch, a repository of no detected language no primary one.
+  if (const auto branch = OptObj(repository, "defaultBranchRef")) facts.repo.default_branch = std::string(Str(*branch, "name"));
+  if (const auto language = OptObj(repository, "primaryLanguage")) facts.repo.language = std::string(Str(*language, "name"));
+  facts.repo.archived = OptBool(repository, "isArchived").value_or(false);
+  facts.open.issues = Count(Obj(repository, "openIssues"), "totalCount");
+  facts.open.pull_requests = Count(Obj(repository, "openPullRequests"), "totalCount");
+  facts.repo.open_issues_count = facts.open.issues + facts.open.pull_requests;
+  return facts;
+}
+
+}  // namespace
+
+tl::expected<CommentAnswer, Error> ParseCommentAnswer(std::string_view body, const CommentQuery& query) {
+  const auto repos = ReposOf(query.pages);
+  CommentAnswer answer;
+  auto cost = ReadAnswer(body, [&](object data, const AliasFailures& failed) {
     for (const auto& page : query.pages) {
       const std::string repo_alias = "r" + std::to_string(std::find(repos.begin(), repos.end(), page.repo) - repos.begin());
       const std::string issue_alias = IssueAlias(page.number);
-      const auto repo_failure = failed.find(repo_alias);
-      const auto issue_failure = failed.find(repo_alias + "." + issue_alias);
-      const auto repository = OptObj(*data, repo_alias);
+      const auto repository = OptObj(data, repo_alias);
       const auto issue = repository ? OptObj(*repository, issue_alias) : std::nullopt;
-      if (repo_failure != failed.end() || issue_failure != failed.end() || !issue) {
-        const std::string& why = repo_failure != failed.end()    ? repo_failure->second
-                                 : issue_failure != failed.end() ? issue_failure->second
-                                                                 : std::string("no answer");
-        answer.pages.emplace_back(tl::unexpected(page.repo + "#" + std::to_string(page.number) + ": " + why));
+      const std::string key = repo_alias + "." + issue_alias;
+      if (failed.contains(repo_alias) || failed.contains(key) || !issue) {
+        answer.pages.emplace_back(tl::unexpected(page.repo + "#" + std::to_string(page.number) + ": " +
+                                                 WhyMissing(failed, repo_alias, key)));
         continue;
       }
       answer.pages.emplace_back(ReadPage(*issue));
     }
-    return answer;
   });
-  if (batch_error) return tl::unexpected(*batch_error);
-  return parsed;
+  if (!cost) return tl::unexpected(cost.error());
+  answer.cost = *cost;
+  return answer;
+}
+
+std::vector<RepoQuery> BuildRepoQueries(const std::vector<std::string>& repos, bool one_owner_per_query) {
+  std::vector<RepoQuery> queries;
+  for (auto& part : Batches(repos, kMaxReposPerQuery, one_owner_per_query, OwnerOf)) {
+    RepoQuery query;
+    query.repos = std::move(part);
+    query.text = "query { rateLimit { cost remaining resetAt limit used }";
+    for (size_t r = 0; r < query.repos.size(); ++r) {
+      query.text += RepositoryField(r, query.repos[r]) + " { " + std::string(kRepoFields) + " }";
+    }
+    query.text += " }";
+    query.body = "{\"query\":\"" + json::Escape(query.text) + "\"}";
+    // Three connections a repository, each asked for its count alone: one request each.
+    query.points = QueryPoints(std::vector<Connection>(3 * query.repos.size(), Connection{}));
+    queries.push_back(std::move(query));
+  }
+  return queries;
+}
+
+tl::expected<RepoAnswer, Error> ParseRepoAnswer(std::string_view body, const RepoQuery& query) {
+  RepoAnswer answer;
+  auto cost = ReadAnswer(body, [&](object data, const AliasFailures& failed) {
+    for (size_t r = 0; r < query.repos.size(); ++r) {
+      const std::string alias = "r" + std::to_string(r);
+      const auto repository = OptObj(data, alias);
+      if (failed.contains(alias) || !repository) {
+        answer.repos.emplace_back(tl::unexpected(query.repos[r] + ": " + WhyMissing(failed, alias, alias)));
+        continue;
+      }
+      answer.repos.emplace_back(ReadRepoFacts(*repository));
+    }
+  });
+  if (!cost) return tl::unexpected(cost.error());
+  answer.cost = *cost;
+  return answer;
+}
+
+tl::expected<HttpResponse, Error> SendQuery(HttpClient& http, PointsPacer& pacer, const std::string& graphql_url,
+                                            const std::string& body, int64_t points, const std::string& first_repo,
+                                            const std::function<void(const std::string& repo)>& before_query) {
+  if (!pacer.Take(points, http.clock(), http.stop_token())) return tl::unexpected(Error{"canceled", "shutting down"});
+  if (before_query) before_query(first_repo);
+  return http.PostOk(graphql_url, body);
+}
+
+RepoLookups LookUpRepos(HttpClient& http, PointsPacer& pacer, const std::string& graphql_url,
+                        const std::vector<std::string>& repos, int concurrency, bool one_owner_per_query,
+                        const std::function<void(const std::string& repo)>& before_query) {
+  const auto queries = BuildRepoQueries(repos, one_owner_per_query);
+  RepoLookups lookups;
+  std::mutex mu;
+  std::atomic<bool> rate_limited{false};
+  ParallelFor(queries.size(), concurrency, [&](size_t q) {
+    const RepoQuery& query = queries[q];
+    auto answer = rate_limited ? tl::unexpected(Error{"rate_limited", "an earlier query of this poll was refused"})
+                               : SendQuery(http, pacer, graphql_url, query.body, query.points, query.repos.front(),
+                                           before_query)
+                                     .and_then([&](const HttpResponse& response) {
+                                       return ParseRepoAnswer(response.body, query);
+                                     });
+    if (!answer && answer.error().reason == "rate_limited") rate_limited = true;
+    std::lock_guard lock(mu);
+    for (size_t r = 0; r < query.repos.size(); ++r) {
+      if (!answer) {
+        lookups.repos.emplace(query.repos[r], tl::unexpected(answer.error()));
+      } else if (!answer->repos[r]) {
+        lookups.repos.emplace(query.repos[r], tl::unexpected(Error{"not_found", answer->repos[r].error()}));
+      } else {
+        lookups.repos.emplace(query.repos[r], std::move(*answer->repos[r]));
+      }
+    }
+    if (answer) lookups.points_spent += answer->cost;
+  });
+  return lookups;
 }
 
 bool PointsPacer::Take(int64_t points, const Clock& clock, std::stop_token stop) {

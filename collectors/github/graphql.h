@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -27,6 +29,7 @@
 
 #include "collectors/common/clock.h"
 #include "collectors/common/error.h"
+#include "collectors/common/upstream/http_client.h"
 #include "collectors/github/parse.h"
 
 namespace kpi::github {
@@ -57,6 +60,54 @@ inline constexpr int64_t kNextCommentPage = 100;   // comments per follow-up pag
 inline constexpr size_t kMaxIssuesPerQuery = 100;  // 1 point a query (at most 10 000 nodes)
 inline constexpr int64_t kMaxNodesPerQuery = 500'000;
 inline constexpr int64_t kGraphqlPointsPerMinute = 2000;  // GitHub's secondary limit for GraphQL
+
+class PointsPacer;
+
+// Repository facts and exact open counts of many repositories in one query
+// (aliases r0, r1, ... per repository):
+//   r0: repository(owner: "octo", name: "hello") { stargazerCount forkCount watchers { totalCount }
+//     defaultBranchRef { name } primaryLanguage { name } isArchived
+//     openIssues: issues(states: OPEN) { totalCount } openPullRequests: pullRequests(states: OPEN) { totalCount } }
+// The same numbers as REST's stargazers_count, forks_count, subscribers_count,
+// default_branch, language and archived, and as counting the open issue listing.
+inline constexpr size_t kMaxReposPerQuery = 100;  // 3 points a query (three counted connections each)
+
+struct RepoQuery {
+  std::vector<std::string> repos;  // owner/name, alias r<index>
+  std::string text;
+  std::string body;
+  int64_t points = 0;
+};
+// Queries of at most kMaxReposPerQuery repositories each, in the given order
+// (`one_owner_per_query`: as for BuildCommentQueries).
+std::vector<RepoQuery> BuildRepoQueries(const std::vector<std::string>& repos, bool one_owner_per_query = false);
+
+struct RepoFacts {
+  Repo repo;  // open_issues_count: issues and pull requests, as REST counts it
+  OpenCounts open;
+};
+struct RepoAnswer {
+  int64_t cost = 0;
+  // Per RepoQuery::repos: its facts, or why they are missing (GitHub's message).
+  std::vector<tl::expected<RepoFacts, std::string>> repos;
+};
+// Reads the answer to `query`, failing aliases and whole answers as ParseCommentAnswer does.
+tl::expected<RepoAnswer, Error> ParseRepoAnswer(std::string_view body, const RepoQuery& query);
+
+// Sends one priced query: waits until `pacer` lets its points through, tells
+// `before_query` the query's first repository (App auth: whose installation), POSTs it.
+tl::expected<HttpResponse, Error> SendQuery(HttpClient& http, PointsPacer& pacer, const std::string& graphql_url,
+                                            const std::string& body, int64_t points, const std::string& first_repo,
+                                            const std::function<void(const std::string& repo)>& before_query);
+
+struct RepoLookups {
+  int64_t points_spent = 0;
+  std::map<std::string, tl::expected<RepoFacts, Error>> repos;  // every repository asked about
+};
+// Every repository's facts, many per query, `concurrency` queries at once.
+RepoLookups LookUpRepos(HttpClient& http, PointsPacer& pacer, const std::string& graphql_url,
+                        const std::vector<std::string>& repos, int concurrency, bool one_owner_per_query,
+                        const std::function<void(const std::string& repo)>& before_query);
 
 // One page of one issue's comments.
 struct CommentPageRequest {

@@ -77,11 +77,44 @@ std::optional<SystemTime> EarliestAnswer(const std::vector<Comment>& comments, c
 
 }  // namespace
 
+tl::expected<std::pair<std::vector<Issue>, bool>, Error> IssueCollector::ListRecent(HttpClient& http,
+                                                                                   const std::string& base,
+                                                                                   SystemTime now) const {
+  // `since` filters by last update, a superset of issues created since then.
+  const SystemTime month_ago = now - kMonth;
+  std::vector<Issue> recent;
+  auto walk = WalkPages(http, base + "&state=all&since=" + FormatTimestamp(StableSince(month_ago)), options_.max_pages,
+                        [&](const HttpResponse& page) -> tl::expected<bool, Error> {
+                          auto issues = ParseOnce(http, page, ParseIssues);
+                          if (!issues) return tl::unexpected(issues.error());
+                          std::copy_if((*issues)->begin(), (*issues)->end(), std::back_inserter(recent),
+                                       [&](const Issue& issue) { return !issue.is_pull_request && issue.created_at >= month_ago; });
+                          return true;
+                        });
+  if (!walk) return tl::unexpected(walk.error());
+  return std::pair{std::move(recent), walk->truncated};
+}
+
 tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::string_view api_url,
                                                        const std::string& repo, SystemTime now,
-                                                       const IssueStats* previous) const {
+                                                       const IssueStats* previous,
+                                                       const std::optional<OpenCounts>& known_open) const {
   const std::string base = std::string(api_url) + "/repos/" + repo + "/issues?per_page=100";
   IssueListing listing;
+  auto recent = ListRecent(http, base, now);
+  if (!recent) return tl::unexpected(recent.error());
+  listing.recent_issues = std::move(recent->first);
+  listing.recent_truncated = recent->second;
+  // Counted already (GraphQL), and every open issue the awaiting window holds
+  // is a recent one: no open listing to read.
+  if (known_open && options_.awaiting_response_window <= kMonth) {
+    listing.open = *known_open;
+    const SystemTime window_start = now - options_.awaiting_response_window;
+    std::copy_if(listing.recent_issues.begin(), listing.recent_issues.end(), std::back_inserter(listing.awaiting_window),
+                 [&](const Issue& issue) { return issue.open && issue.created_at >= window_start; });
+    listing.open_truncated = listing.recent_truncated;
+    return listing;
+  }
   // Open issues newest first, read only as far as the awaiting-response window
   // reaches: a large repository's thousands of older open issues are counted
   // (below), not read. The issues API lists pull requests too: counted apart, never as issues.
@@ -109,27 +142,15 @@ tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::st
                              });
   if (!open_walk) return tl::unexpected(open_walk.error());
   listing.open_truncated = open_walk->truncated;
-  if (read_to_end) {
+  if (known_open) {
+    listing.open = *known_open;
+  } else if (read_to_end) {
     listing.open = seen;  // the walk read every open issue and pull request
   } else {
     auto open = CountOpen(http, api_url, repo, previous && previous->open ? &*previous->open : nullptr);
     if (!open) return tl::unexpected(open.error());
     listing.open = *open;
   }
-
-  // `since` filters by last update, a superset of issues created since then.
-  const SystemTime month_ago = now - kMonth;
-  auto recent_walk = WalkPages(http, base + "&state=all&since=" + FormatTimestamp(StableSince(month_ago)),
-                               options_.max_pages, [&](const HttpResponse& page) -> tl::expected<bool, Error> {
-                                 auto issues = ParseOnce(http, page, ParseIssues);
-                                 if (!issues) return tl::unexpected(issues.error());
-                                 std::copy_if((*issues)->begin(), (*issues)->end(), std::back_inserter(listing.recent_issues),
-                                              [](const Issue& issue) { return !issue.is_pull_request; });
-                                 return true;
-                               });
-  if (!recent_walk) return tl::unexpected(recent_walk.error());
-  listing.recent_truncated = recent_walk->truncated;
-  std::erase_if(listing.recent_issues, [&](const Issue& issue) { return issue.created_at < month_ago; });
   return listing;
 }
 
@@ -357,13 +378,8 @@ IssueCollector::GraphqlLookups IssueCollector::LookUpWithGraphql(
         }
       };
       if (rate_limited || !budget.Take(query.points)) return give_up(std::nullopt);  // the budget (or limit) is spent
-      if (!pacer.Take(query.points, http.clock(), http.stop_token())) {
-        return give_up(Error{"canceled", "shutting down"});
-      }
-      if (before_query) before_query(query.pages.front().repo);
-      auto answer = http.PostOk(graphql_url, query.body).and_then([&](const HttpResponse& response) {
-        return ParseCommentAnswer(response.body, query);
-      });
+      auto answer = SendQuery(http, pacer, graphql_url, query.body, query.points, query.pages.front().repo, before_query)
+                        .and_then([&](const HttpResponse& response) { return ParseCommentAnswer(response.body, query); });
       if (!answer) {
         if (answer.error().reason == "rate_limited") rate_limited = true;
         return give_up(Error{answer.error().reason, "first-response lookup: " + answer.error().message});

@@ -35,10 +35,6 @@
 
 namespace kpi::github {
 
-struct OpenCounts {
-  int64_t issues = 0;
-  int64_t pull_requests = 0;
-};
 struct Awaiting {
   int64_t count = 0;
   std::optional<SystemTime> oldest_created;  // the age is taken at render time
@@ -114,8 +110,11 @@ class IssueCollector {
                                           const IssueStats* previous, size_t max_items);
 
   // GraphQL, per repository: the listings alone.
+  // `known_open`: the open counts, already known (GraphQL): the open listing is
+  // then read only when the awaiting window reaches further back than the recent listing.
   tl::expected<IssueListing, Error> List(HttpClient& http, std::string_view api_url, const std::string& repo,
-                                         SystemTime now, const IssueStats* previous) const;
+                                         SystemTime now, const IssueStats* previous,
+                                         const std::optional<OpenCounts>& known_open = std::nullopt) const;
   struct GraphqlLookups {
     int64_t points_spent = 0;                   // rateLimit.cost summed over the answers
     std::map<std::string, Error> failed_repos;  // repository -> why (its first failure)
@@ -140,6 +139,9 @@ class IssueCollector {
   void AddMetrics(SnapshotBuilder& builder, const std::string& repo, const IssueStats& stats, SystemTime now) const;
 
  private:
+  // Issues (no pull requests) opened in the last 30 days, any state; and whether a cap cut the listing.
+  tl::expected<std::pair<std::vector<Issue>, bool>, Error> ListRecent(HttpClient& http, const std::string& base,
+                                                                      SystemTime now) const;
   // Open issues and pull requests of a repository whose open listing is not read to its end.
   tl::expected<std::optional<OpenCounts>, Error> CountOpen(HttpClient& http, std::string_view api_url,
                                                            const std::string& repo, const OpenCounts* previous) const;

@@ -81,6 +81,7 @@ tl::expected<std::vector<Issue>, Error> ParseIssues(std::string_view body) {
     if (const auto user = OptObj(o, "user")) issue.author = std::string(Str(*user, "login"));
     issue.comments = OptInt(o, "comments").value_or(0);
     issue.closed_at = OptTime(o, "closed_at");
+    issue.open = OptStr(o, "state") == std::optional<std::string_view>("open");
     issue.updated_at = OptTime(o, "updated_at");
     issue.title = std::string(OptStr(o, "title").value_or(""));
     issue.html_url = std::string(OptStr(o, "html_url").value_or(""));

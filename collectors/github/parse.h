@@ -26,10 +26,17 @@ struct Repo {
   bool archived = false;
 };
 
+// Open issues (pull requests excluded) and open pull requests of a repository.
+struct OpenCounts {
+  int64_t issues = 0;
+  int64_t pull_requests = 0;
+};
+
 // An entry of /issues, which lists pull requests too (they carry "pull_request").
 struct Issue {
   int64_t number = 0;
   bool is_pull_request = false;
+  bool open = false;  // state "open"
   SystemTime created_at;
   std::string author;  // "" for a deleted account (user: null)
   std::vector<std::string> labels;
