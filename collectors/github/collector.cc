@@ -237,7 +237,7 @@ void GithubCollector::UseInstallationOf(std::string_view target) {
 tl::expected<Snapshot, Error> GithubCollector::Poll(HttpClient& http, PollContext& context) {
   PollState state{context.clock.Now(), context.log, context.report, context.shard,
                   github::CommentBudget(config_.graphql ? config_.max_graphql_points : config_.max_comment_requests),
-                  context.max_items, {}, {}};
+                  context.max_items, {}, {}, {}};
   std::vector<Error> errors;
 
   const int64_t spent_before = http.points_spent();

@@ -38,7 +38,7 @@ TEST_CASE("first response ignores the author and bots, awaiting counts the rest"
   // Opened in the window: #4 (bug, case-insensitive); #5 is older; #6 is a PR.
   CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"1d\",kind=\"all\"} 1"));
   CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"bug\"} 1"));
-  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 1"));
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 3"));
 }
 
 TEST_CASE("awaiting response counts only issues opened in awaiting_response_window, so its alert can clear") {
@@ -274,7 +274,7 @@ TEST_CASE("REST: when max_comment_requests runs out, response times are not gues
   const std::string text = world.PollText();
   CHECK(text.find("github_issues_awaiting_response{") == std::string::npos);
   CHECK(text.find("github_issue_first_response_seconds") == std::string::npos);
-  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 1"));
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 3"));
   CHECK(world.report.truncations().contains({"o/r", "comments"}));
 }
 

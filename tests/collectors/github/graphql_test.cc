@@ -286,10 +286,10 @@ TEST_CASE("graphql: when max_graphql_points runs out, response times are not gue
   config.max_graphql_points = 0;
   World world(config);
   const std::string text = world.PollText();
-  CHECK(CountRequests(world, "/graphql") == 0);
+  CHECK(CountRequests(world, "/graphql") == 1);  // the repository facts alone: no first-response lookup
   CHECK(text.find("github_issues_awaiting_response{") == std::string::npos);
   CHECK(text.find("github_issue_first_response_seconds") == std::string::npos);
-  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 1"));
+  CHECK(HasLine(text, "github_issues_opened{repo=\"o/r\",window=\"30d\",kind=\"all\"} 3"));
   CHECK(world.report.truncations().contains({"o/r", "comments"}));
 }
 

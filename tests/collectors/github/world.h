@@ -15,6 +15,7 @@
 
 #include "collectors/common/time_util.h"
 #include "collectors/common/upstream/json.h"
+#include "collectors/common/upstream/pagination.h"
 #include "collectors/github/parse.h"
 #include "collectors/github/collector.h"
 #include "tests/support/collector_test_util.h"
@@ -35,7 +36,8 @@ inline std::string IssueJson(const FakeClock& clock, int number, std::chrono::se
   return "{\"number\":" + std::to_string(number) + ",\"title\":\"Issue " + std::to_string(number) +
          "\",\"html_url\":\"https://github.test/o/r/" + (pr ? "pull/" : "issues/") + std::to_string(number) +
          "\",\"created_at\":\"" + Ago(clock, age) +
-         "\",\"user\":{\"login\":\"author\"},\"comments\":" + std::to_string(comments) + ",\"labels\":[" + labels + "]" +
+         "\",\"state\":\"open\",\"user\":{\"login\":\"author\"},\"comments\":" + std::to_string(comments) +
+         ",\"labels\":[" + labels + "]" +
          (pr ? ",\"pull_request\":{}" : "") + "}";
 }
 
@@ -44,11 +46,43 @@ inline std::string CommentJson(const FakeClock& clock, const std::string& login,
          Ago(clock, ago) + "\"}";
 }
 
-// Answers the exporter's first-comments GraphQL query (collectors/github/graphql.h)
-// as GitHub would, from the REST comment routes of `state`: a bot as author
+// Answers the exporter's GraphQL queries (collectors/github/graphql.h) as GitHub
+// would: repository facts from the REST repository and open-listing routes
+// (RepoFactsJson); first comments from the REST comment routes of `state`: a bot as author
 // {__typename: "Bot", login without "[bot]"}, a deleted account as author null;
 // a repository without a REST route, or in `not_found`, is NOT_FOUND.
 // (The integration fake also validates each query against GitHub's schema.)
+// The body of `url`'s route as it would answer now, or nullopt.
+inline std::optional<std::string> RouteBody(FakeTransport::State& state, const std::string& url) {
+  const auto route = state.routes.find(url);
+  if (route == state.routes.end()) return std::nullopt;
+  const auto& answer = route->second.answers[std::min(route->second.served, route->second.answers.size() - 1)];
+  if (!answer || answer->status != 200) return std::nullopt;
+  return answer->body;
+}
+
+// A repository's facts as the exporter's GraphQL query asks them (graphql.h), from the REST routes: the
+// repository, and the open issues and pull requests of its open listing (rel="next" followed).
+inline std::string RepoFactsJson(FakeTransport::State& state, const std::string& repo) {
+  const github::Repo facts = github::ParseRepo(RouteBody(state, std::string(kApi) + "/repos/" + repo).value()).value();
+  int64_t issues = 0, pulls = 0;
+  std::string url = std::string(kApi) + "/repos/" + repo + "/issues?per_page=100&state=open&sort=created&direction=desc";
+  while (!url.empty()) {
+    const auto body = RouteBody(state, url);
+    if (!body) break;
+    for (const auto& issue : github::ParseIssues(*body).value()) ++(issue.is_pull_request ? pulls : issues);
+    const auto route = state.routes.find(url);
+    const auto links = ParseLinkHeader(route->second.answers.front()->Header("link"));
+    url = links.contains("next") ? links.at("next") : "";
+  }
+  const auto named = [](const std::string& name) { return name.empty() ? std::string("null") : R"({"name":")" + name + "\"}"; };
+  return R"({"stargazerCount":)" + std::to_string(facts.stars) + R"(,"forkCount":)" + std::to_string(facts.forks) +
+         R"(,"watchers":{"totalCount":)" + std::to_string(facts.watchers) + R"(},"defaultBranchRef":)" +
+         named(facts.default_branch) + R"(,"primaryLanguage":)" + named(facts.language) + R"(,"isArchived":)" +
+         (facts.archived ? "true" : "false") + R"(,"openIssues":{"totalCount":)" + std::to_string(issues) +
+         R"(},"openPullRequests":{"totalCount":)" + std::to_string(pulls) + "}}";
+}
+
 inline std::optional<HttpResponse> AnswerGraphql(FakeTransport::State& state, const HttpRequest& request,
                                                  const std::set<std::string>& not_found = {}) {
   if (!request.body || !request.url.ends_with("/graphql")) return std::nullopt;
@@ -72,7 +106,12 @@ inline std::optional<HttpResponse> AnswerGraphql(FakeTransport::State& state, co
       repo = std::string(m[2]) + "/" + std::string(m[3]);
       repo_found = state.routes.contains(std::string(kApi) + "/repos/" + repo) && !not_found.contains(repo);
       repo_open = true;
-      if (repo_found) {
+      const bool asks_facts = query.compare(size_t(m.position(0) + m.length(0)), 18, " { stargazerCount ") == 0;
+      if (repo_found && asks_facts) {
+        requests += 3;  // three connections asked for their counts
+        data += "\"" + repo_alias + "\":" + RepoFactsJson(state, repo) + ",";
+        repo_open = false;
+      } else if (repo_found) {
         data += "\"" + repo_alias + "\":{";
       } else {
         data += "\"" + repo_alias + "\":null,";
@@ -149,9 +188,11 @@ struct World {
     // The same open issues and pull request, as counted when the listing above is not read to its end.
     Set(kRepo + "/issues?per_page=100&state=open", "[{},{},{},{}]");
     Set(kRepo + "/pulls?per_page=100&state=open", "[{}]");
+    // Every issue updated since: the open ones opened in the last 30 days too, as GitHub lists them.
     Set(kRepo + "/issues?per_page=100&state=all&since=" + since,
-        "[" + IssueJson(clock, 4, 10h, 2, false, R"({"name":"BUG"})") + "," + IssueJson(clock, 5, 40 * 24h, 0) + "," +
-            IssueJson(clock, 6, 5h, 0, true, R"({"name":"bug"})") + "]");
+        "[" + IssueJson(clock, 6, 5h, 0, true, R"({"name":"bug"})") + "," +
+            IssueJson(clock, 4, 10h, 2, false, R"({"name":"BUG"})") + "," + IssueJson(clock, 1, 48h, 0) + "," +
+            IssueJson(clock, 3, 72h, 1) + "," + IssueJson(clock, 5, 40 * 24h, 0) + "]");
     Set(kRepo + "/issues/3/comments?per_page=100", "[" + CommentJson(clock, "ci-bot[bot]", 71h, true) + "]");
     Set(kRepo + "/issues/4/comments?per_page=100",
         "[" + CommentJson(clock, "author", 9h) + "," + CommentJson(clock, "maintainer", 8h) + "]");
