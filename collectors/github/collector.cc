@@ -180,6 +180,8 @@ GithubCollector::GithubCollector(GithubConfig config)
       issues_(github::IssueOptions{LowerCased(config_.bug_labels), config_.max_pages,
                                    config_.awaiting_response_window}),
       security_(config_.max_pages, config_.security_recheck) {
+  // GitHub's GraphQL API answers authenticated requests only: without a token or App, REST alone.
+  if (config_.token.empty() && !config_.app) config_.graphql = false;
   if (config_.dora) dora_.emplace(*config_.dora, github::DoraCollector::Limits{config_.ci_events, config_.max_pages});
   if (config_.app) {
     app_auth_ = std::make_shared<github::AppAuth>(std::move(*config_.app), config_.settings.api_url);

@@ -314,3 +314,55 @@ TEST_CASE("graphql: only issues new or updated since their last lookup are asked
   CHECK(query_count() == 2);
   CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 1"));
 }
+
+namespace {
+// The lines of `text` that start with `prefix`.
+std::string Lines(const std::string& text, std::string_view prefix) {
+  std::istringstream in(text);
+  std::string lines;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with(prefix)) lines += line + "\n";
+  }
+  return lines;
+}
+}  // namespace
+
+TEST_CASE("graphql: repository facts and open counts come from one query, the same as REST reads them") {
+  World graphql;
+  const std::string text = graphql.PollText();
+  CHECK(CountRequests(graphql, "/graphql") >= 1);
+  for (const auto& request : graphql.state->requests) {
+    CHECK(request.url != kRepo);                                       // no REST repository read
+    CHECK(request.url.find("state=open") == std::string::npos);        // no open listing: counted in GraphQL
+  }
+  GithubConfig rest_config;
+  rest_config.graphql = false;
+  World rest(rest_config);
+  const std::string rest_text = rest.PollText();
+  for (const char* metric : {"github_repo_stars{", "github_repo_forks{", "github_repo_watchers{", "github_repo_info{",
+                             "github_repo_open_issues{", "github_repo_open_pull_requests{",
+                             "github_issues_awaiting_response{", "github_issues_awaiting_response_oldest_age_seconds{"}) {
+    CAPTURE(metric);
+    CHECK(Lines(text, metric) == Lines(rest_text, metric));
+    CHECK_FALSE(Lines(text, metric).empty());
+  }
+}
+
+TEST_CASE("graphql: a repository GraphQL does not find fails alone and keeps its last values") {
+  GithubConfig config;
+  config.repos = {"o/r", "o/gone"};
+  World world(config);
+  const auto result = world.Poll();
+  REQUIRE(result);  // a partial poll
+  CHECK(world.report.targets().at("o/r"));
+  CHECK_FALSE(world.report.targets().at("o/gone"));
+  CHECK(HasLine(SnapshotText(*result), "github_repo_stars{repo=\"o/r\"} 5"));
+}
+
+TEST_CASE("without a token or App the collector reads REST alone: GitHub's GraphQL API refuses anonymous requests") {
+  World world(GithubConfig{}, false);
+  const std::string text = world.PollText();
+  CHECK(CountRequests(world, "/graphql") == 0);
+  CHECK(HasLine(text, "github_repo_stars{repo=\"o/r\"} 5"));
+  CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 3"));
+}

@@ -172,8 +172,10 @@ struct World {
   std::unique_ptr<HttpClient> http;
   std::unique_ptr<GithubCollector> collector;
 
-  explicit World(GithubConfig config = {}) {
+  // `with_token`: GraphQL needs credentials (without them the collector uses REST alone).
+  explicit World(GithubConfig config = {}, bool with_token = true) {
     config.settings.api_url = kApi;
+    if (with_token && config.token.empty() && !config.app) config.token = "ghp_world_token";
     if (config.repos.empty() && config.orgs.empty()) config.repos = {"o/r"};
     collector = std::make_unique<GithubCollector>(config);
     http = std::make_unique<HttpClient>(std::make_unique<FakeTransport>(state), clock, collector->http_options());
