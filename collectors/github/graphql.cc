@@ -319,12 +319,12 @@ RepoLookups LookUpRepos(HttpClient& http, PointsPacer& pacer, const std::string&
   std::atomic<bool> rate_limited{false};
   ParallelFor(queries.size(), concurrency, [&](size_t q) {
     const RepoQuery& query = queries[q];
-    auto answer = rate_limited ? tl::unexpected(Error{"rate_limited", "an earlier query of this poll was refused"})
-                               : SendQuery(http, pacer, graphql_url, query.body, query.points, query.repos.front(),
-                                           before_query)
-                                     .and_then([&](const HttpResponse& response) {
-                                       return ParseRepoAnswer(response.body, query);
-                                     });
+    tl::expected<RepoAnswer, Error> answer =
+        tl::unexpected(Error{"rate_limited", "an earlier query of this poll was refused"});
+    if (!rate_limited) {
+      answer = SendQuery(http, pacer, graphql_url, query.body, query.points, query.repos.front(), before_query)
+                   .and_then([&](const HttpResponse& response) { return ParseRepoAnswer(response.body, query); });
+    }
     if (!answer && answer.error().reason == "rate_limited") rate_limited = true;
     std::lock_guard lock(mu);
     for (size_t r = 0; r < query.repos.size(); ++r) {
