@@ -70,7 +70,8 @@ inline std::string RepoFactsJson(FakeTransport::State& state, const std::string&
   while (!url.empty()) {
     const auto body = RouteBody(state, url);
     if (!body) break;
-    for (const auto& issue : github::ParseIssues(*body).value()) ++(issue.is_pull_request ? pulls : issues);
+    const std::vector<github::Issue> page = github::ParseIssues(*body).value();
+    for (const auto& issue : page) ++(issue.is_pull_request ? pulls : issues);
     const auto route = state.routes.find(url);
     const auto links = ParseLinkHeader(route->second.answers.front()->Header("link"));
     url = links.contains("next") ? links.at("next") : "";
