@@ -64,7 +64,9 @@ inline std::optional<std::string> RouteBody(FakeTransport::State& state, const s
 // A repository's facts as the exporter's GraphQL query asks them (graphql.h), from the REST routes: the
 // repository, and the open issues and pull requests of its open listing (rel="next" followed).
 inline std::string RepoFactsJson(FakeTransport::State& state, const std::string& repo) {
-  const github::Repo facts = github::ParseRepo(RouteBody(state, std::string(kApi) + "/repos/" + repo).value()).value();
+  const auto parsed = github::ParseRepo(RouteBody(state, std::string(kApi) + "/repos/" + repo).value_or(""));
+  if (!parsed) return "{";  // a malformed REST answer makes a malformed GraphQL one
+  const github::Repo& facts = *parsed;
   int64_t issues = 0, pulls = 0;
   std::string url = std::string(kApi) + "/repos/" + repo + "/issues?per_page=100&state=open&sort=created&direction=desc";
   while (!url.empty()) {
@@ -105,9 +107,9 @@ inline std::optional<HttpResponse> AnswerGraphql(FakeTransport::State& state, co
       close_repo();
       repo_alias = m[1];
       repo = std::string(m[2]) + "/" + std::string(m[3]);
-      repo_found = state.routes.contains(std::string(kApi) + "/repos/" + repo) && !not_found.contains(repo);
-      repo_open = true;
       const bool asks_facts = query.compare(size_t(m.position(0) + m.length(0)), 18, " { stargazerCount ") == 0;
+      repo_found = state.routes.contains(std::string(kApi) + "/repos/" + repo) && (asks_facts || !not_found.contains(repo));
+      repo_open = true;
       if (repo_found && asks_facts) {
         requests += 3;  // three connections asked for their counts
         data += "\"" + repo_alias + "\":" + RepoFactsJson(state, repo) + ",";
@@ -230,7 +232,8 @@ struct World {
     return SnapshotText(*result.error().partial);
   }
 
-  std::set<std::string> graphql_not_found;  // repositories GraphQL answers NOT_FOUND for
+  // Repositories whose first-response lookups GraphQL answers NOT_FOUND for (gone since their facts were read).
+  std::set<std::string> graphql_not_found;
   PollReport report;  // of the last poll
   std::optional<std::chrono::milliseconds> next_interval;  // asked for by the last poll
   Shard shard;        // of the next poll
