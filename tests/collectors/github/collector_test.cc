@@ -79,7 +79,9 @@ TEST_CASE("the recent-issues listing keeps one URL within the day, so GitHub can
 }
 
 TEST_CASE("a malformed answer fails the poll but keeps the last good values") {
-  World world;
+  GithubConfig config;
+  config.graphql = false;  // a malformed REST repository (a malformed GraphQL answer: graphql_test.cc)
+  World world(config);
   REQUIRE(world.Poll());
   world.Set(kRepo, R"({"stargazers_count": 9, "forks_count)");  // truncated
   auto failed = world.Poll();
