@@ -24,8 +24,10 @@
 // stats.secondary_limited). --latency-ms delays every answer.
 //
 // POST /graphql: GitHub's GraphQL API over the same data (repository(owner,
-// name) { issue(number) { comments(first/after) { ... author { login
-// __typename } } } } and rateLimit), validated against GitHub's published
+// name) { stargazerCount forkCount watchers defaultBranchRef primaryLanguage
+// isArchived issues/pullRequests(states: OPEN) { totalCount } issue(number) {
+// comments(first/after) { ... author { login __typename } } } } and
+// rateLimit: what the REST routes answer), validated against GitHub's published
 // schema (github_graphql.mjs; tests/graphql holds the npm packages). Its own
 // "graphql" bucket (--graphql-limit, 5000 points an hour): a query costs what
 // GitHub's documented formula gives (requests its connections need when
@@ -208,6 +210,21 @@ function issueJson(repo, i) {
   return j;
 }
 
+// /repos/{owner}/{name}, the numbers GraphQL answers too (github_graphql.mjs).
+function repoJson(repo) {
+  const open = issuesOf(repo).filter((i) => i.state === 'open').length;
+  return { id: repo.id, name: name(repo.index), full_name: `${OWNER}/${name(repo.index)}`,
+    stargazers_count: repo.stars, forks_count: 12, subscribers_count: 9, open_issues_count: open,
+    default_branch: 'main', language: 'C++', archived: false };
+}
+
+// /issues?state=...&since=... (all pages), newest created first as GitHub's default.
+function issueListing(repo, state, since) {
+  let items = issuesOf(repo).filter((i) => state === 'all' || i.state === state);
+  if (since) items = items.filter((i) => i.updated >= since);
+  return items.sort((a, b) => b.created - a.created).map((i) => issueJson(repo, i));
+}
+
 // Returns {route, body, headers} or {status} for one GET.
 function answer(url, base) {
   const p = url.pathname;
@@ -224,19 +241,11 @@ function answer(url, base) {
   const repo = repos[Number(m[1])];
   const rest = m[2] ?? '';
   const version = `${repo.stars}`;
-  if (rest === '') {
-    const open = issuesOf(repo).filter((i) => i.state === 'open').length;
-    return { route: 'repo', version, body: { id: repo.id, name: name(repo.index), full_name: `${OWNER}/${name(repo.index)}`,
-      stargazers_count: repo.stars, forks_count: 12, subscribers_count: 9, open_issues_count: open,
-      default_branch: 'main', language: 'C++', archived: false } };
-  }
+  if (rest === '') return { route: 'repo', version, body: repoJson(repo) };
   if (rest === '/issues') {
-    const state = url.searchParams.get('state') ?? 'open';
     const since = url.searchParams.get('since');
-    let items = issuesOf(repo).filter((i) => state === 'all' || i.state === state);
-    if (since) items = items.filter((i) => i.updated >= Date.parse(since) / 1000);
-    items.sort((a, b) => b.created - a.created);  // GitHub's default: newest created first
-    return { route: since ? 'issues_since' : 'issues', version, ...pageOf(items.map((i) => issueJson(repo, i)), url, base) };
+    const items = issueListing(repo, url.searchParams.get('state') ?? 'open', since && Date.parse(since) / 1000);
+    return { route: since ? 'issues_since' : 'issues', version, ...pageOf(items, url, base) };
   }
   let c = rest.match(/^\/issues\/(\d+)\/comments$/);
   if (c) {
@@ -350,10 +359,14 @@ const graphqlData = {
     const m = owner === OWNER && repoName.match(/^r(\d{4})$/);
     if (!m || Number(m[1]) >= REPOS) return null;
     const repo = repos[Number(m[1])];
-    return { issue: (number) => {  // pull requests are not issues in GraphQL
-      const issue = issuesOf(repo).find((i) => i.number === number && !i.pr);
-      return issue ? { ...issue, comments: commentListOf(issue) } : null;
-    } };
+    return {
+      rest: repoJson(repo),
+      openListing: () => issueListing(repo, 'open'),
+      issue: (number) => {  // pull requests are not issues in GraphQL
+        const issue = issuesOf(repo).find((i) => i.number === number && !i.pr);
+        return issue ? { ...issue, comments: commentListOf(issue) } : null;
+      },
+    };
   },
 };
 

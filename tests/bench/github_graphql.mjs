@@ -138,7 +138,9 @@ function actor(user) {
 
 const iso = (t) => new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-// `data.repository(owner, name)` gives null or {issue(number)}; an issue is
+// `data.repository(owner, name)` gives null or {rest, openListing(), issue(number)}:
+// rest is its REST answer (/repos/{owner}/{name}), openListing() the items of
+// its REST open issue listing (pull requests carry `pull_request`); an issue is
 // {number, state, created, updated, user, comments: [REST comment objects]}.
 function rootValue(data, rateLimit) {
   const issueNode = (issue) => ({
@@ -151,8 +153,21 @@ function rootValue(data, rateLimit) {
     repository: ({ owner, name }, _context, info) => {
       const repo = data.repository(owner, name);
       if (!repo) throw githubError('NOT_FOUND', `Could not resolve to a Repository with the name '${owner}/${name}'.`);
+      // Open issues and pull requests: REST's open issue listing, told apart by `pull_request`.
+      const openCount = (pulls) => ({ states }) => {
+        if (String(states) !== 'OPEN') throw githubError('UNSUPPORTED', 'The fake GitHub counts open ones only.');
+        return { totalCount: repo.openListing().filter((item) => ('pull_request' in item) === pulls).length };
+      };
+      const rest = repo.rest;
       return {
         name, nameWithOwner: `${owner}/${name}`,
+        // GraphQL's watchers are REST's subscribers: REST's watchers_count is the star count.
+        stargazerCount: () => rest.stargazers_count, forkCount: () => rest.forks_count,
+        watchers: () => ({ totalCount: rest.subscribers_count }),
+        defaultBranchRef: () => (rest.default_branch ? { name: rest.default_branch } : null),
+        primaryLanguage: () => (rest.language ? { name: rest.language } : null),
+        isArchived: () => rest.archived ?? false,
+        issues: openCount(false), pullRequests: openCount(true),
         issue: ({ number }) => {
           const issue = repo.issue(number);
           if (!issue) throw githubError('NOT_FOUND', `Could not resolve to an Issue with the number of ${number}.`);

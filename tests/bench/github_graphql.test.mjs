@@ -142,3 +142,47 @@ test('the fake GitHub charges GraphQL in its own bucket and answers RATE_LIMITED
   const stats = await (await fetch(`${base}/_control/stats`)).json();
   assert.deepEqual(stats.graphql, { queries: 4, invalid: 1, rate_limited: 1 });
 });
+
+// The exporter's repository stats query (collectors/github/graphql.h): one alias per repository.
+const statsQuery = (names) => `query { rateLimit { cost remaining resetAt limit used } ${names.map((n, k) =>
+  `r${k}: repository(owner: "bench", name: "${n}") { stargazerCount forkCount watchers { totalCount }
+    defaultBranchRef { name } primaryLanguage { name } isArchived
+    openIssues: issues(states: OPEN) { totalCount } openPullRequests: pullRequests(states: OPEN) { totalCount } }`).join('\n')} }`;
+
+test('the stats query: 3 connections per repository, 3 points per 100 repositories', () => {
+  const names = Array.from({ length: 100 }, (_, k) => `r${String(k).padStart(4, '0')}`);
+  assert.deepEqual(limitsOf(statsQuery(names)), { requests: 300, nodes: 0, cost: 3, errors: [] });
+  assert.equal(limitsOf(statsQuery(names.slice(0, 10))).cost, 1);  // 30 requests: the minimum
+});
+
+test('the fake GitHub answers the stats query as its REST routes do', async (t) => {
+  const base = await startFake(t, '--repos=100');
+  await fetch(`${base}/_control/change`, { method: 'POST', body: JSON.stringify({ count: 1 }) });  // r0000: a star and an issue more
+  const post = async (names) => (await fetch(`${base}/graphql`, { method: 'POST', body: JSON.stringify({ query: statsQuery(names) }) })).json();
+  const answer = await post(['r0000', 'r0001', 'r9999']);
+  for (const [alias, repo] of [['r0', 'r0000'], ['r1', 'r0001']]) {
+    const rest = await (await fetch(`${base}/repos/bench/${repo}`)).json();
+    const open = [];
+    for (let url = `${base}/repos/bench/${repo}/issues?state=open&per_page=100`; url;) {
+      const response = await fetch(url);
+      open.push(...await response.json());
+      url = response.headers.get('link')?.match(/<([^>]+)>; rel="next"/)?.[1];
+    }
+    const pulls = open.filter((item) => 'pull_request' in item).length;
+    assert.deepEqual(answer.data[alias], { stargazerCount: rest.stargazers_count, forkCount: rest.forks_count,
+      watchers: { totalCount: rest.subscribers_count }, defaultBranchRef: { name: rest.default_branch },
+      primaryLanguage: { name: rest.language }, isArchived: rest.archived,
+      openIssues: { totalCount: open.length - pulls }, openPullRequests: { totalCount: pulls } }, repo);
+  }
+  assert.deepEqual([answer.data.r0.stargazerCount, answer.data.r0.openIssues.totalCount, answer.data.r0.openPullRequests.totalCount],
+    [101, 61, 15]);  // 100 stars, 60 open issues and 15 open pull requests, then the change
+  assert.deepEqual([answer.data.r1.stargazerCount, answer.data.r1.watchers.totalCount], [101, 9]);  // subscribers, not stars
+  assert.equal(answer.data.r2, null);
+  assert.deepEqual(answer.errors.map((e) => [e.type, e.path.join('.'), e.message]),
+    [['NOT_FOUND', 'r2', 'Could not resolve to a Repository with the name \'bench/r9999\'.']]);
+  assert.equal(answer.data.rateLimit.cost, 1);  // 9 requests
+  const all = await post(Array.from({ length: 100 }, (_, k) => `r${String(k).padStart(4, '0')}`));
+  assert.equal(all.errors, undefined);
+  assert.equal(all.data.rateLimit.cost, 3);
+  assert.equal((await (await fetch(`${base}/_control/stats`)).json()).points.graphql, 4);
+});

@@ -31,18 +31,28 @@ that is one day off is caught; "tolerance_earlier" allows a time further back
 (a `since` rounded down to midnight asks for a superset, never for less).
 
 GitHub GraphQL: POST /graphql (and GHES' /api/graphql) answers the
-exporter's first-comments query (collectors/github/graphql.h) from the same
-routes: an issue's comments are those its REST route
-/repos/{owner}/{name}/issues/{number}/comments serves (all pages), a bot
-(user.type "Bot") as author {__typename: "Bot", login without "[bot]"}, a
-deleted account as author null; a repository without a /repos/{owner}/{name}
-route, or one named in POST /_control/graphql {"not_found": ["owner/name"]},
-is NOT_FOUND (its alias null plus an error, as GitHub answers). Every query is
-first validated against GitHub's published schema (tests/graphql/validate.mjs,
-one long-running node process); one that does not validate gets GitHub's
-answer, HTTP 200 with "errors" and no "data", and is recorded as a problem.
-rateLimit.cost is GitHub's formula for this shape (one request per issue's
-comments connection, / 100, rounded, at least 1).
+exporter's queries (collectors/github/graphql.h) from the same routes. Per
+repository alias: its numbers from the route /repos/{owner}/{name} (its next
+200 answer: a failure served before it is REST's, not the data's):
+stargazerCount = stargazers_count, forkCount = forks_count,
+watchers.totalCount = subscribers_count (REST's watchers_count is the star
+count), defaultBranchRef.name = default_branch, primaryLanguage.name =
+language (null when REST has none), isArchived = archived (false when
+missing); issues(states: OPEN) and pullRequests(states: OPEN) { totalCount }
+count the open items of /repos/{owner}/{name}/issues?state=open (all pages)
+without and with "pull_request"; and issue(number:) aliases, whose comments
+are those the REST route /repos/{owner}/{name}/issues/{number}/comments
+serves (all pages), a bot (user.type "Bot") as author {__typename: "Bot",
+login without "[bot]"}, a deleted account as author null. A repository
+without a /repos/{owner}/{name} route, or one named in POST /_control/graphql
+{"not_found": ["owner/name"]}, is NOT_FOUND (its alias null plus an error, as
+GitHub answers); a field the fake cannot answer nulls its alias with an error.
+Every query is first validated against GitHub's published schema
+(tests/graphql/validate.mjs, one long-running node process); one that does not
+validate gets GitHub's answer, HTTP 200 with "errors" and no "data", and is
+recorded as a problem. rateLimit.cost is GitHub's formula for these shapes
+(one request per connection, a totalCount-only one too, per repository and
+issue asked, / 100, rounded, at least 1).
 
 Control endpoints (for tests): POST /_control/routes with {"name": ..., "responses": [...]}
 replaces a route's answers (and its "auth", when given); GET /_control/requests lists the requests seen;
@@ -255,6 +265,34 @@ def graphql_author(user):
     return {"login": user["login"], "__typename": "User"}
 
 
+# A repository's numbers in GraphQL from its REST answer (/repos/{owner}/{name}). GraphQL's watchers
+# are REST's subscribers: REST's watchers_count is the star count.
+REPOSITORY_FIELDS = {
+    "stargazerCount": lambda rest: rest["stargazers_count"],
+    "forkCount": lambda rest: rest["forks_count"],
+    "watchers": lambda rest: {"totalCount": rest["subscribers_count"]},
+    "defaultBranchRef": lambda rest: {"name": rest["default_branch"]} if rest.get("default_branch") else None,
+    "primaryLanguage": lambda rest: {"name": rest["language"]} if rest.get("language") else None,
+    "isArchived": lambda rest: rest.get("archived", False),
+}
+
+
+def selected(value, fields):
+    """An answer as the query selects it: the asked fields under their aliases (KeyError: one it lacks)."""
+    if not fields or value is None:
+        return value
+    return {field["alias"]: selected(value[field["name"]], field["fields"]) for field in fields}
+
+
+CONNECTIONS = ("comments", "watchers", "issues", "pullRequests")
+
+
+def graphql_requests(fields):
+    """GitHub's requests for a query's fields: one per connection, a totalCount-only one too (our connections'
+    parents are single objects, never a page of them, so none is multiplied)."""
+    return sum((field["name"] in CONNECTIONS) + graphql_requests(field["fields"]) for field in fields)
+
+
 INSTALLATION_PATH = re.compile(r"^/(orgs/[^/]+|repos/[^/]+/[^/]+)/installation$")
 ACCESS_TOKENS_PATH = re.compile(r"^/app/installations/(\d+)/access_tokens$")
 
@@ -346,14 +384,7 @@ class Handler(BaseHTTPRequestHandler):
             headers["ETag"] = etag
             if self.headers.get("If-None-Match") == etag:
                 return self.send(304, b"", {k: v for k, v in headers.items() if k != "Content-Type"})
-        if "body_file" in response:
-            with open(os.path.join(routes.fixtures_dir, response["body_file"])) as f:
-                body = self.render(f.read())
-        elif "body" in response:
-            body = self.render(json.dumps(response["body"]))
-        else:
-            body = self.render(response.get("body_text", ""))
-        self.send(response.get("status", 200), body.encode(), headers)
+        self.send(response.get("status", 200), self.body_of(response).encode(), headers)
 
     do_HEAD = do_GET
 
@@ -384,25 +415,82 @@ class Handler(BaseHTTPRequestHandler):
             return True
         return False
 
-    def rest_comments(self, owner, name, number):
-        """Every comment the REST routes serve for the issue (all pages), None when it has no route."""
-        path = f"/repos/{owner}/{name}/issues/{number}/comments"
-        routes = self.server.routes
-        comments, page = [], 1
+    def body_of(self, response):
+        """A response's body as served: its body_file, body or body_text, rendered."""
+        if "body_file" in response:
+            with open(os.path.join(self.server.routes.fixtures_dir, response["body_file"])) as f:
+                return self.render(f.read())
+        if "body" in response:
+            return self.render(json.dumps(response["body"]))
+        return self.render(response.get("body_text", ""))
+
+    def rest_answer(self, route):
+        """(body as JSON, Link header) of the route's next 200 answer, (None, "") when it has none.
+
+        A failure served before it (the 500 that tests REST's retries) is REST's, not the data's."""
+        responses = route["responses"]
+        for response in responses[min(route["served"], len(responses) - 1):]:
+            if response.get("status", 200) == 200:
+                try:
+                    return json.loads(self.body_of(response)), response.get("headers", {}).get("Link", "")
+                except ValueError:
+                    return None, ""
+        return None, ""
+
+    def rest_listing(self, path, query):
+        """Every item the REST listing at path?query serves (all pages), None when it has no route."""
+        items, page = [], 1
         while True:
-            route = routes.match(path, {} if page == 1 else {"page": str(page)})
+            route = self.server.routes.match(path, query if page == 1 else {**query, "page": str(page)})
             if route is None or (page > 1 and route.get("query", {}).get("page") != str(page)):
-                return comments if page > 1 else None
-            response = route["responses"][min(route["served"], len(route["responses"]) - 1)]
-            if "body_file" in response:
-                with open(os.path.join(routes.fixtures_dir, response["body_file"])) as f:
-                    text = self.render(f.read())
-            else:
-                text = self.render(json.dumps(response.get("body", [])))
-            comments += json.loads(text)
-            if 'rel="next"' not in response.get("headers", {}).get("Link", ""):
-                return comments
+                return items if page > 1 else None
+            body, link = self.rest_answer(route)
+            items += body if isinstance(body, list) else []
+            if 'rel="next"' not in link:
+                return items
             page += 1
+
+    def graphql_repository(self, owner, name, fields):
+        """(answer, None) for a repository's fields, from its REST routes; (None, message) for what it cannot answer."""
+        rest, _ = self.rest_answer(self.server.routes.match(f"/repos/{owner}/{name}", {}))
+        if not isinstance(rest, dict):
+            return None, f"fake upstream: /repos/{owner}/{name} serves no 200 JSON answer"
+        answer = {}
+        for field in fields:
+            kind, alias = field["name"], field["alias"]
+            try:
+                if kind == "issue":
+                    answer[alias] = self.graphql_issue(owner, name, field)
+                elif kind in REPOSITORY_FIELDS:
+                    answer[alias] = selected(REPOSITORY_FIELDS[kind](rest), field["fields"])
+                elif kind in ("issues", "pullRequests") and field["args"].get("states") == "OPEN":
+                    # Open issues and open pull requests: REST's open issue listing, told apart by "pull_request".
+                    listing = self.rest_listing(f"/repos/{owner}/{name}/issues", {"state": "open"}) or []
+                    count = sum(("pull_request" in item) == (kind == "pullRequests") for item in listing)
+                    answer[alias] = selected({"totalCount": count}, field["fields"])
+                else:
+                    return None, f"fake upstream answers no repository {kind}{field['args'] or ''}"
+            except KeyError as missing:  # a field the REST answer or the fake lacks
+                return None, f"fake upstream cannot answer {kind}: no {missing}"
+        return answer, None
+
+    def graphql_issue(self, owner, name, issue):
+        """An issue alias: its comments connections, the comments its REST route serves."""
+        comments = self.rest_listing(f"/repos/{owner}/{name}/issues/{issue['args']['number']}/comments", {}) or []
+        answer = {}
+        for connection in issue["fields"]:  # comments(first:, after:)
+            first = int(connection["args"]["first"])
+            start = int(base64.b64decode(connection["args"]["after"]).decode().split(":")[1]) + 1 \
+                if connection["args"].get("after") else 0
+            page = comments[start:start + first]
+            end = start + len(page) - 1
+            answer[connection["alias"]] = {
+                "totalCount": len(comments),
+                "pageInfo": {"hasNextPage": start + first < len(comments),
+                             "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode() if page else None},
+                "nodes": [{"createdAt": c["created_at"], "author": graphql_author(c.get("user"))} for c in page],
+            }
+        return answer
 
     def answer_graphql(self, body):
         try:
@@ -414,7 +502,7 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.routes.lock:
                 self.server.routes.problems.append({"path": "/graphql", "query": {}, "problems": checked["errors"]})
             return self.send_json(200, {"errors": [{"message": m} for m in checked["errors"]]})
-        data, errors, requests = {}, [], 0
+        data, errors = {}, []
         for field in checked["fields"]:
             if field["name"] == "rateLimit":
                 continue
@@ -429,26 +517,11 @@ class Handler(BaseHTTPRequestHandler):
                 errors.append({"type": "NOT_FOUND", "path": [field["alias"]], "locations": [],
                                "message": f"Could not resolve to a Repository with the name '{owner}/{name}'."})
                 continue
-            repository = {}
-            for issue in field["fields"]:
-                comments = self.rest_comments(owner, name, issue["args"]["number"]) or []
-                answer = {}
-                for connection in issue["fields"]:  # comments(first:, after:)
-                    requests += 1
-                    first = int(connection["args"]["first"])
-                    start = int(base64.b64decode(connection["args"]["after"]).decode().split(":")[1]) + 1 \
-                        if connection["args"].get("after") else 0
-                    page = comments[start:start + first]
-                    end = start + len(page) - 1
-                    answer[connection["alias"]] = {
-                        "totalCount": len(comments),
-                        "pageInfo": {"hasNextPage": start + first < len(comments),
-                                     "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode() if page else None},
-                        "nodes": [{"createdAt": c["created_at"], "author": graphql_author(c.get("user"))} for c in page],
-                    }
-                repository[issue["alias"]] = answer
+            repository, problem = self.graphql_repository(owner, name, field["fields"])
+            if problem:
+                errors.append({"message": problem, "path": [field["alias"]]})
             data[field["alias"]] = repository
-        cost = max(1, int(requests / 100 + 0.5))
+        cost = max(1, int(graphql_requests(checked["fields"]) / 100 + 0.5))
         data["rateLimit"] = {"cost": cost, "remaining": 5000 - cost, "resetAt": "2030-01-01T00:00:00Z",
                              "limit": 5000, "used": cost}
         answer = {"data": data}

@@ -4,7 +4,8 @@ GitHub, which validates every query against GitHub's published schema
 (tests/graphql/validate.mjs) and answers it from the same fixtures REST reads:
 the first-response and awaiting-response series equal REST mode's (graphql =
 false) on the same fixture, a bot comment (__typename Bot) and the author's
-own comments included; a repository GraphQL answers NOT_FOUND for fails alone
+own comments included; the fake answers the repository stats query with the
+REST fixtures' values; a repository GraphQL answers NOT_FOUND for fails alone
 (its REST values stay fresh); what GraphQL cost is exported; and a query the
 schema refuses gets GitHub's answer (200 with errors), recorded as a problem."""
 import json
@@ -38,8 +39,49 @@ def requests_to(fake, path_end):
     return [r for r in json.loads(http(fake + "/_control/requests")[1]) if r["path"].endswith(path_end)]
 
 
+STATS = ("stargazerCount forkCount watchers { totalCount } defaultBranchRef { name } primaryLanguage { name } "
+         "isArchived openIssues: issues(states: OPEN) { totalCount } openPullRequests: pullRequests(states: OPEN) "
+         "{ totalCount }")
+
+
+def stats_query(repos):
+    """The exporter's repository stats query (collectors/github/graphql.h): one alias per repository."""
+    aliases = " ".join(f'r{k}: repository(owner: "{r.split("/")[0]}", name: "{r.split("/")[1]}") {{ {STATS} }}'
+                       for k, r in enumerate(repos))
+    return "query { rateLimit { cost remaining resetAt limit used } " + aliases + " }"
+
+
+def post_graphql(fake, query):
+    status, body = http(fake + "/graphql", method="POST", data=json.dumps({"query": query}).encode())
+    assert status == 200, (status, body)
+    return json.loads(body)
+
+
+def check_stats_query(fake):
+    """The fake answers the stats query with the REST fixtures' values (tests/fixtures/github/repo.json,
+    huge_repo.json, issues_open_*.json: 130 open items, 20 of them pull requests), an unknown repository
+    NOT_FOUND, 3 points per 100 repositories; and the query passes GitHub's schema."""
+    answer = post_graphql(fake, stats_query(("acme/widgets", "acme/huge", "acme/nowhere")))
+    assert answer["data"]["r0"] == {
+        "stargazerCount": 1234, "forkCount": 56, "watchers": {"totalCount": 78},  # subscribers_count, not watchers_count
+        "defaultBranchRef": {"name": "main"}, "primaryLanguage": {"name": "C++"}, "isArchived": False,
+        "openIssues": {"totalCount": 110}, "openPullRequests": {"totalCount": 20}}, answer
+    assert answer["data"]["r1"] == {
+        "stargazerCount": 99000, "forkCount": 12000, "watchers": {"totalCount": 3000},
+        "defaultBranchRef": {"name": "trunk"}, "primaryLanguage": {"name": "C"}, "isArchived": False,
+        "openIssues": {"totalCount": 0}, "openPullRequests": {"totalCount": 0}}, answer
+    assert answer["data"]["r2"] is None
+    assert answer["errors"] == [{"type": "NOT_FOUND", "path": ["r2"], "locations": [],
+                                 "message": "Could not resolve to a Repository with the name 'acme/nowhere'."}]
+    assert answer["data"]["rateLimit"]["cost"] == 1  # 9 connections
+    assert post_graphql(fake, stats_query(["acme/widgets"] * 100))["data"]["rateLimit"]["cost"] == 3  # 300
+    assert http(fake + "/repos/acme/widgets")[0] == 500, "GraphQL took no REST answer: REST still serves its 500 first"
+    assert_fake_saw_no_problems(fake)
+
+
 def main():
     with Processes() as p:
+        check_stats_query(p.start_fake(name="fake-stats"))
         fake_rest, fake_gql = p.start_fake(name="fake-rest"), p.start_fake(name="fake-graphql")
         rest, _, rest_base = p.start_exporter(p.write_config(
             github_config(fake_rest, repos=REPOS, extra=WINDOW + "graphql = false\n"), name="rest.toml"))
