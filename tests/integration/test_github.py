@@ -26,7 +26,8 @@ def main():
         exporter, log, base = p.start_exporter(p.write_config(github_config(
             # A window past the oldest open issue (90 days): every unanswered one counts.
             fake, repos=("acme/widgets", "acme/huge"),
-            extra='awaiting_response_window = "100d"\n[github.dora]\nsource = "deployments"\nenvironment = "production"\n')))
+            # REST alone (graphql = false): test_github_graphql.py compares the two modes.
+            extra='graphql = false\nawaiting_response_window = "100d"\n[github.dora]\nsource = "deployments"\nenvironment = "production"\n')))
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
         assert http(base + "/healthz") == (200, "OK\n")
         status, body = http(base + "/-/reload", method="POST", data=b"")

@@ -6,7 +6,8 @@ the first-response and awaiting-response series equal REST mode's (graphql =
 false) on the same fixture, a bot comment (__typename Bot) and the author's
 own comments included; the fake answers the repository stats query with the
 REST fixtures' values; a repository GraphQL answers NOT_FOUND for fails alone
-(its REST values stay fresh); what GraphQL cost is exported; and a query the
+(its facts come from GraphQL too: it has no series until it resolves); what
+GraphQL cost is exported; and a query the
 schema refuses gets GitHub's answer (200 with errors), recorded as a problem."""
 import json
 import os
@@ -115,7 +116,7 @@ def main():
         assert_fake_saw_no_problems(fake_gql)  # every query validated against GitHub's schema
         assert stop(rest) == 0 and stop(gql) == 0
 
-        # NOT_FOUND for one repository's alias: only its first-response lookups fail.
+        # NOT_FOUND for one repository's alias: it fails alone, the others are fresh.
         fake_nf = p.start_fake(name="fake-not-found")
         assert http(fake_nf + "/_control/graphql", method="POST",
                     data=json.dumps({"not_found": ["acme/widgets"]}).encode())[0] == 200
@@ -124,7 +125,8 @@ def main():
         m = first_poll(nf_base)
         assert value(m, "kpi_exporter_target_up", collector="github", target="acme/widgets") == 0
         assert value(m, "kpi_exporter_target_up", collector="github", target="acme/huge") == 1
-        assert value(m, "github_repo_stars", repo="acme/widgets") == 1234, "its REST values are fresh"
+        assert value(m, "github_repo_stars", repo="acme/huge") == 99000, "the other repository is fresh"
+        assert ("github_repo_stars", frozenset({("repo", "acme/widgets")})) not in m, "never resolved: no values yet"
         assert not any(n.startswith("github_issue_first_response") and dict(l).get("repo") == "acme/widgets"
                        for n, l in m), "no complete lookup yet: no first-response series"
         assert ("github_issues_awaiting_response", frozenset({("repo", "acme/huge"), ("window", "100d")})) in m
