@@ -22,7 +22,7 @@ def errors(m, reason):
 def main():
     with Processes() as p:
         fake = p.start_fake()
-        config = p.write_config(github_config(fake, interval="1s"))
+        config = p.write_config(github_config(fake, interval="1s", extra="graphql = false\n"))  # REST's answers, hostile
         exporter, log, base = p.start_exporter(config, "--log.format=json", "--web.enable-lifecycle")
         scrape = lambda: parse_metrics(http(base + "/metrics")[1])  # noqa: E731
         wait_for(lambda: http(base + "/readyz")[0] == 200, what="/readyz")
