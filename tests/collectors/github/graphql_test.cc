@@ -335,7 +335,16 @@ std::string Lines(const std::string& text, std::string_view prefix) {
 }  // namespace
 
 TEST_CASE("graphql: repository facts and open counts come from one query, the same as REST reads them") {
+  // The recent listing holds a closed issue nobody answered (#7): it awaits nothing, in either mode.
+  const auto with_closed_issue = [](World& world) {
+    std::string closed = IssueJson(world.clock, 7, 20h, 0);
+    closed.replace(closed.find("\"state\":\"open\""), 14, "\"state\":\"closed\"");
+    world.Set(kRepo + "/issues?per_page=100&state=all&since=2026-10-02T00:00:00Z",
+              "[" + IssueJson(world.clock, 4, 10h, 2) + "," + closed + "," + IssueJson(world.clock, 1, 48h, 0) + "," +
+                  IssueJson(world.clock, 3, 72h, 1) + "]");
+  };
   World graphql;
+  with_closed_issue(graphql);
   const std::string text = graphql.PollText();
   CHECK(CountRequests(graphql, "/graphql") >= 1);
   for (const auto& request : graphql.state->requests) {
@@ -345,6 +354,7 @@ TEST_CASE("graphql: repository facts and open counts come from one query, the sa
   GithubConfig rest_config;
   rest_config.graphql = false;
   World rest(rest_config);
+  with_closed_issue(rest);
   const std::string rest_text = rest.PollText();
   for (const char* metric : {"github_repo_stars{", "github_repo_forks{", "github_repo_watchers{", "github_repo_info{",
                              "github_repo_open_issues{", "github_repo_open_pull_requests{",
@@ -353,6 +363,7 @@ TEST_CASE("graphql: repository facts and open counts come from one query, the sa
     CHECK(Lines(text, metric) == Lines(rest_text, metric));
     CHECK_FALSE(Lines(text, metric).empty());
   }
+  CHECK(HasLine(text, "github_issues_awaiting_response{repo=\"o/r\",window=\"30d\"} 2"));  // #1 and #3, not #7
 }
 
 TEST_CASE("graphql: a repository GraphQL does not find fails alone and keeps its last values") {
