@@ -1,9 +1,11 @@
-// GitHub GraphQL (README "GraphQL"): the first comments of many issues of many
-// repositories in one query, priced the way GitHub prices it, and its answer
-// read per repository and issue. Pure functions (and a small pacer), so every
-// rule is unit-tested without a network; IssueCollector runs the queries.
+// GitHub GraphQL (README "GraphQL"): repository facts of many repositories,
+// and the first comments of many issues of many repositories, each in one
+// query priced the way GitHub prices it, and the answers read per repository
+// and issue. The query building and reading are pure functions, unit-tested
+// without a network; SendQuery and LookUpRepos send the facts queries (the
+// collector calls them), IssueCollector sends the comment queries.
 //
-// The query (aliases r0, r1, ... per repository, i<number> per issue):
+// The comment query (aliases r0, r1, ... per repository, i<number> per issue):
 //   query { rateLimit { cost remaining resetAt limit used }
 //     r0: repository(owner: "octo", name: "hello") {
 //       i12: issue(number: 12) { comments(first: 10) { totalCount pageInfo { hasNextPage endCursor }
