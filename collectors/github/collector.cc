@@ -418,6 +418,25 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
   // Counted page by page (CountListing: a 304 on per_page=1 would hide a moved rel="last").
   // Very large repositories: 403 "The history or contributor list is too large to list contributors for this
   // repository via the API." Only this metric is absent; it is no failure, and it is logged once.
+  //
+  // GitHub counts the authors of the default branch's history, so once that branch's head (from the GraphQL
+  // facts) has stopped moving the count cannot change, and it is not asked again. But GitHub's docs warn the
+  // answer "may return information that is a few hours old" (it is cached): only a count made kSettled after
+  // the head was first seen is trusted to be about that head. An author who links another email to their
+  // account merges two entries without any commit: a count a day old is read again anyway.
+  constexpr auto kSettled = std::chrono::hours(6);
+  constexpr auto kRecountAfter = std::chrono::hours(24);
+  const bool same_head = previous && !stats.repo.head_commit.empty() &&
+                         previous->repo.head_commit == stats.repo.head_commit && previous->head_seen_at <= state.now;
+  stats.head_seen_at = same_head ? previous->head_seen_at : state.now;
+  if (same_head && previous->contributors && previous->contributors_head == stats.repo.head_commit &&
+      previous->contributors_counted_at - stats.head_seen_at >= kSettled &&
+      state.now >= previous->contributors_counted_at && state.now - previous->contributors_counted_at < kRecountAfter) {
+    stats.contributors = previous->contributors;
+    stats.contributors_head = previous->contributors_head;
+    stats.contributors_counted_at = previous->contributors_counted_at;
+    return {};
+  }
   constexpr std::string_view kTooLarge = "too_large";
   const auto refuse = [&](const HttpResponse& answer) -> std::optional<Error> {
     if (answer.status == 403 && AsciiLower(answer.body).find("too large") != std::string::npos) {
@@ -440,6 +459,8 @@ tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, P
   contributors_refused_.erase(repo);
   if (*count) {
     stats.contributors = **count;
+    stats.contributors_head = stats.repo.head_commit;
+    stats.contributors_counted_at = state.now;
   } else {
     state.report.Truncated(repo, "contributors");
     Keep(stats.contributors, previous ? previous->contributors : std::nullopt);

@@ -75,6 +75,11 @@ class GithubCollector final : public Collector {
     std::optional<std::vector<double>> merge_lead_times;
     std::optional<ItemList> longest_lead_times;  // kept and cut with merge_lead_times
     std::optional<int64_t> contributors;  // absent when GitHub will not count them
+    // When this poll's repo.head_commit was first seen (GraphQL mode), and the head `contributors` was counted at
+    // and when ("" unless counted exactly in GraphQL mode): see CountContributors.
+    SystemTime head_seen_at{};
+    std::string contributors_head;
+    SystemTime contributors_counted_at{};
     github::WorkflowStatsById workflows;
     std::optional<ItemList> failing_workflows;  // absent with max_items = 0
     std::optional<github::DoraStats> dora;

@@ -223,7 +223,7 @@ std::string WhyMissing(const AliasFailures& failed, const std::string& repo_alia
 }
 
 constexpr std::string_view kRepoFields =
-    "stargazerCount forkCount watchers { totalCount } defaultBranchRef { name } primaryLanguage { name } isArchived "
+    "stargazerCount forkCount watchers { totalCount } defaultBranchRef { name target { oid } } primaryLanguage { name } isArchived "
     "openIssues: issues(states: OPEN) { totalCount } openPullRequests: pullRequests(states: OPEN) { totalCount }";
 
 RepoFacts ReadRepoFacts(object repository) {
@@ -232,12 +232,14 @@ RepoFacts ReadRepoFacts(object repository) {
   facts.repo.forks = Count(repository, "forkCount");
   facts.repo.watchers = Count(Obj(repository, "watchers"), "totalCount");
   // An empty repository has no default branch, a repository of no detected language no primary one.
-  if (const auto branch = OptObj(repository, "defaultBranchRef")) facts.repo.default_branch = std::string(Str(*branch, "name"));
+  if (const auto branch = OptObj(repository, "defaultBranchRef")) {
+    facts.repo.default_branch = std::string(Str(*branch, "name"));
+    if (const auto target = OptObj(*branch, "target")) facts.repo.head_commit = std::string(Str(*target, "oid"));
+  }
   if (const auto language = OptObj(repository, "primaryLanguage")) facts.repo.language = std::string(Str(*language, "name"));
   facts.repo.archived = OptBool(repository, "isArchived").value_or(false);
   facts.open.issues = Count(Obj(repository, "openIssues"), "totalCount");
   facts.open.pull_requests = Count(Obj(repository, "openPullRequests"), "totalCount");
-  facts.repo.open_issues_count = facts.open.issues + facts.open.pull_requests;
   return facts;
 }
 
@@ -250,15 +252,17 @@ tl::expected<CommentAnswer, Error> ParseCommentAnswer(std::string_view body, con
     for (const auto& page : query.pages) {
       const std::string repo_alias = "r" + std::to_string(std::find(repos.begin(), repos.end(), page.repo) - repos.begin());
       const std::string issue_alias = IssueAlias(page.number);
-      const auto repository = OptObj(data, repo_alias);
-      const auto issue = repository ? OptObj(*repository, issue_alias) : std::nullopt;
       const std::string key = repo_alias + "." + issue_alias;
-      if (failed.contains(repo_alias) || failed.contains(key) || !issue) {
-        answer.pages.emplace_back(tl::unexpected(page.repo + "#" + std::to_string(page.number) + ": " +
-                                                 WhyMissing(failed, repo_alias, key)));
-        continue;
-      }
-      answer.pages.emplace_back(ReadPage(*issue));
+      const std::string what = page.repo + "#" + std::to_string(page.number);
+      // A malformed alias fails that issue alone, not the other issues of the answer.
+      auto read = ParseJson(what, [&]() -> std::optional<CommentPage> {
+        const auto repository = OptObj(data, repo_alias);
+        const auto issue = repository ? OptObj(*repository, issue_alias) : std::nullopt;
+        if (failed.contains(repo_alias) || failed.contains(key) || !issue) return std::nullopt;
+        return ReadPage(*issue);
+      });
+      if (read && !*read) read = tl::unexpected(Error{"not_found", what + ": " + WhyMissing(failed, repo_alias, key)});
+      answer.pages.push_back(read.map([](std::optional<CommentPage>&& page) { return std::move(*page); }));
     }
   });
   if (!cost) return tl::unexpected(cost.error());
@@ -289,12 +293,16 @@ tl::expected<RepoAnswer, Error> ParseRepoAnswer(std::string_view body, const Rep
   auto cost = ReadAnswer(body, [&](object data, const AliasFailures& failed) {
     for (size_t r = 0; r < query.repos.size(); ++r) {
       const std::string alias = "r" + std::to_string(r);
-      const auto repository = OptObj(data, alias);
-      if (failed.contains(alias) || !repository) {
-        answer.repos.emplace_back(tl::unexpected(query.repos[r] + ": " + WhyMissing(failed, alias, alias)));
-        continue;
+      // A malformed alias fails that repository alone, not the other 99 of the query.
+      auto facts = ParseJson(query.repos[r], [&]() -> std::optional<RepoFacts> {
+        const auto repository = OptObj(data, alias);
+        if (failed.contains(alias) || !repository) return std::nullopt;
+        return ReadRepoFacts(*repository);
+      });
+      if (facts && !*facts) {
+        facts = tl::unexpected(Error{"not_found", query.repos[r] + ": " + WhyMissing(failed, alias, alias)});
       }
-      answer.repos.emplace_back(ReadRepoFacts(*repository));
+      answer.repos.push_back(facts.map([](std::optional<RepoFacts>&& found) { return std::move(*found); }));
     }
   });
   if (!cost) return tl::unexpected(cost.error());
@@ -330,10 +338,8 @@ RepoLookups LookUpRepos(HttpClient& http, PointsPacer& pacer, const std::string&
     for (size_t r = 0; r < query.repos.size(); ++r) {
       if (!answer) {
         lookups.repos.emplace(query.repos[r], tl::unexpected(answer.error()));
-      } else if (!answer->repos[r]) {
-        lookups.repos.emplace(query.repos[r], tl::unexpected(Error{"not_found", answer->repos[r].error()}));
       } else {
-        lookups.repos.emplace(query.repos[r], std::move(*answer->repos[r]));
+        lookups.repos.emplace(query.repos[r], std::move(answer->repos[r]));
       }
     }
     if (answer) lookups.points_spent += answer->cost;

@@ -85,13 +85,14 @@ struct RepoQuery {
 std::vector<RepoQuery> BuildRepoQueries(const std::vector<std::string>& repos, bool one_owner_per_query = false);
 
 struct RepoFacts {
-  Repo repo;  // open_issues_count: issues and pull requests, as REST counts it
+  Repo repo;
   OpenCounts open;
 };
 struct RepoAnswer {
   int64_t cost = 0;
-  // Per RepoQuery::repos: its facts, or why they are missing (GitHub's message).
-  std::vector<tl::expected<RepoFacts, std::string>> repos;
+  // Per RepoQuery::repos: its facts, or why they are missing: "not_found" with GitHub's message for an
+  // alias GitHub did not answer, "parse" for one answered malformed (that repository alone fails).
+  std::vector<tl::expected<RepoFacts, Error>> repos;
 };
 // Reads the answer to `query`, failing aliases and whole answers as ParseCommentAnswer does.
 tl::expected<RepoAnswer, Error> ParseRepoAnswer(std::string_view body, const RepoQuery& query);
@@ -141,8 +142,9 @@ struct CommentPage {
 };
 struct CommentAnswer {
   int64_t cost = 0;  // rateLimit.cost: the points GitHub charged
-  // Per CommentQuery::pages: the page, or why its lookup failed (GitHub's message).
-  std::vector<tl::expected<CommentPage, std::string>> pages;
+  // Per CommentQuery::pages: the page, or why its lookup failed: "not_found" with GitHub's message, or
+  // "parse" for an issue answered malformed (that issue alone fails).
+  std::vector<tl::expected<CommentPage, Error>> pages;
 };
 // Reads the answer to `query`. An alias that is null, or that an error's path
 // names, fails only that repository's or issue's pages; the whole answer fails

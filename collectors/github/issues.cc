@@ -393,7 +393,7 @@ IssueCollector::GraphqlLookups IssueCollector::LookUpWithGraphql(
         const auto& page = answer->pages[k];
         if (!page) {
           Remember(budget, p.page.repo, *p.issue, {false, std::nullopt});
-          fail_repo(p.page.repo, Error{"not_found", "first-response lookup: " + page.error()});
+          fail_repo(p.page.repo, Error{page.error().reason, "first-response lookup: " + page.error().message});
           continue;
         }
         const auto first = EarliestAnswer(page->comments, *p.issue);

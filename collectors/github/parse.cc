@@ -63,7 +63,6 @@ tl::expected<Repo, Error> ParseRepo(std::string_view body) {
     repo.stars = Count(o, "stargazers_count");  // a negative count is a malformed answer (issue 16, item 7)
     repo.forks = Count(o, "forks_count");
     repo.watchers = Count(o, "subscribers_count");
-    repo.open_issues_count = Count(o, "open_issues_count");
     repo.default_branch = std::string(Str(o, "default_branch"));
     repo.language = std::string(OptStr(o, "language").value_or(""));
     repo.archived = OptBool(o, "archived").value_or(false);
@@ -249,17 +248,12 @@ tl::expected<std::vector<std::string>, Error> ParseActiveRepoNames(std::string_v
   return names;
 }
 
-tl::expected<int64_t, Error> ParseArrayLength(std::string_view body) {
-  return ParseJson("list", [&] {
-    simdjson::dom::parser parser;
-    return int64_t(AsArray(json::Parse(parser, body), "list").size());
-  });
-}
-
 // kpi::HeapBytes for strings and vectors; the overloads here would hide it.
 using kpi::HeapBytes;
 
-size_t HeapBytes(const Repo& repo) { return HeapBytes(repo.default_branch) + HeapBytes(repo.language); }
+size_t HeapBytes(const Repo& repo) {
+  return HeapBytes(repo.default_branch) + HeapBytes(repo.language) + HeapBytes(repo.head_commit);
+}
 
 size_t HeapBytes(const Issue& issue) {
   return HeapBytes(issue.author) + HeapBytes(issue.labels) + HeapBytes(issue.title) + HeapBytes(issue.html_url);

@@ -20,10 +20,11 @@ struct Repo {
   int64_t stars = 0;
   int64_t forks = 0;
   int64_t watchers = 0;           // subscribers_count; watchers_count is a legacy alias of stars
-  int64_t open_issues_count = 0;  // GitHub counts open pull requests here too
   std::string default_branch;
   std::string language;  // "" when GitHub detected none
   bool archived = false;
+  // GraphQL only: the oid of the default branch's newest commit ("" from REST, or for an empty repository).
+  std::string head_commit;
 };
 
 // Open issues (pull requests excluded) and open pull requests of a repository.
@@ -179,7 +180,5 @@ tl::expected<std::vector<std::string>, Error> ParseActiveRepoNames(std::string_v
 // The "id" of an installation (GET /orgs/{org}/installation, /repos/{owner}/{repo}/installation).
 tl::expected<int64_t, Error> ParseInstallationId(std::string_view body);
 tl::expected<InstallationToken, Error> ParseInstallationToken(std::string_view body);
-// Number of elements of a top-level array.
-tl::expected<int64_t, Error> ParseArrayLength(std::string_view body);
 
 }  // namespace kpi::github

@@ -5,6 +5,7 @@
 
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
+#include "collectors/common/upstream/json.h"
 #include "collectors/common/upstream/pagination.h"
 
 namespace kpi::github {
@@ -181,7 +182,7 @@ tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(Htt
   } else if (*secrets) {
     int64_t open = 0;
     for (const auto& body : (*secrets)->pages) {
-      auto count = ParseArrayLength(body);
+      auto count = json::ParseArrayLength(body);
       if (!count) return tl::unexpected(count.error());
       open += *count;
     }

@@ -4,10 +4,15 @@
 // formulas GitHub documents in "Rate limits and query limits for the GraphQL
 // API" (docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api).
 // Both packages are pinned in tests/graphql/package.json.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import {
   buildSchema, execute, getNamedType, GraphQLError, isObjectType, Kind, parse, validate, valueFromASTUntyped,
 } from '../graphql/node_modules/graphql/index.mjs';
+
+// The default branch's head commit: the fake's repositories never push (their contributors never change),
+// so it is named after the repository and never moves.
+export const headOf = (rest) => crypto.createHash('sha1').update(String(rest.full_name)).digest('hex');
 
 const SDL = new URL('../graphql/node_modules/@octokit/graphql-schema/schema.graphql', import.meta.url);
 // assumeValid as well as assumeValidSDL: GitHub's schema deprecates some
@@ -164,7 +169,8 @@ function rootValue(data, rateLimit) {
         // GraphQL's watchers are REST's subscribers: REST's watchers_count is the star count.
         stargazerCount: () => rest.stargazers_count, forkCount: () => rest.forks_count,
         watchers: () => ({ totalCount: rest.subscribers_count }),
-        defaultBranchRef: () => (rest.default_branch ? { name: rest.default_branch } : null),
+        defaultBranchRef: () => (rest.default_branch
+          ? { name: rest.default_branch, target: { __typename: 'Commit', oid: headOf(rest) } } : null),
         primaryLanguage: () => (rest.language ? { name: rest.language } : null),
         isArchived: () => rest.archived ?? false,
         issues: openCount(false), pullRequests: openCount(true),

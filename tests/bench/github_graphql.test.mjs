@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import test from 'node:test';
-import { checkQuery, runQuery } from './github_graphql.mjs';
+import { checkQuery, headOf, runQuery } from './github_graphql.mjs';
 
 const limitsOf = (query) => {
   const checked = checkQuery({ query });
@@ -146,7 +146,7 @@ test('the fake GitHub charges GraphQL in its own bucket and answers RATE_LIMITED
 // The exporter's repository stats query (collectors/github/graphql.h): one alias per repository.
 const statsQuery = (names) => `query { rateLimit { cost remaining resetAt limit used } ${names.map((n, k) =>
   `r${k}: repository(owner: "bench", name: "${n}") { stargazerCount forkCount watchers { totalCount }
-    defaultBranchRef { name } primaryLanguage { name } isArchived
+    defaultBranchRef { name target { oid } } primaryLanguage { name } isArchived
     openIssues: issues(states: OPEN) { totalCount } openPullRequests: pullRequests(states: OPEN) { totalCount } }`).join('\n')} }`;
 
 test('the stats query: 3 connections per repository, 3 points per 100 repositories', () => {
@@ -170,7 +170,8 @@ test('the fake GitHub answers the stats query as its REST routes do', async (t) 
     }
     const pulls = open.filter((item) => 'pull_request' in item).length;
     assert.deepEqual(answer.data[alias], { stargazerCount: rest.stargazers_count, forkCount: rest.forks_count,
-      watchers: { totalCount: rest.subscribers_count }, defaultBranchRef: { name: rest.default_branch },
+      watchers: { totalCount: rest.subscribers_count },
+      defaultBranchRef: { name: rest.default_branch, target: { oid: headOf(rest) } },
       primaryLanguage: { name: rest.language }, isArchived: rest.archived,
       openIssues: { totalCount: open.length - pulls }, openPullRequests: { totalCount: pulls } }, repo);
   }

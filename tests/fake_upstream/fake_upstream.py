@@ -36,7 +36,8 @@ repository alias: its numbers from the route /repos/{owner}/{name} (its next
 200 answer: a failure served before it is REST's, not the data's):
 stargazerCount = stargazers_count, forkCount = forks_count,
 watchers.totalCount = subscribers_count (REST's watchers_count is the star
-count), defaultBranchRef.name = default_branch, primaryLanguage.name =
+count), defaultBranchRef.name = default_branch, defaultBranchRef.target.oid
+= the SHA-1 of pushed_at (a push moves the head), primaryLanguage.name =
 language (null when REST has none), isArchived = archived (false when
 missing); issues(states: OPEN) and pullRequests(states: OPEN) { totalCount }
 count the open items of /repos/{owner}/{name}/issues?state=open (all pages)
@@ -74,6 +75,7 @@ every token issued so far.
 import argparse
 import base64
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -271,7 +273,10 @@ REPOSITORY_FIELDS = {
     "stargazerCount": lambda rest: rest["stargazers_count"],
     "forkCount": lambda rest: rest["forks_count"],
     "watchers": lambda rest: {"totalCount": rest["subscribers_count"]},
-    "defaultBranchRef": lambda rest: {"name": rest["default_branch"]} if rest.get("default_branch") else None,
+    "defaultBranchRef": lambda rest: {
+        "name": rest["default_branch"],
+        "target": {"oid": hashlib.sha1(str(rest.get("pushed_at")).encode()).hexdigest()},
+    } if rest.get("default_branch") else None,
     "primaryLanguage": lambda rest: {"name": rest["language"]} if rest.get("language") else None,
     "isArchived": lambda rest: rest.get("archived", False),
 }

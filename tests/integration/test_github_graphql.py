@@ -9,6 +9,7 @@ REST fixtures' values; a repository GraphQL answers NOT_FOUND for fails alone
 (its facts come from GraphQL too: it has no series until it resolves); what
 GraphQL cost is exported; and a query the
 schema refuses gets GitHub's answer (200 with errors), recorded as a problem."""
+import hashlib
 import json
 import os
 import sys
@@ -40,7 +41,7 @@ def requests_to(fake, path_end):
     return [r for r in json.loads(http(fake + "/_control/requests")[1]) if r["path"].endswith(path_end)]
 
 
-STATS = ("stargazerCount forkCount watchers { totalCount } defaultBranchRef { name } primaryLanguage { name } "
+STATS = ("stargazerCount forkCount watchers { totalCount } defaultBranchRef { name target { oid } } primaryLanguage { name } "
          "isArchived openIssues: issues(states: OPEN) { totalCount } openPullRequests: pullRequests(states: OPEN) "
          "{ totalCount }")
 
@@ -58,6 +59,11 @@ def post_graphql(fake, query):
     return json.loads(body)
 
 
+def head_of(pushed_at):
+    """The fake's default-branch head: named after the REST answer's pushed_at (a push moves it)."""
+    return hashlib.sha1(pushed_at.encode()).hexdigest()
+
+
 def check_stats_query(fake):
     """The fake answers the stats query with the REST fixtures' values (tests/fixtures/github/repo.json,
     huge_repo.json, issues_open_*.json: 130 open items, 20 of them pull requests), an unknown repository
@@ -65,11 +71,13 @@ def check_stats_query(fake):
     answer = post_graphql(fake, stats_query(("acme/widgets", "acme/huge", "acme/nowhere")))
     assert answer["data"]["r0"] == {
         "stargazerCount": 1234, "forkCount": 56, "watchers": {"totalCount": 78},  # subscribers_count, not watchers_count
-        "defaultBranchRef": {"name": "main"}, "primaryLanguage": {"name": "C++"}, "isArchived": False,
+        "defaultBranchRef": {"name": "main", "target": {"oid": head_of("2026-11-28T09:30:00Z")}},
+        "primaryLanguage": {"name": "C++"}, "isArchived": False,
         "openIssues": {"totalCount": 110}, "openPullRequests": {"totalCount": 20}}, answer
     assert answer["data"]["r1"] == {
         "stargazerCount": 99000, "forkCount": 12000, "watchers": {"totalCount": 3000},
-        "defaultBranchRef": {"name": "trunk"}, "primaryLanguage": {"name": "C"}, "isArchived": False,
+        "defaultBranchRef": {"name": "trunk", "target": {"oid": head_of("2026-11-30T17:05:00Z")}},
+        "primaryLanguage": {"name": "C"}, "isArchived": False,
         "openIssues": {"totalCount": 0}, "openPullRequests": {"totalCount": 0}}, answer
     assert answer["data"]["r2"] is None
     assert answer["errors"] == [{"type": "NOT_FOUND", "path": ["r2"], "locations": [],

@@ -124,4 +124,11 @@ std::optional<array> OptArr(object o, std::string_view key) {
   return As<array>(*e, key, "an array");
 }
 
+tl::expected<int64_t, Error> ParseArrayLength(std::string_view body) {
+  return ParseJson("list", [&] {
+    simdjson::dom::parser parser;
+    return int64_t(AsArray(Parse(parser, body), "list").size());
+  });
+}
+
 }  // namespace kpi::json

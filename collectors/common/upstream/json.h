@@ -67,4 +67,7 @@ auto ParseJson(std::string_view what, F&& parse) -> tl::expected<decltype(parse(
   }
 }
 
+// The number of elements of a body that is a top-level array (a listing page).
+tl::expected<int64_t, Error> ParseArrayLength(std::string_view body);
+
 }  // namespace kpi::json

@@ -155,12 +155,6 @@ CountedPage CountedPageOf(const HttpResponse& response, int64_t items) {
 tl::expected<std::optional<int64_t>, Error> CountListing(HttpClient& http, const std::string& first_url,
                                                          int64_t per_page, std::optional<int64_t> previous_count,
                                                          int max_pages, const CountRefusal& refuse) {
-  const auto array_length = [](std::string_view body) {
-    return json::ParseJson("list", [&] {
-      simdjson::dom::parser parser;
-      return int64_t(json::AsArray(json::Parse(parser, body), "list").size());
-    });
-  };
   return CountItems(previous_count, per_page, max_pages, [&](int64_t number) -> tl::expected<CountedPage, Error> {
     const std::string url = number == 1 ? first_url : first_url + "&page=" + std::to_string(number);
     auto page = http.Get(url);
@@ -172,7 +166,7 @@ tl::expected<std::optional<int64_t>, Error> CountListing(HttpClient& http, const
     if (page->status < 200 || page->status > 299) {
       return tl::unexpected(HttpStatusError(page->status, url, false, http.SendsCredentialsTo(url)));
     }
-    auto items = ParseOnce(http, *page, array_length);
+    auto items = ParseOnce(http, *page, json::ParseArrayLength);
     if (!items) return tl::unexpected(items.error());
     return CountedPageOf(*page, **items);
   });

@@ -138,7 +138,7 @@ TEST_CASE("graphql: NOT_FOUND for one repository fails only that repository's pa
   REQUIRE(answer->pages.size() == 3);
   CHECK_FALSE(answer->pages[0]);
   CHECK_FALSE(answer->pages[1]);
-  CHECK(answer->pages[0].error().find("Could not resolve") != std::string::npos);
+  CHECK(answer->pages[0].error().message.find("Could not resolve") != std::string::npos);
   REQUIRE(answer->pages[2]);
   CHECK(answer->pages[2]->comments.size() == 2);
 }
@@ -382,4 +382,113 @@ TEST_CASE("without a token or App the collector reads REST alone: GitHub's Graph
   CHECK(CountRequests(world, "/graphql") == 0);
   CHECK(HasLine(text, "github_repo_stars{repo=\"o/r\"} 5"));
   CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 3"));
+}
+
+TEST_CASE("graphql: contributors are not read again while the default branch's head stays where a settled count saw it") {
+  World world;
+  const auto push = [&](const std::string& pushed_at) {  // the world names the head after pushed_at
+    world.Set(kRepo, R"({"stargazers_count":5,"subscribers_count":2,"forks_count":1,"default_branch":"main",)"
+                     R"("language":"Go","pushed_at":")" + pushed_at + "\"}");
+  };
+  const auto reads = [&] { return CountRequests(world, "/contributors?per_page=100"); };
+  push("2026-11-01T00:00:00Z");
+  CHECK(HasLine(world.PollText(), "github_repo_contributors{repo=\"o/r\"} 3"));
+  CHECK(reads() == 1);
+  // GitHub caches contributors "a few hours": counts made within 6 hours of the head's move are read again.
+  world.clock.Advance(5h);
+  world.PollText();
+  CHECK(reads() == 2);
+  world.clock.Advance(2h);  // 7 hours after the head was first seen: this count is settled
+  world.PollText();
+  CHECK(reads() == 3);
+  world.clock.Advance(1h);
+  world.Set(kRepo + "/contributors?per_page=100", "[{},{},{},{}]");  // never read: the head has not moved
+  CHECK(HasLine(world.PollText(), "github_repo_contributors{repo=\"o/r\"} 3"));
+  CHECK(reads() == 3);
+  // A day after the settled count it is read again (an author linking an email merges entries, no push needed).
+  const std::string recent_url = kRepo + "/issues?per_page=100&state=all&since=2026-10-02T00:00:00Z";
+  world.state->routes[kRepo + "/issues?per_page=100&state=all&since=2026-10-03T00:00:00Z"] = world.state->routes[recent_url];
+  world.clock.Advance(24h);
+  CHECK(HasLine(world.PollText(), "github_repo_contributors{repo=\"o/r\"} 4"));
+  CHECK(reads() == 4);
+  // The head moves: read again at once.
+  push("2026-11-02T21:00:00Z");
+  world.PollText();
+  CHECK(reads() == 5);
+}
+
+TEST_CASE("graphql: REST mode, or a repository without a default branch, reads contributors every poll") {
+  for (const bool graphql : {false, true}) {
+    CAPTURE(graphql);
+    GithubConfig config;
+    config.graphql = graphql;
+    World world(config);
+    if (graphql) world.Set(kRepo, R"({"stargazers_count":5,"subscribers_count":2,"forks_count":1,"default_branch":null})");
+    for (int poll = 1; poll <= 8; ++poll) {  // hourly, 12:00 to 19:00: a head would have settled by 18:00
+      world.PollText();
+      world.clock.Advance(1h);
+    }
+    CHECK(CountRequests(world, "/contributors?per_page=100") == 8);
+  }
+}
+
+TEST_CASE("graphql: a malformed repository in the facts answer fails that repository alone") {
+  const auto queries = BuildRepoQueries({"o/a", "o/b", "o/c"});
+  REQUIRE(queries.size() == 1);
+  const std::string good = R"({"stargazerCount":3,"forkCount":1,"watchers":{"totalCount":2},)"
+                           R"("defaultBranchRef":{"name":"main","target":{"oid":"6dcb09b5"}},"primaryLanguage":null,)"
+                           R"("isArchived":false,"openIssues":{"totalCount":4},"openPullRequests":{"totalCount":1}})";
+  std::string bad = good;
+  bad.replace(bad.find("3,"), 1, "\"x\"");
+  auto answer = ParseRepoAnswer(R"({"data":{"rateLimit":{"cost":1},"r0":)" + bad + R"(,"r1":)" + good +
+                                    R"(,"r2":"not an object"}})",
+                                queries.front());
+  REQUIRE(answer);
+  REQUIRE(answer->repos.size() == 3);
+  REQUIRE_FALSE(answer->repos[0]);
+  CHECK(answer->repos[0].error().reason == "parse");
+  CHECK(answer->repos[0].error().message.find("o/a") != std::string::npos);
+  CHECK(answer->repos[0].error().message.find("stargazerCount") != std::string::npos);
+  REQUIRE(answer->repos[1]);
+  CHECK(answer->repos[1]->repo.stars == 3);
+  CHECK(answer->repos[1]->repo.head_commit == "6dcb09b5");
+  CHECK(answer->repos[1]->open.issues == 4);
+  REQUIRE_FALSE(answer->repos[2]);
+  CHECK(answer->repos[2].error().reason == "parse");
+}
+
+TEST_CASE("graphql: a malformed issue in a comment answer fails that issue alone") {
+  const CommentQuery query = OneQuery(Pages("o/r", 1, 2));
+  std::string bad = kPage;
+  bad.replace(bad.find("\"2026-11-01T10:00:00Z\""), 22, "5");
+  auto answer = ParseCommentAnswer(std::string(R"({"data":{"rateLimit":{"cost":1},"r0":{"i1":)") + bad + R"(,"i2":)" +
+                                       kPage + "}}}",
+                                   query);
+  REQUIRE(answer);
+  REQUIRE_FALSE(answer->pages[0]);
+  CHECK(answer->pages[0].error().reason == "parse");
+  CHECK(answer->pages[0].error().message.find("o/r#1") != std::string::npos);
+  REQUIRE(answer->pages[1]);
+  CHECK(answer->pages[1]->comments.size() == 2);
+}
+
+TEST_CASE("graphql: after a RATE_LIMITED facts answer no further facts query of the poll is sent") {
+  World world;
+  int posted = 0;
+  world.state->compute = [&](FakeTransport::State&, const HttpRequest& request) -> std::optional<HttpResponse> {
+    if (!request.body || !request.url.ends_with("/graphql")) return std::nullopt;
+    ++posted;
+    return Json(R"({"data":null,"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded for user ID 1."}]})");
+  };
+  std::vector<std::string> repos;
+  for (int i = 0; i < 250; ++i) repos.push_back("o/r" + std::to_string(i));  // three queries
+  PointsPacer pacer(2000);
+  const auto lookups = LookUpRepos(*world.http, pacer, GraphqlUrl(kApi), repos, 1, false, nullptr);
+  CHECK(posted == 1);
+  REQUIRE(lookups.repos.size() == repos.size());
+  for (const auto& [repo, facts] : lookups.repos) {
+    CAPTURE(repo);
+    REQUIRE_FALSE(facts);
+    CHECK(facts.error().reason == "rate_limited");
+  }
 }

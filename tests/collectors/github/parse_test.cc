@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "collectors/common/time_util.h"
+#include "collectors/common/upstream/json.h"
 
 using namespace kpi;
 using namespace kpi::github;
@@ -18,7 +19,6 @@ TEST_CASE("repository fields, watchers from subscribers_count") {
   CHECK(repo->stars == 10);
   CHECK(repo->watchers == 3);
   CHECK(repo->forks == 2);
-  CHECK(repo->open_issues_count == 7);
   CHECK(repo->default_branch == "main");
   CHECK(repo->language == "");
   CHECK(repo->archived);
@@ -130,8 +130,8 @@ TEST_CASE("pull requests, rate limits, org repositories, array length") {
   REQUIRE(names);
   CHECK(*names == std::vector<std::string>{"a/x", "a/z"});
 
-  CHECK(ParseArrayLength("[1, 2, 3]") == 3);
-  CHECK_FALSE(ParseArrayLength("{}"));
+  CHECK(json::ParseArrayLength("[1, 2, 3]") == 3);
+  CHECK_FALSE(json::ParseArrayLength("{}"));
 }
 
 namespace {
@@ -314,7 +314,7 @@ TEST_CASE("GitHub's published DORA and security examples parse to the values the
   CHECK((*code)[0].state == "open");
   CHECK((*code)[0].security_severity.empty());
 
-  auto secrets = ParseArrayLength(VendorExample("secret-scanning-alert-list"));
+  auto secrets = json::ParseArrayLength(VendorExample("secret-scanning-alert-list"));
   REQUIRE(secrets);
   CHECK(*secrets == 1);
 }

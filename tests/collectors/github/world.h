@@ -62,11 +62,16 @@ inline std::optional<std::string> RouteBody(FakeTransport::State& state, const s
 }
 
 // A repository's facts as the exporter's GraphQL query asks them (graphql.h), from the REST routes: the
-// repository, and the open issues and pull requests of its open listing (rel="next" followed).
+// repository, and the open issues and pull requests of its open listing (rel="next" followed). The default
+// branch's head commit is named after the REST answer's pushed_at (a test moves the head by changing it).
 inline std::string RepoFactsJson(FakeTransport::State& state, const std::string& repo) {
-  const auto parsed = github::ParseRepo(RouteBody(state, std::string(kApi) + "/repos/" + repo).value_or(""));
+  const std::string rest = RouteBody(state, std::string(kApi) + "/repos/" + repo).value_or("");
+  const auto parsed = github::ParseRepo(rest);
   if (!parsed) return "{";  // a malformed REST answer makes a malformed GraphQL one
   const github::Repo& facts = *parsed;
+  simdjson::dom::parser parser;
+  const std::string head = "head-" + std::string(json::OptStr(json::AsObject(json::Parse(parser, rest), "repo"), "pushed_at")
+                                                     .value_or("never"));
   int64_t issues = 0, pulls = 0;
   std::string url = std::string(kApi) + "/repos/" + repo + "/issues?per_page=100&state=open&sort=created&direction=desc";
   while (!url.empty()) {
@@ -79,9 +84,12 @@ inline std::string RepoFactsJson(FakeTransport::State& state, const std::string&
     url = links.contains("next") ? links.at("next") : "";
   }
   const auto named = [](const std::string& name) { return name.empty() ? std::string("null") : R"({"name":")" + name + "\"}"; };
+  const std::string branch = facts.default_branch.empty() ? "null"
+                                                          : R"({"name":")" + facts.default_branch +
+                                                                R"(","target":{"oid":")" + head + "\"}}";
   return R"({"stargazerCount":)" + std::to_string(facts.stars) + R"(,"forkCount":)" + std::to_string(facts.forks) +
-         R"(,"watchers":{"totalCount":)" + std::to_string(facts.watchers) + R"(},"defaultBranchRef":)" +
-         named(facts.default_branch) + R"(,"primaryLanguage":)" + named(facts.language) + R"(,"isArchived":)" +
+         R"(,"watchers":{"totalCount":)" + std::to_string(facts.watchers) + R"(},"defaultBranchRef":)" + branch +
+         R"(,"primaryLanguage":)" + named(facts.language) + R"(,"isArchived":)" +
          (facts.archived ? "true" : "false") + R"(,"openIssues":{"totalCount":)" + std::to_string(issues) +
          R"(},"openPullRequests":{"totalCount":)" + std::to_string(pulls) + "}}";
 }
