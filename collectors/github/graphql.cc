@@ -261,8 +261,13 @@ tl::expected<CommentAnswer, Error> ParseCommentAnswer(std::string_view body, con
         if (failed.contains(repo_alias) || failed.contains(key) || !issue) return std::nullopt;
         return ReadPage(*issue);
       });
-      if (read && !*read) read = tl::unexpected(Error{"not_found", what + ": " + WhyMissing(failed, repo_alias, key)});
-      answer.pages.push_back(read.map([](std::optional<CommentPage>&& page) { return std::move(*page); }));
+      if (!read) {
+        answer.pages.emplace_back(tl::unexpected(std::move(read.error())));
+      } else if (!*read) {
+        answer.pages.emplace_back(tl::unexpected(Error{"not_found", what + ": " + WhyMissing(failed, repo_alias, key)}));
+      } else {
+        answer.pages.emplace_back(std::move(**read));
+      }
     }
   });
   if (!cost) return tl::unexpected(cost.error());
@@ -299,10 +304,13 @@ tl::expected<RepoAnswer, Error> ParseRepoAnswer(std::string_view body, const Rep
         if (failed.contains(alias) || !repository) return std::nullopt;
         return ReadRepoFacts(*repository);
       });
-      if (facts && !*facts) {
-        facts = tl::unexpected(Error{"not_found", query.repos[r] + ": " + WhyMissing(failed, alias, alias)});
+      if (!facts) {
+        answer.repos.emplace_back(tl::unexpected(std::move(facts.error())));
+      } else if (!*facts) {
+        answer.repos.emplace_back(tl::unexpected(Error{"not_found", query.repos[r] + ": " + WhyMissing(failed, alias, alias)}));
+      } else {
+        answer.repos.emplace_back(std::move(**facts));
       }
-      answer.repos.push_back(facts.map([](std::optional<RepoFacts>&& found) { return std::move(*found); }));
     }
   });
   if (!cost) return tl::unexpected(cost.error());
