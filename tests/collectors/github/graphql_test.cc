@@ -167,10 +167,13 @@ TEST_CASE("graphql: RATE_LIMITED fails the batch like a rate limit, an answer wi
   CHECK(refused.error().reason == "parse");
   CHECK(refused.error().message.find("nodez") != std::string::npos);
   CHECK_FALSE(ParseCommentAnswer("{\"data\":", query));
-  // hasNextPage without a cursor to go on from is malformed.
-  CHECK_FALSE(ParseCommentAnswer(
+  // hasNextPage without a cursor to go on from is malformed: that issue's page fails.
+  auto no_cursor = ParseCommentAnswer(
       R"({"data":{"r0":{"i1":{"comments":{"totalCount":20,"pageInfo":{"hasNextPage":true,"endCursor":null},"nodes":[]}}}}})",
-      query));
+      query);
+  REQUIRE(no_cursor);
+  REQUIRE_FALSE(no_cursor->pages[0]);
+  CHECK(no_cursor->pages[0].error().reason == "parse");
 }
 
 TEST_CASE("graphql: the pacer keeps GraphQL points within 2000 a minute") {
