@@ -420,34 +420,32 @@ TEST_CASE("graphql: contributors are not read again while the default branch's h
   CHECK(reads() == 5);
 }
 
-TEST_CASE("graphql: REST mode, or a repository without a default branch, reads contributors every poll") {
-  for (const bool graphql : {false, true}) {
-    CAPTURE(graphql);
-    GithubConfig config;
-    config.graphql = graphql;
-    World world(config);
-    if (graphql) world.Set(kRepo, R"({"stargazers_count":5,"subscribers_count":2,"forks_count":1,"default_branch":null})");
-    for (int poll = 1; poll <= 8; ++poll) {  // hourly, 12:00 to 19:00: a head would have settled by 18:00
-      world.PollText();
-      world.clock.Advance(1h);
-    }
-    CHECK(CountRequests(world, "/contributors?per_page=100") == 8);
+TEST_CASE("graphql: REST mode knows no head: contributors are read every poll") {
+  GithubConfig config;
+  config.graphql = false;
+  World world(config);
+  for (int poll = 1; poll <= 8; ++poll) {  // hourly, 12:00 to 19:00: a head would have settled by 18:00
+    world.PollText();
+    world.clock.Advance(1h);
   }
+  CHECK(CountRequests(world, "/contributors?per_page=100") == 8);
 }
 
 TEST_CASE("graphql: a malformed repository in the facts answer fails that repository alone") {
-  const auto queries = BuildRepoQueries({"o/a", "o/b", "o/c"});
+  const auto queries = BuildRepoQueries({"o/a", "o/b", "o/c", "o/empty"});
   REQUIRE(queries.size() == 1);
   const std::string good = R"({"stargazerCount":3,"forkCount":1,"watchers":{"totalCount":2},)"
                            R"("defaultBranchRef":{"name":"main","target":{"oid":"6dcb09b5"}},"primaryLanguage":null,)"
                            R"("isArchived":false,"openIssues":{"totalCount":4},"openPullRequests":{"totalCount":1}})";
   std::string bad = good;
   bad.replace(bad.find("3,"), 1, "\"x\"");
+  std::string empty = good;  // an empty repository has no default branch, so no head
+  empty.replace(empty.find(R"({"name":"main")"), std::string(R"({"name":"main","target":{"oid":"6dcb09b5"}})").size(), "null");
   auto answer = ParseRepoAnswer(R"({"data":{"rateLimit":{"cost":1},"r0":)" + bad + R"(,"r1":)" + good +
-                                    R"(,"r2":"not an object"}})",
+                                    R"(,"r2":"not an object","r3":)" + empty + "}}",
                                 queries.front());
   REQUIRE(answer);
-  REQUIRE(answer->repos.size() == 3);
+  REQUIRE(answer->repos.size() == 4);
   REQUIRE_FALSE(answer->repos[0]);
   CHECK(answer->repos[0].error().reason == "parse");
   CHECK(answer->repos[0].error().message.find("o/a") != std::string::npos);
@@ -458,6 +456,9 @@ TEST_CASE("graphql: a malformed repository in the facts answer fails that reposi
   CHECK(answer->repos[1]->open.issues == 4);
   REQUIRE_FALSE(answer->repos[2]);
   CHECK(answer->repos[2].error().reason == "parse");
+  REQUIRE(answer->repos[3]);
+  CHECK(answer->repos[3]->repo.default_branch.empty());
+  CHECK(answer->repos[3]->repo.head_commit.empty());
 }
 
 TEST_CASE("graphql: a malformed issue in a comment answer fails that issue alone") {
