@@ -113,6 +113,7 @@ tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::st
     std::copy_if(listing.recent_issues.begin(), listing.recent_issues.end(), std::back_inserter(listing.awaiting_window),
                  [&](const Issue& issue) { return issue.open && issue.created_at >= window_start; });
     listing.open_truncated = listing.recent_truncated;
+    listing.awaiting_from_recent = true;
     return listing;
   }
   // Open issues newest first, read only as far as the awaiting-response window
@@ -245,7 +246,7 @@ tl::expected<IssueStats, Error> IssueCollector::Stats(const IssueListing& listin
     stats.open = last.open;
   }
   if (listing.open_truncated) {
-    if (listing.open) report.Truncated(repo, "open_issues");
+    if (listing.open && !listing.awaiting_from_recent) report.Truncated(repo, "open_issues");
     stats.awaiting = last.awaiting;
   } else if (!awaiting_complete) {
     report.Truncated(repo, "comments");

@@ -80,6 +80,8 @@ struct IssueListing {
   std::optional<OpenCounts> open;       // absent when a cap cut the counting
   bool open_truncated = false;          // a cap cut the open listing before the window's start
   bool recent_truncated = false;
+  // awaiting_window came from the recent listing (no open listing read): a cut is reported as recent_issues only.
+  bool awaiting_from_recent = false;
 };
 
 // One poll's budget for first-response lookups (REST comment pages, or

@@ -262,6 +262,25 @@ TEST_CASE("REST: a large repository's open listing is read only as far as the aw
   CHECK(RequestsTo(world, open + "&page=3") == 1);
 }
 
+TEST_CASE("REST: an open listing read to a full last page is counted again, not taken from the walk") {
+  // A full page without rel="next" may still have one behind it (an old issue reopened lands on a new page while
+  // the cached page answers 304 with its old Link): only a page that is not full ends a listing for certain.
+  GithubConfig config;
+  config.graphql = false;
+  World world(config);
+  const auto& c = world.clock;
+  const std::string open = kRepo + "/issues?per_page=100&state=open";
+  std::string page = "[";
+  for (int i = 0; i < 100; ++i) page += (i ? "," : "") + IssueJson(c, 1000 - i, std::chrono::hours(i + 1), 0);
+  world.Set(open + "&sort=created&direction=desc", page + "]");  // 100 open issues, no next page
+  world.Set(open, EmptyObjects(100), {{"link", "<" + open + "&page=2>; rel=\"last\""}});
+  world.Set(open + "&page=2", EmptyObjects(1));
+  world.Set(kRepo + "/pulls?per_page=100&state=open", "[]");
+  const std::string text = world.PollText();
+  CHECK(HasLine(text, "github_repo_open_issues{repo=\"o/r\"} 101"));
+  CHECK(RequestsTo(world, open + "&page=2") == 1);
+}
+
 TEST_CASE("a cut before the first complete listing leaves the awaiting series out, the open issues counted") {
   GithubConfig config;
   config.graphql = false;  // REST's own reads

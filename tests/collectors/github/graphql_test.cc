@@ -496,3 +496,14 @@ TEST_CASE("graphql: after a RATE_LIMITED facts answer no further facts query of 
     CHECK(facts.error().reason == "rate_limited");
   }
 }
+
+TEST_CASE("graphql: a cut recent listing is reported as recent_issues alone (no open listing was read)") {
+  GithubConfig config;
+  config.max_pages = 1;
+  World world(config);
+  const std::string recent = kRepo + "/issues?per_page=100&state=all&since=2026-10-02T00:00:00Z";
+  world.Set(recent, "[" + IssueJson(world.clock, 4, 10h, 2) + "]", {{"link", "<" + recent + "&page=2>; rel=\"next\""}});
+  world.PollText();
+  CHECK(world.report.truncations().contains({"o/r", "recent_issues"}));
+  CHECK_FALSE(world.report.truncations().contains({"o/r", "open_issues"}));
+}
