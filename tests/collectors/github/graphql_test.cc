@@ -414,10 +414,13 @@ TEST_CASE("graphql: contributors are not read again while the default branch's h
   world.clock.Advance(24h);
   CHECK(HasLine(world.PollText(), "github_repo_contributors{repo=\"o/r\"} 4"));
   CHECK(reads() == 4);
-  // The head moves: read again at once.
+  // The head moves: read again at once, and again an hour later (a count made right after a move is not trusted).
   push("2026-11-02T21:00:00Z");
   world.PollText();
   CHECK(reads() == 5);
+  world.clock.Advance(1h);
+  world.PollText();
+  CHECK(reads() == 6);
 }
 
 TEST_CASE("graphql: REST mode knows no head: contributors are read every poll") {
