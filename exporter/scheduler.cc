@@ -255,6 +255,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
                   },
                   worker.cancel.get_token());
   http.set_retry_log([&worker](const std::string& message) { worker.logger.Debug(message); });
+  uint64_t evictions_recorded = 0;  // of this client's cache, already counted in the self-metrics
   while (keep_running && !stop.stop_requested()) {
     // Wait for a free poll slot, checking for shutdown while waiting.
     bool acquired = false;
@@ -295,6 +296,9 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
       metrics_.SetEffectiveInterval(name, wait);
       metrics_.RecordPoll(name, result.has_value(), took, ToUnixSeconds(now));
       metrics_.RecordTargets(name, context.report, result.has_value(), ToUnixSeconds(now));
+      const HttpClient::CacheStats cache = http.cache_stats();
+      metrics_.RecordCache(name, cache.entries, cache.bytes, cache.evictions - evictions_recorded);
+      evictions_recorded = cache.evictions;
       LogTruncations(worker.logger, context.report);
       std::lock_guard lock(status_mu_);
       CollectorStatus& status = status_[name];

@@ -61,6 +61,22 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                           .Help("Series left out of a collector's snapshot: past max_series_per_collector (reason "
                                 "limit) or the same series twice in one poll (reason duplicate).")
                           .Register(*registry_)),
+      cache_entries_(BuildGauge()
+                         .Name("kpi_exporter_upstream_cache_entries")
+                         .Help("URLs the collector's conditional-request cache holds (a validator and what was parsed "
+                               "from the answer), after its last poll.")
+                         .Register(*registry_)),
+      cache_bytes_(BuildGauge()
+                       .Name("kpi_exporter_upstream_cache_bytes")
+                       .Help("Approximate heap bytes of the collector's conditional-request cache, as charged "
+                             "against its limit, after its last poll.")
+                       .Register(*registry_)),
+      cache_evictions_(BuildCounter()
+                           .Name("kpi_exporter_upstream_cache_evictions_total")
+                           .Help("Cache entries dropped to stay within the cache's limits: each is an answer that "
+                                 "could have been a free 304 and is paid again (too many targets for one process: "
+                                 "shard).")
+                           .Register(*registry_)),
       reload_successful_(BuildGauge()
                              .Name("kpi_exporter_config_last_reload_successful")
                              .Help("1 when the last config (re)load succeeded.")
@@ -102,6 +118,7 @@ void SelfMetrics::SetInterval(const std::string& collector, std::chrono::duratio
   interval_.Add({{"collector", collector}}).Set(interval.count());
   for (const auto reason : kErrorReasons) errors_.Add({{"collector", collector}, {"reason", std::string(reason)}});
   for (const char* reason : {"limit", "duplicate"}) series_dropped_.Add({{"collector", collector}, {"reason", reason}});
+  cache_evictions_.Add({{"collector", collector}});
 }
 
 void SelfMetrics::CountDroppedSeries(const std::string& collector, const std::string& reason, size_t count) {
@@ -142,6 +159,13 @@ void SelfMetrics::CountUpstreamRequest(const std::string& collector, std::string
   upstream_requests_.Add({{"collector", collector}, {"code", std::string(code)}}).Increment();
 }
 
+void SelfMetrics::RecordCache(const std::string& collector, size_t entries, size_t bytes, uint64_t new_evictions) {
+  const prometheus::Labels labels{{"collector", collector}};
+  cache_entries_.Add(labels).Set(double(entries));
+  cache_bytes_.Add(labels).Set(double(bytes));
+  cache_evictions_.Add(labels).Increment(double(new_evictions));
+}
+
 void SelfMetrics::RecordReload(bool ok, double now_unix_seconds) {
   reload_successful_.Set(ok ? 1 : 0);
   if (ok) reload_timestamp_.Set(now_unix_seconds);
@@ -149,7 +173,8 @@ void SelfMetrics::RecordReload(bool ok, double now_unix_seconds) {
 
 void SelfMetrics::ForgetCollector(const std::string& collector) {
   const prometheus::Labels labels{{"collector", collector}};
-  for (auto* family : {&up_, &last_success_, &poll_duration_, &interval_, &effective_interval_}) {
+  for (auto* family : {&up_, &last_success_, &poll_duration_, &interval_, &effective_interval_, &cache_entries_,
+                       &cache_bytes_}) {
     if (family->Has(labels)) family->Remove(&family->Add(labels));
   }
   std::lock_guard lock(targets_mu_);

@@ -36,6 +36,8 @@ class SelfMetrics {
   // reason: "limit" (past max_series_per_collector) or "duplicate" (the same series twice).
   void CountDroppedSeries(const std::string& collector, const std::string& reason, size_t count);
   void CountUpstreamRequest(const std::string& collector, std::string_view code);
+  // The collector's conditional-request cache after a poll, and the entries it evicted since the last record.
+  void RecordCache(const std::string& collector, size_t entries, size_t bytes, uint64_t new_evictions);
   void RecordReload(bool ok, double now_unix_seconds);
   // Also starts kpi_exporter_collector_errors_total at 0 for every reason.
   void SetInterval(const std::string& collector, std::chrono::duration<double> interval);
@@ -60,6 +62,9 @@ class SelfMetrics {
   prometheus::Family<prometheus::Gauge>& target_last_success_;
   prometheus::Family<prometheus::Counter>& truncated_;
   prometheus::Family<prometheus::Counter>& series_dropped_;
+  prometheus::Family<prometheus::Gauge>& cache_entries_;
+  prometheus::Family<prometheus::Gauge>& cache_bytes_;
+  prometheus::Family<prometheus::Counter>& cache_evictions_;
   prometheus::Gauge& reload_successful_;
   prometheus::Gauge& reload_timestamp_;
   prometheus::Gauge& start_time_;

@@ -59,3 +59,20 @@ TEST_CASE("targets are up or down per poll, keep their last success, and leave w
   metrics.ForgetCollector("github");
   CHECK(metrics.Render().find("kpi_exporter_target_up{") == std::string::npos);
 }
+
+TEST_CASE("the conditional-request cache: entries and bytes as last recorded, evictions counted from 0") {
+  SelfMetrics metrics("1.0", "abc");
+  metrics.SetInterval("github", std::chrono::minutes(5));
+  CHECK(HasLine(metrics.Render(), "kpi_exporter_upstream_cache_evictions_total{collector=\"github\"} 0"));
+  metrics.RecordCache("github", 120, 4096, 0);
+  metrics.RecordCache("github", 100, 3000, 7);
+  metrics.RecordCache("github", 100, 3100, 5);
+  std::string text = metrics.Render();
+  CHECK(HasLine(text, "kpi_exporter_upstream_cache_entries{collector=\"github\"} 100"));
+  CHECK(HasLine(text, "kpi_exporter_upstream_cache_bytes{collector=\"github\"} 3100"));
+  CHECK(HasLine(text, "kpi_exporter_upstream_cache_evictions_total{collector=\"github\"} 12"));
+  metrics.ForgetCollector("github");
+  text = metrics.Render();
+  CHECK(text.find("kpi_exporter_upstream_cache_entries{") == std::string::npos);
+  CHECK(text.find("kpi_exporter_upstream_cache_bytes{") == std::string::npos);
+}

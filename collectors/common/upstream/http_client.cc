@@ -475,7 +475,13 @@ void HttpClient::Evict() {
     cache_bytes_ -= victim->second.cached.bytes;
     cache_.erase(victim);
     cache_lru_.pop_back();
+    ++cache_evictions_;
   }
+}
+
+HttpClient::CacheStats HttpClient::cache_stats() const {
+  std::lock_guard lock(mu_);
+  return CacheStats{cache_.size(), cache_bytes_, cache_evictions_};
 }
 
 }  // namespace kpi

@@ -177,6 +177,14 @@ class HttpClient {
   bool SendsCredentialsTo(std::string_view url) const;
 
   const HttpClientOptions& options() const { return options_; }
+  // The conditional-request cache now, and the entries it dropped to stay within its limits over the client's
+  // life (kpi_exporter_upstream_cache_*): evictions mean answers that could be free 304s are paid again.
+  struct CacheStats {
+    size_t entries = 0;
+    size_t bytes = 0;  // as charged against cache_max_bytes
+    uint64_t evictions = 0;
+  };
+  CacheStats cache_stats() const;
   // What options().cost charged so far, over the client's life.
   int64_t points_spent() const { return points_spent_; }
   const Clock& clock() const { return clock_; }
@@ -223,6 +231,7 @@ class HttpClient {
   std::unordered_map<std::string, CacheEntry> cache_;
   std::list<std::string> cache_lru_;  // front = most recently used
   size_t cache_bytes_ = 0;
+  uint64_t cache_evictions_ = 0;
 };
 
 // "https://api.github.com:443/x?y" -> "https://api.github.com:443"; the port is

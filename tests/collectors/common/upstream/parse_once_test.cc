@@ -121,6 +121,27 @@ TEST_CASE("ParseOnce: the cache holds every URL of a large poll, so an unchanged
   CHECK(upstream.full == kUrls);
   CHECK(upstream.not_modified == kUrls);
   CHECK(reader.parses == kUrls);
+  const auto cache = reader.http->cache_stats();  // what kpi_exporter_upstream_cache_* show
+  CHECK(cache.entries == kUrls);
+  CHECK(cache.bytes > 0);
+  CHECK(cache.bytes <= 40'000);
+  CHECK(cache.evictions == 0);
+}
+
+TEST_CASE("ParseOnce: a cache too small for a poll evicts, counts each eviction, and pays every answer again") {
+  EtagServer upstream;
+  HttpClientOptions options;
+  options.cache_max_entries = 100;
+  Reader reader(upstream, options);
+  constexpr int kUrls = 150;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kUrls; ++i) REQUIRE(reader.Read(upstream.Url(i)));
+  }
+  // Least recently used first, the URLs in a cycle: each read finds its entry gone.
+  CHECK(upstream.not_modified == 0);
+  const auto cache = reader.http->cache_stats();
+  CHECK(cache.entries == 100);
+  CHECK(cache.evictions == 2 * kUrls - 100);
 }
 
 TEST_CASE("ParseOnce: the default cache holds more URLs than GitHub's 1000-repository poll asks") {
