@@ -222,6 +222,16 @@ std::string WhyMissing(const AliasFailures& failed, const std::string& repo_alia
   return "no answer";
 }
 
+// One alias of an answer, read alone: what `read` made of it; `read` giving nullopt (the alias is null, or an
+// error names it) is "not_found" with `why_missing()`, a malformed alias "parse". Either fails that alias only.
+template <class T, class Read, class Why>
+tl::expected<T, Error> ReadAlias(const std::string& what, Read&& read, Why&& why_missing) {
+  auto value = ParseJson(what, std::forward<Read>(read));
+  if (!value) return tl::unexpected(std::move(value.error()));
+  if (!*value) return tl::unexpected(Error{"not_found", what + ": " + why_missing()});
+  return std::move(**value);
+}
+
 constexpr std::string_view kRepoFields =
     "stargazerCount forkCount watchers { totalCount } defaultBranchRef { name target { oid } } primaryLanguage { name } isArchived "
     "openIssues: issues(states: OPEN) { totalCount } openPullRequests: pullRequests(states: OPEN) { totalCount }";
@@ -255,19 +265,15 @@ tl::expected<CommentAnswer, Error> ParseCommentAnswer(std::string_view body, con
       const std::string key = repo_alias + "." + issue_alias;
       const std::string what = page.repo + "#" + std::to_string(page.number);
       // A malformed alias fails that issue alone, not the other issues of the answer.
-      auto read = ParseJson(what, [&]() -> std::optional<CommentPage> {
-        const auto repository = OptObj(data, repo_alias);
-        const auto issue = repository ? OptObj(*repository, issue_alias) : std::nullopt;
-        if (failed.contains(repo_alias) || failed.contains(key) || !issue) return std::nullopt;
-        return ReadPage(*issue);
-      });
-      if (!read) {
-        answer.pages.emplace_back(tl::unexpected(std::move(read.error())));
-      } else if (!*read) {
-        answer.pages.emplace_back(tl::unexpected(Error{"not_found", what + ": " + WhyMissing(failed, repo_alias, key)}));
-      } else {
-        answer.pages.emplace_back(std::move(**read));
-      }
+      answer.pages.push_back(ReadAlias<CommentPage>(
+          what,
+          [&]() -> std::optional<CommentPage> {
+            const auto repository = OptObj(data, repo_alias);
+            const auto issue = repository ? OptObj(*repository, issue_alias) : std::nullopt;
+            if (failed.contains(repo_alias) || failed.contains(key) || !issue) return std::nullopt;
+            return ReadPage(*issue);
+          },
+          [&] { return WhyMissing(failed, repo_alias, key); }));
     }
   });
   if (!cost) return tl::unexpected(cost.error());
@@ -299,18 +305,14 @@ tl::expected<RepoAnswer, Error> ParseRepoAnswer(std::string_view body, const Rep
     for (size_t r = 0; r < query.repos.size(); ++r) {
       const std::string alias = "r" + std::to_string(r);
       // A malformed alias fails that repository alone, not the other 99 of the query.
-      auto facts = ParseJson(query.repos[r], [&]() -> std::optional<RepoFacts> {
-        const auto repository = OptObj(data, alias);
-        if (failed.contains(alias) || !repository) return std::nullopt;
-        return ReadRepoFacts(*repository);
-      });
-      if (!facts) {
-        answer.repos.emplace_back(tl::unexpected(std::move(facts.error())));
-      } else if (!*facts) {
-        answer.repos.emplace_back(tl::unexpected(Error{"not_found", query.repos[r] + ": " + WhyMissing(failed, alias, alias)}));
-      } else {
-        answer.repos.emplace_back(std::move(**facts));
-      }
+      answer.repos.push_back(ReadAlias<RepoFacts>(
+          query.repos[r],
+          [&]() -> std::optional<RepoFacts> {
+            const auto repository = OptObj(data, alias);
+            if (failed.contains(alias) || !repository) return std::nullopt;
+            return ReadRepoFacts(*repository);
+          },
+          [&] { return WhyMissing(failed, alias, alias); }));
     }
   });
   if (!cost) return tl::unexpected(cost.error());
