@@ -51,7 +51,8 @@ std::string SnapshotStore::Render() const {
   for (const auto& snapshot : snapshots) {
     for (const auto& family : snapshot->families()) {
       by_name[family.name].push_back(&family);
-      bytes += family.samples.size() + family.help.size() + 64;
+      bytes += family.help.size() + 64;
+      for (const auto& series : family.series) bytes += series.text.size();
     }
   }
   std::string out;
@@ -61,7 +62,8 @@ std::string SnapshotStore::Render() const {
     out += "# HELP " + first.name + " " + first.help + "\n";
     out += "# TYPE " + first.name + " " + first.type + "\n";
     for (const RenderedFamily* family : families) {
-      if (family->type == first.type) out += family->samples;
+      if (family->type != first.type) continue;
+      for (const auto& series : family->series) out += series.text;
     }
   }
   return out;

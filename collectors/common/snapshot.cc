@@ -14,12 +14,6 @@ namespace {
 bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 
-std::string SeriesKey(std::string_view name, const Labels& labels) {
-  std::string key(name);
-  for (const auto& [label, value] : labels) key += '\xff' + label + '\xfe' + value;
-  return key;
-}
-
 std::string SampleLine(std::string_view name, const Labels& labels, double value) {
   std::string line(name);
   if (!labels.empty()) {
@@ -36,13 +30,53 @@ std::string SampleLine(std::string_view name, const Labels& labels, double value
   return line;
 }
 
-RenderedFamily Finished(RenderedFamily family) {
-  family.samples.clear();
-  for (const auto& series : family.series) family.samples += series.text;
-  return family;
-}
+std::string_view FirstLine(std::string_view text) { return text.substr(0, text.find('\n')); }
 
 }  // namespace
+
+std::string_view RenderedSeries::key() const {
+  const std::string_view line = FirstLine(text);
+  return line.substr(0, line.rfind(' '));
+}
+
+Labels RenderedSeries::labels() const {
+  // name{label="value",...} value: the builder wrote it, so it is well formed.
+  const std::string_view line = key();
+  Labels labels;
+  size_t i = line.find('{');
+  if (i == std::string_view::npos) return labels;
+  while (++i < line.size() && line[i] != '}') {
+    const size_t equals = line.find('=', i);
+    std::string name(line.substr(i, equals - i));
+    std::string value;
+    for (i = equals + 2; i < line.size() && line[i] != '"'; ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) value += line[++i] == 'n' ? '\n' : line[i];
+      else value += line[i];
+    }
+    ++i;  // past the closing quote, onto ',' or '}'
+    if (name != "quantile") labels.emplace_back(std::move(name), std::move(value));
+    if (i >= line.size() || line[i] == '}') break;
+  }
+  return labels;
+}
+
+std::vector<double> RenderedSeries::values() const {
+  std::vector<double> values;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const std::string_view line = FirstLine(rest);
+    // FormatSampleValue wrote the shortest text that reads back as the same double (NaN and ±Inf included).
+    values.push_back(std::strtod(std::string(line.substr(line.rfind(' ') + 1)).c_str(), nullptr));
+    rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+  }
+  return values;
+}
+
+std::string RenderedFamily::samples() const {
+  std::string out;
+  for (const auto& one : series) out += one.text;
+  return out;
+}
 
 size_t Snapshot::series() const {
   size_t total = 0;
@@ -57,13 +91,13 @@ Snapshot Snapshot::MergedOver(const Snapshot& older) const {
     auto [it, inserted] = merged.try_emplace(old.name, old);
     if (inserted || it->second.type != old.type) continue;
     std::set<std::string> present;
-    for (const auto& series : it->second.series) present.insert(series.key);
+    for (const auto& series : it->second.series) present.emplace(series.key());
     for (const auto& series : old.series) {
-      if (!present.contains(series.key)) it->second.series.push_back(series);
+      if (!present.contains(std::string(series.key()))) it->second.series.push_back(series);
     }
   }
   std::vector<RenderedFamily> out;
-  for (auto& [name, family] : merged) out.push_back(Finished(std::move(family)));
+  for (auto& [name, family] : merged) out.push_back(std::move(family));
   std::map<std::pair<std::string, std::string>, ItemList> lists;
   for (const auto& list : items_) lists.try_emplace({list.target, list.list}, list);
   for (const auto& list : older.items_) lists.try_emplace({list.target, list.list}, list);
@@ -206,7 +240,7 @@ void SnapshotBuilder::Sample(std::string_view type, std::string_view name, std::
     if (!IsValidLabelName(label.first)) problems_.push_back("invalid label name '" + label.first + "'");
     label.second = SanitizeLabelValue(label.second);
   }
-  family->series.push_back(RenderedSeries{SeriesKey(name, labels), SampleLine(name, labels, value), labels, {value}});
+  family->series.push_back(RenderedSeries{SampleLine(name, labels, value)});
 }
 
 void SnapshotBuilder::Summary(std::string_view name, std::string_view help, Labels labels,
@@ -221,19 +255,15 @@ void SnapshotBuilder::Summary(std::string_view name, std::string_view help, Labe
   }
   std::sort(observations.begin(), observations.end());
   std::string text;
-  std::vector<double> values;
   for (const double q : {0.5, 0.9, 0.99}) {
     Labels with_quantile = labels;
     with_quantile.emplace_back("quantile", FormatSampleValue(q));
-    values.push_back(NearestRankQuantile(observations, q));
-    text += SampleLine(name, with_quantile, values.back());
+    text += SampleLine(name, with_quantile, NearestRankQuantile(observations, q));
   }
   const std::string base(name);
-  values.push_back(std::accumulate(observations.begin(), observations.end(), 0.0));
-  values.push_back(double(observations.size()));
-  text += SampleLine(base + "_sum", labels, values[3]);
-  text += SampleLine(base + "_count", labels, values[4]);
-  family->series.push_back(RenderedSeries{SeriesKey(name, labels), std::move(text), std::move(labels), std::move(values)});
+  text += SampleLine(base + "_sum", labels, std::accumulate(observations.begin(), observations.end(), 0.0));
+  text += SampleLine(base + "_count", labels, double(observations.size()));
+  family->series.push_back(RenderedSeries{std::move(text)});
 }
 
 tl::expected<Snapshot, Error> SnapshotBuilder::Build() && {
@@ -242,14 +272,15 @@ tl::expected<Snapshot, Error> SnapshotBuilder::Build() && {
     std::set<std::string> seen;
     std::vector<RenderedSeries> unique;
     for (auto& series : family.series) {
-      if (seen.insert(series.key).second) {
+      if (seen.emplace(series.key()).second) {
         unique.push_back(std::move(series));
       } else {
         ++dropped_.duplicates;
       }
     }
     if (unique.empty()) continue;  // every series of it fell past the cap
-    rendered.push_back(Finished(RenderedFamily{name, family.help, family.type, std::move(unique), {}}));
+    unique.shrink_to_fit();
+    rendered.push_back(RenderedFamily{name, family.help, family.type, std::move(unique)});
   }
   if (!problems_.empty()) return tl::unexpected(Error{"internal", problems_.front()});
   std::vector<ItemList> items;

@@ -23,22 +23,28 @@ namespace kpi {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// One series as scrapes serve it: its sample lines (five for a summary: the
+// quantiles 0.5, 0.9 and 0.99, _sum and _count), each ending in '\n'. The
+// text is all a snapshot keeps of a series (at 1000 repositories a snapshot
+// holds tens of thousands): readers in the process (the KPI engine, merges)
+// parse back what they need, which the text format makes exact.
 struct RenderedSeries {
-  std::string key;   // metric name and label pairs: identifies the series
-  std::string text;  // its sample lines (five for a summary), each ending in '\n'
-  // The same as values, for readers in the process (the KPI engine): the
-  // labels as rendered, and the gauge's value or a summary's
-  // {quantile 0.5, 0.9, 0.99, sum, count}.
-  Labels labels;
-  std::vector<double> values;
+  std::string text;
+
+  // The first line's name and labels: identifies the series within its family.
+  std::string_view key() const;
+  // The labels as rendered (a summary's without its quantile label).
+  Labels labels() const;
+  // The gauge's or counter's value, or a summary's {quantile 0.5, 0.9, 0.99, sum, count}.
+  std::vector<double> values() const;
 };
 
 struct RenderedFamily {
   std::string name;
-  std::string help;     // already escaped for the text format
-  std::string type;     // "gauge", "counter" or "summary"
+  std::string help;  // already escaped for the text format
+  std::string type;  // "gauge", "counter" or "summary"
   std::vector<RenderedSeries> series;
-  std::string samples;  // every series' text, concatenated once for scrapes
+  std::string samples() const;  // every series' text, in order
 };
 
 // Series a builder left out instead of failing the poll: what the upstream

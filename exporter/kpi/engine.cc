@@ -10,9 +10,10 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 bool Matches(const RenderedSeries& series, const Labels& matchers) {
-  return std::all_of(matchers.begin(), matchers.end(), [&](const auto& m) {
-    return std::find(series.labels.begin(), series.labels.end(), m) != series.labels.end();
-  });
+  if (matchers.empty()) return true;
+  const Labels labels = series.labels();
+  return std::all_of(matchers.begin(), matchers.end(),
+                     [&](const auto& m) { return std::find(labels.begin(), labels.end(), m) != labels.end(); });
 }
 
 double AggregateGauges(Aggregate aggregate, const std::vector<double>& values) {
@@ -34,15 +35,16 @@ double AggregateGauges(Aggregate aggregate, const std::vector<double>& values) {
 std::pair<std::optional<double>, std::shared_ptr<const Snapshot>> Evaluate(
     const KpiDefinition& kpi, std::span<const std::shared_ptr<const Snapshot>> snapshots) {
   if (kpi.metric.empty()) return {};
-  std::vector<const RenderedSeries*> selected;
+  std::vector<std::vector<double>> selected;  // each selected series' values
   std::shared_ptr<const Snapshot> source;
   for (const auto& snapshot : snapshots) {
     for (const auto& family : snapshot->families()) {
       if (family.name != kpi.metric) continue;
       for (const auto& series : family.series) {
         const size_t parts = kpi.summary ? 5 : 1;
-        if (series.values.size() == parts && Matches(series, kpi.matchers)) {
-          selected.push_back(&series);
+        if (!Matches(series, kpi.matchers)) continue;
+        if (auto values = series.values(); values.size() == parts) {
+          selected.push_back(std::move(values));
           source = snapshot;
         }
       }
@@ -52,17 +54,17 @@ std::pair<std::optional<double>, std::shared_ptr<const Snapshot>> Evaluate(
   double value = kNaN;
   if (kpi.aggregate == Aggregate::kMean) {
     double sum = 0, count = 0;
-    for (const auto* s : selected) {
-      sum += s->values[3];
-      count += s->values[4];
+    for (const auto& values : selected) {
+      sum += values[3];
+      count += values[4];
     }
     if (count > 0) value = sum / count;
   } else if (kpi.aggregate == Aggregate::kP50 || kpi.aggregate == Aggregate::kP90) {
     // Quantiles of several series do not combine into the quantile of their union.
-    if (selected.size() == 1) value = selected.front()->values[kpi.aggregate == Aggregate::kP50 ? 0 : 1];
+    if (selected.size() == 1) value = selected.front()[kpi.aggregate == Aggregate::kP50 ? 0 : 1];
   } else {
     std::vector<double> values;
-    for (const auto* s : selected) values.push_back(s->values[0]);
+    for (const auto& series_values : selected) values.push_back(series_values[0]);
     value = AggregateGauges(kpi.aggregate, values);
   }
   if (std::isnan(value)) return {};
@@ -123,7 +125,7 @@ std::string RenderKpiMetrics(const Scorecard& card) {
   if (!snapshot) return out;  // names are fixed and valid: cannot happen
   for (const auto& family : snapshot->families()) {
     out += "# HELP " + family.name + " " + family.help + "\n# TYPE " + family.name + " " + family.type + "\n";
-    out += family.samples;
+    out += family.samples();
   }
   return out;
 }

@@ -21,7 +21,7 @@ class RecordingLog final : public PollLog {
 // Every sample line of a snapshot, in family order.
 inline std::string SnapshotText(const Snapshot& snapshot) {
   std::string out;
-  for (const auto& family : snapshot.families()) out += family.samples;
+  for (const auto& family : snapshot.families()) out += family.samples();
   return out;
 }
 

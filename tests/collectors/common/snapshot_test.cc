@@ -17,7 +17,7 @@ TEST_CASE("gauges render in the text format with escaped labels") {
   const auto& family = snapshot->families()[0];
   CHECK(family.help == "A value.\\nSecond line \\\\ here.");
   CHECK(family.type == "gauge");
-  CHECK(family.samples ==
+  CHECK(family.samples() ==
         "demo_value{repo=\"a/b\",text=\"quote\\\" back\\\\ nl\\n\"} 1.5\n"
         "demo_value{repo=\"c/d\",text=\"\"} 3\n");
   CHECK(snapshot->series() == 2);
@@ -29,7 +29,7 @@ TEST_CASE("summaries have nearest-rank quantiles, sum and count") {
   b.Summary("demo_seconds", "Durations.", {{"repo", "empty"}}, {});
   auto snapshot = std::move(b).Build();
   REQUIRE(snapshot);
-  CHECK(snapshot->families()[0].samples ==
+  CHECK(snapshot->families()[0].samples() ==
         "demo_seconds{repo=\"a/b\",quantile=\"0.5\"} 20\n"
         "demo_seconds{repo=\"a/b\",quantile=\"0.9\"} 40\n"
         "demo_seconds{repo=\"a/b\",quantile=\"0.99\"} 40\n"
@@ -40,6 +40,35 @@ TEST_CASE("summaries have nearest-rank quantiles, sum and count") {
         "demo_seconds{repo=\"empty\",quantile=\"0.99\"} NaN\n"
         "demo_seconds_sum{repo=\"empty\"} 0\n"
         "demo_seconds_count{repo=\"empty\"} 0\n");
+}
+
+TEST_CASE("a series' labels and values read back exactly from its text") {
+  SnapshotBuilder b;
+  const Labels tricky{{"repo", "a/b"}, {"text", "quote\" back\\ nl\n, x=\"y\"}"}};
+  b.Gauge("demo_value", "A value.", tricky, 0.1);
+  b.Gauge("demo_value", "A value.", {}, -INFINITY);
+  b.Gauge("demo_ratio", "A ratio.", {{"repo", ""}}, 7.0 / 9.0);
+  b.Summary("demo_seconds", "Durations.", {{"repo", "a/b"}}, {1795500025.045399, 3});
+  b.Summary("demo_seconds", "Durations.", {{"repo", "empty"}}, {});
+  auto snapshot = std::move(b).Build();
+  REQUIRE(snapshot);
+  REQUIRE(snapshot->families().size() == 3);
+  const auto& ratio = snapshot->families()[0].series.at(0);
+  CHECK(ratio.labels() == Labels{{"repo", ""}});
+  CHECK(ratio.values() == std::vector<double>{7.0 / 9.0});
+  const auto& summaries = snapshot->families()[1].series;
+  CHECK(summaries.at(0).labels() == Labels{{"repo", "a/b"}});  // no quantile label
+  CHECK(summaries.at(0).values() == std::vector<double>{3, 1795500025.045399, 1795500025.045399, 1795500028.045399, 2});
+  CHECK(summaries.at(0).key() == "demo_seconds{repo=\"a/b\",quantile=\"0.5\"}");
+  const auto empty = summaries.at(1).values();
+  REQUIRE(empty.size() == 5);
+  CHECK((std::isnan(empty[0]) && std::isnan(empty[2]) && empty[3] == 0 && empty[4] == 0));
+  const auto& values = snapshot->families()[2].series;
+  CHECK(values.at(0).labels() == tricky);
+  CHECK(values.at(0).values() == std::vector<double>{0.1});
+  CHECK(values.at(1).labels().empty());
+  CHECK(values.at(1).values() == std::vector<double>{-INFINITY});
+  CHECK(values.at(1).key() == "demo_value");
 }
 
 TEST_CASE("sample values use the shortest exact form") {
@@ -77,7 +106,7 @@ TEST_CASE("the same series twice keeps the first and is counted, never a failed 
   b.Gauge("dup", "x", {{"a", "1"}}, 2);
   auto built = std::move(b).Build();
   REQUIRE(built);
-  CHECK(built->families()[0].samples == "dup{a=\"1\"} 1\ndup{a=\"2\"} 5\n");
+  CHECK(built->families()[0].samples() == "dup{a=\"1\"} 1\ndup{a=\"2\"} 5\n");
   CHECK(built->dropped().duplicates == 1);
   CHECK(built->dropped().over_limit == 0);
 }
@@ -90,7 +119,7 @@ TEST_CASE("past the series cap further series are dropped and counted") {
   REQUIRE(built);
   CHECK(built->series() == 3);
   CHECK(built->dropped().over_limit == 3);
-  CHECK(built->families()[0].samples == "many{i=\"0\"} 0\nmany{i=\"1\"} 1\nmany{i=\"2\"} 2\n");
+  CHECK(built->families()[0].samples() == "many{i=\"0\"} 0\nmany{i=\"1\"} 1\nmany{i=\"2\"} 2\n");
 }
 
 TEST_CASE("label values are valid UTF-8 and at most 256 bytes, whatever the upstream sends") {
@@ -111,7 +140,7 @@ TEST_CASE("label values are valid UTF-8 and at most 256 bytes, whatever the upst
   b.Gauge("info", "x", {{"branch", std::string(1 << 20, 'b')}}, 1);
   auto built = std::move(b).Build();
   REQUIRE(built);
-  CHECK(built->families()[0].samples.size() < 300);
+  CHECK(built->families()[0].samples().size() < 300);
 }
 
 TEST_CASE("families come out sorted by name") {
@@ -134,8 +163,8 @@ TEST_CASE("MergedOver keeps the newer series and adds only what the newer lacks"
   const auto merged = std::move(newer).Build()->MergedOver(*std::move(older).Build());
   REQUIRE(merged.families().size() == 2);
   CHECK(merged.families()[1].name == "stars");
-  CHECK(merged.families()[1].samples == "stars{repo=\"b\"} 20\nstars{repo=\"a\"} 1\n");
-  CHECK(merged.families()[0].samples.find("lead_count{repo=\"a\"} 1\n") != std::string::npos);
+  CHECK(merged.families()[1].samples() == "stars{repo=\"b\"} 20\nstars{repo=\"a\"} 1\n");
+  CHECK(merged.families()[0].samples().find("lead_count{repo=\"a\"} 1\n") != std::string::npos);
   CHECK(merged.series() == 3);
 }
 

@@ -345,7 +345,8 @@ struct World {
 inline std::map<std::string, double> Samples(const Snapshot& snapshot) {
   std::map<std::string, double> out;
   for (const auto& family : snapshot.families()) {
-    std::string_view text = family.samples;
+    const std::string samples = family.samples();
+    std::string_view text = samples;
     while (!text.empty()) {
       const auto end = text.find('\n');
       const auto line = text.substr(0, end);
