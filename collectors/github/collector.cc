@@ -179,7 +179,8 @@ GithubCollector::GithubCollector(GithubConfig config)
     : config_(std::move(config)),
       issues_(github::IssueOptions{LowerCased(config_.bug_labels), config_.max_pages,
                                    config_.awaiting_response_window}),
-      security_(config_.max_pages, config_.security_recheck) {
+      security_(config_.max_pages, config_.security_recheck),
+      contributors_(config_.max_pages) {
   // GitHub's GraphQL API answers authenticated requests only: without a token or App, REST alone.
   if (config_.token.empty() && !config_.app) config_.graphql = false;
   if (config_.dora) dora_.emplace(*config_.dora, github::DoraCollector::Limits{config_.ci_events, config_.max_pages});
@@ -415,56 +416,10 @@ tl::expected<void, Error> GithubCollector::CollectIssues(HttpClient& http, PollS
 
 tl::expected<void, Error> GithubCollector::CountContributors(HttpClient& http, PollState& state, const std::string& repo,
                                                              const RepoStats* previous, RepoStats& stats) {
-  // Counted page by page (CountListing: a 304 on per_page=1 would hide a moved rel="last").
-  // Very large repositories: 403 "The history or contributor list is too large to list contributors for this
-  // repository via the API." Only this metric is absent; it is no failure, and it is logged once.
-  //
-  // GitHub counts the authors of the default branch's history, so once that branch's head (from the GraphQL
-  // facts) has stopped moving the count cannot change, and it is not asked again. But GitHub's docs warn the
-  // answer "may return information that is a few hours old" (it is cached): only a count made kSettled after
-  // the head was first seen is trusted to be about that head. An author who links another email to their
-  // account merges two entries without any commit: a count a day old is read again anyway.
-  constexpr auto kSettled = std::chrono::hours(6);
-  constexpr auto kRecountAfter = std::chrono::hours(24);
-  const bool same_head = previous && !stats.repo.head_commit.empty() &&
-                         previous->repo.head_commit == stats.repo.head_commit && previous->head_seen_at <= state.now;
-  stats.head_seen_at = same_head ? previous->head_seen_at : state.now;
-  if (same_head && previous->contributors && previous->contributors_head == stats.repo.head_commit &&
-      previous->contributors_counted_at - stats.head_seen_at >= kSettled &&
-      state.now >= previous->contributors_counted_at && state.now - previous->contributors_counted_at < kRecountAfter) {
-    stats.contributors = previous->contributors;
-    stats.contributors_head = previous->contributors_head;
-    stats.contributors_counted_at = previous->contributors_counted_at;
-    return {};
-  }
-  constexpr std::string_view kTooLarge = "too_large";
-  const auto refuse = [&](const HttpResponse& answer) -> std::optional<Error> {
-    if (answer.status == 403 && AsciiLower(answer.body).find("too large") != std::string::npos) {
-      return Error{std::string(kTooLarge), repo};
-    }
-    return std::nullopt;
-  };
-  auto count = CountListing(http, config_.settings.api_url + "/repos/" + repo + "/contributors?per_page=100", 100,
-                            previous ? previous->contributors : std::nullopt, config_.max_pages, refuse);
-  const bool too_large = !count && count.error().reason == kTooLarge;
-  if (!count && !too_large) return tl::unexpected(count.error());
-  std::lock_guard lock(contributors_mu_);
-  if (too_large) {
-    if (contributors_refused_.insert(repo).second) {
-      state.log.Warn(repo + ": GitHub will not list contributors of a repository this large; "
-                            "github_repo_contributors is left out for it");
-    }
-    return {};
-  }
-  contributors_refused_.erase(repo);
-  if (*count) {
-    stats.contributors = **count;
-    stats.contributors_head = stats.repo.head_commit;
-    stats.contributors_counted_at = state.now;
-  } else {
-    state.report.Truncated(repo, "contributors");
-    Keep(stats.contributors, previous ? previous->contributors : std::nullopt);
-  }
+  auto count = contributors_.Count(http, state.log, state.report, config_.settings.api_url, repo,
+                                   stats.repo.head_commit, state.now, previous ? &previous->contributors : nullptr);
+  if (!count) return tl::unexpected(count.error());
+  stats.contributors = std::move(*count);
   return {};
 }
 
@@ -549,9 +504,9 @@ void GithubCollector::AddMetrics(SnapshotBuilder& b, const std::vector<std::stri
     b.Gauge("github_repo_stars", "Stargazers of the repository.", r, double(s.repo.stars));
     b.Gauge("github_repo_forks", "Forks of the repository.", r, double(s.repo.forks));
     b.Gauge("github_repo_watchers", "Users watching the repository (subscribers).", r, double(s.repo.watchers));
-    if (s.contributors) {
+    if (s.contributors.value) {
       b.Gauge("github_repo_contributors", "Contributors with commits on the default branch.", r,
-              double(*s.contributors));
+              double(*s.contributors.value));
     }
     b.Gauge("github_repo_info", "Repository facts as labels; always 1.",
             {{"repo", repo}, {"default_branch", s.repo.default_branch}, {"language", s.repo.language},

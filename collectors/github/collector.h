@@ -18,6 +18,7 @@
 
 #include "collectors/common/collector.h"
 #include "collectors/github/app_auth.h"
+#include "collectors/github/contributors.h"
 #include "collectors/github/dora.h"
 #include "collectors/github/issues.h"
 #include "collectors/github/parse.h"
@@ -74,12 +75,7 @@ class GithubCollector final : public Collector {
     github::IssueStats issues;
     std::optional<std::vector<double>> merge_lead_times;
     std::optional<ItemList> longest_lead_times;  // kept and cut with merge_lead_times
-    std::optional<int64_t> contributors;  // absent when GitHub will not count them
-    // When this poll's repo.head_commit was first seen (GraphQL mode), and the head `contributors` was counted at
-    // and when ("" unless counted exactly in GraphQL mode): see CountContributors.
-    SystemTime head_seen_at{};
-    std::string contributors_head;
-    SystemTime contributors_counted_at{};
+    github::ContributorCount contributors;
     github::WorkflowStatsById workflows;
     std::optional<ItemList> failing_workflows;  // absent with max_items = 0
     std::optional<github::DoraStats> dora;
@@ -131,10 +127,7 @@ class GithubCollector final : public Collector {
   github::IssueCollector issues_;
   std::optional<github::DoraCollector> dora_;
   github::SecurityCollector security_;
-  // Repositories GitHub refuses to count contributors for (too large); logged
-  // once. Guarded: repositories are polled side by side (Poll).
-  std::mutex contributors_mu_;
-  std::set<std::string> contributors_refused_;
+  github::ContributorCounter contributors_;
 };
 
 }  // namespace kpi
