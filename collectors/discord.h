@@ -23,7 +23,7 @@ struct DiscordConfig {
 };
 
 std::unique_ptr<Collector> MakeDiscordCollector(SectionReader& reader);
-// Its metric families and KPI defaults (see collectors/common/catalog.h).
+// Its metric families and KPI defaults (see collectors/common/output/catalog.h).
 SourceCatalog DiscordCatalog();
 
 namespace discord {

@@ -47,7 +47,7 @@ struct JiraConfig {
 };
 
 std::unique_ptr<Collector> MakeJiraCollector(SectionReader& reader);
-// Its metric families and KPI defaults (see collectors/common/catalog.h).
+// Its metric families and KPI defaults (see collectors/common/output/catalog.h).
 SourceCatalog JiraCatalog();
 
 namespace jira {

@@ -24,7 +24,7 @@ struct PypiConfig {
 };
 
 std::unique_ptr<Collector> MakePypiCollector(SectionReader& reader);
-// Its metric families and KPI defaults (see collectors/common/catalog.h).
+// Its metric families and KPI defaults (see collectors/common/output/catalog.h).
 SourceCatalog PypiCatalog();
 
 namespace pypi {

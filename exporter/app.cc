@@ -5,7 +5,7 @@
 
 #include "collectors/all.h"
 #include "collectors/common/upstream/curl_transport.h"
-#include "exporter/process_metrics.h"
+#include "exporter/telemetry/process_metrics.h"
 #include "version.h"
 
 namespace kpi {

@@ -20,7 +20,7 @@
 #include "exporter/web/http_server.h"
 #include "exporter/logging.h"
 #include "exporter/scheduler.h"
-#include "exporter/self_metrics.h"
+#include "exporter/telemetry/self_metrics.h"
 #include "exporter/snapshot_store.h"
 
 namespace kpi {

@@ -17,7 +17,7 @@
 
 #include "collectors/common/collector.h"
 #include "collectors/common/section_reader.h"
-#include "exporter/alert_rules.h"
+#include "exporter/rules/alert_rules.h"
 #include "exporter/kpi/definition.h"
 
 namespace kpi {
@@ -30,7 +30,7 @@ struct ExporterSettings {
   size_t max_series_per_collector = kDefaultMaxSeries;
 };
 
-// [drill_down]: the item lists behind the numbers (collectors/common/items.h).
+// [drill_down]: the item lists behind the numbers (collectors/common/output/items.h).
 struct DrillDownSettings {
   size_t max_items = kDefaultMaxItems;  // per list; 0 turns the lists off
 };

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "collectors/all.h"
-#include "exporter/alert_rules.h"
+#include "exporter/rules/alert_rules.h"
 #include "exporter/app.h"
 #include "exporter/config.h"
 #include "exporter/flags.h"

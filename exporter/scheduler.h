@@ -22,7 +22,7 @@
 #include "collectors/common/clock.h"
 #include "collectors/common/collector.h"
 #include "exporter/logging.h"
-#include "exporter/self_metrics.h"
+#include "exporter/telemetry/self_metrics.h"
 #include "exporter/snapshot_store.h"
 
 namespace kpi {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 #include "exporter/gzip.h"
 
 namespace kpi {

@@ -16,15 +16,15 @@
 
 #include <tl/expected.hpp>
 
-#include "collectors/common/catalog.h"
+#include "collectors/common/output/catalog.h"
 #include "collectors/common/clock.h"
 #include "collectors/common/error.h"
-#include "collectors/common/items.h"
+#include "collectors/common/output/items.h"
 #include "collectors/common/upstream/http_client.h"
 #include "collectors/common/poll_report.h"
 #include "collectors/common/section_reader.h"
 #include "collectors/common/shard.h"
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 
 namespace kpi {
 

@@ -15,7 +15,7 @@
 
 #include "collectors/common/error.h"
 #include "collectors/common/poll_report.h"
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 
 namespace kpi {
 

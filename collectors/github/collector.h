@@ -18,12 +18,12 @@
 
 #include "collectors/common/collector.h"
 #include "collectors/github/app_auth.h"
-#include "collectors/github/contributors.h"
-#include "collectors/github/dora.h"
-#include "collectors/github/issues.h"
+#include "collectors/github/metrics/contributors.h"
+#include "collectors/github/metrics/dora.h"
+#include "collectors/github/metrics/issues.h"
 #include "collectors/github/parse.h"
-#include "collectors/github/security.h"
-#include "collectors/github/workflows.h"
+#include "collectors/github/metrics/security.h"
+#include "collectors/github/metrics/workflows.h"
 #include "collectors/common/last_good.h"
 
 namespace kpi {
@@ -56,7 +56,7 @@ struct GithubConfig {
 };
 
 std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader);
-// Its metric families and KPI defaults (see collectors/common/catalog.h).
+// Its metric families and KPI defaults (see collectors/common/output/catalog.h).
 SourceCatalog GithubCatalog();
 
 class GithubCollector final : public Collector {

@@ -32,7 +32,7 @@ struct StripeConfig {
 };
 
 std::unique_ptr<Collector> MakeStripeCollector(SectionReader& reader);
-// Its metric families and KPI defaults (see collectors/common/catalog.h).
+// Its metric families and KPI defaults (see collectors/common/output/catalog.h).
 SourceCatalog StripeCatalog();
 
 class StripeCollector final : public Collector {

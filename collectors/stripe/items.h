@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "collectors/common/clock.h"
-#include "collectors/common/items.h"
+#include "collectors/common/output/items.h"
 #include "collectors/stripe/billing.h"
 #include "collectors/stripe/parse.h"
 

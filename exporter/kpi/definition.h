@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 
 namespace kpi {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 #include "exporter/kpi/definition.h"
 
 namespace kpi {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 
 namespace kpi {
 namespace {

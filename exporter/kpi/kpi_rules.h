@@ -2,7 +2,7 @@
 // evaluates: kpi:value and kpi:status for every KPI (expr ones too),
 // kpi:category_score, kpi:composite_score, kpi:coverage_ratio,
 // kpi:forecast_at_deadline and kpi:on_track for KPIs with a deadline.
-// exporter/alert_rules.cc renders them as the group kpi-exporter.scorecard with
+// exporter/rules/alert_rules.cc renders them as the group kpi-exporter.scorecard with
 // the alerts KpiRed and KpiOffTrack, and adds the job selector to every
 // selector; `kpi:status` computes exactly what ZoneOf does.
 #pragma once

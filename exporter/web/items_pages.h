@@ -1,4 +1,4 @@
-// The item lists behind the numbers (collectors/common/items.h) on the web:
+// The item lists behind the numbers (collectors/common/output/items.h) on the web:
 //   GET /api/v1/items?collector=&target=&list=  every list matching the filters, as JSON (README: "Drill-down")
 //   GET /items?collector=&target=&list=         the same as a page (one list when all three are given)
 //   GET /items/kpi?name=KPI                     the lists that explain the KPI's metric
@@ -15,7 +15,7 @@
 #include <tl/expected.hpp>
 
 #include "collectors/common/clock.h"
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 #include "exporter/kpi/engine.h"
 
 namespace kpi {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 
 namespace kpi {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 #include "collectors/common/time_util.h"
 #include "exporter/web/json_text.h"
 #include "exporter/web/template.h"

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "collectors/common/collector.h"
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 
 namespace kpi::testing {
 

@@ -89,7 +89,7 @@ each once, largest first, as the values' schema allows), in seconds: what a rule
 {{- end }}
 
 {{/* Alert thresholds in the units the annotations show, exactly as the program's HumanThreshold
-(exporter/alert_rules.cc) writes them, so the chart's rules equal `kpi_exporter rules`:
+(exporter/rules/alert_rules.cc) writes them, so the chart's rules equal `kpi_exporter rules`:
 seconds as a duration (86400 -> 1d, 5400 -> 1h30m), ratios as a percentage (0.03 -> 3 %). */}}
 {{- define "kpi-exporter.humanDuration" -}}
 {{- $s := int64 . -}}

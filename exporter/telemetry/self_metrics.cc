@@ -1,4 +1,4 @@
-#include "exporter/self_metrics.h"
+#include "exporter/telemetry/self_metrics.h"
 
 #include <prometheus/text_serializer.h>
 

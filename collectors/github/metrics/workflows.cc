@@ -1,4 +1,4 @@
-#include "collectors/github/workflows.h"
+#include "collectors/github/metrics/workflows.h"
 
 #include <algorithm>
 #include <set>

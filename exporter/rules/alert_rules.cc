@@ -1,10 +1,10 @@
-#include "exporter/alert_rules.h"
+#include "exporter/rules/alert_rules.h"
 
 #include <algorithm>
 #include <cmath>
 #include <regex>
 
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
 #include "exporter/kpi/kpi_rules.h"

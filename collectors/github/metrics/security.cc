@@ -1,4 +1,4 @@
-#include "collectors/github/security.h"
+#include "collectors/github/metrics/security.h"
 
 #include <algorithm>
 #include <string_view>

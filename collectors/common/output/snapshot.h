@@ -17,7 +17,7 @@
 #include <tl/expected.hpp>
 
 #include "collectors/common/error.h"
-#include "collectors/common/items.h"
+#include "collectors/common/output/items.h"
 
 namespace kpi {
 

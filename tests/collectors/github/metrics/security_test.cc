@@ -1,8 +1,8 @@
-// Security alert KPIs (collectors/github/security.*) through the collector,
+// Security alert KPIs (collectors/github/metrics/security.*) through the collector,
 // with answers shaped like GitHub's published examples
 // (tests/fixtures/github/vendor: dependabot-alerts-for-repository,
 // code-scanning-alert-items, secret-scanning-alert-list).
-#include "collectors/github/security.h"
+#include "collectors/github/metrics/security.h"
 
 #include <doctest/doctest.h>
 

@@ -1,9 +1,9 @@
-#include "collectors/common/items.h"
+#include "collectors/common/output/items.h"
 
 #include <algorithm>
 #include <functional>
 
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 
 namespace kpi {
 namespace {

@@ -1,5 +1,5 @@
-// CI health (collectors/github/workflows.*) through the GitHub collector.
-#include "collectors/github/workflows.h"
+// CI health (collectors/github/metrics/workflows.*) through the GitHub collector.
+#include "collectors/github/metrics/workflows.h"
 
 #include <doctest/doctest.h>
 

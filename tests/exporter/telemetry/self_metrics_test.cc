@@ -1,6 +1,6 @@
 // Self-metrics that carry the exporter's own honesty: per-target health,
 // truncation counts, and error counters that exist before the first error.
-#include "exporter/self_metrics.h"
+#include "exporter/telemetry/self_metrics.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "exporter/alert_definitions.h"
+#include "exporter/rules/alert_definitions.h"
 
 namespace kpi {
 namespace {

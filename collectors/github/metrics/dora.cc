@@ -1,4 +1,4 @@
-#include "collectors/github/dora.h"
+#include "collectors/github/metrics/dora.h"
 
 #include <algorithm>
 #include <cctype>

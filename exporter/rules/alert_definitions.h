@@ -1,4 +1,4 @@
-// The one definition of every alerting and recording rule (exporter/alert_rules.h
+// The one definition of every alerting and recording rule (exporter/rules/alert_rules.h
 // renders them): expression, default threshold, `for`, severity and annotations.
 #pragma once
 

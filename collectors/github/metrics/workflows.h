@@ -15,9 +15,9 @@
 #include <tl/expected.hpp>
 
 #include "collectors/common/error.h"
-#include "collectors/common/items.h"
+#include "collectors/common/output/items.h"
 #include "collectors/common/poll_report.h"
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 #include "collectors/common/upstream/http_client.h"
 #include "collectors/github/parse.h"
 

@@ -1,4 +1,4 @@
-#include "collectors/github/issues.h"
+#include "collectors/github/metrics/issues.h"
 
 #include <algorithm>
 #include <atomic>

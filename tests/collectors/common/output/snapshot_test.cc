@@ -1,4 +1,4 @@
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 #include "collectors/common/shard.h"
 
 #include <doctest/doctest.h>

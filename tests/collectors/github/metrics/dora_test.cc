@@ -1,9 +1,9 @@
-// DORA metrics (collectors/github/dora.*): the definitions on hand-built
+// DORA metrics (collectors/github/metrics/dora.*): the definitions on hand-built
 // timelines, and each source mode through the collector over an in-memory
 // transport. Answers are shaped like GitHub's published examples
 // (tests/fixtures/github/vendor: deployment-items, deployment-status-items,
 // release-items, commit-comparison, workflow-run-paginated).
-#include "collectors/github/dora.h"
+#include "collectors/github/metrics/dora.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "exporter/alert_rules.h"
+#include "exporter/rules/alert_rules.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "exporter/process_metrics.h"
+#include "exporter/telemetry/process_metrics.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <sstream>
 #include <vector>
 
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 
 namespace kpi {
 namespace {

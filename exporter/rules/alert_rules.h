@@ -1,5 +1,5 @@
 // The renderers that turn the one definition of every alerting and recording
-// rule (exporter/alert_definitions.cc) into a Prometheus rule file, a
+// rule (exporter/rules/alert_definitions.cc) into a Prometheus rule file, a
 // PrometheusRule object, or a Helm template whose thresholds come from the
 // chart's values. Thresholds, `for`, severity and on/off come from the config's
 // [alerts.<key>] tables (defaults: the users' KPI targets).
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "exporter/alert_definitions.h"
+#include "exporter/rules/alert_definitions.h"
 #include "exporter/kpi/definition.h"
 
 namespace kpi {

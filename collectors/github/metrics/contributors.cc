@@ -1,4 +1,4 @@
-#include "collectors/github/contributors.h"
+#include "collectors/github/metrics/contributors.h"
 
 #include "collectors/common/text.h"
 #include "collectors/common/upstream/pagination.h"

@@ -22,9 +22,9 @@
 
 #include "collectors/common/clock.h"
 #include "collectors/common/error.h"
-#include "collectors/common/items.h"
+#include "collectors/common/output/items.h"
 #include "collectors/common/poll_report.h"
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 #include "collectors/common/upstream/http_client.h"
 #include "collectors/github/parse.h"
 

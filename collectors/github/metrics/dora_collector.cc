@@ -6,9 +6,9 @@
 #include "collectors/common/text.h"
 #include "collectors/common/time_util.h"
 #include "collectors/common/upstream/pagination.h"
-#include "collectors/github/dora.h"
-#include "collectors/github/issues.h"
-#include "collectors/github/workflows.h"
+#include "collectors/github/metrics/dora.h"
+#include "collectors/github/metrics/issues.h"
+#include "collectors/github/metrics/workflows.h"
 
 namespace kpi::github {
 namespace {

@@ -1,8 +1,8 @@
-#include "collectors/common/items.h"
+#include "collectors/common/output/items.h"
 
 #include <doctest/doctest.h>
 
-#include "collectors/common/snapshot.h"
+#include "collectors/common/output/snapshot.h"
 
 using namespace kpi;
 using namespace std::chrono_literals;
