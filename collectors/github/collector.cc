@@ -327,9 +327,7 @@ tl::expected<std::vector<std::string>, Error> GithubCollector::ResolveRepos(Http
 }
 
 void GithubCollector::AddItems(SnapshotBuilder& b, const RepoStats& s) {
-  const auto add = [&](const std::optional<ItemList>& list) {
-    if (list) b.Items(*list);
-  };
+  const auto add = [&](const SharedItemList& list) { b.Items(list); };  // shared, not copied; none is skipped
   if (s.issues.awaiting) add(s.issues.awaiting->items);
   if (s.issues.opened) add(s.issues.opened->day_bug_items);
   add(s.failing_workflows);
@@ -433,7 +431,7 @@ tl::expected<void, Error> GithubCollector::CollectWorkflows(HttpClient& http, Po
   if (!workflows) return tl::unexpected(workflows.error());
   stats.workflows = std::move(*workflows);
   if (state.max_items > 0) {
-    stats.failing_workflows = github::FailingWorkflowItems(repo, stats.workflows, state.now, state.max_items);
+    stats.failing_workflows = Shared(github::FailingWorkflowItems(repo, stats.workflows, state.now, state.max_items));
   }
   return {};
 }
@@ -464,11 +462,11 @@ tl::expected<void, Error> GithubCollector::CollectMergeLeadTimes(HttpClient& htt
                         });
   if (!walk) return tl::unexpected(walk.error());
   stats.merge_lead_times = std::move(lead_times);
-  if (state.max_items > 0) stats.longest_lead_times = LongestLeadTimes(repo, std::move(merged), state.now, state.max_items);
+  if (state.max_items > 0) stats.longest_lead_times = Shared(LongestLeadTimes(repo, std::move(merged), state.now, state.max_items));
   if (walk->truncated) {
     state.report.Truncated(repo, "pull_requests");
     Keep(stats.merge_lead_times, previous ? previous->merge_lead_times : std::nullopt);
-    Keep(stats.longest_lead_times, previous ? previous->longest_lead_times : std::nullopt);
+    stats.longest_lead_times = previous ? previous->longest_lead_times : nullptr;
   }
   return {};
 }

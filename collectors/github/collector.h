@@ -74,10 +74,10 @@ class GithubCollector final : public Collector {
     github::Repo repo;
     github::IssueStats issues;
     std::optional<std::vector<double>> merge_lead_times;
-    std::optional<ItemList> longest_lead_times;  // kept and cut with merge_lead_times
+    SharedItemList longest_lead_times;  // kept and cut with merge_lead_times
     github::ContributorCount contributors;
     github::WorkflowStatsById workflows;
-    std::optional<ItemList> failing_workflows;  // absent with max_items = 0
+    SharedItemList failing_workflows;  // absent with max_items = 0
     std::optional<github::DoraStats> dora;
     std::optional<github::SecurityStats> security;
   };

@@ -88,7 +88,7 @@ tl::expected<std::vector<ItemListRef>, std::string> SelectItemLists(const ItemsS
   std::vector<ItemListRef> lists;
   for (const auto& c : source.collectors) {
     if (!c.snapshot) continue;
-    for (const ItemList& list : c.snapshot->items()) lists.push_back({c.collector, &list});
+    for (const auto& list : c.snapshot->items()) lists.push_back({c.collector, list.get()});
   }
   // Each filter narrows what the ones before it left; the first to leave nothing is named.
   const auto narrow = [&](const std::optional<std::string>& wanted, std::string_view what,

@@ -48,7 +48,7 @@ std::string KeyedIssue(const FakeClock& clock, const std::string& key, std::chro
 
 const ItemList* FindList(const Snapshot& snapshot, const std::string& list) {
   for (const auto& l : snapshot.items()) {
-    if (l.list == list) return &l;
+    if (l->list == list) return l.get();
   }
   return nullptr;
 }

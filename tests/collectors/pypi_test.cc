@@ -183,7 +183,7 @@ TEST_CASE("drill-down: the figures behind the drop alert, each from the day its 
   auto snapshot = w.Poll();
   REQUIRE(snapshot);
   REQUIRE(snapshot->items().size() == 1);
-  const ItemList& list = snapshot->items()[0];
+  const ItemList& list = *snapshot->items()[0];
   CHECK(list.target == "my-package");
   CHECK(list.list == "download_drop");
   CHECK(list.metrics == std::vector<std::string>{"pypi_downloads", "pypi_downloads_prior"});

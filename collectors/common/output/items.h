@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,11 @@ struct ItemList {
   std::vector<ListItem> items;
   bool truncated() const { return total > items.size(); }
 };
+
+// A built list, shared by a collector's last good values and every snapshot that shows it: at
+// 1000 repositories the lists take megabytes, which a copy per snapshot would double.
+using SharedItemList = std::shared_ptr<const ItemList>;
+inline SharedItemList Shared(ItemList list) { return std::make_shared<const ItemList>(std::move(list)); }
 
 // The first `max_items` of `items` (the caller orders them: oldest or worst
 // first), texts cut to size. `total` defaults to items.size(); give it when

@@ -98,10 +98,10 @@ Snapshot Snapshot::MergedOver(const Snapshot& older) const {
   }
   std::vector<RenderedFamily> out;
   for (auto& [name, family] : merged) out.push_back(std::move(family));
-  std::map<std::pair<std::string, std::string>, ItemList> lists;
-  for (const auto& list : items_) lists.try_emplace({list.target, list.list}, list);
-  for (const auto& list : older.items_) lists.try_emplace({list.target, list.list}, list);
-  std::vector<ItemList> items;
+  std::map<std::pair<std::string, std::string>, SharedItemList> lists;
+  for (const auto& list : items_) lists.try_emplace({list->target, list->list}, list);
+  for (const auto& list : older.items_) lists.try_emplace({list->target, list->list}, list);
+  std::vector<SharedItemList> items;
   for (auto& [key, list] : lists) items.push_back(std::move(list));
   return Snapshot(std::move(out), {}, std::move(items));
 }
@@ -283,13 +283,14 @@ tl::expected<Snapshot, Error> SnapshotBuilder::Build() && {
     rendered.push_back(RenderedFamily{name, family.help, family.type, std::move(unique)});
   }
   if (!problems_.empty()) return tl::unexpected(Error{"internal", problems_.front()});
-  std::vector<ItemList> items;
+  std::vector<SharedItemList> items;
   for (auto& [key, list] : items_) items.push_back(std::move(list));
   return Snapshot(std::move(rendered), dropped_, std::move(items));
 }
 
-void SnapshotBuilder::Items(ItemList list) {
-  auto key = std::make_pair(list.target, list.list);
+void SnapshotBuilder::Items(SharedItemList list) {
+  if (!list) return;
+  auto key = std::make_pair(list->target, list->list);
   items_.insert_or_assign(std::move(key), std::move(list));
 }
 

@@ -58,11 +58,11 @@ struct DroppedSeries {
 class Snapshot {
  public:
   Snapshot() = default;
-  explicit Snapshot(std::vector<RenderedFamily> families, DroppedSeries dropped = {}, std::vector<ItemList> items = {})
+  explicit Snapshot(std::vector<RenderedFamily> families, DroppedSeries dropped = {}, std::vector<SharedItemList> items = {})
       : families_(std::move(families)), dropped_(dropped), items_(std::move(items)) {}
   const std::vector<RenderedFamily>& families() const { return families_; }  // sorted by name
   // The item lists behind the numbers (see items.h), sorted by target and list.
-  const std::vector<ItemList>& items() const { return items_; }
+  const std::vector<SharedItemList>& items() const { return items_; }
   size_t series() const;
   const DroppedSeries& dropped() const { return dropped_; }
 
@@ -74,7 +74,7 @@ class Snapshot {
  private:
   std::vector<RenderedFamily> families_;
   DroppedSeries dropped_;
-  std::vector<ItemList> items_;
+  std::vector<SharedItemList> items_;
 };
 
 // Label values longer than this are cut (at a UTF-8 boundary, marked "…"):
@@ -93,7 +93,8 @@ class SnapshotBuilder {
   // rank), _sum and _count. No observations: quantiles NaN, sum and count 0.
   void Summary(std::string_view name, std::string_view help, Labels labels, std::vector<double> observations);
   // An item list; a second list with the same target and name replaces the first.
-  void Items(ItemList list);
+  void Items(SharedItemList list);
+  void Items(ItemList list) { Items(Shared(std::move(list))); }
 
   // Fails on an invalid metric or label name, or a family used with two types
   // or two HELP texts: programming errors that a test should catch, never
@@ -113,7 +114,7 @@ class SnapshotBuilder {
   bool Admit();  // false, counted, once the cap is reached
 
   std::map<std::string, Family, std::less<>> families_;
-  std::map<std::pair<std::string, std::string>, ItemList> items_;  // by target and list
+  std::map<std::pair<std::string, std::string>, SharedItemList> items_;  // by target and list
   std::vector<std::string> problems_;
   size_t max_series_;
   size_t series_ = 0;

@@ -85,8 +85,8 @@ struct DoraStats {
   std::optional<double> change_failure_ratio;  // absent without decided deployments
   std::optional<double> rework_ratio;          // absent without successful deployments
   // The drill-down lists (absent with max_items = 0), kept and cut with the numbers.
-  std::optional<ItemList> failed_deployment_items;
-  std::optional<ItemList> incident_items;
+  SharedItemList failed_deployment_items;
+  SharedItemList incident_items;
 };
 
 extern const ItemListKind kFailedDeploymentsList;

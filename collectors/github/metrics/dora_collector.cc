@@ -101,8 +101,8 @@ tl::expected<std::optional<DoraStats>, Error> DoraCollector::Collect(HttpClient&
   if (!*labelled) return std::optional<DoraStats>();
   DoraStats stats = ComputeDora(list, shipped, (*labelled)->incidents, (*labelled)->rework_pulls, now);
   if (max_items > 0) {
-    stats.failed_deployment_items = FailedDeploymentItems(repo, list, now, max_items);
-    stats.incident_items = IncidentItems(repo, (*labelled)->incidents, now, max_items);
+    stats.failed_deployment_items = Shared(FailedDeploymentItems(repo, list, now, max_items));
+    stats.incident_items = Shared(IncidentItems(repo, (*labelled)->incidents, now, max_items));
   }
   return stats;
 }

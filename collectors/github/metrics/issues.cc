@@ -232,9 +232,9 @@ tl::expected<IssueStats, Error> IssueCollector::Stats(const IssueListing& listin
 
   if (max_items > 0) {
     SortOldestFirst(awaiting_items);
-    awaiting.items = MakeItemList(kAwaitingResponseList, repo, now, std::move(awaiting_items), max_items);
+    awaiting.items = Shared(MakeItemList(kAwaitingResponseList, repo, now, std::move(awaiting_items), max_items));
     SortNewestFirst(day_bugs);
-    opened.day_bug_items = MakeItemList(kBugsLastDayList, repo, now, std::move(day_bugs), max_items);
+    opened.day_bug_items = Shared(MakeItemList(kBugsLastDayList, repo, now, std::move(day_bugs), max_items));
   }
 
   // A group computed from cut data keeps its previous value (absent if none), its lists with it.

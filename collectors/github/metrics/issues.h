@@ -38,11 +38,11 @@ namespace kpi::github {
 struct Awaiting {
   int64_t count = 0;
   std::optional<SystemTime> oldest_created;  // the age is taken at render time
-  std::optional<ItemList> items;             // the drill-down list (absent with max_items = 0)
+  SharedItemList items;             // the drill-down list (absent with max_items = 0)
 };
 struct Opened {
   int64_t day = 0, day_bugs = 0, month = 0, month_bugs = 0;
-  std::optional<ItemList> day_bug_items;  // the drill-down list of day_bugs
+  SharedItemList day_bug_items;  // the drill-down list of day_bugs
 };
 
 // The drill-down lists of the issue numbers (README "Drill-down").

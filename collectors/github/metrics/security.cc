@@ -156,7 +156,7 @@ tl::expected<std::optional<SecurityStats>, Error> SecurityCollector::Collect(Htt
     }
     stats.dependabot = SummarizeDependabot(alerts, now);
     LogMalformed(log, repo, "Dependabot", stats.dependabot->malformed);
-    if (max_items > 0) stats.dependabot->critical_high_items = DependabotCriticalHighItems(repo, alerts, now, max_items);
+    if (max_items > 0) stats.dependabot->critical_high_items = Shared(DependabotCriticalHighItems(repo, alerts, now, max_items));
   }
   auto code = Read(http, log, base + "/code-scanning/alerts?state=open&per_page=100", repo, "code scanning", now);
   if (!code) return tl::unexpected(code.error());

@@ -36,7 +36,7 @@ struct DependabotStats {
   std::map<std::string, SystemTime> oldest_open;      // by severity; the age is taken at render time
   std::vector<double> fix_seconds;                    // created -> fixed_at, fixed in the window
   int64_t malformed = 0;  // open alerts whose severity is none of kSeverities: not counted
-  std::optional<ItemList> critical_high_items;        // the drill-down list (absent with max_items = 0)
+  SharedItemList critical_high_items;        // the drill-down list (absent with max_items = 0)
 };
 
 struct CodeScanningStats {

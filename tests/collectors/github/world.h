@@ -251,9 +251,9 @@ struct World {
   static const ItemList& List(const Snapshot& snapshot, std::string_view list) {
     const auto& lists = snapshot.items();
     const auto found = std::find_if(lists.begin(), lists.end(),
-                                    [&](const ItemList& l) { return l.target == "o/r" && l.list == list; });
+                                    [&](const SharedItemList& l) { return l->target == "o/r" && l->list == list; });
     REQUIRE_MESSAGE(found != lists.end(), "no list " << list);
-    return *found;
+    return **found;
   }
 };
 

@@ -403,10 +403,10 @@ namespace {
 
 const ItemList& ListNamed(const Snapshot& snapshot, const std::string& list) {
   for (const auto& l : snapshot.items()) {
-    if (l.list == list) return l;
+    if (l->list == list) return *l;
   }
   FAIL("no list " << list);
-  return snapshot.items().front();
+  return *snapshot.items().front();
 }
 
 std::string Field(const ListItem& item, const std::string& label) {
@@ -451,7 +451,7 @@ TEST_CASE("drill-down: past_due and unpaid oldest first, failed payments newest 
   CHECK(failed.items[0].url == "https://dashboard.stripe.com/payments/ch_f2");
   CHECK(Field(failed.items[1], "amount") == "15.00 usd");
   for (const auto& list : snapshot->items()) {
-    for (const auto& item : list.items) {
+    for (const auto& item : list->items) {
       for (const std::string& text : {item.id, item.title, item.url, Field(item, "monthly amount"), Field(item, "amount")}) {
         CHECK(text.find("Jane") == std::string::npos);
         CHECK(text.find("jane@") == std::string::npos);

@@ -82,8 +82,8 @@ TEST_CASE("snapshot: item lists by target and list, and a partial poll keeps the
   const auto now = std::move(fresh).Build();
   REQUIRE(now);
   REQUIRE(now->items().size() == 2);
-  CHECK(now->items()[0].target == "a");
-  CHECK(now->items()[0].total == 3);
+  CHECK(now->items()[0]->target == "a");
+  CHECK(now->items()[0]->total == 3);
 
   SnapshotBuilder old;
   old.Items(MakeItemList(kKind, "a", kT0 - 1h, Numbered(9), 20));
@@ -92,7 +92,7 @@ TEST_CASE("snapshot: item lists by target and list, and a partial poll keeps the
   REQUIRE(older);
   const Snapshot merged = now->MergedOver(*older);
   REQUIRE(merged.items().size() == 3);
-  CHECK(merged.items()[0].total == 3);  // a: the new list wins
-  CHECK(merged.items()[2].target == "c");
-  CHECK(merged.items()[2].updated == kT0 - 1h);
+  CHECK(merged.items()[0]->total == 3);  // a: the new list wins
+  CHECK(merged.items()[2]->target == "c");
+  CHECK(merged.items()[2]->updated == kT0 - 1h);
 }
