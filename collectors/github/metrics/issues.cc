@@ -77,22 +77,25 @@ std::optional<SystemTime> EarliestAnswer(const std::vector<Comment>& comments, c
 
 }  // namespace
 
-tl::expected<std::pair<std::vector<Issue>, bool>, Error> IssueCollector::ListRecent(HttpClient& http,
-                                                                                   const std::string& base,
-                                                                                   SystemTime now) const {
+tl::expected<void, Error> IssueCollector::ListRecent(HttpClient& http, const std::string& base, SystemTime now,
+                                                     IssueListing& listing) const {
   // `since` filters by last update, a superset of issues created since then.
   const SystemTime month_ago = now - kMonth;
-  std::vector<Issue> recent;
   auto walk = WalkPages(http, base + "&state=all&since=" + FormatTimestamp(StableSince(month_ago)), options_.max_pages,
                         [&](const HttpResponse& page) -> tl::expected<bool, Error> {
                           auto issues = ParseOnce(http, page, ParseIssues);
                           if (!issues) return tl::unexpected(issues.error());
-                          std::copy_if((*issues)->begin(), (*issues)->end(), std::back_inserter(recent),
-                                       [&](const Issue& issue) { return !issue.is_pull_request && issue.created_at >= month_ago; });
+                          for (const Issue& issue : **issues) {
+                            if (!issue.is_pull_request && issue.created_at >= month_ago) {
+                              listing.recent_issues.push_back(&issue);
+                            }
+                          }
+                          listing.pages.push_back(std::move(*issues));
                           return true;
                         });
   if (!walk) return tl::unexpected(walk.error());
-  return std::pair{std::move(recent), walk->truncated};
+  listing.recent_truncated = walk->truncated;
+  return {};
 }
 
 tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::string_view api_url,
@@ -101,17 +104,14 @@ tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::st
                                                        const std::optional<OpenCounts>& known_open) const {
   const std::string base = std::string(api_url) + "/repos/" + repo + "/issues?per_page=100";
   IssueListing listing;
-  auto recent = ListRecent(http, base, now);
-  if (!recent) return tl::unexpected(recent.error());
-  listing.recent_issues = std::move(recent->first);
-  listing.recent_truncated = recent->second;
+  if (auto recent = ListRecent(http, base, now, listing); !recent) return tl::unexpected(recent.error());
   // Counted already (GraphQL), and every open issue the awaiting window holds
   // is a recent one: no open listing to read.
   if (known_open && options_.awaiting_response_window <= kMonth) {
     listing.open = *known_open;
     const SystemTime window_start = now - options_.awaiting_response_window;
     std::copy_if(listing.recent_issues.begin(), listing.recent_issues.end(), std::back_inserter(listing.awaiting_window),
-                 [&](const Issue& issue) { return issue.open && issue.created_at >= window_start; });
+                 [&](const Issue* issue) { return issue->open && issue->created_at >= window_start; });
     listing.open_truncated = listing.recent_truncated;
     listing.awaiting_from_recent = true;
     return listing;
@@ -136,9 +136,10 @@ tl::expected<IssueListing, Error> IssueCollector::List(HttpClient& http, std::st
                                  if (issue.created_at < window_start) {
                                    reached_window_start = true;
                                  } else if (!issue.is_pull_request) {
-                                   listing.awaiting_window.push_back(issue);
+                                   listing.awaiting_window.push_back(&issue);
                                  }
                                }
+                               listing.pages.push_back(std::move(*issues));
                                return !reached_window_start;
                              });
   if (!open_walk) return tl::unexpected(open_walk.error());
@@ -203,7 +204,8 @@ tl::expected<IssueStats, Error> IssueCollector::Stats(const IssueListing& listin
   std::vector<ListItem> day_bugs;
   std::vector<double> first_responses;
   bool responses_complete = true;
-  for (const Issue& issue : listing.recent_issues) {
+  for (const Issue* recent : listing.recent_issues) {
+    const Issue& issue = *recent;
     const bool is_bug = IsBug(issue, options_.bug_labels);
     const bool last_day = issue.created_at >= now - kDay;
     opened.month += 1;
@@ -220,7 +222,8 @@ tl::expected<IssueStats, Error> IssueCollector::Stats(const IssueListing& listin
   Awaiting awaiting;
   std::vector<ListItem> awaiting_items;
   bool awaiting_complete = true;
-  for (const Issue& issue : listing.awaiting_window) {
+  for (const Issue* open : listing.awaiting_window) {
+    const Issue& issue = *open;
     auto response = lookup(issue);
     if (!response) return tl::unexpected(response.error());
     awaiting_complete = awaiting_complete && response->complete;
@@ -347,9 +350,9 @@ IssueCollector::GraphqlLookups IssueCollector::LookUpWithGraphql(
   for (const auto& [repo, listing] : listings) {
     std::set<int64_t> queued;  // an issue both recent and awaiting is asked once
     for (const auto* issues : {&listing.recent_issues, &listing.awaiting_window}) {
-      for (const Issue& issue : *issues) {
-        if (Known(budget, repo, issue) || !queued.insert(issue.number).second) continue;
-        pending.push_back({&issue, {repo, issue.number, ""}});
+      for (const Issue* issue : *issues) {
+        if (Known(budget, repo, *issue) || !queued.insert(issue->number).second) continue;
+        pending.push_back({issue, {repo, issue->number, ""}});
       }
     }
   }

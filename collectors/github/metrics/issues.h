@@ -16,6 +16,7 @@
 #include <functional>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -75,8 +76,11 @@ struct FirstResponseLookup {
 
 // One repository's issue listings (REST; conditional, so an unchanged one is free).
 struct IssueListing {
-  std::vector<Issue> recent_issues;     // opened in the last 30 days, any state
-  std::vector<Issue> awaiting_window;   // open, opened within the awaiting-response window
+  // The parsed pages read (shared with the answer cache): the issues below point into them, not copies, as a
+  // poll holds every repository's listings at once (1000 repositories: tens of thousands of issues).
+  std::vector<std::shared_ptr<const std::vector<Issue>>> pages;
+  std::vector<const Issue*> recent_issues;    // opened in the last 30 days, any state
+  std::vector<const Issue*> awaiting_window;  // open, opened within the awaiting-response window
   std::optional<OpenCounts> open;       // absent when a cap cut the counting
   bool open_truncated = false;          // a cap cut the open listing before the window's start
   bool recent_truncated = false;
@@ -141,9 +145,10 @@ class IssueCollector {
   void AddMetrics(SnapshotBuilder& builder, const std::string& repo, const IssueStats& stats, SystemTime now) const;
 
  private:
-  // Issues (no pull requests) opened in the last 30 days, any state; and whether a cap cut the listing.
-  tl::expected<std::pair<std::vector<Issue>, bool>, Error> ListRecent(HttpClient& http, const std::string& base,
-                                                                      SystemTime now) const;
+  // Issues (no pull requests) opened in the last 30 days, any state, into `listing` (recent_issues,
+  // recent_truncated: whether a cap cut the listing).
+  tl::expected<void, Error> ListRecent(HttpClient& http, const std::string& base, SystemTime now,
+                                       IssueListing& listing) const;
   // Open issues and pull requests of a repository whose open listing is not read to its end.
   tl::expected<std::optional<OpenCounts>, Error> CountOpen(HttpClient& http, std::string_view api_url,
                                                            const std::string& repo, const OpenCounts* previous) const;
