@@ -19,7 +19,6 @@ using namespace std::chrono_literals;
 using github::Issue;
 
 constexpr auto kMonth = std::chrono::days(30);  // the "30d" window
-constexpr int kRestPointsPerMinute = 900;
 
 // A POST to GitHub's GraphQL endpoint (github::GraphqlUrl: /graphql, or /api/graphql on GHES).
 bool IsGraphqlRequest(const HttpRequest& request) {
@@ -154,6 +153,7 @@ std::unique_ptr<Collector> MakeGithubCollector(SectionReader& reader) {
   if (auto runs = reader.Integer("workflow_runs", 1, 100)) config.workflow_runs = int(*runs);
   if (auto pages = reader.Integer("max_pages", 1, 1000)) config.max_pages = int(*pages);
   if (auto workflows = reader.Integer("max_workflows", 1, 1000)) config.max_workflows = int(*workflows);
+  if (auto pace = reader.Integer("rest_requests_per_minute", 0, 100000)) config.rest_requests_per_minute = int(*pace);
   if (auto graphql = reader.Bool("graphql")) config.graphql = *graphql;
   if (auto comments = reader.Integer("max_comment_requests", 0, 100000)) config.max_comment_requests = int(*comments);
   if (auto points = reader.Integer("max_graphql_points", 0, 100000)) config.max_graphql_points = int(*points);
@@ -211,7 +211,7 @@ HttpClientOptions GithubCollector::http_options() const {
   // (a GET is 1 point; 304s counted too, to stay on the safe side). GraphQL's
   // is 2000 of its own points a minute, apart from REST's: a GraphQL POST is
   // paced by its price (graphql_pacer_), not counted here as a REST request.
-  options.max_requests_per_minute = kRestPointsPerMinute;
+  options.max_requests_per_minute = config_.rest_requests_per_minute;
   options.paced = [](const HttpRequest& request) { return !IsGraphqlRequest(request); };
   return options;
 }

@@ -41,6 +41,9 @@ struct GithubConfig {
   int workflow_runs = 20;          // decisive runs per workflow for the success ratio
   int max_workflows = 100;         // active workflows read per repository
   int max_pages = 50;              // per listing, 100 items a page
+  // REST requests in any minute (GitHub's secondary limit: 900 points a minute, a GET 1); 0: unpaced, for a
+  // GitHub Enterprise Server whose administrator turned its rate limits off (its default).
+  int rest_requests_per_minute = 900;
   // First-response lookups through GraphQL, many issues per query across
   // repositories (README "GraphQL"); false: one REST comment listing per issue.
   bool graphql = true;

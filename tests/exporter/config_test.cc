@@ -64,6 +64,17 @@ TEST_CASE("GitHub defaults") {
   CHECK(github.settings().api_url == "https://api.github.com");
   CHECK(github.settings().interval == 5min);
   CHECK(github.http_options().authorization.empty());
+  CHECK(github.http_options().max_requests_per_minute == 900);  // GitHub's secondary limit for REST
+}
+
+TEST_CASE("[github] rest_requests_per_minute paces REST requests; 0 leaves them unpaced (GHES without limits)") {
+  for (const auto& [value, paced] : std::vector<std::pair<std::string, int>>{{"0", 0}, {"300", 300}, {"5000", 5000}}) {
+    auto config = Parse("[github]\nrepos = [\"a/b\"]\nrest_requests_per_minute = " + value + "\n");
+    REQUIRE(config);
+    CHECK(config->collectors[0]->http_options().max_requests_per_minute == paced);
+  }
+  CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\nrest_requests_per_minute = -1\n") ==
+        "kpi.toml:3:28: 'rest_requests_per_minute' in [github] must be from 0 to 100000");
 }
 
 TEST_CASE("[exporter] default_interval applies to sources without their own interval") {
