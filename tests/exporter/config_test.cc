@@ -67,7 +67,7 @@ TEST_CASE("GitHub defaults") {
   CHECK(github.http_options().max_requests_per_minute == 900);  // GitHub's secondary limit for REST
 }
 
-TEST_CASE("[github] rest_requests_per_minute paces REST requests; 0 leaves them unpaced (GHES without limits)") {
+TEST_CASE("[github] rest_requests_per_minute paces REST requests, and 0 leaves them unpaced (GHES without limits)") {
   for (const auto& [value, paced] : std::vector<std::pair<std::string, int>>{{"0", 0}, {"300", 300}, {"5000", 5000}}) {
     auto config = Parse("[github]\nrepos = [\"a/b\"]\nrest_requests_per_minute = " + value + "\n");
     REQUIRE(config);
