@@ -74,7 +74,7 @@ TEST_CASE("[github] rest_requests_per_minute paces REST requests, and 0 leaves t
     CHECK(config->collectors[0]->http_options().max_requests_per_minute == paced);
   }
   CHECK(ErrorOf("[github]\nrepos = [\"a/b\"]\nrest_requests_per_minute = -1\n") ==
-        "kpi.toml:3:28: 'rest_requests_per_minute' in [github] must be from 0 to 100000");
+        "kpi.toml:3:28: 'rest_requests_per_minute' in [github] must be an integer from 0 to 100000");
 }
 
 TEST_CASE("[exporter] default_interval applies to sources without their own interval") {
