@@ -119,7 +119,7 @@ class Bench:
             os.remove(port_file)
         fake = self.start(["node", os.path.join(ROOT, "tests/bench/fake_github.mjs"), f"--repos={self.args.repos}",
                            f"--latency-ms={latency_ms}", "--core-limit=1000000000", "--graphql-limit=1000000000",
-                           f"--port-file={port_file}"])
+                           f"--rest-per-minute={self.args.rest_requests_per_minute}", f"--port-file={port_file}"])
         port = wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(), 20, "the fake GitHub")
         return fake, f"http://127.0.0.1:{port}"
 
@@ -138,6 +138,8 @@ token = "bench-token"
 orgs = ["bench"]
 interval = "{self.args.cycle_gap}"
 max_comment_requests = {self.args.max_comment_requests}
+concurrency = {self.args.concurrency}
+rest_requests_per_minute = {self.args.rest_requests_per_minute}
 """)
         port = free_port()
         exporter = self.start([os.path.join(ROOT, "build/kpi_exporter"), f"--config.file={config}",
@@ -348,6 +350,9 @@ def main():
     parser.add_argument("--changed-share", type=float, default=0.05)
     parser.add_argument("--latency-ms", type=int, default=50, help="a second run with this upstream latency (0: none)")
     parser.add_argument("--max-comment-requests", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=8, help="[github] concurrency: requests in flight")
+    parser.add_argument("--rest-requests-per-minute", type=int, default=900,
+                        help="[github] rest_requests_per_minute: GitHub's secondary limit; 0 unpaced (GHES without limits)")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per serving measure")
     parser.add_argument("--cycle-timeout", type=int, default=1800)
     # The exporter really polls every --cycle-gap (the bench waits for each

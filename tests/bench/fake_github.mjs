@@ -21,7 +21,9 @@
 // x-ratelimit-* headers. The secondary limits hold too: more than 900 REST
 // requests in 60 s (304s included) or more than 100 at once answer 403
 // "You have exceeded a secondary rate limit" with retry-after: 60 (counted in
-// stats.secondary_limited). --latency-ms delays every answer.
+// stats.secondary_limited); --rest-per-minute=N sets the REST one (0: none, as
+// on a GitHub Enterprise Server with its rate limits off, its default).
+// --latency-ms delays every answer.
 //
 // POST /graphql: GitHub's GraphQL API over the same data (repository(owner,
 // name) { stargazerCount forkCount watchers defaultBranchRef primaryLanguage
@@ -163,14 +165,15 @@ const newStats = () => ({ points: { core: 0, graphql: 0 }, requests: 0, not_modi
 let stats = newStats();
 // Secondary limits: points per endpoint kind in the last minute (REST: 1 a
 // request; GraphQL: 1 a query), and requests in flight (shared).
-const SECONDARY_PER_MINUTE = { rest: 900, graphql: 2000 };
+const SECONDARY_PER_MINUTE = { rest: Number(args['rest-per-minute'] ?? 900), graphql: 2000 };
 const recent = { rest: [], graphql: [] };  // times (ms) of the last minute's requests
 let inFlight = 0;
 function secondaryLimited(kind) {
   const now = Date.now();
   const times = recent[kind];
   while (times.length && times[0] <= now - 60000) times.shift();
-  if (times.length >= SECONDARY_PER_MINUTE[kind] || inFlight > 100) return true;
+  const limit = SECONDARY_PER_MINUTE[kind];
+  if ((limit > 0 && times.length >= limit) || inFlight > 100) return true;
   times.push(now);
   return false;
 }
