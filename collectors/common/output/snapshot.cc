@@ -42,6 +42,7 @@ std::string_view RenderedSeries::key() const {
 Labels RenderedSeries::labels() const {
   // name{label="value",...} value: the builder wrote it, so it is well formed.
   const std::string_view line = key();
+  const bool summary = FirstLine(text).size() + 1 < text.size();  // more lines follow: the quantile is the builder's
   Labels labels;
   size_t i = line.find('{');
   if (i == std::string_view::npos) return labels;
@@ -54,7 +55,7 @@ Labels RenderedSeries::labels() const {
       else value += line[i];
     }
     ++i;  // past the closing quote, onto ',' or '}'
-    if (name != "quantile") labels.emplace_back(std::move(name), std::move(value));
+    if (!summary || name != "quantile") labels.emplace_back(std::move(name), std::move(value));
     if (i >= line.size() || line[i] == '}') break;
   }
   return labels;

@@ -47,14 +47,14 @@ TEST_CASE("a series' labels and values read back exactly from its text") {
   const Labels tricky{{"repo", "a/b"}, {"text", "quote\" back\\ nl\n, x=\"y\"}"}};
   b.Gauge("demo_value", "A value.", tricky, 0.1);
   b.Gauge("demo_value", "A value.", {}, -INFINITY);
-  b.Gauge("demo_ratio", "A ratio.", {{"repo", ""}}, 7.0 / 9.0);
+  b.Gauge("demo_ratio", "A ratio.", {{"repo", ""}, {"quantile", "0.9"}}, 7.0 / 9.0);  // a gauge may have one
   b.Summary("demo_seconds", "Durations.", {{"repo", "a/b"}}, {1795500025.045399, 3});
   b.Summary("demo_seconds", "Durations.", {{"repo", "empty"}}, {});
   auto snapshot = std::move(b).Build();
   REQUIRE(snapshot);
   REQUIRE(snapshot->families().size() == 3);
   const auto& ratio = snapshot->families()[0].series.at(0);
-  CHECK(ratio.labels() == Labels{{"repo", ""}});
+  CHECK(ratio.labels() == Labels{{"repo", ""}, {"quantile", "0.9"}});
   CHECK(ratio.values() == std::vector<double>{7.0 / 9.0});
   const auto& summaries = snapshot->families()[1].series;
   CHECK(summaries.at(0).labels() == Labels{{"repo", "a/b"}});  // no quantile label
