@@ -154,7 +154,6 @@ std::vector<CommentQuery> BuildCommentQueries(const std::vector<CommentPageReque
     CommentQuery query;
     query.pages = std::move(part);
     query.text = QueryText(query.pages);
-    query.body = "{\"query\":\"" + json::Escape(query.text) + "\"}";
     query.points = QueryPoints(CommentQueryConnections(query.pages));
     queries.push_back(std::move(query));
   }
@@ -291,7 +290,6 @@ std::vector<RepoQuery> BuildRepoQueries(const std::vector<std::string>& repos, b
       query.text += RepositoryField(r, query.repos[r]) + " { " + std::string(kRepoFields) + " }";
     }
     query.text += " }";
-    query.body = "{\"query\":\"" + json::Escape(query.text) + "\"}";
     // Three connections a repository, each asked for its count alone: one request each.
     query.points = QueryPoints(std::vector<Connection>(3 * query.repos.size(), Connection{}));
     queries.push_back(std::move(query));
@@ -320,12 +318,14 @@ tl::expected<RepoAnswer, Error> ParseRepoAnswer(std::string_view body, const Rep
   return answer;
 }
 
+std::string QueryBody(std::string_view text) { return "{\"query\":\"" + json::Escape(text) + "\"}"; }
+
 tl::expected<HttpResponse, Error> SendQuery(HttpClient& http, PointsPacer& pacer, const std::string& graphql_url,
-                                            const std::string& body, int64_t points, const std::string& first_repo,
+                                            std::string_view text, int64_t points, const std::string& first_repo,
                                             const std::function<void(const std::string& repo)>& before_query) {
   if (!pacer.Take(points, http.clock(), http.stop_token())) return tl::unexpected(Error{"canceled", "shutting down"});
   if (before_query) before_query(first_repo);
-  return http.PostOk(graphql_url, body);
+  return http.PostOk(graphql_url, QueryBody(text));
 }
 
 RepoLookups LookUpRepos(HttpClient& http, PointsPacer& pacer, const std::string& graphql_url,
@@ -340,7 +340,7 @@ RepoLookups LookUpRepos(HttpClient& http, PointsPacer& pacer, const std::string&
     tl::expected<RepoAnswer, Error> answer =
         tl::unexpected(Error{"rate_limited", "an earlier query of this poll was refused"});
     if (!rate_limited) {
-      answer = SendQuery(http, pacer, graphql_url, query.body, query.points, query.repos.front(), before_query)
+      answer = SendQuery(http, pacer, graphql_url, query.text, query.points, query.repos.front(), before_query)
                    .and_then([&](const HttpResponse& response) { return ParseRepoAnswer(response.body, query); });
     }
     if (!answer && answer.error().reason == "rate_limited") rate_limited = true;

@@ -77,7 +77,6 @@ inline constexpr size_t kMaxReposPerQuery = 100;  // 3 points a query (three cou
 struct RepoQuery {
   std::vector<std::string> repos;  // owner/name, alias r<index>
   std::string text;
-  std::string body;
   int64_t points = 0;
 };
 // Queries of at most kMaxReposPerQuery repositories each, in the given order
@@ -99,8 +98,11 @@ tl::expected<RepoAnswer, Error> ParseRepoAnswer(std::string_view body, const Rep
 
 // Sends one priced query: waits until `pacer` lets its points through, tells
 // `before_query` the query's first repository (App auth: whose installation), POSTs it.
+// The POST body of a GraphQL document: {"query": text}. Made when a query is sent, not kept with it:
+// a poll of 1000 repositories builds hundreds of queries at once.
+std::string QueryBody(std::string_view text);
 tl::expected<HttpResponse, Error> SendQuery(HttpClient& http, PointsPacer& pacer, const std::string& graphql_url,
-                                            const std::string& body, int64_t points, const std::string& first_repo,
+                                            std::string_view text, int64_t points, const std::string& first_repo,
                                             const std::function<void(const std::string& repo)>& before_query);
 
 struct RepoLookups {
@@ -122,7 +124,6 @@ struct CommentPageRequest {
 struct CommentQuery {
   std::vector<CommentPageRequest> pages;  // no issue twice
   std::string text;                       // the GraphQL document
-  std::string body;                       // the POST body: {"query": text}
   int64_t points = 0;                     // GitHub's price of `text`
 };
 

@@ -382,7 +382,7 @@ IssueCollector::GraphqlLookups IssueCollector::LookUpWithGraphql(
         }
       };
       if (rate_limited || !budget.Take(query.points)) return give_up(std::nullopt);  // the budget (or limit) is spent
-      auto answer = SendQuery(http, pacer, graphql_url, query.body, query.points, query.pages.front().repo, before_query)
+      auto answer = SendQuery(http, pacer, graphql_url, query.text, query.points, query.pages.front().repo, before_query)
                         .and_then([&](const HttpResponse& response) { return ParseCommentAnswer(response.body, query); });
       if (!answer) {
         if (answer.error().reason == "rate_limited") rate_limited = true;

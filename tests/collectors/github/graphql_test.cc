@@ -65,8 +65,9 @@ TEST_CASE("graphql: the query asks each issue's first 10 comments, a follow-up i
         " i3: issue(number: 3) { comments(first: 10) { totalCount pageInfo { hasNextPage endCursor }"
         " nodes { createdAt author { login __typename } } } } } }");
   // The POST body is JSON: the query's quotes and backslashes escaped once more.
-  CHECK(query.body.starts_with("{\"query\":\"query { rateLimit"));
-  CHECK(query.body.find(R"(after: \"Y3Vy\\\"x\")") != std::string::npos);
+  const std::string body = QueryBody(query.text);
+  CHECK(body.starts_with("{\"query\":\"query { rateLimit"));
+  CHECK(body.find(R"(after: \"Y3Vy\\\"x\")") != std::string::npos);
   CHECK(query.points == 1);
 }
 
