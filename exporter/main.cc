@@ -1,5 +1,8 @@
 // kpi_exporter: entry point. Parses flags and dispatches to the exporter or a subcommand.
+#include <malloc.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "collectors/all.h"
@@ -12,6 +15,13 @@
 #include "version.h"
 
 int main(int argc, char** argv) {
+#ifdef __GLIBC__
+  // glibc gives threads that allocate at the same time arenas of their own (up to 8 a core), and each keeps
+  // freed memory it cannot hand back: with 8 polling workers over 1000 repositories that cost about 10 MiB of
+  // RSS and let it drift from poll to poll (README "Benchmarks"). Two arenas are plenty for an exporter that
+  // mostly waits on the network. MALLOC_ARENA_MAX still decides when set.
+  if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 2);
+#endif
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto flags = kpi::ParseFlags(args);
   if (!flags) {
