@@ -38,9 +38,9 @@ std::vector<std::string> LowerCased(std::vector<std::string> words) {
   return words;
 }
 
-// A group computed from cut data keeps its previous value (absent if none).
+// A group computed from cut data keeps its previous value (absent if none): an optional or a shared list.
 template <typename T>
-void Keep(std::optional<T>& group, const std::optional<T>& previous) {
+void Keep(T& group, const T& previous) {
   group = previous;
 }
 
@@ -327,7 +327,7 @@ tl::expected<std::vector<std::string>, Error> GithubCollector::ResolveRepos(Http
 }
 
 void GithubCollector::AddItems(SnapshotBuilder& b, const RepoStats& s) {
-  const auto add = [&](const SharedItemList& list) { b.Items(list); };  // shared, not copied; none is skipped
+  const auto add = [&](const SharedItemList& list) { b.Items(list); };  // shared, not copied; Items skips a null one
   if (s.issues.awaiting) add(s.issues.awaiting->items);
   if (s.issues.opened) add(s.issues.opened->day_bug_items);
   add(s.failing_workflows);
@@ -466,7 +466,7 @@ tl::expected<void, Error> GithubCollector::CollectMergeLeadTimes(HttpClient& htt
   if (walk->truncated) {
     state.report.Truncated(repo, "pull_requests");
     Keep(stats.merge_lead_times, previous ? previous->merge_lead_times : std::nullopt);
-    stats.longest_lead_times = previous ? previous->longest_lead_times : nullptr;
+    Keep(stats.longest_lead_times, previous ? previous->longest_lead_times : nullptr);
   }
   return {};
 }

@@ -91,10 +91,10 @@ Snapshot Snapshot::MergedOver(const Snapshot& older) const {
   for (const auto& old : older.families_) {
     auto [it, inserted] = merged.try_emplace(old.name, old);
     if (inserted || it->second.type != old.type) continue;
-    std::set<std::string> present;
+    std::set<std::string, std::less<>> present;  // copies: push_back below may move the series' texts
     for (const auto& series : it->second.series) present.emplace(series.key());
     for (const auto& series : old.series) {
-      if (!present.contains(std::string(series.key()))) it->second.series.push_back(series);
+      if (!present.contains(series.key())) it->second.series.push_back(series);
     }
   }
   std::vector<RenderedFamily> out;
